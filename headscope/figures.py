@@ -1,0 +1,259 @@
+"""Plotly figure builders: pure functions, attention in, go.Figure out."""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from headscope.attention import Attention
+
+COLORSCALE = "Viridis"
+"""Perceptually uniform, colour-blind safe, readable on light and dark backgrounds."""
+
+HEATMAP_CELL_BUDGET = 250_000
+"""Above this many cells in one figure, heads are drawn as PNG images instead of heatmaps.
+
+Measured with bench/figures.py: a float32 heatmap costs about 5.3 bytes of JSON per cell
+(base64), a PNG image about 0.1-0.3; 250,000 cells keep a figure near 1.3 MB.
+"""
+
+CLICK_POINTS_PER_AXIS = 16
+"""At most this many click targets per axis of a small panel (one per cell up to 16 tokens)."""
+
+
+@dataclass(frozen=True)
+class GridStyle:
+    """How a grid of heads is drawn: columns, panel size in pixels, and what is shown."""
+
+    columns: int
+    panel_px: int
+    gap_px: int
+    ticks: bool
+    clickable: bool
+    title_size: int = 13
+    cell_budget: int = HEATMAP_CELL_BUDGET
+    width_px: int | None = None  # None: as wide as the page
+
+
+LAYER_STYLE = GridStyle(columns=4, panel_px=190, gap_px=95, ticks=True, clickable=False)
+MODEL_STYLE = GridStyle(columns=12, panel_px=70, gap_px=24, ticks=False, clickable=True, title_size=10)
+HEAD_STYLE = GridStyle(
+    columns=1, panel_px=560, gap_px=0, ticks=True, clickable=False, title_size=15,
+    cell_budget=600_000, width_px=720,
+)
+
+
+def head_name(layer: int, head: int) -> str:
+    """The name of a head, numbered from 0: L2H3 is layer 2, head 3."""
+    return f"L{layer}H{head}"
+
+
+def axis_labels(tokens: tuple[str, ...] | list[str]) -> list[str]:
+    """Token labels made unique for plotting: a repeated token carries its position (the·6)."""
+    counts = Counter(tokens)
+    return [t if counts[t] == 1 else f"{t}\u00b7{i}" for i, t in enumerate(tokens)]
+
+
+def _png_data_uri(matrix: np.ndarray, zmax: float) -> str:
+    """A weight matrix coloured with COLORSCALE, PNG-encoded as a data URI."""
+    from PIL import Image
+
+    lut = _colour_table()
+    index = np.clip(np.rint(matrix / zmax * 255.0), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(lut[index], mode="RGB").save(buffer, format="PNG", optimize=False, compress_level=6)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+_LUT: np.ndarray | None = None
+
+
+def _colour_table() -> np.ndarray:
+    """256 RGB colours sampled from COLORSCALE."""
+    global _LUT
+    if _LUT is None:
+        from plotly.colors import get_colorscale, sample_colorscale, unlabel_rgb
+
+        samples = sample_colorscale(get_colorscale(COLORSCALE), [i / 255 for i in range(256)])
+        _LUT = np.array([unlabel_rgb(c) for c in samples], dtype=np.float64).round().astype(np.uint8)
+    return _LUT
+
+
+def _domains(count: int, size: float, gap: float, reverse: bool) -> list[tuple[float, float]]:
+    """Paper-coordinate domains of `count` panels of `size` separated by `gap`."""
+    spans = [(i * (size + gap), i * (size + gap) + size) for i in range(count)]
+    if reverse:
+        spans = [(1 - b, 1 - a) for a, b in spans]
+    return [(max(0.0, a), min(1.0, b)) for a, b in spans]
+
+
+def grid_figure(
+    att: Attention,
+    panels: list[tuple[int, int]],
+    style: GridStyle,
+    zmax: float = 1.0,
+) -> go.Figure:
+    """Heads side by side, one panel per (layer, head), with one shared colour scale."""
+    n = att.num_tokens
+    cols = min(style.columns, len(panels))
+    rows = math.ceil(len(panels) / cols)
+    top_px, bottom_px = 30, (70 if style.ticks else 10)
+    plot_px = rows * style.panel_px + (rows - 1) * style.gap_px
+    height = plot_px + top_px + bottom_px
+    y_size, y_gap = style.panel_px / plot_px, style.gap_px / plot_px
+    x_gap = 0.05 if style.ticks else 0.012
+    x_size = (1 - (cols - 1) * x_gap) / cols
+    x_domains = _domains(cols, x_size, x_gap, reverse=False)
+    y_domains = _domains(rows, y_size, y_gap, reverse=True)
+
+    as_image = len(panels) * n * n > style.cell_budget
+    labels = axis_labels(att.tokens)
+    positions = list(range(n))
+    traces: list = []
+    layout: dict = {
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": top_px, "b": bottom_px},
+        "coloraxis": {
+            "colorscale": COLORSCALE,
+            "cmin": 0.0,
+            "cmax": zmax,
+            "colorbar": {"title": {"text": "weight"}, "thickness": 12, "len": min(1.0, 400 / plot_px)},
+        },
+        "hovermode": "closest",
+        "dragmode": False,
+        "showlegend": False,
+        "annotations": [],
+    }
+    if style.width_px:
+        layout["width"] = style.width_px
+    tick_font = {"size": 10 if n <= 24 else 8}
+    for k, (layer, head) in enumerate(panels):
+        r, c = divmod(k, cols)
+        suffix = "" if k == 0 else str(k + 1)
+        xa, ya = f"x{suffix}", f"y{suffix}"
+        matrix = att.weights[layer, head]
+        name = head_name(layer, head)
+        if as_image:
+            traces.append(
+                go.Image(
+                    source=_png_data_uri(matrix, zmax),
+                    x0=0, dx=1, y0=0, dy=1,
+                    xaxis=xa, yaxis=ya, name=name,
+                    hovertemplate=f"{name}: from %{{y}} to %{{x}}<extra></extra>",
+                )
+            )
+            xs, ys = positions, positions
+        else:
+            traces.append(
+                go.Heatmap(
+                    z=matrix,
+                    x=labels,
+                    y=labels,
+                    coloraxis="coloraxis",
+                    xaxis=xa,
+                    yaxis=ya,
+                    name=name,
+                    hoverinfo="skip" if style.clickable else None,
+                    hovertemplate=f"%{{y}} \u2192 %{{x}}: %{{z:.3f}}<extra>{name}</extra>",
+                    xgap=0,
+                    ygap=0,
+                )
+            )
+            xs, ys = labels, labels
+        if style.clickable:
+            traces.append(_click_layer(matrix, xs, ys, labels, layer, head, xa, ya))
+        show_ticks = style.ticks and n <= 60
+        axis_common = {
+            "showgrid": False,
+            "zeroline": False,
+            "showticklabels": show_ticks,
+            "ticks": "",
+            "tickfont": tick_font,
+            "fixedrange": True,
+        }
+        if not as_image:
+            axis_common["type"] = "category"
+        x_axis = dict(axis_common, domain=x_domains[c], anchor=ya)
+        y_axis = dict(
+            axis_common,
+            domain=y_domains[r],
+            anchor=xa,
+            autorange="reversed",
+        )
+        if as_image:
+            ticktext = [labels[i] for i in positions]
+            for axis in (x_axis, y_axis):
+                axis.update(tickmode="array", tickvals=positions, ticktext=ticktext)
+            x_axis["range"] = [-0.5, n - 0.5]
+            y_axis.pop("autorange")
+            y_axis["range"] = [n - 0.5, -0.5]
+        if style.ticks:
+            x_axis["tickangle"] = -60
+            if r == rows - 1 or k + cols >= len(panels):
+                x_axis["title"] = {"text": "attends to", "font": {"size": 11}}
+            if c == 0:
+                y_axis["title"] = {"text": "attends from", "font": {"size": 11}}
+        layout[f"xaxis{suffix}"] = x_axis
+        layout[f"yaxis{suffix}"] = y_axis
+        layout["annotations"].append(
+            {
+                "text": f"<b>{name}</b>",
+                "x": (x_domains[c][0] + x_domains[c][1]) / 2,
+                "y": y_domains[r][1],
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": "center",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": style.title_size},
+            }
+        )
+    return go.Figure(data=traces, layout=layout)
+
+
+def _click_layer(matrix, xs, ys, labels, layer, head, xa, ya) -> go.Scatter:
+    """Near-transparent square markers over the cells: Streamlit reports clicks on these."""
+    n = matrix.shape[0]
+    stride = max(1, math.ceil(n / CLICK_POINTS_PER_AXIS))
+    picks = range(0, n, stride)
+    qs = [q for q in picks for _ in picks]
+    ks = [k for _ in picks for k in picks]
+    name = head_name(layer, head)
+    return go.Scatter(
+        x=[xs[k] for k in ks],
+        y=[ys[q] for q in qs],
+        mode="markers",
+        marker={"symbol": "square", "size": max(4, 90 // len(picks)), "color": "rgba(0,0,0,0.01)", "line": {"width": 0}},
+        customdata=[[layer, head, q, k] for q, k in zip(qs, ks)],
+        text=[f"{labels[q]} \u2192 {labels[k]}: {matrix[q, k]:.3f}" for q, k in zip(qs, ks)],
+        hovertemplate=f"%{{text}}<extra>{name}</extra>",
+        xaxis=xa,
+        yaxis=ya,
+        name=name,
+        showlegend=False,
+    )
+
+
+def layer_figure(att: Attention, layer: int, zmax: float = 1.0) -> go.Figure:
+    """All heads of one layer, side by side, with tokens on both axes."""
+    return grid_figure(att, [(layer, h) for h in range(att.num_heads)], LAYER_STYLE, zmax)
+
+
+def model_figure(att: Attention, zmax: float = 1.0) -> go.Figure:
+    """Every head of the model as a layer x head grid of small, clickable heatmaps."""
+    panels = [(layer, h) for layer in range(att.num_layers) for h in range(att.num_heads)]
+    style = MODEL_STYLE if att.num_heads >= 8 else GridStyle(
+        columns=att.num_heads, panel_px=140, gap_px=24, ticks=False, clickable=True, title_size=10
+    )
+    return grid_figure(att, panels, style, zmax)
+
+
+def head_figure(att: Attention, layer: int, head: int, zmax: float = 1.0) -> go.Figure:
+    """One head, large, with hover on every cell."""
+    return grid_figure(att, [(layer, head)], HEAD_STYLE, zmax)

@@ -1,0 +1,96 @@
+"""Word pieces <-> words by character offsets, and word-level attention (Clark et al. 2019)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from headscope.attention import Attention
+
+
+def _is_word_char(ch: str) -> bool:
+    """True for letters, digits and the underscore: characters that glue pieces into a word."""
+    return ch.isalnum() or ch == "_"
+
+
+def _first_visible(text: str, start: int, end: int) -> int:
+    """Index of the first non-space character in text[start:end], or end if there is none."""
+    while start < end and text[start].isspace():
+        start += 1
+    return start
+
+
+def word_groups(text: str, offsets, special) -> list[list[int]]:
+    """Group token indices into words: pieces that touch with word characters on both sides.
+
+    A special token is a word of its own. A piece joins the word before it when no space
+    separates them and both the last character of that word and the first character of
+    the piece are letters or digits, so "un ##bel ##ie ##va ##bly" is one word while
+    "mat" and "." are two, as in BERT's own pre-tokenizer.
+    """
+    groups: list[list[int]] = []
+    prev_end = -1  # end offset of the previous non-special piece, -1 after a special token
+    for i, ((start, end), is_special) in enumerate(zip(offsets, special)):
+        if is_special or end <= start:
+            groups.append([i])
+            prev_end = -1
+            continue
+        visible = _first_visible(text, start, end)
+        joins = (
+            prev_end > 0
+            and visible == prev_end
+            and visible < len(text)
+            and _is_word_char(text[prev_end - 1])
+            and _is_word_char(text[visible])
+        )
+        if joins:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+        prev_end = end
+    return groups
+
+
+def membership(groups: list[list[int]], num_tokens: int) -> np.ndarray:
+    """A [word, token] 0/1 matrix: 1 where the token belongs to the word."""
+    matrix = np.zeros((len(groups), num_tokens), dtype=np.float32)
+    for w, members in enumerate(groups):
+        matrix[w, members] = 1.0
+    return matrix
+
+
+def merge_weights(weights: np.ndarray, groups: list[list[int]]) -> np.ndarray:
+    """Word-level attention: TO a word sums over its pieces, FROM a word averages them."""
+    member = membership(groups, weights.shape[-1])
+    mean_rows = member / member.sum(axis=1, keepdims=True)
+    to_words = weights @ member.T  # [..., query, word]
+    return np.einsum("wq,...qk->...wk", mean_rows, to_words).astype(np.float32)
+
+
+def merge(att: Attention) -> Attention:
+    """The same attention with words on both axes; word labels are the text as typed."""
+    if att.level == "words":
+        return att
+    groups = word_groups(att.text, att.offsets, att.special)
+    tokens, offsets, special = [], [], []
+    for members in groups:
+        first, last = members[0], members[-1]
+        if att.special[first] or att.offsets[first][1] <= att.offsets[first][0]:
+            tokens.append(att.tokens[first])
+            offsets.append(att.offsets[first])
+            special.append(att.special[first])
+            continue
+        start = _first_visible(att.text, att.offsets[first][0], att.offsets[first][1])
+        end = att.offsets[last][1]
+        tokens.append(att.text[start:end])
+        offsets.append((start, end))
+        special.append(False)
+    return replace(
+        att,
+        tokens=tuple(tokens),
+        offsets=tuple(offsets),
+        special=tuple(special),
+        weights=merge_weights(att.weights, groups),
+        level="words",
+    )

@@ -1,0 +1,38 @@
+"""Heads: every head of a layer (or of the model) as a heatmap, side by side."""
+
+import streamlit as st
+
+from components import engine, heatmaps, sidebar
+from components.text import HEATMAP_HELP
+from headscope.attention import InputError
+
+s = sidebar.current()
+st.title("Heads")
+st.markdown(
+    "Each square is one attention head: row = the token that attends, column = the token "
+    "it attends to, brighter = more attention. Layers and heads are numbered from 0 "
+    "(**L2H3** is layer 2, head 3)."
+)
+with st.expander("What is an attention head, and how do I read these heatmaps?"):
+    st.markdown(HEATMAP_HELP)
+
+try:
+    att = engine.attention_view(s.model, s.text, s.whole_words, s.hide_special)
+except InputError as exc:
+    st.info(f"Nothing to show: {exc}.")
+    st.stop()
+if att.dropped:
+    st.warning(
+        f"The text is longer than the model accepts ({att.num_tokens + att.dropped} tokens, "
+        f"limit {engine.loaded_model(s.model).max_tokens}): the last {att.dropped} tokens were dropped."
+    )
+
+all_layers = st.toggle("All layers at once", key="all_layers")
+if all_layers:
+    st.caption(f"{att.num_layers} layers x {att.num_heads} heads. Click a head to open it large.")
+    clicked = heatmaps.model_grid(s)
+    if clicked is not None:
+        heatmaps.head_large(s, *clicked)
+else:
+    layer = st.select_slider("Layer", options=list(range(att.num_layers)), key="layer")
+    heatmaps.layer_grid(s, layer)

@@ -1,0 +1,36 @@
+"""Shared fixtures: the real bundled model, loaded once per test session."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing in the tests may reach the hub
+
+SENTENCE = "The black cat sat on the mat."
+SPLIT_SENTENCE = "Tokenization is unbelievably straightforward."
+
+
+@pytest.fixture(scope="session")
+def loaded():
+    """The bundled all-MiniLM-L6-v2, as the app loads it."""
+    from headscope import models
+
+    return models.load()
+
+
+@pytest.fixture(scope="session")
+def cat(loaded):
+    """Attention of the default sentence."""
+    from headscope import attention
+
+    return attention.run(loaded, SENTENCE)
+
+
+@pytest.fixture(scope="session")
+def split(loaded):
+    """Attention of a sentence whose words split into several pieces."""
+    from headscope import attention
+
+    return attention.run(loaded, SPLIT_SENTENCE)

@@ -1,0 +1,137 @@
+"""A real Streamlit server and a real Chromium, for browser tests, benchmarks and screenshots.
+
+Run as a script to make the README's screenshot: `python tests/support.py screenshot docs/heads.png`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("HEADSCOPE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, timeout: float = 90.0, proc: subprocess.Popen | None = None) -> None:
+    """Wait until Streamlit answers its health check, or fail with its log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"streamlit did not become healthy at {url} in {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def streamlit_server(log_path: Path | None = None, extra_args: list[str] | None = None):
+    """Start `streamlit run app.py` on a free loopback port; yield its URL; stop it after."""
+    port = free_port()
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        *(extra_args or []),
+    ]
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc=proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if log_path:
+            log.close()
+
+
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium, headless, driven by Playwright; yields the browser."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+HEATMAP = "g.hm"  # plotly draws one such group per heatmap trace
+
+
+def wait_heatmaps(page, count: int, timeout_ms: int = 90_000) -> None:
+    """Wait until exactly `count` heatmaps are drawn and Streamlit has finished running."""
+    page.wait_for_function(
+        f"document.querySelectorAll('{HEATMAP}').length === {count}", timeout=timeout_ms
+    )
+    wait_idle(page, timeout_ms)
+
+
+def wait_idle(page, timeout_ms: int = 90_000) -> None:
+    """Wait until Streamlit's script run is over (its status widget says nothing is running)."""
+    page.wait_for_function(
+        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
+    )
+
+
+def x_tick_labels(page) -> list[str]:
+    """The x-axis tick labels of every plot on the page, in order."""
+    return page.locator(".js-plotly-plot .xtick text").all_inner_texts()
+
+
+def type_sentence(page, text: str) -> None:
+    """Replace the sidebar's sentence and submit it the way a user does (Ctrl+Enter)."""
+    box = page.get_by_label("Sentence")
+    box.fill(text)
+    box.press("Control+Enter")
+
+
+def screenshot_heads(page, url: str, path: Path) -> None:
+    """Open the Heads page and save a screenshot of it (the README's picture)."""
+    page.set_viewport_size({"width": 1400, "height": 1050})
+    page.goto(url)
+    wait_heatmaps(page, 12)
+    page.wait_for_timeout(500)  # let plotly finish its last paint
+    page.screenshot(path=str(path))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "screenshot":
+        sys.exit("usage: python tests/support.py screenshot OUT.png")
+    with streamlit_server() as app_url, chromium() as browser:
+        screenshot_heads(browser.new_page(), app_url, Path(sys.argv[2]))
+    print(f"wrote {sys.argv[2]}")

@@ -1,0 +1,70 @@
+"""The command line, run as users run it: `python -m headscope ...` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from tests.conftest import SENTENCE, SPLIT_SENTENCE
+from tests.support import ROOT
+
+
+def headscope(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "headscope", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_attention_json(cat):
+    result = headscope("attention", SENTENCE, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"model", "tokens", "num_layers", "num_heads", "attention"}
+    assert doc["model"] == "all-MiniLM-L6-v2"
+    assert doc["tokens"] == list(cat.tokens)
+    assert (doc["num_layers"], doc["num_heads"]) == (6, 12)
+    array = np.array(doc["attention"], dtype=np.float32)
+    assert array.shape == (6, 12, 10, 10)
+    np.testing.assert_allclose(array, cat.weights, atol=1e-7)
+
+
+def test_attention_words_json():
+    result = headscope("attention", SPLIT_SENTENCE, "--words", "--format", "json")
+    doc = json.loads(result.stdout)
+    assert doc["tokens"] == ["[CLS]", "Tokenization", "is", "unbelievably", "straightforward", ".", "[SEP]"]
+    assert np.array(doc["attention"]).shape == (6, 12, 7, 7)
+
+
+def test_attention_text():
+    result = headscope("attention", SENTENCE)
+    assert result.returncode == 0
+    assert "tokens (10): [CLS] the black cat" in result.stdout
+    assert "L5H11" in result.stdout
+
+
+def _one_line_error(result):
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("headscope: error:"), result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_empty_text_is_one_line_error():
+    assert "empty" in _one_line_error(headscope("attention", "  "))
+
+
+def test_bad_usage_is_one_line_error():
+    assert "--help" in _one_line_error(headscope("attention"))
+    assert "--format" in _one_line_error(headscope("attention", "x", "--format", "xml"))
+    _one_line_error(headscope("nonsense"))
+
+
+def test_missing_model_folder_is_one_line_error(tmp_path):
+    line = _one_line_error(headscope("attention", SENTENCE, "--model", str(tmp_path / "nowhere")))
+    assert "cannot load model" in line
