@@ -6,8 +6,8 @@ from components import sidebar
 
 st.set_page_config(page_title="Headscope", page_icon="🔍", layout="wide")
 
-sidebar.render()
 page = st.navigation(
     [st.Page("pages/heads.py", title="Heads", icon="🟦", default=True)],
 )
+sidebar.render()
 page.run()

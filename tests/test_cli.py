@@ -67,4 +67,11 @@ def test_bad_usage_is_one_line_error():
 
 def test_missing_model_folder_is_one_line_error(tmp_path):
     line = _one_line_error(headscope("attention", SENTENCE, "--model", str(tmp_path / "nowhere")))
-    assert "cannot load model" in line
+    assert "there is no folder" in line
+    line = _one_line_error(headscope("attention", SENTENCE, "--model", str(tmp_path)))
+    assert "no config.json" in line
+
+
+def test_uncached_hub_id_is_one_line_error():
+    line = _one_line_error(headscope("attention", SENTENCE, "--model", "headscope-tests/not-a-model"))
+    assert "cannot load model 'headscope-tests/not-a-model'" in line

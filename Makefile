@@ -1,0 +1,43 @@
+# Headscope: `make run` serves the app on the bundled model; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Optional extra package index for torch, e.g. the PyTorch CPU wheels on a machine without a GPU.
+TORCH_INDEX ?=
+PIP_TORCH := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+PORT ?= 8501
+
+.PHONY: setup setup-dev run test chromium bench screenshot clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_TORCH) -r requirements.txt
+	touch $@
+
+setup-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/python -m pip install -r requirements-dev.txt
+	touch $@
+
+run: setup
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
+
+# Debian's Chromium for the browser tests (never `playwright install`: it downloads a browser).
+chromium:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+
+test: setup-dev chromium
+	$(BIN)/python -m pytest
+
+bench: setup-dev chromium
+	@$(BIN)/python bench/run.py
+
+screenshot: setup-dev chromium
+	$(BIN)/python tests/support.py screenshot docs/heads.png
+
+clean:
+	rm -rf $(VENV) .pytest_cache
