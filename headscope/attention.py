@@ -60,28 +60,22 @@ def check_text(text: str) -> str:
     return text
 
 
-def run(loaded: LoadedModel, text: str) -> Attention:
-    """Run the model on the text (truncated to what it accepts) and return its attention."""
+def _forward(loaded: LoadedModel, texts: list[str]):
+    """Tokenize (truncated, padded) and run the model once; return the encoding and attentions."""
     import torch
 
-    check_text(text)
-    tokenizer = loaded.tokenizer
-    full = tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"]
-    dropped = max(0, len(full) - loaded.max_tokens)
-    enc = tokenizer(
-        text,
+    enc = loaded.tokenizer(
+        texts,
         return_offsets_mapping=True,
         return_special_tokens_mask=True,
         truncation=True,
         max_length=loaded.max_tokens,
+        padding=True,
         return_tensors="pt",
     )
-    ids = enc["input_ids"]
-    if ids.shape[1] == 0:
+    if enc["input_ids"].shape[1] == 0:
         raise InputError("the tokenizer produced no tokens for this text")
-    inputs = {"input_ids": ids, "attention_mask": enc["attention_mask"]}
-    if "token_type_ids" in enc:
-        inputs["token_type_ids"] = enc["token_type_ids"]
+    inputs = {k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc}
     with torch.inference_mode():
         outputs = loaded.model(**inputs, output_attentions=True)
     layers = outputs.attentions
@@ -90,16 +84,46 @@ def run(loaded: LoadedModel, text: str) -> Attention:
             f"model returned {len(layers or ())} attention arrays for {loaded.num_layers} layers; "
             "it must be loaded with attn_implementation='eager'"
         )
-    weights = torch.stack([layer[0] for layer in layers]).float().numpy()
-    return Attention(
-        model=loaded.name,
-        text=text,
-        tokens=tuple(clean_token(t) for t in tokenizer.convert_ids_to_tokens(ids[0].tolist())),
-        offsets=tuple((int(a), int(b)) for a, b in enc["offset_mapping"][0].tolist()),
-        special=tuple(bool(s) for s in enc["special_tokens_mask"][0].tolist()),
-        weights=np.ascontiguousarray(weights, dtype=np.float32),
-        dropped=dropped,
-    )
+    return enc, torch.stack(layers, dim=1).float().numpy()  # [batch, layer, head, query, key]
+
+
+def _dropped(loaded: LoadedModel, text: str) -> int:
+    """How many tokens truncation cuts from the text."""
+    full = loaded.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"]
+    return max(0, len(full) - loaded.max_tokens)
+
+
+def run_batch(loaded: LoadedModel, texts: list[str]) -> list[Attention]:
+    """Run the model on several texts in one padded forward pass; one Attention per text."""
+    for text in texts:
+        check_text(text)
+    if not texts:
+        return []
+    enc, stacked = _forward(loaded, list(texts))
+    tokenizer = loaded.tokenizer
+    results = []
+    for b, text in enumerate(texts):
+        mask = enc["attention_mask"][b].bool()
+        positions = mask.nonzero().flatten().tolist()  # real tokens (padding may sit on either side)
+        ids = enc["input_ids"][b, positions].tolist()
+        weights = stacked[b][:, :, positions][:, :, :, positions]
+        results.append(
+            Attention(
+                model=loaded.name,
+                text=text,
+                tokens=tuple(clean_token(t) for t in tokenizer.convert_ids_to_tokens(ids)),
+                offsets=tuple((int(a), int(c)) for a, c in enc["offset_mapping"][b, positions].tolist()),
+                special=tuple(bool(x) for x in enc["special_tokens_mask"][b, positions].tolist()),
+                weights=np.ascontiguousarray(weights, dtype=np.float32),
+                dropped=_dropped(loaded, text),
+            )
+        )
+    return results
+
+
+def run(loaded: LoadedModel, text: str) -> Attention:
+    """Run the model on the text (truncated to what it accepts) and return its attention."""
+    return run_batch(loaded, [text])[0]
 
 
 def without_special(att: Attention) -> Attention:

@@ -1,17 +1,19 @@
-"""Command line: `python -m headscope attention TEXT [--words] [--model M] [--format json|text]`."""
+"""Command line: `python -m headscope attention|syntax|atlas ... [--model M] [--format json|text]`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
+from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 
-from headscope import attention, models, words
+from headscope import atlas, attention, corpus, models, syntax, words
 from headscope.attention import Attention, InputError
 from headscope.figures import head_name
 from headscope.models import ModelError
+from headscope.syntax import ParseError, SyntaxScores
 
 
 class UsageError(Exception):
@@ -38,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("attention", help="attention of every head, [layer][head][from][to]")
     p.add_argument("text", help="the text to analyse")
     p.add_argument("--words", action="store_true", help="merge word pieces into words (Clark et al. 2019)")
+    _common(p)
+    p = sub.add_parser("syntax", help="which heads follow which dependency relations in TEXT")
+    p.add_argument("text", help="the sentence to parse and score")
+    _common(p)
+    p = sub.add_parser("atlas", help="per head, how often it finds each relation's heads over a corpus")
+    p.add_argument("--corpus", default=None, help="FILE.txt (one sentence a line) or FILE.conllu (default: bundled)")
+    p.add_argument("--limit", type=int, default=None, help="use only the first N sentences")
     _common(p)
     return parser
 
@@ -67,6 +76,52 @@ def attention_text(att: Attention) -> str:
     return "\n".join(lines)
 
 
+def syntax_json(scores: SyntaxScores, model: str) -> dict:
+    """The `syntax` command's JSON document (see DESIGN.md)."""
+    p = scores.words.parse
+    relations = {}
+    for relation, rs in scores.relations.items():
+        if not rs.arcs:
+            continue
+        relations[relation] = {
+            "heads": [
+                {"layer": h.layer, "head": h.head, "direction": h.direction, "score": h.score} for h in rs.heads
+            ],
+            "baseline": {"offset": rs.baseline.offset, "score": rs.baseline.score},
+        }
+    return {
+        "model": model,
+        "words": list(p.words),
+        "arcs": [{"dependent": d, "head": h, "relation": r} for d, (h, r) in enumerate(zip(p.heads, p.relations)) if h >= 0],
+        "relations": relations,
+    }
+
+
+def syntax_text(scores: SyntaxScores, model: str) -> str:
+    """A human summary: the parse, then per relation the best heads and the baseline."""
+    p = scores.words.parse
+    lines = [f"model: {model}", "words: " + " ".join(f"{i}:{w}" for i, w in enumerate(p.words))]
+    lines += [f"  {p.words[d]} -{r}-> {p.words[h]}" for d, (h, r) in enumerate(zip(p.heads, p.relations)) if h >= 0]
+    for relation, rs in scores.relations.items():
+        if not rs.arcs:
+            continue
+        best = ", ".join(f"{head_name(h.layer, h.head)} {h.direction} {h.score:.2f}" for h in rs.heads[:3])
+        lines.append(f"{relation} ({len(rs.arcs)} arcs): {best}; baseline offset {rs.baseline.offset:+d} {rs.baseline.score:.2f}")
+    return "\n".join(lines)
+
+
+def atlas_text(doc: dict) -> str:
+    """A human summary of an atlas: per relation the best head against the baseline."""
+    lines = [f"model: {doc['model']}; corpus: {doc['corpus']} ({doc['sentences']} sentences, {doc['words']} words)",
+             f"{'relation':<12}{'arcs':>6}  {'best head':<24}{'accuracy':>9}  {'baseline':>14}"]
+    for relation, r in doc["relations"].items():
+        best, base = r["best"], r["baseline"]
+        head = f"{head_name(best['layer'], best['head'])} {best['direction']}"
+        lines.append(f"{relation:<12}{r['count']:>6}  {head:<24}{best['accuracy']:>9.3f}  "
+                     f"{base['accuracy']:>8.3f} ({base['offset']:+d})")
+    return "\n".join(lines)
+
+
 def _dump_json(document: dict) -> str:
     """JSON with numpy arrays written as nested lists."""
     import orjson
@@ -76,9 +131,16 @@ def _dump_json(document: dict) -> str:
 
 def run_command(args: argparse.Namespace) -> str:
     """Run one parsed command and return what it prints."""
+    if args.command == "atlas":
+        return _run_atlas(args)
     attention.check_text(args.text)
     loaded = models.load(args.model)
     att = attention.run(loaded, args.text)
+    if args.command == "syntax":
+        scores = syntax.score_sentence(att, syntax.parse(args.text))
+        if args.format == "json":
+            return _dump_json(syntax_json(scores, loaded.name))
+        return syntax_text(scores, loaded.name)
     if args.words:
         att = words.merge(att)
     if args.format == "json":
@@ -86,12 +148,29 @@ def run_command(args: argparse.Namespace) -> str:
     return attention_text(att)
 
 
+def _run_atlas(args: argparse.Namespace) -> str:
+    """The `atlas` command: read the corpus, score every head, print the result."""
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be a positive number of sentences")
+    if args.corpus is None:
+        source = corpus.bundled()
+    else:
+        path = Path(args.corpus)
+        if not path.is_file():
+            raise UsageError(f"there is no corpus file {args.corpus!r}")
+        source = corpus.read_upload(path.read_bytes(), path.name)
+    if args.limit is not None:
+        source = replace(source, parses=source.parses[: args.limit])
+    doc = atlas.to_json(atlas.compute(models.load(args.model), source))
+    return _dump_json(doc) if args.format == "json" else atlas_text(doc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: print the result on stdout, or one line on stderr and exit status 2."""
     try:
         args = build_parser().parse_args(argv)
         output = run_command(args)
-    except (UsageError, InputError, ModelError) as exc:
+    except (UsageError, InputError, ModelError, ParseError) as exc:
         print(f"headscope: error: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(output + "\n")

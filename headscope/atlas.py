@@ -1,0 +1,222 @@
+"""Corpus-level head scores: how well each head finds each relation's syntactic heads.
+
+Clark et al. 2019 (What Does BERT Look At?, section 4.2): for every arc of a relation, a
+head "predicts" the other end of the arc when, among the other words of the sentence
+(special tokens and the word itself excluded), it attends most to that word. Word-level
+attention follows their merge (sum over the pieces of the word attended to, mean over the
+pieces of the word attending). Both directions are scored; the baseline is the best fixed
+offset (-3..+3) per relation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from headscope import attention
+from headscope.attention import Attention
+from headscope.corpus import Corpus
+from headscope.models import LoadedModel
+from headscope.syntax import ALL, DIRECTIONS, OFFSETS, Parse, offset_hits, pick_offset, predictions, word_attention
+
+ATLAS_VERSION = 1
+"""Bump when the method changes, so that atlases cached on disk are recomputed."""
+
+
+@dataclass(frozen=True)
+class RelationAtlas:
+    """One relation over a corpus: per head and direction, how many arcs it predicted."""
+
+    relation: str
+    count: int
+    correct: np.ndarray  # [layer, head, direction] counts; direction as in syntax.DIRECTIONS
+    baseline_offset: int
+    baseline_correct: int
+
+    @property
+    def accuracy(self) -> np.ndarray:
+        """[layer, head, direction] share of arcs predicted."""
+        return self.correct / max(1, self.count)
+
+    @property
+    def best_direction_accuracy(self) -> np.ndarray:
+        """[layer, head] accuracy in the head's better direction."""
+        return self.accuracy.max(axis=-1)
+
+    @property
+    def baseline_accuracy(self) -> float:
+        """Share of arcs the best fixed offset predicts."""
+        return self.baseline_correct / max(1, self.count)
+
+    def best(self) -> tuple[int, int, str, float]:
+        """(layer, head, direction, accuracy) of the best head (first in layer, head order on ties)."""
+        acc = self.accuracy
+        flat = int(np.argmax(acc.transpose(2, 0, 1).reshape(2, -1).max(axis=0)))
+        layer, head = divmod(flat, acc.shape[1])
+        d = int(np.argmax(acc[layer, head]))
+        return layer, head, DIRECTIONS[d], float(acc[layer, head, d])
+
+    def beats_baseline(self) -> bool:
+        """True when the best head predicts more arcs than the best fixed offset."""
+        return self.best()[3] > self.baseline_accuracy
+
+
+@dataclass(frozen=True)
+class Atlas:
+    """Head scores of one model over one corpus."""
+
+    model: str
+    corpus: str
+    sentences: int
+    words: int
+    relations: dict[str, RelationAtlas]
+
+
+def _count_arcs(pred: np.ndarray, p: Parse, tallies: dict, offsets: dict) -> None:
+    """Add one sentence's arcs to the running tallies."""
+    for relation in {r for _, _, r in p.arcs()} | {ALL}:
+        arcs = p.arcs(relation)
+        if not arcs:
+            continue
+        deps = np.array([d for d, _, _ in arcs])
+        govs = np.array([h for _, h, _ in arcs])
+        hits = np.stack([(pred[:, :, deps] == govs).sum(-1), (pred[:, :, govs] == deps).sum(-1)], axis=-1)
+        if relation in tallies:
+            tallies[relation][0] += len(arcs)
+            tallies[relation][1] += hits
+        else:
+            tallies[relation] = [len(arcs), hits.astype(np.int64)]
+        per_offset = offsets.setdefault(relation, {o: 0 for o in OFFSETS})
+        for o, n in offset_hits(arcs).items():
+            per_offset[o] += n
+
+
+def compute(
+    loaded: LoadedModel,
+    corpus: Corpus,
+    batch_size: int = 32,
+    progress: Callable[[int, int], None] | None = None,
+) -> Atlas:
+    """The atlas of a model over a corpus, in batched forward passes (longest first)."""
+    parses = [p for p in corpus.parses if p.words]
+    order = sorted(range(len(parses)), key=lambda i: -len(parses[i].text))
+
+    def pairs() -> Iterator[tuple[Attention, Parse]]:
+        for start in range(0, len(order), batch_size):
+            batch = [parses[i] for i in order[start:start + batch_size]]
+            yield from zip(attention.run_batch(loaded, [p.text for p in batch]), batch)
+            if progress:
+                progress(min(start + batch_size, len(order)), len(order))
+
+    return score(pairs(), model=loaded.name, corpus=corpus.name)
+
+
+def score(pairs: Iterable[tuple[Attention, Parse]], model: str, corpus: str) -> Atlas:
+    """The atlas from each sentence's attention and parse."""
+    tallies: dict[str, list] = {}
+    offsets: dict[str, dict[int, int]] = {}
+    sentences = words = 0
+    for att, p in pairs:
+        wa = word_attention(att, p)
+        sentences += 1
+        words += len(wa.parse.words)
+        _count_arcs(predictions(wa.weights), wa.parse, tallies, offsets)
+    relations = {}
+    for relation, (count, correct) in sorted(tallies.items()):
+        base = pick_offset(offsets[relation], count)
+        relations[relation] = RelationAtlas(
+            relation=relation,
+            count=count,
+            correct=correct,
+            baseline_offset=base.offset,
+            baseline_correct=offsets[relation][base.offset],
+        )
+    return Atlas(model=model, corpus=corpus, sentences=sentences, words=words, relations=relations)
+
+
+def to_json(atlas: Atlas) -> dict:
+    """The CLI's `atlas` document (see DESIGN.md)."""
+    relations = {}
+    for relation, ra in atlas.relations.items():
+        layer, head, direction, accuracy = ra.best()
+        relations[relation] = {
+            "count": ra.count,
+            "best": {"layer": layer, "head": head, "direction": direction, "accuracy": accuracy},
+            "baseline": {"offset": ra.baseline_offset, "accuracy": ra.baseline_accuracy},
+            "accuracy": ra.best_direction_accuracy.round(6).tolist(),
+        }
+    return {
+        "model": atlas.model,
+        "corpus": atlas.corpus,
+        "sentences": atlas.sentences,
+        "words": atlas.words,
+        "relations": relations,
+    }
+
+
+def _save(atlas: Atlas, path: Path) -> None:
+    """Write an atlas with its raw counts, so that it loads back exactly."""
+    doc = {
+        "model": atlas.model,
+        "corpus": atlas.corpus,
+        "sentences": atlas.sentences,
+        "words": atlas.words,
+        "relations": {
+            r: {"count": ra.count, "correct": ra.correct.tolist(),
+                "baseline_offset": ra.baseline_offset, "baseline_correct": ra.baseline_correct}
+            for r, ra in atlas.relations.items()
+        },
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(doc))
+    tmp.replace(path)
+
+
+def _load(path: Path) -> Atlas:
+    """Read an atlas written by _save."""
+    doc = json.loads(path.read_text())
+    relations = {
+        r: RelationAtlas(relation=r, count=v["count"], correct=np.array(v["correct"], dtype=np.int64),
+                         baseline_offset=v["baseline_offset"], baseline_correct=v["baseline_correct"])
+        for r, v in doc["relations"].items()
+    }
+    return Atlas(model=doc["model"], corpus=doc["corpus"], sentences=doc["sentences"],
+                 words=doc["words"], relations=relations)
+
+
+def cache_dir() -> Path:
+    """Where atlases are kept between runs ($HEADSCOPE_CACHE, else ~/.cache/headscope)."""
+    root = os.environ.get("HEADSCOPE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "headscope"
+    )
+    return Path(root)
+
+
+def cache_key(model_name: str, corpus_text: str) -> str:
+    """A file name for the atlas of this model, corpus and method version."""
+    digest = hashlib.sha256(f"{ATLAS_VERSION}\0{model_name}\0{corpus_text}".encode()).hexdigest()[:16]
+    return f"atlas-{digest}.json"
+
+
+def cached(loaded: LoadedModel, corpus_text: str, make_corpus: Callable[[], Corpus],
+           progress: Callable[[int, int], None] | None = None) -> Atlas:
+    """The atlas from the disk cache, computed and stored there on first use."""
+    path = cache_dir() / cache_key(loaded.name, corpus_text)
+    if path.is_file():
+        try:
+            return _load(path)
+        except (ValueError, KeyError, OSError):
+            pass  # a damaged cache file is recomputed
+    atlas = compute(loaded, make_corpus(), progress=progress)
+    try:
+        _save(atlas, path)
+    except OSError:
+        pass  # a read-only disk only costs the recomputation next time
+    return atlas

@@ -1,0 +1,178 @@
+"""Corpora for the head atlas: plain text (parsed by spaCy) or CoNLL-U (gold parses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from headscope.syntax import Parse, ParseError, parse_many
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+BUNDLED_CORPUS = DATA / "corpus.txt"
+
+MAX_BYTES = 5_000_000
+MAX_SENTENCES = 5_000
+MAX_SENTENCE_CHARS = 1_000
+
+UD_TO_SPACY = {
+    "obj": "dobj",
+    "nmod:poss": "poss",
+    "nsubj:pass": "nsubjpass",
+    "aux:pass": "auxpass",
+    "iobj": "dative",
+    "compound:prt": "prt",
+}
+"""Universal Dependencies relation names mapped to spaCy's English ones (the rest: subtype dropped).
+
+`case` is not renamed but restructured (see `_case_to_prep_pobj`): UD hangs a preposition
+under its noun ("on" <-case- "mat" <-obl- "sat"), spaCy's scheme hangs the noun under the
+preposition and the preposition under the verb ("mat" -pobj-> "on" -prep-> "sat").
+"""
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Parsed sentences and where they came from."""
+
+    name: str
+    parses: list[Parse]
+    gold: bool  # True for a treebank's own parses, False for spaCy's
+
+
+def _check_size(data: bytes, name: str, max_bytes: int) -> str:
+    """Decode an uploaded corpus as UTF-8 text within the size cap, or say why not."""
+    if len(data) > max_bytes:
+        raise ParseError(f"{name} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB")
+    if b"\x00" in data[:65536]:
+        raise ParseError(f"{name} looks like a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ParseError(f"{name}, line {line}: not UTF-8 text (save the file as UTF-8)") from None
+
+
+def read_txt(text: str, name: str = "corpus.txt", max_sentences: int = MAX_SENTENCES) -> Corpus:
+    """One sentence a line (blank lines skipped), parsed by the bundled parser."""
+    lines = [line.strip() for line in text.splitlines()]
+    sentences = [line for line in lines if line]
+    if not sentences:
+        raise ParseError(f"{name} has no sentences (one sentence a line is expected)")
+    if len(sentences) > max_sentences:
+        raise ParseError(f"{name} has {len(sentences)} sentences; the limit is {max_sentences}")
+    for number, line in enumerate(lines, 1):
+        if len(line) > MAX_SENTENCE_CHARS:
+            raise ParseError(f"{name}, line {number}: longer than {MAX_SENTENCE_CHARS} characters")
+    return Corpus(name=name, parses=parse_many(sentences), gold=False)
+
+
+def _ud_relation(deprel: str) -> str:
+    """A UD relation name as the spaCy scheme names it."""
+    return UD_TO_SPACY.get(deprel, UD_TO_SPACY.get(deprel.split(":")[0], deprel.split(":")[0]))
+
+
+def _case_to_prep_pobj(heads: list[int], rels: list[str]) -> tuple[list[int], list[str]]:
+    """Turn UD's noun <-case- adposition into spaCy's adposition -prep-> X, noun -pobj-> adposition.
+
+    Only for nouns attached as `obl` or `nmod`; with two case words ("in to"), the first
+    becomes the preposition and the second stays `case`.
+    """
+    heads, rels = list(heads), list(rels)
+    for c, rel in enumerate(rels):
+        if rel != "case":
+            continue
+        noun = heads[c]
+        if noun < 0 or rels[noun] not in ("obl", "nmod") or heads[noun] < 0:
+            continue  # only prepositional phrases; a possessive 's stays `case`, as in spaCy
+        governor = heads[noun]
+        heads[c], rels[c] = governor, "prep"
+        heads[noun], rels[noun] = c, "pobj"
+    return heads, rels
+
+
+def _has_cycle(heads: list[int]) -> int | None:
+    """The index of a word whose chain of heads never reaches the root, if any."""
+    for start in range(len(heads)):
+        seen, node = set(), start
+        while node >= 0:
+            if node in seen:
+                return start
+            seen.add(node)
+            node = heads[node]
+    return None
+
+
+def _sentence(rows: list[tuple[int, list[str]]], name: str) -> Parse:
+    """One CoNLL-U sentence (its word lines, with line numbers) as a Parse."""
+    words, heads, rels, spans = [], [], [], []
+    text = ""
+    for expected, (number, cols) in enumerate(rows, 1):
+        if int(cols[0]) != expected:
+            raise ParseError(f"{name}, line {number}: word ID {cols[0]} where {expected} was expected")
+        try:
+            head = int(cols[6])
+        except ValueError:
+            raise ParseError(f"{name}, line {number}: HEAD {cols[6]!r} is not a number") from None
+        if not 0 <= head <= len(rows):
+            raise ParseError(f"{name}, line {number}: HEAD {head} points outside the sentence")
+        form = cols[1]
+        spans.append((len(text), len(text) + len(form)))
+        text += form
+        if "SpaceAfter=No" not in cols[9].split("|"):
+            text += " "
+        words.append(form)
+        heads.append(head - 1)
+        rels.append(_ud_relation(cols[7]))
+    cycle = _has_cycle(heads)
+    if cycle is not None:
+        raise ParseError(f"{name}, line {rows[cycle][0]}: the heads form a cycle (no path to the root)")
+    heads, rels = _case_to_prep_pobj(heads, rels)
+    rels = ["ROOT" if h < 0 else r for h, r in zip(heads, rels)]
+    return Parse(text=text.rstrip(), words=tuple(words), spans=tuple(spans), heads=tuple(heads), relations=tuple(rels))
+
+
+def read_conllu(text: str, name: str = "corpus.conllu", max_sentences: int = MAX_SENTENCES) -> Corpus:
+    """A CoNLL-U treebank with its gold parses; multi-word token ranges and empty nodes are skipped."""
+    parses: list[Parse] = []
+    rows: list[tuple[int, list[str]]] = []
+
+    def flush() -> None:
+        if rows:
+            parses.append(_sentence(rows, name))
+            rows.clear()
+            if len(parses) > max_sentences:
+                raise ParseError(f"{name} has more than {max_sentences} sentences; the limit is {max_sentences}")
+
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.rstrip("\r")
+        if not line.strip():
+            flush()
+            continue
+        if line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if len(cols) != 10:
+            raise ParseError(f"{name}, line {number}: {len(cols)} tab-separated columns where CoNLL-U has 10")
+        word_id = cols[0]
+        if "-" in word_id or "." in word_id:  # a multi-word token's range, or an empty node
+            continue
+        if not word_id.isdigit():
+            raise ParseError(f"{name}, line {number}: word ID {word_id!r} is not a number")
+        rows.append((number, cols))
+    flush()
+    if not parses:
+        raise ParseError(f"{name} has no sentences")
+    return Corpus(name=name, parses=parses, gold=True)
+
+
+def read_upload(data: bytes, filename: str, max_bytes: int = MAX_BYTES) -> Corpus:
+    """An uploaded corpus: .conllu for a treebank, anything else as one sentence a line."""
+    text = _check_size(data, filename, max_bytes)
+    if filename.lower().endswith((".conllu", ".conll")):
+        return read_conllu(text, filename)
+    return read_txt(text, filename)
+
+
+def bundled() -> Corpus:
+    """The project's own corpus, parsed by the bundled parser."""
+    return read_txt(BUNDLED_CORPUS.read_text(encoding="utf-8"), name="bundled corpus")

