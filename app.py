@@ -7,7 +7,11 @@ from components import sidebar
 st.set_page_config(page_title="Headscope", page_icon="🔍", layout="wide")
 
 page = st.navigation(
-    [st.Page("pages/heads.py", title="Heads", icon="🟦", default=True)],
+    [
+        st.Page("pages/heads.py", title="Heads", icon=":material/grid_on:", default=True),
+        st.Page("pages/syntax.py", title="Syntax heads", icon=":material/account_tree:"),
+        st.Page("pages/atlas.py", title="Head atlas", icon=":material/map:"),
+    ],
 )
 sidebar.render()
 page.run()

@@ -6,7 +6,7 @@ import gc
 
 import streamlit as st
 
-from headscope import attention, figures, models, words
+from headscope import atlas, attention, corpus, figures, models, roles, syntax, words
 from headscope.attention import Attention
 
 
@@ -54,3 +54,35 @@ def model_figure(model_id: str, text: str, whole_words: bool, hide_special: bool
 def head_figure(model_id: str, text: str, whole_words: bool, hide_special: bool, layer: int, head: int):
     """One head, large."""
     return figures.head_figure(attention_view(model_id, text, whole_words, hide_special), layer, head)
+
+
+@st.cache_resource(show_spinner="Loading the parser…")
+def parser():
+    """The bundled spaCy parser, loaded once per process."""
+    return syntax.load_parser()
+
+
+@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
+def sentence_parse(text: str) -> syntax.Parse:
+    """The bundled parser's dependency parse of a text."""
+    return syntax.parse(text, parser())
+
+
+@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
+def sentence_syntax(model_id: str, text: str) -> syntax.SyntaxScores:
+    """Every head's relation scores for a sentence."""
+    return syntax.score_sentence(raw_attention(model_id, text), sentence_parse(text))
+
+
+@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
+def positional_heads(model_id: str, text: str) -> dict[tuple[int, int], str]:
+    """Heads whose attention is mostly on one neighbouring token, for this text."""
+    return roles.positional_heads(raw_attention(model_id, text))
+
+
+@st.cache_resource(show_spinner="Scoring every head over the bundled corpus (once)…", max_entries=4)
+def bundled_atlas(model_id: str) -> atlas.Atlas:
+    """The atlas over the bundled corpus: from the disk cache, or computed once and stored."""
+    text = corpus.BUNDLED_CORPUS.read_text(encoding="utf-8")
+    parser()
+    return atlas.cached(loaded_model(model_id), text, corpus.bundled)

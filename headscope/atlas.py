@@ -13,19 +13,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from headscope import attention
+from headscope import attention, roles
 from headscope.attention import Attention
 from headscope.corpus import Corpus
 from headscope.models import LoadedModel
 from headscope.syntax import ALL, DIRECTIONS, OFFSETS, Parse, offset_hits, pick_offset, predictions, word_attention
 
-ATLAS_VERSION = 1
+ATLAS_VERSION = 2
 """Bump when the method changes, so that atlases cached on disk are recomputed."""
 
 
@@ -76,6 +76,11 @@ class Atlas:
     sentences: int
     words: int
     relations: dict[str, RelationAtlas]
+    offset_shares: dict[int, np.ndarray] = field(default_factory=dict)  # roles.offset_shares, corpus mean
+
+    def positional_heads(self) -> dict[tuple[int, int], str]:
+        """Heads that, over the corpus, mostly look at one fixed neighbouring token."""
+        return roles.positional_from_shares(self.offset_shares) if self.offset_shares else {}
 
 
 def _count_arcs(pred: np.ndarray, p: Parse, tallies: dict, offsets: dict) -> None:
@@ -122,8 +127,11 @@ def score(pairs: Iterable[tuple[Attention, Parse]], model: str, corpus: str) -> 
     tallies: dict[str, list] = {}
     offsets: dict[str, dict[int, int]] = {}
     sentences = words = 0
+    share_sums: dict[int, np.ndarray] = {}
     for att, p in pairs:
         wa = word_attention(att, p)
+        for o, share in roles.offset_shares(att).items():
+            share_sums[o] = share_sums.get(o, 0) + share
         sentences += 1
         words += len(wa.parse.words)
         _count_arcs(predictions(wa.weights), wa.parse, tallies, offsets)
@@ -137,7 +145,9 @@ def score(pairs: Iterable[tuple[Attention, Parse]], model: str, corpus: str) -> 
             baseline_offset=base.offset,
             baseline_correct=offsets[relation][base.offset],
         )
-    return Atlas(model=model, corpus=corpus, sentences=sentences, words=words, relations=relations)
+    shares = {o: total / max(1, sentences) for o, total in share_sums.items()}
+    return Atlas(model=model, corpus=corpus, sentences=sentences, words=words, relations=relations,
+                 offset_shares=shares)
 
 
 def to_json(atlas: Atlas) -> dict:
@@ -172,6 +182,7 @@ def _save(atlas: Atlas, path: Path) -> None:
                 "baseline_offset": ra.baseline_offset, "baseline_correct": ra.baseline_correct}
             for r, ra in atlas.relations.items()
         },
+        "offset_shares": {str(o): share.tolist() for o, share in atlas.offset_shares.items()},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -187,8 +198,9 @@ def _load(path: Path) -> Atlas:
                          baseline_offset=v["baseline_offset"], baseline_correct=v["baseline_correct"])
         for r, v in doc["relations"].items()
     }
+    shares = {int(o): np.array(v) for o, v in doc.get("offset_shares", {}).items()}
     return Atlas(model=doc["model"], corpus=doc["corpus"], sentences=doc["sentences"],
-                 words=doc["words"], relations=relations)
+                 words=doc["words"], relations=relations, offset_shares=shares)
 
 
 def cache_dir() -> Path:

@@ -25,6 +25,9 @@ float32 heatmaps cost about 5.8 bytes of JSON per cell and PNG images 0.4-2; at 
 tokens heatmaps would be 4.5 MB. The budget keeps hover on every cell up to ~1.5 MB.
 """
 
+OUTLINE_COLOUR = "#ff3b30"
+"""Boxes around the cells of a dependency arc: red stands out against every Viridis colour."""
+
 CLICK_POINTS_PER_AXIS = 16
 """At most this many click targets per axis of a small panel (one per cell up to 16 tokens)."""
 
@@ -100,8 +103,14 @@ def grid_figure(
     panels: list[tuple[int, int]],
     style: GridStyle,
     zmax: float = 1.0,
+    titles: list[str] | None = None,
+    outlines: list[list[tuple[int, int]]] | None = None,
 ) -> go.Figure:
-    """Heads side by side, one panel per (layer, head), with one shared colour scale."""
+    """Heads side by side, one panel per (layer, head), with one shared colour scale.
+
+    `titles` replace the panels' L{layer}H{head} titles; `outlines` lists, per panel, the
+    (row, column) cells to draw a box around.
+    """
     n = att.num_tokens
     cols = min(style.columns, len(panels))
     rows = math.ceil(len(panels) / cols)
@@ -131,6 +140,7 @@ def grid_figure(
         "dragmode": False,
         "showlegend": False,
         "annotations": [],
+        "shapes": [],
     }
     if style.width_px:
         layout["width"] = style.width_px
@@ -203,9 +213,17 @@ def grid_figure(
                 y_axis["title"] = {"text": "attends from", "font": {"size": 11}}
         layout[f"xaxis{suffix}"] = x_axis
         layout[f"yaxis{suffix}"] = y_axis
+        for row, col in (outlines[k] if outlines else []):
+            layout["shapes"].append(
+                {
+                    "type": "rect", "xref": f"{xa} domain", "yref": f"{ya} domain",
+                    "x0": col / n, "x1": (col + 1) / n, "y0": 1 - (row + 1) / n, "y1": 1 - row / n,
+                    "line": {"color": OUTLINE_COLOUR, "width": 2.5},
+                }
+            )
         layout["annotations"].append(
             {
-                "text": f"<b>{name}</b>",
+                "text": f"<b>{titles[k] if titles else name}</b>",
                 "x": (x_domains[c][0] + x_domains[c][1]) / 2,
                 "y": y_domains[r][1],
                 "xref": "paper",
@@ -259,3 +277,86 @@ def model_figure(att: Attention, zmax: float = 1.0) -> go.Figure:
 def head_figure(att: Attention, layer: int, head: int, zmax: float = 1.0) -> go.Figure:
     """One head, large, with hover on every cell."""
     return grid_figure(att, [(layer, head)], HEAD_STYLE, zmax)
+
+
+ARC_COLOUR, ARC_MUTED = "#d62728", "#b0b0b0"
+
+
+def arc_figure(words: tuple[str, ...], arcs: list[tuple[int, int, str]], highlight: str | None) -> go.Figure:
+    """A dependency arc diagram: words in a row, an arc from each head to its dependent.
+
+    Arcs of the `highlight` relation (or all of them for "all") are drawn in colour; a
+    marker at the top of each arc carries its relation, so a click on it selects it.
+    """
+    n = len(words)
+    traces: list = []
+    tops_x, tops_y, tops_rel, tops_text = [], [], [], []
+    max_height = 0.0
+    for d, h, r in arcs:
+        lo, hi = sorted((d, h))
+        height = 0.6 + 0.45 * (hi - lo)
+        max_height = max(max_height, height)
+        t = np.linspace(0.0, 1.0, 25)
+        xs = lo + (hi - lo) * t
+        ys = 0.35 + height * 4 * t * (1 - t)
+        on = highlight in (r, "all")
+        traces.append(go.Scatter(
+            x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
+            line={"color": ARC_COLOUR if on else ARC_MUTED, "width": 3 if on else 1.5},
+        ))
+        # an arrow head at the dependent's end
+        traces.append(go.Scatter(
+            x=[d], y=[0.35], mode="markers", hoverinfo="skip", showlegend=False,
+            marker={"symbol": "triangle-down", "size": 9, "color": ARC_COLOUR if on else ARC_MUTED},
+        ))
+        tops_x.append((lo + hi) / 2)
+        tops_y.append(0.35 + height)
+        tops_rel.append(r)
+        tops_text.append(f"{words[d]} ←{r}— {words[h]}")
+    traces.append(go.Scatter(
+        x=tops_x, y=tops_y, mode="markers+text", text=tops_rel, textposition="top center",
+        customdata=[[r] for r in tops_rel], hovertext=tops_text, hoverinfo="text",
+        marker={"size": 14, "color": "rgba(0,0,0,0.02)", "symbol": "square"},
+        textfont={"size": 12}, showlegend=False, name="arcs",
+    ))
+    traces.append(go.Scatter(
+        x=list(range(n)), y=[0.0] * n, mode="text", text=list(words), hoverinfo="skip",
+        textfont={"size": 15}, showlegend=False, cliponaxis=False,
+    ))
+    layout = {
+        "height": int(130 + 55 * max_height),
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "xaxis": {"visible": False, "range": [-0.7, n - 0.3], "fixedrange": True},
+        "yaxis": {"visible": False, "range": [-0.4, max_height + 1.0], "fixedrange": True},
+        "dragmode": False,
+        "hovermode": "closest",
+    }
+    return go.Figure(data=traces, layout=layout)
+
+
+def atlas_figure(accuracy: np.ndarray, baseline: float, title: str) -> go.Figure:
+    """A layer x head grid of accuracies; heads that beat the baseline are marked with a dot."""
+    layers, heads = accuracy.shape
+    text = [[f"{accuracy[l, h]:.2f}" for h in range(heads)] for l in range(layers)]
+    fig = go.Figure(
+        go.Heatmap(
+            z=accuracy.astype(np.float32), x=list(range(heads)), y=list(range(layers)),
+            text=text, texttemplate="%{text}", textfont={"size": 10},
+            colorscale=COLORSCALE, zmin=0.0, zmax=1.0, colorbar={"title": {"text": "accuracy"}},
+            hovertemplate="L%{y}H%{x}: accuracy %{z:.3f}<extra></extra>",
+        )
+    )
+    above = np.argwhere(accuracy > baseline)
+    if len(above):
+        fig.add_trace(go.Scatter(
+            x=above[:, 1], y=above[:, 0] - 0.32, mode="markers", hoverinfo="skip", showlegend=False,
+            marker={"symbol": "star", "size": 9, "color": "white", "line": {"color": "black", "width": 1}},
+        ))
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}},
+        height=110 + 42 * layers,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        xaxis={"title": {"text": "head"}, "dtick": 1, "fixedrange": True},
+        yaxis={"title": {"text": "layer"}, "dtick": 1, "autorange": "reversed", "fixedrange": True},
+    )
+    return fig

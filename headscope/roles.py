@@ -39,7 +39,11 @@ def offset_shares(att: Attention) -> dict[int, np.ndarray]:
 
 def positional_heads(att: Attention, threshold: float = POSITIONAL_SHARE) -> dict[tuple[int, int], str]:
     """Heads whose attention is mostly on one fixed neighbour: {(layer, head): 'previous token'}."""
-    shares = offset_shares(att)
+    return positional_from_shares(offset_shares(att), threshold)
+
+
+def positional_from_shares(shares: dict[int, np.ndarray], threshold: float = POSITIONAL_SHARE) -> dict[tuple[int, int], str]:
+    """Heads whose share on one fixed neighbour is above the threshold."""
     found: dict[tuple[int, int], str] = {}
     for o, name in POSITIONS.items():
         for layer, head in zip(*np.nonzero(shares[o] > threshold)):

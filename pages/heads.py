@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from components import engine, heatmaps, sidebar
+from components import engine, heatmaps, nav, sidebar
 from components.text import HEATMAP_HELP
 from headscope.attention import InputError
 
+nav.ensure_app()
 s = sidebar.current()
 st.title("Heads")
 st.markdown(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing in the tests may reach the hub
+# atlases cached on disk go to a fresh folder, so no test depends on an earlier run
+os.environ.setdefault("HEADSCOPE_CACHE", tempfile.mkdtemp(prefix="headscope-cache-"))
 
 SENTENCE = "The black cat sat on the mat."
 SPLIT_SENTENCE = "Tokenization is unbelievably straightforward."

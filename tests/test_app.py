@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 120
@@ -18,11 +19,7 @@ def _count(at: AppTest, trace_type: str) -> int:
 
 
 def run_app(script: str = "../app.py", **state) -> AppTest:
-    """A fresh run of the app with the given widget state, as a user who set it would see.
-
-    Each state gets its own AppTest: with st.navigation and a pages/ folder, AppTest's
-    reruns execute the page file alone (not app.py), which the real server never does.
-    """
+    """A fresh run of the app with the given widget state, as a user who set it would see."""
     at = AppTest.from_file(script, default_timeout=TIMEOUT)  # path relative to this file
     for key, value in state.items():
         at.session_state[key] = value
@@ -82,3 +79,95 @@ def test_long_text_warns_with_dropped_count():
 
 def test_heads_page_runs_on_its_own():
     assert _count(run_app("../pages/heads.py"), "heatmap") == 12
+
+
+def test_reruns_keep_the_sidebar():
+    # A fresh server (and AppTest) first runs in Streamlit's old pages/ mode; nav.ensure_app
+    # sends every run through app.py, so the sidebar survives a rerun.
+    app = run_app()
+    app.text_area(key="text").set_value("Dogs chase squirrels.").run()
+    assert [t.key for t in app.sidebar.toggle] == ["whole_words", "hide_special"]
+    assert "squirrels" in _figures(app)[0]["data"][0]["x"]
+
+
+def _syntax(**state) -> AppTest:
+    app = run_app(**state)
+    app.switch_page("pages/syntax.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_syntax_page_ranks_heads_for_nsubj():
+    app = _syntax(text="The keys to the old cabinet are on the table.")
+    assert app.title[0].value == "Syntax heads"
+    assert app.segmented_control(key="relation").value == "nsubj"
+    figs = _figures(app)
+    assert len(figs) == 2  # the arc diagram and the best heads
+    arc_labels = next(t for t in figs[0]["data"] if t.get("name") == "arcs")["text"]
+    assert "nsubj" in arc_labels and "amod" in arc_labels
+    top = figs[1]
+    assert sum(t["type"] == "heatmap" for t in top["data"]) == 4
+    assert len(top["layout"]["shapes"]) == 4  # one nsubj arc, outlined in each of 4 heads
+    assert top["data"][0]["x"][:3] == ["The", "keys", "to"]  # parser words
+    table = app.dataframe[0].value
+    assert len(table) == 12 and list(table["head"][:1]) == ["L3H1"]
+    assert any("no fixed offset" in m.value for m in app.markdown)
+    assert any("Subject far from its verb" in i.value for i in app.info)
+
+
+def test_syntax_example_buttons_and_relations():
+    app = _syntax()
+    app.button(key="example_1").click().run()
+    assert app.session_state["text"] == "The cat, black and sleek, sat on the mat."
+    assert any("Adjective after its noun" in i.value for i in app.info)
+    app.segmented_control(key="relation").set_value("amod").run()
+    assert not app.exception
+    assert len(_figures(app)[1]["layout"]["shapes"]) == 4  # black -> cat
+    app.segmented_control(key="relation").set_value("poss").run()
+    assert any("has no **poss** arc" in i.value for i in app.info)
+
+
+def test_syntax_page_positional_heads_are_marked():
+    app = _syntax(relation="amod")  # "black cat": L0H2 (previous token) ranks high
+    table = app.dataframe[0].value
+    marked = dict(zip(table["head"], table["positional"]))
+    assert marked.get("L0H2") == "previous token"
+
+
+def test_syntax_page_empty_text():
+    app = _syntax(text=" ")
+    assert any("empty" in i.value for i in app.info)
+
+
+def test_atlas_page_bundled_corpus():
+    app = run_app()
+    app.switch_page("pages/atlas.py").run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert list(table["relation"][:4]) == ["nsubj", "amod", "det", "dobj"]
+    nsubj = table[table["relation"] == "nsubj"].iloc[0]
+    assert nsubj["arcs"] >= 100 and nsubj["beats baseline"] == "yes"
+    assert any("previous token" in c.value for c in app.caption)
+    fig = _figures(app)[0]
+    assert fig["data"][0]["type"] == "heatmap"
+    assert "nsubj" in fig["layout"]["title"]["text"]
+
+
+def test_atlas_page_upload_conllu_and_a_broken_file():
+    from tests.test_atlas import CONLLU
+
+    app = run_app(atlas_source="Upload my own")
+    app.switch_page("pages/atlas.py").run()
+    app.file_uploader(key="atlas_upload").upload("mine.conllu", CONLLU.encode()).run()
+    assert not app.exception
+    assert any("mine.conllu" in m.value for m in app.markdown)
+    assert "dobj" in list(app.dataframe[0].value["relation"])
+    app.file_uploader(key="atlas_upload").upload("bad.conllu", b"1\tA\n").run()
+    assert not app.exception
+    assert any("line 1" in e.value for e in app.error)
+
+
+@pytest.mark.parametrize("page", ["../pages/syntax.py", "../pages/atlas.py"])
+def test_pages_run_on_their_own(page):
+    at = run_app(page)
+    assert len(at.get("plotly_chart")) >= 1

@@ -107,6 +107,10 @@ def test_best_heads_beat_the_positional_baseline(bundled_atlas, relation, capsys
     assert accuracy > ra.baseline_accuracy
 
 
+def test_corpus_positional_heads(bundled_atlas):
+    assert bundled_atlas.positional_heads()[(0, 2)] == "previous token"
+
+
 def test_atlas_is_deterministic_and_cached(loaded, bundled_atlas, tmp_path, monkeypatch):
     monkeypatch.setenv("HEADSCOPE_CACHE", str(tmp_path))
     text = corpus.BUNDLED_CORPUS.read_text()

@@ -9,28 +9,7 @@ from tests import support
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    with support.streamlit_server(log_path=log) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with support.chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors, errors
+from tests.browser_fixtures import app_url, browser, page  # noqa: F401  (pytest fixtures)
 
 
 def test_type_a_sentence_and_see_twelve_heads(page, app_url, tmp_path):

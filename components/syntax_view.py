@@ -1,0 +1,196 @@
+"""Pieces of the Syntax heads and Head atlas pages: examples, arc diagram, rankings, atlas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from components.heatmaps import CHART_CONFIG
+from components.sidebar import Settings
+from headscope import figures
+from headscope.attention import Attention
+from headscope.figures import head_name
+from headscope.syntax import ALL, RELATION_NAMES, RELATIONS, RelationScores, SyntaxScores
+
+RELATION_CHOICES = RELATIONS + (ALL,)
+TOP_HEADS = 4
+
+
+@dataclass(frozen=True)
+class Example:
+    """An example sentence and what it shows."""
+
+    text: str
+    look_for: str
+
+
+EXAMPLES = (
+    Example("The keys to the old cabinet are on the table.",
+            "Subject far from its verb: *keys* is five words from *are*. Pick **nsubj**: a head "
+            "that links them cannot be just looking at the word next door (the baseline scores 0)."),
+    Example("The cat, black and sleek, sat on the mat.",
+            "Adjective after its noun, behind a comma: pick **amod**; *black* modifies *cat* two "
+            "words to its left, so a next-word head misses it."),
+    Example("The dog that the children adopted last spring sleeps all day.",
+            "Relative clause: *dog* is the subject of *sleeps*, seven words away (**nsubj**), and "
+            "*children* is the subject of *adopted*."),
+    Example("Which book did the teacher recommend to the class?",
+            "Question: the object *book* comes before its verb *recommend* (**dobj**), and *did* "
+            "is an auxiliary far from it (**aux**)."),
+    Example("My brother's old bicycle was stolen from the garage.",
+            "Possessives (**poss**: *brother* -> *bicycle*, past *'s* and *old*) and a passive."),
+)
+
+
+def _use_example(text: str) -> None:
+    """Button callback: put an example into the sidebar's sentence box."""
+    st.session_state["text"] = text
+
+
+def examples(current_text: str) -> None:
+    """One button per example sentence; under them, what to look for in the current one."""
+    st.caption("Examples chosen to separate syntax from position; click one:")
+    cols = st.columns(len(EXAMPLES))
+    for i, (col, ex) in enumerate(zip(cols, EXAMPLES)):
+        col.button(ex.text, key=f"example_{i}", on_click=_use_example, args=(ex.text,), width="stretch")
+    for ex in EXAMPLES:
+        if ex.text == current_text.strip():
+            st.info(ex.look_for, icon=":material/search:")
+
+
+def _arc_clicked() -> None:
+    """Arc diagram callback: a click on an arc's label selects its relation."""
+    points = (st.session_state.get("arc_diagram") or {}).get("selection", {}).get("points") or []
+    for point in points:
+        data = point.get("customdata")
+        if data and data[0] in RELATION_CHOICES:
+            st.session_state["relation"] = data[0]
+            return
+    if points:
+        st.session_state["relation_note"] = "That relation is not one of the choices; pick one above."
+
+
+def relation_picker() -> str:
+    """The relation to score: a segmented control that an arc click can also set."""
+    st.session_state.setdefault("relation", "nsubj")
+    return st.segmented_control(
+        "Relation",
+        options=RELATION_CHOICES,
+        key="relation",
+        format_func=lambda r: r if r == ALL else f"{r}",
+        help="; ".join(f"{r}: {RELATION_NAMES[r]}" for r in RELATION_CHOICES),
+    ) or "nsubj"
+
+
+def arc_diagram(scores: SyntaxScores, relation: str) -> None:
+    """The parse as labelled arcs; the chosen relation's arcs in red; click a label to pick it."""
+    p = scores.words.parse
+    fig = figures.arc_figure(p.words, p.arcs(), relation)
+    st.plotly_chart(fig, config=CHART_CONFIG, key="arc_diagram", on_select=_arc_clicked,
+                    selection_mode="points")
+    note = st.session_state.pop("relation_note", None)
+    if note:
+        st.caption(note)
+    if scores.words.dropped_words:
+        st.caption("Left out (no word piece covers them): " + ", ".join(scores.words.dropped_words))
+
+
+def describe_baseline(rs: RelationScores) -> str:
+    """One sentence on the best fixed offset for this relation in this sentence."""
+    b = rs.baseline
+    if b.score == 0:
+        return ("Positional baseline: no fixed offset (-3 to +3 words) finds the head of any of "
+                f"these {len(rs.arcs)} arc{'s' if len(rs.arcs) > 1 else ''}: a head that does is following the syntax.")
+    side = "left" if b.offset < 0 else "right"
+    hits = round(b.score * len(rs.arcs))
+    return (f"Positional baseline: always looking **{abs(b.offset)} word{'s' if abs(b.offset) > 1 else ''} "
+            f"to the {side}** (offset {b.offset:+d}) finds the head of {hits} of {len(rs.arcs)} arcs "
+            f"({b.score:.2f}).")
+
+
+def ranking_table(rs: RelationScores, positional: dict[tuple[int, int], str], rows: int = 12) -> None:
+    """The best heads for the relation, with their scores and whether they are positional."""
+    base = rs.baseline.score
+    table = pd.DataFrame(
+        [
+            {
+                "head": head_name(h.layer, h.head),
+                "direction": h.direction,
+                "mean weight on arcs": round(h.score, 3),
+                "arcs found": f"{round(h.accuracy * len(rs.arcs))}/{len(rs.arcs)}",
+                "beats baseline": "yes" if h.accuracy > base else "no",
+                "positional": positional.get((h.layer, h.head), ""),
+            }
+            for h in rs.heads[:rows]
+        ]
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def top_heads_figure(s: Settings, scores: SyntaxScores, rs: RelationScores, positional) -> None:
+    """Heatmaps (word level) of the best heads, with the relation's arc cells outlined."""
+    wa = scores.words
+    p = wa.parse
+    words_att = Attention(model=s.model, text=p.text, tokens=p.words, offsets=p.spans,
+                          special=(False,) * len(p.words), weights=wa.weights, level="words")
+    top = rs.heads[:TOP_HEADS]
+    panels = [(h.layer, h.head) for h in top]
+    outlines = [
+        [(d, g) if h.direction == "dependent->head" else (g, d) for d, g, _ in rs.arcs] for h in top
+    ]
+    titles = []
+    for h in top:
+        mark = positional.get((h.layer, h.head))
+        arrow = "dep\u2192head" if h.direction == "dependent->head" else "head\u2192dep"
+        titles.append(f"{head_name(h.layer, h.head)} {arrow} {h.score:.2f}" + (f" ({mark})" if mark else ""))
+    fig = figures.grid_figure(words_att, panels, figures.LAYER_STYLE, titles=titles, outlines=outlines)
+    st.plotly_chart(fig, config=CHART_CONFIG, key="syntax_top_heads")
+
+
+def atlas_summary(a, relations: list[str]) -> pd.DataFrame:
+    """Per relation: arcs, best head and its accuracy against the best fixed offset."""
+    rows = []
+    positional = a.positional_heads()
+    for r in relations:
+        ra = a.relations[r]
+        layer, head, direction, accuracy = ra.best()
+        rows.append({
+            "relation": r,
+            "means": RELATION_NAMES.get(r, ""),
+            "arcs": ra.count,
+            "best head": head_name(layer, head),
+            "direction": direction,
+            "accuracy": round(accuracy, 3),
+            "baseline": round(ra.baseline_accuracy, 3),
+            "baseline offset": f"{ra.baseline_offset:+d}",
+            "beats baseline": "yes" if ra.beats_baseline() else "no",
+            "best head is positional": positional.get((layer, head), ""),
+        })
+    return pd.DataFrame(rows)
+
+
+def ordered_relations(a) -> list[str]:
+    """The atlas's relations: the usual ones first, then the rest by frequency."""
+    first = [r for r in RELATION_CHOICES if r in a.relations]
+    rest = sorted((r for r in a.relations if r not in first), key=lambda r: -a.relations[r].count)
+    return first + rest
+
+
+def atlas_view(a, key: str) -> None:
+    """The atlas: the summary table and one relation's layer x head grid."""
+    relations = ordered_relations(a)
+    st.markdown(f"**{a.corpus}**: {a.sentences} sentences, {a.words} words, model **{a.model}**.")
+    st.dataframe(atlas_summary(a, relations), hide_index=True, width="stretch")
+    positional = a.positional_heads()
+    if positional:
+        st.caption("Positional heads over this corpus (over half of a token's attention on one fixed "
+                   "neighbour): " + ", ".join(f"{head_name(*k)} {v}" for k, v in sorted(positional.items())))
+    relation = st.selectbox("Relation to map", relations, key=f"{key}_relation",
+                            format_func=lambda r: f"{r} ({a.relations[r].count} arcs)")
+    ra = a.relations[relation]
+    title = (f"{relation}: accuracy of each head (better direction); baseline offset "
+             f"{ra.baseline_offset:+d} = {ra.baseline_accuracy:.2f}; \u2605 beats it")
+    st.plotly_chart(figures.atlas_figure(ra.best_direction_accuracy, ra.baseline_accuracy, title),
+                    config=CHART_CONFIG, key=f"{key}_grid")

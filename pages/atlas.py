@@ -1,0 +1,55 @@
+"""Head atlas: each head's accuracy at finding each relation's heads over a corpus."""
+
+import hashlib
+
+import streamlit as st
+
+from components import engine, nav, sidebar, syntax_view
+from headscope import atlas, corpus
+from headscope.syntax import ParseError
+
+nav.ensure_app()
+s = sidebar.current()
+st.title("Head atlas")
+st.markdown(
+    "Over a whole corpus: for every word, does the word a head attends to most (itself and "
+    "[CLS]/[SEP] left out) match its syntactic head? That is each head's **accuracy** for a "
+    "relation, in the better of its two directions (Clark et al. 2019, section 4). The "
+    "**baseline** always picks the word a fixed offset away (-3 to +3), the best offset per relation."
+)
+
+source = st.radio("Corpus", ["Bundled corpus", "Upload my own"], horizontal=True, key="atlas_source")
+if source == "Bundled corpus":
+    result = engine.bundled_atlas(s.model)
+    syntax_view.atlas_view(result, key="atlas_bundled")
+    st.caption(f"The bundled corpus: {result.sentences} English sentences written for this project "
+               "(data/corpus.txt), parsed by spaCy's en_core_web_sm.")
+    st.stop()
+
+st.markdown(
+    "Plain text: one sentence a line, parsed by spaCy. CoNLL-U: the treebank's own (gold) "
+    "parses; Universal Dependencies names are mapped to spaCy's (`obj`\u2192`dobj`, "
+    "`nmod:poss`\u2192`poss`, `nsubj:pass`\u2192`nsubjpass`, other subtypes dropped), and a "
+    "preposition, which UD hangs under its noun as `case`, is re-hung as in spaCy: the "
+    "preposition under the noun's head (`prep`), the noun under the preposition (`pobj`). "
+    "Multi-word token lines (`3-4`) and empty nodes (`8.1`) are skipped."
+)
+upload = st.file_uploader("Corpus file", type=["txt", "conllu"], key="atlas_upload",
+                          help=f"At most {corpus.MAX_BYTES // 1_000_000} MB and {corpus.MAX_SENTENCES} sentences.")
+if upload is None:
+    st.stop()
+data = upload.getvalue()
+key = hashlib.sha256(data).hexdigest()[:16] + s.model
+results = st.session_state.setdefault("atlas_results", {})
+if key not in results:
+    try:
+        parsed = corpus.read_upload(data, upload.name)
+    except ParseError as exc:
+        st.error(f"Cannot read this corpus: {exc}.")
+        st.stop()
+    bar = st.progress(0.0, text="Scoring every head…")
+    results.clear()  # keep one uploaded atlas per session
+    results[key] = atlas.compute(engine.loaded_model(s.model), parsed,
+                                 progress=lambda done, total: bar.progress(done / total, text=f"{done}/{total} sentences"))
+    bar.empty()
+syntax_view.atlas_view(results[key], key="atlas_upload")

@@ -1,0 +1,31 @@
+"""Fixtures for browser tests: a Streamlit server per test module, Chromium, a fresh page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import support
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    with support.streamlit_server(log_path=log) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with support.chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, errors

@@ -1,0 +1,31 @@
+"""The Syntax heads page in Chromium, reached first through its own link on a fresh server."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests import support
+from tests.browser_fixtures import app_url, browser, page  # noqa: F401  (pytest fixtures)
+
+pytestmark = pytest.mark.browser
+
+
+def test_deep_link_then_click_an_arc(page, app_url, tmp_path):
+    # the first visit of this fresh server is a deep link: it must still get app.py's sidebar
+    page.goto(f"{app_url}/syntax")
+    support.wait_heatmaps(page, 4)
+    assert page.get_by_role("textbox", name="Sentence").input_value() == "The black cat sat on the mat."
+    assert page.get_by_role("heading", name=re.compile(r"^nsubj: subject")).count() == 1
+
+    # click the label on top of the amod arc ("black" -> "cat")
+    label = page.locator(".textpoint text", has_text="amod")
+    assert label.count() == 1
+    box = label.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] + 6)
+    page.get_by_role("heading", name=re.compile(r"^amod: adjective")).wait_for(timeout=60_000)
+    support.wait_heatmaps(page, 4)
+    titles = support.svg_texts(page, ".js-plotly-plot >> nth=1 >> .annotation-text")
+    assert len(titles) == 4 and all("\u2192" in t for t in titles)
+    page.screenshot(path=str(tmp_path / "syntax-amod.png"), full_page=True)
