@@ -11,6 +11,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing in the tests may reach t
 # atlases cached on disk go to a fresh folder, so no test depends on an earlier run
 os.environ.setdefault("HEADSCOPE_CACHE", tempfile.mkdtemp(prefix="headscope-cache-"))
 
+pytest_plugins = ["tests.browser_fixtures"]  # a Streamlit server and Chromium per browser test module
+
 SENTENCE = "The black cat sat on the mat."
 SPLIT_SENTENCE = "Tokenization is unbelievably straightforward."
 

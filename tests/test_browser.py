@@ -9,7 +9,6 @@ from tests import support
 pytestmark = pytest.mark.browser
 
 
-from tests.browser_fixtures import app_url, browser, page  # noqa: F401  (pytest fixtures)
 
 
 def test_type_a_sentence_and_see_twelve_heads(page, app_url, tmp_path):

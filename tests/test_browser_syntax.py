@@ -7,7 +7,6 @@ import re
 import pytest
 
 from tests import support
-from tests.browser_fixtures import app_url, browser, page  # noqa: F401  (pytest fixtures)
 
 pytestmark = pytest.mark.browser
 
