@@ -23,14 +23,18 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HF_HUB_OFFLINE=1 \
     STREAMLIT_SERVER_HEADLESS=true \
-    STREAMLIT_BROWSER_GATHER_USAGE_STATS=false
+    STREAMLIT_BROWSER_GATHER_USAGE_STATS=false \
+    HEADSCOPE_CACHE=/home/headscope/.cache/headscope
 WORKDIR /app
 COPY --chown=headscope:headscope app.py ./
 COPY --chown=headscope:headscope .streamlit ./.streamlit
 COPY --chown=headscope:headscope pages ./pages
 COPY --chown=headscope:headscope components ./components
 COPY --chown=headscope:headscope headscope ./headscope
+COPY --chown=headscope:headscope data ./data
 USER headscope
+# the head atlas of the bundled model over the bundled corpus, computed once at build time
+RUN python -m headscope atlas > /dev/null
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"

@@ -11,6 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import figures as figure_bench  # noqa: E402
+from bench import syntax as syntax_bench  # noqa: E402
 from bench.figures import median_time, text_of  # noqa: E402
 from headscope import attention, models  # noqa: E402
 
@@ -30,6 +31,7 @@ def engine(repeat: int = 7) -> dict:
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     report: dict = {"cores": os.cpu_count(), "engine": engine()}
+    report["syntax"] = syntax_bench.run(models.load())
     try:
         from tests.support import chromium
 

@@ -152,6 +152,11 @@ def _run_atlas(args: argparse.Namespace) -> str:
     """The `atlas` command: read the corpus, score every head, print the result."""
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be a positive number of sentences")
+    if args.corpus is None and args.limit is None:  # the bundled atlas: from the disk cache
+        text = corpus.BUNDLED_CORPUS.read_text(encoding="utf-8")
+        found = atlas.cached(models.load(args.model), text, corpus.bundled)
+        doc = atlas.to_json(found)
+        return _dump_json(doc) if args.format == "json" else atlas_text(doc)
     if args.corpus is None:
         source = corpus.bundled()
     else:

@@ -1,0 +1,56 @@
+"""Syntax heads: the head atlas over the bundled corpus, and one new sentence, server side."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import plotly.io as pio
+
+from headscope import atlas, attention, corpus, figures, roles, syntax
+
+
+def run(loaded, repeat: int = 3) -> dict:
+    """Atlas throughput (parse and score apart) and per-sentence latency, medians."""
+    syntax.load_parser()
+    text = corpus.BUNDLED_CORPUS.read_text(encoding="utf-8")
+    parse_s, score_s = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        parsed = corpus.read_txt(text, "bundled corpus")
+        parse_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        atlas.compute(loaded, parsed)
+        score_s.append(time.perf_counter() - start)
+    n = len(parsed.parses)
+    total = statistics.median(p + s for p, s in zip(parse_s, score_s))
+
+    # new sentences (never seen before in this process's caches): parse + forward + scores
+    sentences = [p.text for p in parsed.parses[:60]]
+    engine_ms, with_figures_ms = [], []
+    for sentence in sentences:
+        start = time.perf_counter()
+        scores = syntax.score_sentence(attention.run(loaded, sentence), syntax.parse(sentence))
+        roles.positional_heads(attention.run(loaded, sentence))
+        engine_ms.append(1000 * (time.perf_counter() - start))
+        start = time.perf_counter()
+        p = scores.words.parse
+        rs = scores.relations["all"]
+        pio.to_json(figures.arc_figure(p.words, p.arcs(), "nsubj"), validate=False)
+        if rs.heads:
+            words_att = attention.Attention(model=loaded.name, text=p.text, tokens=p.words, offsets=p.spans,
+                                            special=(False,) * len(p.words), weights=scores.words.weights)
+            pio.to_json(figures.grid_figure(words_att, [(h.layer, h.head) for h in rs.heads[:4]],
+                                            figures.LAYER_STYLE), validate=False)
+        with_figures_ms.append(engine_ms[-1] + 1000 * (time.perf_counter() - start))
+    return {
+        "atlas_sentences": n,
+        "atlas_parse_s": round(statistics.median(parse_s), 2),
+        "atlas_score_s": round(statistics.median(score_s), 2),
+        "atlas_total_s": round(total, 2),
+        "atlas_sentences_per_s": round(n / total, 1),
+        "atlas_scoring_sentences_per_s": round(n / statistics.median(score_s), 1),
+        "new_sentence_parse_forward_score_ms_median": round(statistics.median(engine_ms), 1),
+        "new_sentence_with_figures_ms_median": round(statistics.median(with_figures_ms), 1),
+        "new_sentences_measured": len(sentences),
+    }
