@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -25,7 +25,7 @@ from headscope.corpus import Corpus
 from headscope.models import LoadedModel
 from headscope.syntax import ALL, DIRECTIONS, OFFSETS, Parse, offset_hits, pick_offset, predictions, word_attention
 
-ATLAS_VERSION = 2
+ATLAS_VERSION = 3
 """Bump when the method changes, so that atlases cached on disk are recomputed."""
 
 
@@ -76,11 +76,25 @@ class Atlas:
     sentences: int
     words: int
     relations: dict[str, RelationAtlas]
-    offset_shares: dict[int, np.ndarray] = field(default_factory=dict)  # roles.offset_shares, corpus mean
+    stats: roles.HeadStats | None = None  # per-head statistics, mean over the corpus
 
     def positional_heads(self) -> dict[tuple[int, int], str]:
         """Heads that, over the corpus, mostly look at one fixed neighbouring token."""
-        return roles.positional_from_shares(self.offset_shares) if self.offset_shares else {}
+        if self.stats is None:
+            return {}
+        s = self.stats
+        return roles.positional_from_shares({-1: s.previous, 0: s.same, 1: s.next})
+
+    def syntactic_relations(self) -> dict[tuple[int, int], list[str]]:
+        """Per head, the relations on which it beats the baseline (roles.SYNTACTIC_* rules)."""
+        found: dict[tuple[int, int], list[str]] = {}
+        for relation, ra in self.relations.items():
+            if relation == ALL or ra.count < roles.SYNTACTIC_MIN_ARCS:
+                continue
+            margin = ra.best_direction_accuracy - ra.baseline_accuracy
+            for layer, head in zip(*np.nonzero(margin >= roles.SYNTACTIC_MARGIN)):
+                found.setdefault((int(layer), int(head)), []).append(relation)
+        return found
 
 
 def _count_arcs(pred: np.ndarray, p: Parse, tallies: dict, offsets: dict) -> None:
@@ -127,11 +141,10 @@ def score(pairs: Iterable[tuple[Attention, Parse]], model: str, corpus: str) -> 
     tallies: dict[str, list] = {}
     offsets: dict[str, dict[int, int]] = {}
     sentences = words = 0
-    share_sums: dict[int, np.ndarray] = {}
+    stats: list[roles.HeadStats] = []
     for att, p in pairs:
         wa = word_attention(att, p)
-        for o, share in roles.offset_shares(att).items():
-            share_sums[o] = share_sums.get(o, 0) + share
+        stats.append(roles.head_stats(att))
         sentences += 1
         words += len(wa.parse.words)
         _count_arcs(predictions(wa.weights), wa.parse, tallies, offsets)
@@ -145,9 +158,8 @@ def score(pairs: Iterable[tuple[Attention, Parse]], model: str, corpus: str) -> 
             baseline_offset=base.offset,
             baseline_correct=offsets[relation][base.offset],
         )
-    shares = {o: total / max(1, sentences) for o, total in share_sums.items()}
     return Atlas(model=model, corpus=corpus, sentences=sentences, words=words, relations=relations,
-                 offset_shares=shares)
+                 stats=roles.mean_stats(stats) if stats else None)
 
 
 def to_json(atlas: Atlas) -> dict:
@@ -182,7 +194,7 @@ def _save(atlas: Atlas, path: Path) -> None:
                 "baseline_offset": ra.baseline_offset, "baseline_correct": ra.baseline_correct}
             for r, ra in atlas.relations.items()
         },
-        "offset_shares": {str(o): share.tolist() for o, share in atlas.offset_shares.items()},
+        "stats": {k: v.tolist() for k, v in atlas.stats.as_dict().items()} if atlas.stats else None,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -198,9 +210,9 @@ def _load(path: Path) -> Atlas:
                          baseline_offset=v["baseline_offset"], baseline_correct=v["baseline_correct"])
         for r, v in doc["relations"].items()
     }
-    shares = {int(o): np.array(v) for o, v in doc.get("offset_shares", {}).items()}
+    stats = roles.HeadStats(**{k: np.array(v) for k, v in doc["stats"].items()}) if doc.get("stats") else None
     return Atlas(model=doc["model"], corpus=doc["corpus"], sentences=doc["sentences"],
-                 words=doc["words"], relations=relations, offset_shares=shares)
+                 words=doc["words"], relations=relations, stats=stats)
 
 
 def cache_dir() -> Path:

@@ -1,4 +1,4 @@
-"""Command line: `python -m headscope attention|syntax|atlas ... [--model M] [--format json|text]`."""
+"""Command line: `python -m headscope attention|syntax|atlas|roles|head ... [--model M] [--format json|text]`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Sequence
 
 
-from headscope import atlas, attention, corpus, models, syntax, words
+from headscope import atlas, attention, corpus, models, qkv, roles, syntax, words
 from headscope.attention import Attention, InputError
 from headscope.figures import head_name
 from headscope.models import ModelError
@@ -43,6 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p = sub.add_parser("syntax", help="which heads follow which dependency relations in TEXT")
     p.add_argument("text", help="the sentence to parse and score")
+    _common(p)
+    p = sub.add_parser("roles", help="per head statistics and a role label for TEXT")
+    p.add_argument("text", help="the text to analyse")
+    _common(p)
+    p = sub.add_parser("head", help="one head taken apart: Q, K, V, scores, weights, output")
+    p.add_argument("text", help="the text to analyse")
+    p.add_argument("--layer", type=int, required=True, help="layer, from 0")
+    p.add_argument("--head", type=int, required=True, help="head, from 0")
     _common(p)
     p = sub.add_parser("atlas", help="per head, how often it finds each relation's heads over a corpus")
     p.add_argument("--corpus", default=None, help="FILE.txt (one sentence a line) or FILE.conllu (default: bundled)")
@@ -110,6 +118,51 @@ def syntax_text(scores: SyntaxScores, model: str) -> str:
     return "\n".join(lines)
 
 
+def bundled_atlas(loaded: models.LoadedModel) -> atlas.Atlas:
+    """The model's atlas over the bundled corpus, from the disk cache when it is there."""
+    return atlas.cached(loaded, corpus.BUNDLED_CORPUS.read_text(encoding="utf-8"), corpus.bundled)
+
+
+def roles_json(att: Attention, loaded: models.LoadedModel) -> dict:
+    """The `roles` command's JSON: every head's statistics and role for the text."""
+    stats = roles.head_stats(att)
+    syntactic = bundled_atlas(loaded).syntactic_relations()
+    labels = roles.labels(stats, frozenset(syntactic))
+    values = stats.as_dict()
+    heads = []
+    for layer in range(att.num_layers):
+        for head in range(att.num_heads):
+            row = {"layer": layer, "head": head}
+            row.update({name: float(v[layer, head]) for name, v in values.items()})
+            row["role"] = str(labels[layer, head])
+            row["syntactic_relations"] = syntactic.get((layer, head), [])
+            heads.append(row)
+    return {"model": att.model, "tokens": list(att.tokens), "thresholds": roles.THRESHOLDS, "heads": heads}
+
+
+def roles_text(doc: dict) -> str:
+    """A human table of the roles document."""
+    lines = [f"model: {doc['model']}", f"tokens: {' '.join(doc['tokens'])}",
+             f"{'head':>7} {'role':<24}{'entropy':>8}{'special':>8}{'punct':>7}{'prev':>6}{'same':>6}{'next':>6}{'dist':>6}{'conf':>6}"]
+    for h in doc["heads"]:
+        lines.append(f"{head_name(h['layer'], h['head']):>7} {h['role']:<24}{h['entropy']:>8.2f}{h['special']:>8.2f}"
+                     f"{h['punctuation']:>7.2f}{h['previous']:>6.2f}{h['same']:>6.2f}{h['next']:>6.2f}"
+                     f"{h['distance']:>6.1f}{h['confidence']:>6.2f}")
+    return "\n".join(lines)
+
+
+def head_text(parts: qkv.HeadParts) -> str:
+    """A human summary of one head taken apart."""
+    lines = [f"{head_name(parts.layer, parts.head)}: d_model={parts.d_model}, d_k={parts.d_k}, "
+             f"scores divided by {parts.scale:.3f}",
+             f"recomputed weights vs the model's own: max |difference| = {parts.max_abs_diff:.2e}",
+             "each token -> the token it attends to most (weight):"]
+    for q, token in enumerate(parts.tokens):
+        k = int(parts.weights[q].argmax())
+        lines.append(f"  {token} -> {parts.tokens[k]} ({parts.weights[q, k]:.3f})")
+    return "\n".join(lines)
+
+
 def atlas_text(doc: dict) -> str:
     """A human summary of an atlas: per relation the best head against the baseline."""
     lines = [f"model: {doc['model']}; corpus: {doc['corpus']} ({doc['sentences']} sentences, {doc['words']} words)",
@@ -136,6 +189,17 @@ def run_command(args: argparse.Namespace) -> str:
     attention.check_text(args.text)
     loaded = models.load(args.model)
     att = attention.run(loaded, args.text)
+    if args.command == "roles":
+        doc = roles_json(att, loaded)
+        return _dump_json(doc) if args.format == "json" else roles_text(doc)
+    if args.command == "head":
+        try:
+            parts = qkv.take_apart(loaded, args.text, args.layer, args.head)
+        except ValueError as exc:  # a head that does not exist, or an architecture it cannot take apart
+            raise UsageError(str(exc)) from None
+        if args.format == "json":
+            return _dump_json(qkv.to_json(parts))
+        return head_text(parts)
     if args.command == "syntax":
         scores = syntax.score_sentence(att, syntax.parse(args.text))
         if args.format == "json":
@@ -153,9 +217,7 @@ def _run_atlas(args: argparse.Namespace) -> str:
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be a positive number of sentences")
     if args.corpus is None and args.limit is None:  # the bundled atlas: from the disk cache
-        text = corpus.BUNDLED_CORPUS.read_text(encoding="utf-8")
-        found = atlas.cached(models.load(args.model), text, corpus.bundled)
-        doc = atlas.to_json(found)
+        doc = atlas.to_json(bundled_atlas(models.load(args.model)))
         return _dump_json(doc) if args.format == "json" else atlas_text(doc)
     if args.corpus is None:
         source = corpus.bundled()

@@ -1,6 +1,15 @@
-"""Head statistics and role labels; every threshold lives here, with where it comes from."""
+"""Head statistics and role labels; every threshold lives here, with where it comes from.
+
+The statistics follow Clark et al. 2019 (What Does BERT Look At?, section 3), Kovaleva et
+al. 2019 (Revealing the Dark Secrets of BERT) and Voita et al. 2019 (Analyzing Multi-Head
+Self-Attention). All are means over the non-special tokens that attend (rows), so a
+sentence's [CLS] and [SEP] rows do not dilute them.
+"""
 
 from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -8,13 +17,50 @@ from headscope.attention import Attention
 
 POSITIONAL_SHARE = 0.5
 """A head is positional when, on average, over half of a token's attention goes to one
-fixed neighbour (the previous token, the next token, or itself).
+fixed neighbour: the previous token, the next token, or itself.
 
-Clark et al. 2019 (What Does BERT Look At?, section 3.2) single out exactly the heads that
-put more than 50% of their attention on the previous or on the next token.
+Clark et al. 2019 (section 3.2) single out exactly the heads that put more than 50% of
+their attention on the previous or on the next token; Voita et al. 2019 call such heads
+"positional" when the same share is reached at least 90% of the time.
 """
 
+SPECIAL_SHARE = 0.5
+"""A head is a special-token sink ("no-op") when over half of its attention goes to special
+tokens ([CLS], [SEP], BOS/EOS). Clark et al. 2019 (section 3.3) find over half of BERT's
+attention in layers 6-10 on [SEP] and argue it is a no-op; Kovaleva et al. 2019 call these
+patterns "vertical"."""
+
+PUNCTUATION_SHARE = 0.5
+"""A head is a punctuation head when over half of its attention goes to punctuation tokens
+(Clark et al. 2019, section 3.3: heads that attend broadly to periods and commas)."""
+
+BROAD_ENTROPY = 0.8
+"""A head is broad when its mean attention entropy is at least 80% of the entropy of
+uniform attention over the same tokens. Clark et al. 2019 (section 3.4) measure per-head
+entropy and find broad heads in the lower layers; Kovaleva et al. 2019 call them
+"heterogeneous". The 80% line is this project's choice: uniform attention scores 100%."""
+
+SYNTACTIC_MARGIN = 0.05
+SYNTACTIC_MIN_ARCS = 50
+"""A head is syntactic when, in the head atlas, it beats the best fixed-offset baseline of
+some relation with at least 50 arcs by at least 0.05 accuracy (Clark et al. 2019, section
+4.2: a head counts only where it beats the positional baseline; the margin and the arc
+count keep chance wins on rare relations out)."""
+
 POSITIONS = {-1: "previous token", 0: "same token", 1: "next token"}
+
+ROLES = ("previous token", "next token", "same token", "no-op (special tokens)", "punctuation",
+         "syntactic", "broad", "other")
+"""Role labels, in the order they are tested: the first that applies is the head's role."""
+
+THRESHOLDS = {
+    "previous token / next token / same token": f"over {POSITIONAL_SHARE:.0%} of attention on that neighbour",
+    "no-op (special tokens)": f"over {SPECIAL_SHARE:.0%} of attention on [CLS]/[SEP] (or BOS/EOS)",
+    "punctuation": f"over {PUNCTUATION_SHARE:.0%} of attention on punctuation",
+    "syntactic": f"beats a relation's fixed-offset baseline by {SYNTACTIC_MARGIN} or more "
+                 f"(relations with {SYNTACTIC_MIN_ARCS}+ arcs in the head atlas)",
+    "broad": f"mean entropy at least {BROAD_ENTROPY:.0%} of uniform attention's",
+}
 
 
 def offset_shares(att: Attention) -> dict[int, np.ndarray]:
@@ -25,15 +71,12 @@ def offset_shares(att: Attention) -> dict[int, np.ndarray]:
     """
     w = att.weights
     n = w.shape[-1]
-    rows = np.flatnonzero(~np.asarray(att.special, dtype=bool))
-    if rows.size == 0:
-        rows = np.arange(n)
+    rows = _rows(att)
     shares = {}
     for o in POSITIONS:
         targets = rows + o
         ok = (targets >= 0) & (targets < n)
-        picked = w[:, :, rows[ok], targets[ok]]
-        shares[o] = picked.sum(-1) / rows.size
+        shares[o] = w[:, :, rows[ok], targets[ok]].sum(-1) / rows.size
     return shares
 
 
@@ -49,3 +92,96 @@ def positional_from_shares(shares: dict[int, np.ndarray], threshold: float = POS
         for layer, head in zip(*np.nonzero(shares[o] > threshold)):
             found[(int(layer), int(head))] = name
     return found
+
+
+def _rows(att: Attention) -> np.ndarray:
+    """Indices of the tokens whose rows count: the non-special ones (all, if none is)."""
+    rows = np.flatnonzero(~np.asarray(att.special, dtype=bool))
+    return rows if rows.size else np.arange(att.num_tokens)
+
+
+def is_punctuation(token_text: str) -> bool:
+    """True for a token made only of punctuation characters."""
+    text = token_text.strip()
+    return bool(text) and all(unicodedata.category(c).startswith("P") for c in text)
+
+
+def punctuation_mask(att: Attention) -> np.ndarray:
+    """Per token, True when its characters in the text are all punctuation."""
+    return np.array(
+        [not s and is_punctuation(att.text[a:b]) for (a, b), s in zip(att.offsets, att.special)], dtype=bool
+    )
+
+
+@dataclass(frozen=True)
+class HeadStats:
+    """Per-head statistics, each a [layer, head] array (means over attending tokens)."""
+
+    entropy: np.ndarray  # nats
+    entropy_ratio: np.ndarray  # entropy / entropy of uniform attention over the same keys
+    special: np.ndarray  # share on special tokens
+    punctuation: np.ndarray  # share on punctuation tokens
+    previous: np.ndarray  # share on the previous token
+    same: np.ndarray  # share on the token itself
+    next: np.ndarray  # share on the next token
+    distance: np.ndarray  # mean |query - key| weighted by attention, in tokens
+    confidence: np.ndarray  # mean of the row maximum
+
+    FIELDS = ("entropy", "entropy_ratio", "special", "punctuation", "previous", "same", "next",
+              "distance", "confidence")
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        """The statistics by name."""
+        return {f: getattr(self, f) for f in self.FIELDS}
+
+
+def head_stats(att: Attention, causal: bool = False) -> HeadStats:
+    """Every head's statistics for one text. `causal`: row q may only see keys 0..q."""
+    w = att.weights.astype(np.float64)
+    n = w.shape[-1]
+    rows = _rows(att)
+    sub = w[:, :, rows]  # [L, H, R, n]
+    logs = np.log(np.where(sub > 0, sub, 1.0))
+    entropy = -(sub * logs).sum(-1)  # [L, H, R]
+    visible = (rows + 1) if causal else np.full(rows.size, n)
+    uniform = np.log(np.maximum(visible, 2))
+    special = np.asarray(att.special, dtype=bool)
+    punct = punctuation_mask(att)
+    distance = np.abs(rows[:, None] - np.arange(n)[None, :])  # [R, n]
+    shares = offset_shares(att)
+    return HeadStats(
+        entropy=entropy.mean(-1),
+        entropy_ratio=(entropy / uniform).mean(-1),
+        special=sub[..., special].sum(-1).mean(-1),
+        punctuation=sub[..., punct].sum(-1).mean(-1),
+        previous=shares[-1],
+        same=shares[0],
+        next=shares[1],
+        distance=(sub * distance).sum(-1).mean(-1),
+        confidence=sub.max(-1).mean(-1),
+    )
+
+
+def mean_stats(all_stats: list[HeadStats]) -> HeadStats:
+    """The mean of several texts' statistics (e.g. over a corpus)."""
+    return HeadStats(**{f: np.mean([s.as_dict()[f] for s in all_stats], axis=0) for f in HeadStats.FIELDS})
+
+
+def label(stats: HeadStats, layer: int, head: int, syntactic: frozenset[tuple[int, int]] = frozenset()) -> str:
+    """The role of one head: the first of ROLES whose threshold it passes."""
+    checks = (
+        ("previous token", stats.previous[layer, head] > POSITIONAL_SHARE),
+        ("next token", stats.next[layer, head] > POSITIONAL_SHARE),
+        ("same token", stats.same[layer, head] > POSITIONAL_SHARE),
+        ("no-op (special tokens)", stats.special[layer, head] > SPECIAL_SHARE),
+        ("punctuation", stats.punctuation[layer, head] > PUNCTUATION_SHARE),
+        ("syntactic", (layer, head) in syntactic),
+        ("broad", stats.entropy_ratio[layer, head] >= BROAD_ENTROPY),
+    )
+    return next((name for name, passed in checks if passed), "other")
+
+
+def labels(stats: HeadStats, syntactic: frozenset[tuple[int, int]] = frozenset()) -> np.ndarray:
+    """Every head's role, a [layer, head] array of ROLES strings."""
+    layers, heads = stats.entropy.shape
+    return np.array([[label(stats, l, h, syntactic) for h in range(heads)] for l in range(layers)], dtype=object)

@@ -75,3 +75,27 @@ def test_missing_model_folder_is_one_line_error(tmp_path):
 def test_uncached_hub_id_is_one_line_error():
     line = _one_line_error(headscope("attention", SENTENCE, "--model", "headscope-tests/not-a-model"))
     assert "cannot load model 'headscope-tests/not-a-model'" in line
+
+
+def test_roles_json():
+    result = headscope("roles", SENTENCE, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert len(doc["heads"]) == 72
+    l0h2 = next(h for h in doc["heads"] if (h["layer"], h["head"]) == (0, 2))
+    assert l0h2["role"] == "previous token" and l0h2["previous"] > 0.99
+    keys = {"entropy", "special", "punctuation", "previous", "same", "next", "distance", "confidence", "role"}
+    assert keys <= set(l0h2)
+
+
+def test_head_json_equals_the_models_attention(cat):
+    result = headscope("head", SENTENCE, "--layer", "3", "--head", "5", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"tokens", "queries", "keys", "values", "scores", "weights", "output"}
+    assert np.array(doc["queries"]).shape == (10, 32)
+    np.testing.assert_allclose(np.array(doc["weights"]), cat.weights[3, 5], atol=1e-5)
+
+
+def test_head_out_of_range_is_one_line_error():
+    assert "no head L6H0" in _one_line_error(headscope("head", SENTENCE, "--layer", "6", "--head", "0"))

@@ -1,0 +1,46 @@
+"""Tiny randomly initialised models of every supported family, saved as local model folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FAMILIES = ("bert", "roberta", "distilbert", "albert", "electra", "gpt2")
+
+
+def config_for(family: str):
+    """A 2-layer, 4-head config of the family, with the bundled tokenizer's vocabulary."""
+    from transformers import AlbertConfig, BertConfig, DistilBertConfig, ElectraConfig, GPT2Config, RobertaConfig
+
+    vocab = 30522  # the bundled (BERT uncased) tokenizer's
+    common = dict(vocab_size=vocab, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+                  hidden_size=32, max_position_embeddings=64)
+    if family == "bert":
+        return BertConfig(**common)
+    if family == "roberta":
+        return RobertaConfig(**dict(common, max_position_embeddings=66), pad_token_id=0)
+    if family == "electra":
+        return ElectraConfig(**common, embedding_size=16)
+    if family == "albert":
+        return AlbertConfig(**common, embedding_size=16)
+    if family == "distilbert":
+        return DistilBertConfig(vocab_size=vocab, n_layers=2, n_heads=4, dim=32, hidden_dim=64,
+                                max_position_embeddings=64)
+    if family == "gpt2":
+        return GPT2Config(vocab_size=vocab, n_layer=2, n_head=4, n_embd=32, n_positions=64,
+                          bos_token_id=101, eos_token_id=102)
+    raise ValueError(family)
+
+
+def make(family: str, folder: Path, seed: int = 0) -> Path:
+    """Save a tiny random `family` model and the bundled tokenizer into `folder`."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from headscope import models
+
+    torch.manual_seed(seed)
+    model = AutoModel.from_config(config_for(family))
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(models.bundled_path()).save_pretrained(folder)
+    return folder
