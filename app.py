@@ -11,6 +11,9 @@ page = st.navigation(
         st.Page("pages/heads.py", title="Heads", icon=":material/grid_on:", default=True),
         st.Page("pages/syntax.py", title="Syntax heads", icon=":material/account_tree:"),
         st.Page("pages/atlas.py", title="Head atlas", icon=":material/map:"),
+        st.Page("pages/overview.py", title="Model overview", icon=":material/dashboard:"),
+        st.Page("pages/inside.py", title="Inside a head", icon=":material/calculate:"),
+        st.Page("pages/rollout.py", title="Attention rollout", icon=":material/timeline:"),
     ],
 )
 sidebar.render()

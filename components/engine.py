@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 
 import streamlit as st
 
-from headscope import atlas, attention, corpus, figures, models, roles, syntax, words
+from headscope import atlas, attention, corpus, figures, models, qkv, roles, rollout, syntax, words
 from headscope.attention import Attention
 
 
@@ -86,3 +87,27 @@ def bundled_atlas(model_id: str) -> atlas.Atlas:
     text = corpus.BUNDLED_CORPUS.read_text(encoding="utf-8")
     parser()
     return atlas.cached(loaded_model(model_id), text, corpus.bundled)
+
+
+@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
+def head_stats(model_id: str, text: str) -> roles.HeadStats:
+    """Every head's statistics for one text."""
+    return roles.head_stats(raw_attention(model_id, text))
+
+
+@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
+def head_parts(model_id: str, text: str, layer: int, head: int) -> qkv.HeadParts:
+    """One head taken apart, step by step, for one text."""
+    return qkv.take_apart(loaded_model(model_id), text, layer, head)
+
+
+@st.cache_data(show_spinner=False, max_entries=128, ttl=3600)
+def rollout_view(model_id: str, text: str, whole_words: bool, hide_special: bool) -> Attention:
+    """Attention rollout after each layer, shaped as [layer, 1, query, input] and shown like attention."""
+    raw = raw_attention(model_id, text)
+    rolled = replace(raw, weights=rollout.rollout(raw.weights)[:, None])
+    if whole_words:
+        rolled = words.merge(rolled)
+    if hide_special:
+        rolled = attention.without_special(rolled)
+    return rolled

@@ -40,8 +40,9 @@ def model_grid(s: Settings) -> tuple[int, int] | None:
     return None
 
 
-def head_large(s: Settings, layer: int, head: int) -> None:
-    """One head filling the width, with hover on every cell."""
-    st.subheader(head_name(layer, head))
+def head_large(s: Settings, layer: int, head: int, title: bool = True) -> None:
+    """One head, large, with hover on every cell."""
+    if title:
+        st.subheader(head_name(layer, head))
     fig = engine.head_figure(*_args(s), layer, head)
     st.plotly_chart(fig, config=CHART_CONFIG, key="head_large", width="content")

@@ -54,7 +54,7 @@ def current() -> Settings:
     """The settings from the session (defaults when a page runs without the sidebar)."""
     state = st.session_state
     return Settings(
-        model=BUNDLED_ID,
+        model=state.get("model", BUNDLED_ID),
         text=state.get("text", DEFAULT_TEXT),
         whole_words=bool(state.get("whole_words", False)),
         hide_special=bool(state.get("hide_special", False)),

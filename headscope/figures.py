@@ -360,3 +360,110 @@ def atlas_figure(accuracy: np.ndarray, baseline: float, title: str) -> go.Figure
         yaxis={"title": {"text": "layer"}, "dtick": 1, "autorange": "reversed", "fixedrange": True},
     )
     return fig
+
+
+def matrix_figure(
+    matrix: np.ndarray,
+    rows: list[str],
+    cols: list[str] | None,
+    title: str,
+    *,
+    diverging: bool = False,
+    zmin: float | None = None,
+    zmax: float | None = None,
+    row_title: str = "",
+    col_title: str = "",
+    value_name: str = "value",
+    height: int | None = None,
+    outline_cols: tuple[int, int] | None = None,
+) -> go.Figure:
+    """One labelled matrix as a heatmap (diverging colours around 0 for signed values)."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    y = axis_labels(rows)
+    x = axis_labels(cols) if cols is not None else list(range(matrix.shape[1]))
+    if diverging:
+        bound = float(np.abs(matrix).max()) or 1.0
+        scale = {"colorscale": "RdBu", "zmid": 0.0, "zmin": -bound, "zmax": bound, "reversescale": True}
+    else:
+        scale = {"colorscale": COLORSCALE, "zmin": zmin, "zmax": zmax}
+    fig = go.Figure(go.Heatmap(
+        z=matrix, x=x, y=y, **scale,
+        hovertemplate=f"%{{y}}, %{{x}}: {value_name} %{{z:.4g}}<extra></extra>",
+        colorbar={"thickness": 10},
+    ))
+    fig.update_layout(
+        title={"text": title, "font": {"size": 13}},
+        height=height or int(90 + min(18, max(10, 360 // max(1, len(rows)))) * len(rows)),
+        margin={"l": 10, "r": 10, "t": 36, "b": 10},
+        xaxis={"title": {"text": col_title}, "fixedrange": True, "type": "category" if cols is not None else "linear",
+               "showticklabels": cols is not None and len(x) <= 60, "tickangle": -60},
+        yaxis={"title": {"text": row_title}, "autorange": "reversed", "fixedrange": True, "type": "category"},
+    )
+    if outline_cols is not None:
+        lo, hi = outline_cols
+        fig.add_shape(type="rect", xref="x", yref="paper", x0=lo - 0.5, x1=hi - 0.5, y0=0, y1=1,
+                      line={"color": OUTLINE_COLOUR, "width": 2})
+    return fig
+
+
+ROLE_COLOURS = {
+    "previous token": "#1f77b4",
+    "next token": "#17becf",
+    "same token": "#9467bd",
+    "no-op (special tokens)": "#c7c7c7",
+    "punctuation": "#8c564b",
+    "syntactic": "#d62728",
+    "broad": "#ff7f0e",
+    "other": "#f2f2f2",
+}
+ROLE_SHORT = {
+    "previous token": "prev", "next token": "next", "same token": "self", "no-op (special tokens)": "no-op",
+    "punctuation": "punct", "syntactic": "syntax", "broad": "broad", "other": "",
+}
+
+
+def role_figure(labels: np.ndarray, hover: list[list[str]], title: str) -> go.Figure:
+    """A layer x head grid coloured by role; a click on a cell reports (layer, head)."""
+    names = list(ROLE_COLOURS)
+    layers, heads = labels.shape
+    z = np.array([[names.index(labels[l, h]) for h in range(heads)] for l in range(layers)], dtype=np.float32)
+    n = len(names)
+    colorscale = []
+    for i, name in enumerate(names):
+        colorscale += [[i / n, ROLE_COLOURS[name]], [(i + 1) / n, ROLE_COLOURS[name]]]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(range(heads)), y=list(range(layers)), zmin=-0.5, zmax=n - 0.5,
+        colorscale=colorscale, hoverinfo="skip", xgap=2, ygap=2,
+        text=[[ROLE_SHORT[labels[l, h]] for h in range(heads)] for l in range(layers)],
+        texttemplate="%{text}", textfont={"size": 11},
+        colorbar={"tickvals": list(range(n)), "ticktext": names, "thickness": 12, "title": {"text": "role"}},
+    ))
+    cells = [(l, h) for l in range(layers) for h in range(heads)]
+    fig.add_trace(go.Scatter(
+        x=[h for _, h in cells], y=[l for l, _ in cells], mode="markers",
+        marker={"symbol": "square", "size": 28, "color": "rgba(0,0,0,0.01)"},
+        customdata=[[l, h] for l, h in cells], hovertext=[hover[l][h] for l, h in cells], hoverinfo="text",
+        showlegend=False, name="heads",
+    ))
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}},
+        height=120 + 48 * layers,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        xaxis={"title": {"text": "head"}, "dtick": 1, "fixedrange": True},
+        yaxis={"title": {"text": "layer"}, "dtick": 1, "autorange": "reversed", "fixedrange": True},
+        dragmode=False,
+    )
+    return fig
+
+
+def bars_figure(labels: list[str], series: dict[str, np.ndarray], title: str, height: int = 300) -> go.Figure:
+    """Grouped bars over tokens, one colour per series."""
+    x = axis_labels(labels)
+    fig = go.Figure([go.Bar(x=x, y=np.asarray(v, dtype=np.float32), name=name) for name, v in series.items()])
+    fig.update_layout(
+        title={"text": title, "font": {"size": 13}}, height=height, barmode="group",
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        xaxis={"type": "category", "fixedrange": True}, yaxis={"fixedrange": True},
+        legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
+    )
+    return fig

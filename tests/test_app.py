@@ -171,3 +171,69 @@ def test_atlas_page_upload_conllu_and_a_broken_file():
 def test_pages_run_on_their_own(page):
     at = run_app(page)
     assert len(at.get("plotly_chart")) >= 1
+
+
+def _page(page: str, **state) -> AppTest:
+    app = run_app(**state)
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_overview_page_role_grid():
+    app = _page("pages/overview.py")
+    fig = _figures(app)[0]
+    grid = fig["data"][0]
+    assert grid["type"] == "heatmap"
+    text = grid["text"]
+    assert len(text) == 6 and len(text[0]) == 12
+    assert text[0][2] == "prev" and text[1][8] == "next"  # L0H2 previous token, L1H8 next token
+    clicks = next(t for t in fig["data"] if t.get("name") == "heads")
+    assert len(clicks["x"]) == 72 and clicks["customdata"][2] == [0, 2]
+    assert "Head roles over this sentence" in fig["layout"]["title"]["text"]
+    assert any(e.label == "How roles are decided" for e in app.expander)
+    assert len(app.dataframe[0].value) == 72
+
+
+def test_overview_page_corpus_switch():
+    app = _page("pages/overview.py", overview_corpus=True)
+    fig = _figures(app)[0]
+    assert "bundled corpus" in fig["layout"]["title"]["text"]
+    assert fig["data"][0]["text"][0][2] == "prev"
+
+
+def test_inside_page_check_and_steps():
+    app = _page("pages/inside.py", inside_layer=3, inside_head=5)
+    metric = app.metric[0]
+    assert "L3H5" in metric.label and "equal" in metric.delta
+    assert float(metric.value.split("=")[1]) < 1e-5
+    titles = [f["layout"]["title"]["text"] for f in _figures(app)]
+    assert titles[0] == "input  [10 x 384]"
+    assert "Q (queries)  [10 x 32]" in titles and "Q K^T / 5.657" in titles
+    assert any("concatenated heads" in t for t in titles)
+    assert any(m.value.startswith("#### 3. Scores") for m in app.markdown)
+
+
+def test_inside_page_says_when_it_cannot_take_a_model_apart(tmp_path):
+    from transformers import AutoModel, AutoTokenizer, XLNetConfig
+
+    from headscope import models
+
+    folder = tmp_path / "xlnet"
+    AutoModel.from_config(XLNetConfig(vocab_size=30522, d_model=32, n_layer=2, n_head=4, d_inner=64)).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(models.bundled_path()).save_pretrained(folder)
+    app = _page("pages/inside.py", model=str(folder))
+    assert any("cannot take apart a xlnet model" in w.value for w in app.warning)
+
+
+def test_rollout_page():
+    app = _page("pages/rollout.py")
+    figs = _figures(app)
+    assert len(figs) == 3
+    assert figs[1]["layout"]["title"]["text"] == "rollout through layers 0-5"
+    assert app.selectbox(key="rollout_token").value == 2
+
+
+@pytest.mark.parametrize("page", ["../pages/overview.py", "../pages/inside.py", "../pages/rollout.py"])
+def test_issue4_pages_run_on_their_own(page):
+    assert len(run_app(page).get("plotly_chart")) >= 1

@@ -58,3 +58,24 @@ def test_hover_says_from_to_and_weight(page, app_url):
     text = hover.text_content()
     assert "\u2192" in text and "L0H0" in text
     assert any(ch.isdigit() for ch in text.split(":")[-1])
+
+
+def test_overview_click_a_cell_opens_the_head(page, app_url, tmp_path):
+    page.goto(f"{app_url}/overview")
+    page.wait_for_selector(".js-plotly-plot .scatterlayer .point", timeout=60_000)
+    support.wait_idle(page)
+    points = page.locator(".js-plotly-plot .scatterlayer .point")
+    assert points.count() == 72
+    points.nth(1 * 12 + 8).click(force=True)  # L1H8
+    page.get_by_role("heading", name="L1H8").wait_for(timeout=60_000)
+    support.wait_heatmaps(page, 2)  # the role grid and the head's heatmap
+    assert "L1H8" in support.svg_texts(page, ".js-plotly-plot >> nth=1 >> .annotation-text")
+    page.screenshot(path=str(tmp_path / "overview-L1H8.png"), full_page=True)
+
+
+def test_inside_page_shows_the_check(page, app_url):
+    page.goto(f"{app_url}/inside")
+    page.get_by_text("max |difference|").wait_for(timeout=60_000)
+    support.wait_idle(page)
+    assert "equal (below 1e-5)" in page.locator("[data-testid='stMetricDelta']").inner_text()
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 10", timeout=60_000)

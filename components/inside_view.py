@@ -1,0 +1,118 @@
+"""Pieces of the Inside a head page: each step of softmax(QK^T / sqrt(d_k)) V as a figure."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from components.heatmaps import CHART_CONFIG
+from headscope import figures
+from headscope.figures import head_name
+from headscope.qkv import HeadParts
+
+TOLERANCE = 1e-5
+
+
+def pickers(num_layers: int, num_heads: int) -> tuple[int, int]:
+    """Layer and head selectors, side by side."""
+    left, right = st.columns(2)
+    for key, count in (("inside_layer", num_layers), ("inside_head", num_heads)):
+        if st.session_state.get(key, 0) not in range(count):
+            st.session_state[key] = 0  # a smaller model was picked
+    layer = left.select_slider("Layer", options=list(range(num_layers)), key="inside_layer")
+    head = right.select_slider("Head", options=list(range(num_heads)), key="inside_head")
+    return int(layer), int(head)
+
+
+def _chart(fig, key: str) -> None:
+    st.plotly_chart(fig, config=CHART_CONFIG, key=key)
+
+
+def inputs(p: HeadParts) -> None:
+    """Step 1: what the layer's attention reads."""
+    st.markdown(f"#### 1. The layer's input: one vector of {p.d_model} numbers per token")
+    st.caption("GPT-2 normalises it first (ln_1); BERT-style models read the previous layer's output directly.")
+    _chart(figures.matrix_figure(p.inputs, list(p.tokens), None, f"input  [{len(p.tokens)} x {p.d_model}]",
+                                 diverging=True, row_title="token", col_title="dimension"), "inside_inputs")
+
+
+def projections(p: HeadParts) -> None:
+    """Step 2: the head's own slices of W_Q, W_K, W_V, and its Q, K, V."""
+    st.markdown("#### 2. This head's projections: Q = X W_Q + b, K = X W_K + b, V = X W_V + b")
+    st.markdown(
+        f"Each head owns a {p.d_model} x {p.d_k} slice of each weight matrix (columns "
+        f"{p.head * p.d_k} to {(p.head + 1) * p.d_k - 1}), so it reads the same input in its own "
+        f"{p.d_k}-dimensional subspace: W_Q {p.w_q.shape}, W_K {p.w_k.shape}, W_V {p.w_v.shape}."
+    )
+    cols = st.columns(3)
+    for col, (name, m) in zip(cols, (("Q (queries)", p.queries), ("K (keys)", p.keys), ("V (values)", p.values))):
+        with col:
+            _chart(figures.matrix_figure(m, list(p.tokens), None, f"{name}  [{m.shape[0]} x {m.shape[1]}]",
+                                         diverging=True, col_title="dimension"), f"inside_{name[0]}")
+
+
+def scores(p: HeadParts) -> None:
+    """Step 3: scores, scaling, mask, softmax."""
+    st.markdown(f"#### 3. Scores Q K^T, divided by sqrt(d_k) = {p.scale:.3f}, masked, softmaxed")
+    toks = list(p.tokens)
+    cols = st.columns(2)
+    with cols[0]:
+        _chart(figures.matrix_figure(p.raw_scores, toks, toks, "Q K^T: query \u00b7 key", diverging=True,
+                                     row_title="query (attends from)", col_title="key (attends to)",
+                                     value_name="q\u00b7k"), "inside_raw")
+    with cols[1]:
+        _chart(figures.matrix_figure(p.scores, toks, toks, f"Q K^T / {p.scale:.3f}", diverging=True,
+                                     row_title="query (attends from)", col_title="key (attends to)",
+                                     value_name="scaled score"), "inside_scaled")
+    cols = st.columns(2)
+    causal = not p.mask.all()
+    with cols[0]:
+        _chart(figures.matrix_figure(p.mask.astype(np.float32), toks, toks,
+                                     "mask: causal (a token sees only itself and earlier ones)" if causal
+                                     else "mask: every token may attend to every token",
+                                     zmin=0, zmax=1, row_title="query", col_title="key", value_name="allowed"),
+               "inside_mask")
+    with cols[1]:
+        _chart(figures.matrix_figure(p.weights, toks, toks, "softmax: the attention weights (rows sum to 1)",
+                                     zmin=0, zmax=1, row_title="attends from", col_title="attends to",
+                                     value_name="weight"), "inside_weights")
+
+
+def one_query(p: HeadParts) -> None:
+    """One query token's dot products with every key, its scaled scores and weights."""
+    toks = list(p.tokens)
+    labels = figures.axis_labels(toks)
+    q = st.selectbox("Query token", range(len(toks)), format_func=lambda i: labels[i], key="inside_query")
+    fig = figures.bars_figure(toks, {
+        "q\u00b7k / sqrt(d_k)": p.scores[q],
+        "softmax weight": p.weights[q],
+    }, f"{labels[q]}: its score and weight for every key")
+    _chart(fig, "inside_query_bars")
+
+
+def output(p: HeadParts, num_heads: int) -> None:
+    """Steps 4-5: weighted sum of values, then all heads concatenated and projected."""
+    st.markdown("#### 4. Output of the head: the weights times V")
+    _chart(figures.matrix_figure(p.output, list(p.tokens), None, f"weights @ V  [{p.output.shape[0]} x {p.d_k}]",
+                                 diverging=True, col_title="dimension"), "inside_output")
+    st.markdown(f"#### 5. All {num_heads} heads side by side, then the output projection")
+    st.caption(f"This head's block (columns {p.head * p.d_k}-{(p.head + 1) * p.d_k - 1}) is outlined. "
+               f"A final linear layer mixes the {p.concat.shape[1]} columns back into the model's "
+               f"{p.projected.shape[1]} dimensions (then the residual connection and layer norm follow).")
+    cols = st.columns(2)
+    with cols[0]:
+        _chart(figures.matrix_figure(p.concat, list(p.tokens), None, f"concatenated heads  {p.concat.shape}",
+                                     diverging=True, col_title="dimension",
+                                     outline_cols=(p.head * p.d_k, (p.head + 1) * p.d_k)), "inside_concat")
+    with cols[1]:
+        _chart(figures.matrix_figure(p.projected, list(p.tokens), None, f"output projection  {p.projected.shape}",
+                                     diverging=True, col_title="dimension"), "inside_projected")
+
+
+def check(p: HeadParts) -> None:
+    """The live check: the recomputed weights equal the model's own attention."""
+    diff = p.max_abs_diff
+    ok = diff < TOLERANCE
+    st.metric(f"Recomputed vs the model's own attention for {head_name(p.layer, p.head)}",
+              f"max |difference| = {diff:.1e}",
+              delta="equal (below 1e-5)" if ok else "NOT equal", delta_color="normal" if ok else "inverse")

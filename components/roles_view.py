@@ -1,0 +1,92 @@
+"""Pieces of the Model overview page: the role grid, the thresholds, one head's numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components.heatmaps import CHART_CONFIG
+from headscope import figures, roles
+from headscope.figures import head_name
+
+STAT_NAMES = {
+    "entropy": "entropy (nats)",
+    "entropy_ratio": "entropy / uniform",
+    "special": "share on [CLS]/[SEP]",
+    "punctuation": "share on punctuation",
+    "previous": "share on previous token",
+    "same": "share on same token",
+    "next": "share on next token",
+    "distance": "mean distance (tokens)",
+    "confidence": "confidence (mean row max)",
+}
+
+
+def _hover(stats: roles.HeadStats, labels, syntactic) -> list[list[str]]:
+    """Hover text per head: its role and its main numbers."""
+    layers, heads = labels.shape
+    out = []
+    for layer in range(layers):
+        row = []
+        for head in range(heads):
+            extra = f"<br>syntactic for: {', '.join(syntactic[(layer, head)])}" if (layer, head) in syntactic else ""
+            row.append(
+                f"<b>{head_name(layer, head)}</b>: {labels[layer, head]}<br>"
+                f"prev {stats.previous[layer, head]:.2f} · self {stats.same[layer, head]:.2f} · "
+                f"next {stats.next[layer, head]:.2f}<br>special {stats.special[layer, head]:.2f} · "
+                f"punct {stats.punctuation[layer, head]:.2f} · entropy {stats.entropy[layer, head]:.2f}{extra}"
+            )
+        out.append(row)
+    return out
+
+
+def role_grid(stats: roles.HeadStats, syntactic: dict, title: str) -> tuple[int, int] | None:
+    """The layer x head grid coloured by role; returns the clicked head, if any."""
+    labels = roles.labels(stats, frozenset(syntactic))
+    fig = figures.role_figure(labels, _hover(stats, labels, syntactic), title)
+    event = st.plotly_chart(fig, config=CHART_CONFIG, key="role_grid", on_select="rerun", selection_mode="points")
+    for point in (event.get("selection") or {}).get("points") or []:
+        data = point.get("customdata")
+        if data and len(data) == 2:
+            return int(data[0]), int(data[1])
+    return None
+
+
+def thresholds() -> None:
+    """How the roles are decided, from the one place the thresholds live."""
+    with st.expander("How roles are decided"):
+        st.markdown(
+            "Each head gets the **first** role in this list whose test it passes; the shares are "
+            "means over the sentence's words (rows), [CLS] and [SEP] rows left out.\n\n"
+            + "\n".join(f"- **{name}**: {rule}" for name, rule in roles.THRESHOLDS.items())
+            + "\n- **other**: none of the above.\n\n"
+            "Sources: Clark et al. 2019 (*What Does BERT Look At?*, sections 3-4), Kovaleva et al. "
+            "2019 (*Revealing the Dark Secrets of BERT*), Voita et al. 2019 (*Analyzing Multi-Head "
+            "Self-Attention*). The thresholds are in `headscope/roles.py`."
+        )
+
+
+def numbers(layer: int, head: int, sentence: roles.HeadStats, corpus: roles.HeadStats | None) -> None:
+    """One head's statistics, for this sentence and over the corpus."""
+    rows = []
+    for field, name in STAT_NAMES.items():
+        row = {"statistic": name, "this sentence": round(float(getattr(sentence, field)[layer, head]), 3)}
+        if corpus is not None:
+            row["bundled corpus"] = round(float(getattr(corpus, field)[layer, head]), 3)
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def all_heads_table(stats: roles.HeadStats, syntactic: dict) -> None:
+    """Every head's numbers in one sortable table."""
+    labels = roles.labels(stats, frozenset(syntactic))
+    layers, heads = labels.shape
+    rows = []
+    for layer in range(layers):
+        for head in range(heads):
+            row = {"head": head_name(layer, head), "role": labels[layer, head]}
+            row.update({name: round(float(getattr(stats, f)[layer, head]), 3) for f, name in STAT_NAMES.items()})
+            row["syntactic for"] = ", ".join(syntactic.get((layer, head), []))
+            rows.append(row)
+    with st.expander("All heads as a table"):
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

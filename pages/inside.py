@@ -1,0 +1,33 @@
+"""Inside a head: multi-head attention computed step by step from the model's own weights."""
+
+import streamlit as st
+
+from components import engine, inside_view, nav, sidebar
+from headscope.attention import InputError
+from headscope.qkv import UnsupportedModel
+
+nav.ensure_app()
+s = sidebar.current()
+st.title("Inside a head")
+st.markdown(
+    "Attention is softmax(Q K^T / sqrt(d_k)) V: each head projects every token into its own query, "
+    "key and value, scores every query against every key, turns the scores into weights with a "
+    "softmax and sums the values with them. Here is every step with the model's real numbers."
+)
+loaded = engine.loaded_model(s.model)
+layer, head = inside_view.pickers(loaded.num_layers, loaded.num_heads)
+try:
+    parts = engine.head_parts(s.model, s.text, layer, head)
+except InputError as exc:
+    st.info(f"Nothing to show: {exc}.")
+    st.stop()
+except UnsupportedModel as exc:
+    st.warning(f"This page {exc}. The other pages work with this model.")
+    st.stop()
+
+inside_view.check(parts)
+inside_view.inputs(parts)
+inside_view.projections(parts)
+inside_view.scores(parts)
+inside_view.one_query(parts)
+inside_view.output(parts, loaded.num_heads)

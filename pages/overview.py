@@ -1,0 +1,45 @@
+"""Model overview: what kind of head each one is, for this sentence or over the corpus."""
+
+import streamlit as st
+
+from components import engine, heatmaps, nav, roles_view, sidebar
+from headscope.attention import InputError
+from headscope.figures import head_name
+
+nav.ensure_app()
+s = sidebar.current()
+st.title("Model overview")
+st.markdown(
+    "Every head of the model in one grid, coloured by what it mostly does: look at the previous "
+    "or next word, park its attention on [CLS]/[SEP] (a no-op), follow the grammar, or spread "
+    "out. Click a head to see its heatmap and its numbers."
+)
+roles_view.thresholds()
+
+try:
+    sentence_stats = engine.head_stats(s.model, s.text)
+except InputError as exc:
+    st.info(f"Nothing to show: {exc}.")
+    st.stop()
+corpus_atlas = engine.bundled_atlas(s.model)
+syntactic = corpus_atlas.syntactic_relations()
+
+over_corpus = st.toggle("Averaged over the bundled corpus", key="overview_corpus",
+                        help=f"Mean statistics over the {corpus_atlas.sentences} sentences of the bundled corpus.")
+stats = corpus_atlas.stats if over_corpus else sentence_stats
+where = f"the bundled corpus ({corpus_atlas.sentences} sentences)" if over_corpus else "this sentence"
+clicked = roles_view.role_grid(stats, syntactic, f"Head roles over {where}")
+roles_view.all_heads_table(stats, syntactic)
+
+if clicked is None:
+    st.caption("Click a cell of the grid to open that head.")
+else:
+    layer, head = clicked
+    st.subheader(head_name(layer, head))
+    if (layer, head) in syntactic:
+        st.markdown("Beats the positional baseline on: **" + ", ".join(syntactic[(layer, head)]) + "** (head atlas).")
+    left, right = st.columns([3, 2])
+    with left:
+        heatmaps.head_large(s, layer, head, title=False)
+    with right:
+        roles_view.numbers(layer, head, sentence_stats, corpus_atlas.stats)

@@ -1,0 +1,50 @@
+"""Attention rollout: which input tokens feed each position, through all the layers so far."""
+
+import streamlit as st
+
+from components import engine, nav, sidebar
+from components.heatmaps import CHART_CONFIG
+from headscope import figures
+from headscope.attention import InputError
+
+nav.ensure_app()
+s = sidebar.current()
+st.title("Attention rollout")
+st.markdown(
+    "One layer's attention only says where a token looks in that layer. Rollout (Abnar & Zuidema "
+    "2020) follows the flow through the layers: average the heads, add the residual connection "
+    "(0.5 A + 0.5 I), rescale each row to 1, and multiply the layers together."
+)
+try:
+    raw = engine.attention_view(s.model, s.text, s.whole_words, s.hide_special)
+    rolled = engine.rollout_view(s.model, s.text, s.whole_words, s.hide_special)
+except InputError as exc:
+    st.info(f"Nothing to show: {exc}.")
+    st.stop()
+
+layers = list(range(raw.num_layers))
+if st.session_state.get("rollout_layer") not in layers:
+    st.session_state["rollout_layer"] = layers[-1]  # the whole model, to start with
+layer = st.select_slider("Up to layer", options=layers, key="rollout_layer")
+toks = list(raw.tokens)
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(figures.matrix_figure(raw.weights[layer].mean(0), toks, toks,
+                                          f"layer {layer} alone: attention averaged over heads",
+                                          zmin=0, zmax=1, row_title="attends from", col_title="attends to",
+                                          value_name="weight"), config=CHART_CONFIG, key="rollout_raw")
+with right:
+    st.plotly_chart(figures.matrix_figure(rolled.weights[layer, 0], toks, toks,
+                                          f"rollout through layers 0-{layer}" if layer else "rollout through layer 0",
+                                          zmin=0, zmax=1, row_title="position", col_title="input token",
+                                          value_name="share"), config=CHART_CONFIG, key="rollout_rolled")
+
+labels = figures.axis_labels(toks)
+q = st.selectbox("Which input tokens feed this token?", range(len(toks)), format_func=lambda i: labels[i],
+                 key="rollout_token", index=min(2, len(toks) - 1))
+st.plotly_chart(figures.bars_figure(toks, {
+    f"rollout after layer {layer}": rolled.weights[layer, 0, q],
+    f"layer {layer} alone (mean of heads)": raw.weights[layer, :, q].mean(0),
+}, f"What feeds {labels[q]} at layer {layer}"), config=CHART_CONFIG, key="rollout_bars")
+st.caption("The sidebar's Whole words and Hide special tokens apply to the rolled-out matrix after "
+           "it is computed on the model's own tokens.")
