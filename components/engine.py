@@ -8,13 +8,30 @@ from dataclasses import replace
 import streamlit as st
 
 from headscope import atlas, attention, corpus, figures, models, qkv, roles, rollout, syntax, words
+from components.sidebar import Settings
 from headscope.attention import Attention
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+@st.cache_resource(show_spinner=False)
+def policy() -> models.Policy:
+    """What this server lets users load: HEADSCOPE_* environment variables, then secrets.toml."""
+    try:
+        secrets = dict(st.secrets.get("headscope", {}))
+    except Exception:  # noqa: BLE001 - no secrets file: environment only
+        secrets = {}
+    return models.Policy.from_settings(secrets=secrets)
+
+
+@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
+def model_info(model_id: str) -> str:
+    """'110 M parameters, 440 MB on disk', read from the config before any weight is loaded."""
+    return models.inspect(model_id, policy()).describe()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
 def loaded_model(model_id: str) -> models.LoadedModel:
-    """Load a model once per process; later sessions share it read-only."""
-    loaded = models.load(model_id)
+    """Load a model once per process (concurrent sessions wait for the one load); shared read-only."""
+    loaded = models.load(model_id, policy())
     # Streamlit runs gc.collect() after every script run; freezing the model's many
     # long-lived objects keeps that collection from walking them on every page view.
     gc.collect()
@@ -23,38 +40,38 @@ def loaded_model(model_id: str) -> models.LoadedModel:
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
-def raw_attention(model_id: str, text: str) -> Attention:
+def raw_attention(model_id: str, text: str, target: str = "", kind: str = "encoder") -> Attention:
     """The model's attention for a text, at the level of the tokenizer's pieces."""
-    return attention.run(loaded_model(model_id), text)
+    return attention.run(loaded_model(model_id), text, target or None, kind)
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
-def attention_view(model_id: str, text: str, whole_words: bool, hide_special: bool) -> Attention:
+def attention_view(s: Settings) -> Attention:
     """Attention as the user asked to see it: pieces or whole words, special tokens or not."""
-    att = raw_attention(model_id, text)
-    if whole_words:
+    att = raw_attention(s.model, s.text, s.target, s.kind)
+    if s.whole_words:
         att = words.merge(att)
-    if hide_special:
+    if s.hide_special:
         att = attention.without_special(att)
     return att
 
 
 @st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)
-def layer_figure(model_id: str, text: str, whole_words: bool, hide_special: bool, layer: int):
+def layer_figure(s: Settings, layer: int):
     """The heads of one layer as one figure, built once and shared across sessions."""
-    return figures.layer_figure(attention_view(model_id, text, whole_words, hide_special), layer)
+    return figures.layer_figure(attention_view(s), layer)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32, ttl=3600)
-def model_figure(model_id: str, text: str, whole_words: bool, hide_special: bool):
+def model_figure(s: Settings):
     """All heads of the model as one clickable layer x head grid."""
-    return figures.model_figure(attention_view(model_id, text, whole_words, hide_special))
+    return figures.model_figure(attention_view(s))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)
-def head_figure(model_id: str, text: str, whole_words: bool, hide_special: bool, layer: int, head: int):
+def head_figure(s: Settings, layer: int, head: int):
     """One head, large."""
-    return figures.head_figure(attention_view(model_id, text, whole_words, hide_special), layer, head)
+    return figures.head_figure(attention_view(s), layer, head)
 
 
 @st.cache_resource(show_spinner="Loading the parser…")
@@ -90,9 +107,9 @@ def bundled_atlas(model_id: str) -> atlas.Atlas:
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
-def head_stats(model_id: str, text: str) -> roles.HeadStats:
-    """Every head's statistics for one text."""
-    return roles.head_stats(raw_attention(model_id, text))
+def head_stats(s: Settings) -> roles.HeadStats:
+    """Every head's statistics for one text (the attention kind chosen, pieces, specials kept)."""
+    return roles.head_stats(raw_attention(s.model, s.text, s.target, s.kind))
 
 
 @st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
@@ -102,12 +119,12 @@ def head_parts(model_id: str, text: str, layer: int, head: int) -> qkv.HeadParts
 
 
 @st.cache_data(show_spinner=False, max_entries=128, ttl=3600)
-def rollout_view(model_id: str, text: str, whole_words: bool, hide_special: bool) -> Attention:
+def rollout_view(s: Settings) -> Attention:
     """Attention rollout after each layer, shaped as [layer, 1, query, input] and shown like attention."""
-    raw = raw_attention(model_id, text)
+    raw = raw_attention(s.model, s.text, s.target, s.kind)
     rolled = replace(raw, weights=rollout.rollout(raw.weights)[:, None])
-    if whole_words:
+    if s.whole_words:
         rolled = words.merge(rolled)
-    if hide_special:
+    if s.hide_special:
         rolled = attention.without_special(rolled)
     return rolled

@@ -11,20 +11,15 @@ from headscope.figures import head_name
 CHART_CONFIG = {"displaylogo": False, "scrollZoom": False}
 
 
-def _args(s: Settings) -> tuple:
-    """The cache key shared by every figure of the current settings."""
-    return (s.model, s.text, s.whole_words, s.hide_special)
-
-
 def layer_grid(s: Settings, layer: int) -> None:
     """The heads of one layer side by side."""
-    fig = engine.layer_figure(*_args(s), layer)
+    fig = engine.layer_figure(s, layer)
     st.plotly_chart(fig, config=CHART_CONFIG, key=f"layer_grid_{layer}")
 
 
 def model_grid(s: Settings) -> tuple[int, int] | None:
     """Every head as a small heatmap; returns (layer, head) of a clicked one, if any."""
-    fig = engine.model_figure(*_args(s))
+    fig = engine.model_figure(s)
     event = st.plotly_chart(
         fig,
         config=CHART_CONFIG,
@@ -44,5 +39,5 @@ def head_large(s: Settings, layer: int, head: int, title: bool = True) -> None:
     """One head, large, with hover on every cell."""
     if title:
         st.subheader(head_name(layer, head))
-    fig = engine.head_figure(*_args(s), layer, head)
+    fig = engine.head_figure(s, layer, head)
     st.plotly_chart(fig, config=CHART_CONFIG, key="head_large", width="content")

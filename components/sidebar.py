@@ -1,4 +1,4 @@
-"""The shared sidebar: the sentence and how tokens are shown; read by every page."""
+"""The shared sidebar: model, sentence and how tokens are shown; read by every page."""
 
 from __future__ import annotations
 
@@ -6,35 +6,96 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from headscope import models
+from headscope.attention import KINDS
 from headscope.models import BUNDLED_ID
 
 DEFAULT_TEXT = "The black cat sat on the mat."
 MAX_CHARS = 20_000
+OTHER_HUB, LOCAL_FOLDER = "Another hub model…", "A local folder…"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """What every page needs to know: model, text and token display options."""
+    """What every page needs to know: model, text (and target), token display options."""
 
     model: str
     text: str
     whole_words: bool
     hide_special: bool
+    target: str = ""  # encoder-decoder models: the decoder's text ("" = the same as text)
+    kind: str = "encoder"  # encoder-decoder models: encoder, decoder or cross attention
+
+
+def model_options(policy: models.Policy) -> list[str]:
+    """What the model picker offers under this server's policy."""
+    hub = list(policy.allowed) if policy.allowed else list(models.CURATED)
+    options = [BUNDLED_ID] + [m for m in hub if m != BUNDLED_ID and (policy.allow_hub or policy.allowed
+                                                                    or not models.looks_like_path(m))]
+    if policy.allow_hub and not policy.allowed:
+        options.append(OTHER_HUB)
+    if policy.allow_local and not policy.allowed:
+        options.append(LOCAL_FOLDER)
+    return options
+
+
+def _chosen_model(policy: models.Policy) -> str:
+    """The picker and, for a custom choice, the box to type the id or folder in."""
+    options = model_options(policy)
+    if st.session_state.get("model_choice") not in options:
+        st.session_state["model_choice"] = BUNDLED_ID
+    choice = st.selectbox("Model", options, key="model_choice",
+                          help="The bundled model runs offline. Hub models load from the local "
+                               "Hugging Face cache, or download once where the server allows it.")
+    if choice == OTHER_HUB:
+        return st.text_input("Hub model id", key="model_custom", placeholder="e.g. bert-base-cased").strip()
+    if choice == LOCAL_FOLDER:
+        return st.text_input("Model folder", key="model_custom", placeholder="/path/to/model").strip()
+    return choice
+
+
+def _load(model_id: str) -> str:
+    """Load the chosen model (with its size in the spinner); on failure say why, fall back to the bundled one."""
+    from components import engine  # engine imports this module: import it late
+
+    if not model_id:
+        return BUNDLED_ID
+    try:
+        size = engine.model_info(model_id)
+        with st.spinner(f"Loading {model_id} ({size})…"):
+            loaded = engine.loaded_model(model_id)
+    except models.ModelError as exc:
+        st.error(f"{exc}. Showing the bundled model instead.")
+        return BUNDLED_ID
+    if model_id == BUNDLED_ID:
+        st.caption(f"**{BUNDLED_ID}**: bundled, runs offline ({size}).")
+    else:
+        st.caption(f"**{loaded.name}**: {loaded.family}, {loaded.num_layers} layers x {loaded.num_heads} heads ({size}).")
+    return model_id
 
 
 def render() -> Settings:
     """Draw the sidebar and return the current settings."""
+    from components import engine
+
     st.session_state.setdefault("text", DEFAULT_TEXT)
     with st.sidebar:
         st.markdown("### Headscope")
+        st.session_state["model"] = _load(_chosen_model(engine.policy()))
+        family = engine.loaded_model(st.session_state["model"]).family
         st.text_area(
-            "Sentence",
+            "Sentence" if family != models.ENCODER_DECODER else "Source text (encoder)",
             key="text",
             height=100,
             max_chars=MAX_CHARS,
-            help="Type any English text and press Ctrl+Enter (or click outside the box).",
+            help="Type any text and press Ctrl+Enter (or click outside the box).",
         )
-        st.caption(f"Model: **{BUNDLED_ID}** (bundled, runs offline)")
+        if family == models.ENCODER_DECODER:
+            st.text_area("Target text (decoder)", key="target", height=80, max_chars=MAX_CHARS,
+                         help="What the decoder reads (teacher forcing); empty: the same as the source.")
+            st.selectbox("Attention", list(KINDS), key="kind", format_func=KINDS.get,
+                         help="Encoder self-attention (source to source), decoder self-attention "
+                              "(target to earlier target tokens) or cross-attention (target to source).")
         st.toggle(
             "Whole words",
             key="whole_words",
@@ -44,8 +105,8 @@ def render() -> Settings:
         st.toggle(
             "Hide special tokens",
             key="hide_special",
-            help="Drop [CLS] and [SEP] from both axes and rescale each row to sum to 1. "
-            "Many heads park spare attention on them.",
+            help="Drop special tokens ([CLS], [SEP], <s>, </s>, ...) from both axes and rescale each "
+            "row to sum to 1. Many heads park spare attention on them.",
         )
     return current()
 
@@ -58,4 +119,6 @@ def current() -> Settings:
         text=state.get("text", DEFAULT_TEXT),
         whole_words=bool(state.get("whole_words", False)),
         hide_special=bool(state.get("hide_special", False)),
+        target=state.get("target", "") or "",
+        kind=state.get("kind", "encoder") or "encoder",
     )

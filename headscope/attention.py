@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from headscope.models import LoadedModel
+from headscope.models import ENCODER_DECODER, LoadedModel
 
 
 class InputError(ValueError):
@@ -25,6 +25,25 @@ class Attention:
     weights: np.ndarray  # float32 [layer, head, query, key]
     dropped: int = 0  # tokens cut off because the text was longer than the model accepts
     level: str = "pieces"  # "pieces" (the tokenizer's tokens) or "words"
+    causal: bool = False  # a token attends only to itself and the tokens before it
+    kind: str = "self"  # self; for encoder-decoder models: encoder, decoder or cross
+    # Cross-attention attends from the target's tokens (rows) to the source's (columns):
+    key_text: str | None = None
+    key_tokens: tuple[str, ...] | None = None
+    key_offsets: tuple[tuple[int, int], ...] | None = None
+    key_special: tuple[bool, ...] | None = None
+
+    @property
+    def columns(self) -> tuple[tuple[str, ...], str, tuple[tuple[int, int], ...], tuple[bool, ...]]:
+        """(tokens, text, offsets, special) of the tokens attended to: the same as the rows but in cross-attention."""
+        if self.key_tokens is None:
+            return self.tokens, self.text, self.offsets, self.special
+        return self.key_tokens, self.key_text, self.key_offsets, self.key_special
+
+    @property
+    def square(self) -> bool:
+        """True for self-attention (the same tokens on both axes)."""
+        return self.key_tokens is None
 
     @property
     def num_layers(self) -> int:
@@ -38,8 +57,13 @@ class Attention:
 
     @property
     def num_tokens(self) -> int:
-        """Number of tokens (or words) on each axis."""
+        """Number of tokens (or words) that attend (rows)."""
         return int(self.weights.shape[2])
+
+    @property
+    def num_keys(self) -> int:
+        """Number of tokens (or words) attended to (columns)."""
+        return int(self.weights.shape[3])
 
 
 _MARKERS = ("\u0120", "\u2581")  # GPT-2's "Ġ" and SentencePiece's "▁" mark a leading space
@@ -64,27 +88,102 @@ def _forward(loaded: LoadedModel, texts: list[str]):
     """Tokenize (truncated, padded) and run the model once; return the encoding and attentions."""
     import torch
 
-    enc = loaded.tokenizer(
-        texts,
-        return_offsets_mapping=True,
-        return_special_tokens_mask=True,
-        truncation=True,
-        max_length=loaded.max_tokens,
-        padding=True,
-        return_tensors="pt",
-    )
+    try:
+        enc = loaded.tokenizer(
+            texts,
+            return_offsets_mapping=True,
+            return_special_tokens_mask=True,
+            truncation=True,
+            max_length=loaded.max_tokens,
+            padding=True,
+            return_tensors="pt",
+        )
+    except (ValueError, TypeError, RuntimeError, UnicodeError) as exc:
+        raise InputError(f"the tokenizer could not read this text ({str(exc).splitlines()[0][:120]})") from None
     if enc["input_ids"].shape[1] == 0:
         raise InputError("the tokenizer produced no tokens for this text")
-    inputs = {k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc}
+    inputs = {k: enc[k] for k in ("input_ids", "attention_mask") if k in enc}
+    if "token_type_ids" in enc and getattr(loaded.model.config, "type_vocab_size", 0):
+        inputs["token_type_ids"] = enc["token_type_ids"]  # only models with segment embeddings read them
+    if loaded.family == ENCODER_DECODER:  # the encoder's self-attention; the decoder reads one start token
+        inputs["decoder_input_ids"] = torch.full((len(texts), 1), decoder_start_id(loaded), dtype=torch.long)
     with torch.inference_mode():
         outputs = loaded.model(**inputs, output_attentions=True)
-    layers = outputs.attentions
+    layers = outputs.encoder_attentions if loaded.family == ENCODER_DECODER else outputs.attentions
     if not layers or len(layers) != loaded.num_layers:
         raise RuntimeError(
             f"model returned {len(layers or ())} attention arrays for {loaded.num_layers} layers; "
             "it must be loaded with attn_implementation='eager'"
         )
     return enc, torch.stack(layers, dim=1).float().numpy()  # [batch, layer, head, query, key]
+
+
+def decoder_start_id(loaded: LoadedModel) -> int:
+    """The token an encoder-decoder model's decoder starts from."""
+    config = loaded.model.config
+    for name in ("decoder_start_token_id", "pad_token_id", "bos_token_id"):
+        value = getattr(config, name, None)
+        if isinstance(value, int):
+            return value
+    return 0
+
+
+def _encode(loaded: LoadedModel, text: str, max_length: int):
+    """One text, tokenized with offsets and special-token flags, truncated to max_length."""
+    try:
+        return loaded.tokenizer(
+            text, return_offsets_mapping=True, return_special_tokens_mask=True,
+            truncation=True, max_length=max_length, return_tensors="pt",
+        )
+    except (ValueError, TypeError, RuntimeError, UnicodeError) as exc:
+        raise InputError(f"the tokenizer could not read this text ({str(exc).splitlines()[0][:120]})") from None
+
+
+def _side(loaded: LoadedModel, enc, text: str, prefix: list[int] | None = None):
+    """(tokens, offsets, special) of one encoded text, with optional leading special ids."""
+    ids = enc["input_ids"][0].tolist()
+    offsets = [tuple(int(v) for v in o) for o in enc["offset_mapping"][0].tolist()]
+    special = [bool(v) for v in enc["special_tokens_mask"][0].tolist()]
+    if prefix:
+        ids = prefix + ids
+        offsets = [(0, 0)] * len(prefix) + offsets
+        special = [True] * len(prefix) + special
+    tokens = tuple(clean_token(t) for t in loaded.tokenizer.convert_ids_to_tokens(ids))
+    return ids, tuple(offsets), tuple(special), tokens
+
+
+def run_seq2seq(loaded: LoadedModel, source: str, target: str) -> dict[str, Attention]:
+    """An encoder-decoder model on a source and a target text (teacher forcing).
+
+    Returns the encoder's self-attention over the source, the decoder's (causal)
+    self-attention over the target, and the cross-attention from target to source.
+    The decoder reads its start token, then the target's tokens.
+    """
+    import torch
+
+    check_text(source)
+    check_text(target)
+    src = _encode(loaded, source, loaded.max_tokens)
+    tgt = _encode(loaded, target, max(1, loaded.max_tokens - 1))
+    src_ids, src_offsets, src_special, src_tokens = _side(loaded, src, source)
+    tgt_ids, tgt_offsets, tgt_special, tgt_tokens = _side(loaded, tgt, target, [decoder_start_id(loaded)])
+    with torch.inference_mode():
+        out = loaded.model(
+            input_ids=torch.tensor([src_ids]), attention_mask=torch.ones(1, len(src_ids), dtype=torch.long),
+            decoder_input_ids=torch.tensor([tgt_ids]), output_attentions=True,
+        )
+    stack = lambda layers: np.ascontiguousarray(torch.stack([a[0] for a in layers]).float().numpy())  # noqa: E731
+    common = dict(model=loaded.name, dropped=_dropped(loaded, source))
+    encoder = Attention(text=source, tokens=src_tokens, offsets=src_offsets, special=src_special,
+                        weights=stack(out.encoder_attentions), kind="encoder", **common)
+    decoder = Attention(text=target, tokens=tgt_tokens, offsets=tgt_offsets, special=tgt_special,
+                        weights=stack(out.decoder_attentions), kind="decoder", causal=True, **common)
+    cross = replace(decoder, weights=stack(out.cross_attentions), kind="cross", causal=False,
+                    key_text=source, key_tokens=src_tokens, key_offsets=src_offsets, key_special=src_special)
+    return {"encoder": encoder, "decoder": decoder, "cross": cross}
+
+
+KINDS = {"encoder": "encoder self-attention", "decoder": "decoder self-attention", "cross": "cross-attention"}
 
 
 def _dropped(loaded: LoadedModel, text: str) -> int:
@@ -99,6 +198,8 @@ def run_batch(loaded: LoadedModel, texts: list[str]) -> list[Attention]:
         check_text(text)
     if not texts:
         return []
+    if len(texts) > 1 and getattr(loaded.tokenizer, "pad_token", None) is None:  # GPT-2: no padding token
+        return [run_batch(loaded, [text])[0] for text in texts]
     enc, stacked = _forward(loaded, list(texts))
     tokenizer = loaded.tokenizer
     results = []
@@ -116,28 +217,43 @@ def run_batch(loaded: LoadedModel, texts: list[str]) -> list[Attention]:
                 special=tuple(bool(x) for x in enc["special_tokens_mask"][b, positions].tolist()),
                 weights=np.ascontiguousarray(weights, dtype=np.float32),
                 dropped=_dropped(loaded, text),
+                causal=loaded.causal,
             )
         )
     return results
 
 
-def run(loaded: LoadedModel, text: str) -> Attention:
-    """Run the model on the text (truncated to what it accepts) and return its attention."""
+def run(loaded: LoadedModel, text: str, target: str | None = None, kind: str = "encoder") -> Attention:
+    """Run the model on the text (truncated to what it accepts) and return its attention.
+
+    For an encoder-decoder model, `target` is the decoder's text (default: the same text)
+    and `kind` picks encoder, decoder or cross attention.
+    """
+    if loaded.family == ENCODER_DECODER:
+        if kind not in KINDS:
+            raise InputError(f"unknown attention kind {kind!r}; pick one of {', '.join(KINDS)}")
+        return run_seq2seq(loaded, text, target if target and target.strip() else text)[kind]
     return run_batch(loaded, [text])[0]
 
 
 def without_special(att: Attention) -> Attention:
     """Drop special tokens from both axes and renormalise each remaining row to sum to 1."""
     keep = np.flatnonzero(~np.asarray(att.special, dtype=bool))
-    if keep.size == 0:
+    col_tokens, _, col_offsets, col_special = att.columns
+    keep_cols = np.flatnonzero(~np.asarray(col_special, dtype=bool))
+    if keep.size == 0 or keep_cols.size == 0:
         raise InputError("the text has no tokens besides the special ones")
-    weights = att.weights[:, :, keep][:, :, :, keep]
+    weights = att.weights[:, :, keep][:, :, :, keep_cols]
     totals = weights.sum(axis=-1, keepdims=True)
     weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
-    return replace(
+    result = replace(
         att,
         tokens=tuple(att.tokens[i] for i in keep),
         offsets=tuple(att.offsets[i] for i in keep),
         special=tuple(False for _ in keep),
         weights=weights.astype(np.float32, copy=False),
     )
+    if att.square:
+        return result
+    return replace(result, key_tokens=tuple(col_tokens[i] for i in keep_cols),
+                   key_offsets=tuple(col_offsets[i] for i in keep_cols), key_special=tuple(False for _ in keep_cols))

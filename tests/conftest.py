@@ -39,3 +39,11 @@ def split(loaded):
     from headscope import attention
 
     return attention.run(loaded, SPLIT_SENTENCE)
+
+
+@pytest.fixture(scope="session")
+def tiny_folders(tmp_path_factory):
+    """A tiny random model of every family, each in its own local folder."""
+    from tests import tiny
+
+    return tiny.make_all(tmp_path_factory.mktemp("tiny-models"))

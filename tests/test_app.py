@@ -222,7 +222,8 @@ def test_inside_page_says_when_it_cannot_take_a_model_apart(tmp_path):
     folder = tmp_path / "xlnet"
     AutoModel.from_config(XLNetConfig(vocab_size=30522, d_model=32, n_layer=2, n_head=4, d_inner=64)).save_pretrained(folder)
     AutoTokenizer.from_pretrained(models.bundled_path()).save_pretrained(folder)
-    app = _page("pages/inside.py", model=str(folder))
+    app = _page("pages/inside.py", model_choice="A local folder…", model_custom=str(folder))
+    assert not app.sidebar.error, [e.value for e in app.sidebar.error]
     assert any("cannot take apart a xlnet model" in w.value for w in app.warning)
 
 
@@ -237,3 +238,36 @@ def test_rollout_page():
 @pytest.mark.parametrize("page", ["../pages/overview.py", "../pages/inside.py", "../pages/rollout.py"])
 def test_issue4_pages_run_on_their_own(page):
     assert len(run_app(page).get("plotly_chart")) >= 1
+
+
+PAGES = ("pages/heads.py", "pages/syntax.py", "pages/atlas.py", "pages/overview.py", "pages/inside.py",
+         "pages/rollout.py")
+
+
+@pytest.mark.parametrize("family", ["bert", "roberta", "distilbert", "albert", "electra", "gpt2", "bart", "t5"])
+def test_every_page_runs_on_every_family(tiny_folders, family):
+    state = dict(model_choice="A local folder…", model_custom=str(tiny_folders[family]))
+    app = run_app(**state)
+    assert not app.sidebar.error, [e.value for e in app.sidebar.error]
+    assert "2 layers x 4 heads" in " ".join(c.value for c in app.sidebar.caption)
+    assert _count(app, "heatmap") == 4  # the 4 heads of layer 0
+    for page in PAGES[1:]:
+        app.switch_page(page).run()
+        assert not app.exception, (page, app.exception)
+        assert not app.error, (page, [e.value for e in app.error])
+    if family in ("bart", "t5"):
+        for kind in ("decoder", "cross"):
+            app = run_app(target="Die Katze sass.", kind=kind, **state)
+            fig = _figures(app)[0]
+            assert fig["data"][0]["y"][1] == "[CLS]"  # after the decoder's start token, the target's tokens
+            if kind == "cross":
+                assert fig["data"][0]["x"][1:3] == ["the\u00b71", "black"]  # columns: the source
+            for page in PAGES[1:]:
+                app.switch_page(page).run()
+                assert not app.exception, (page, kind, app.exception)
+
+
+def test_a_model_that_fails_to_load_falls_back_with_a_message(tmp_path):
+    app = run_app(model_choice="A local folder…", model_custom=str(tmp_path / "missing"))
+    assert any("there is no folder" in e.value for e in app.sidebar.error)
+    assert _count(app, "heatmap") == 12  # the bundled model instead

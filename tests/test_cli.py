@@ -74,7 +74,7 @@ def test_missing_model_folder_is_one_line_error(tmp_path):
 
 def test_uncached_hub_id_is_one_line_error():
     line = _one_line_error(headscope("attention", SENTENCE, "--model", "headscope-tests/not-a-model"))
-    assert "cannot load model 'headscope-tests/not-a-model'" in line
+    assert "'headscope-tests/not-a-model' is not in the local cache and the hub cannot be reached" in line
 
 
 def test_roles_json():

@@ -34,9 +34,8 @@ def test_bundled_model(loaded, layer, head):
 
 
 @pytest.fixture(scope="module")
-def tiny_models(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tiny")
-    return {family: models.load(str(tiny.make(family, root / family))) for family in tiny.FAMILIES}
+def tiny_models(tiny_folders):
+    return {family: models.load(str(tiny_folders[family])) for family in tiny.FAMILIES}
 
 
 @pytest.mark.parametrize("family", tiny.FAMILIES)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 FAMILIES = ("bert", "roberta", "distilbert", "albert", "electra", "gpt2")
+"""Families whose single heads Headscope can take apart (qkv)."""
+ENCODER_DECODERS = ("bart", "t5")
+ALL_FAMILIES = FAMILIES + ENCODER_DECODERS
 
 
 def config_for(family: str):
@@ -28,6 +31,21 @@ def config_for(family: str):
     if family == "gpt2":
         return GPT2Config(vocab_size=vocab, n_layer=2, n_head=4, n_embd=32, n_positions=64,
                           bos_token_id=101, eos_token_id=102)
+    if family == "bart":
+        from transformers import BartConfig
+
+        return BartConfig(vocab_size=vocab, d_model=32, encoder_layers=2, decoder_layers=2,
+                          encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=64,
+                          decoder_ffn_dim=64, max_position_embeddings=64)
+    if family == "t5":
+        from transformers import T5Config
+
+        return T5Config(vocab_size=vocab, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=2,
+                        num_heads=4, decoder_start_token_id=0)
+    if family == "mamba":  # a state-space model: no attention at all
+        from transformers import MambaConfig
+
+        return MambaConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, state_size=4)
     raise ValueError(family)
 
 
@@ -38,9 +56,17 @@ def make(family: str, folder: Path, seed: int = 0) -> Path:
 
     from headscope import models
 
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
     torch.manual_seed(seed)
     model = AutoModel.from_config(config_for(family))
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
     AutoTokenizer.from_pretrained(models.bundled_path()).save_pretrained(folder)
     return folder
+
+
+def make_all(root: Path) -> dict[str, Path]:
+    """Every family's tiny model, in folders below root."""
+    return {family: make(family, root / family) for family in ALL_FAMILIES}
