@@ -144,6 +144,8 @@ def score(pairs: Iterable[tuple[Attention, Parse]], model: str, corpus: str) -> 
     stats: list[roles.HeadStats] = []
     for att, p in pairs:
         wa = word_attention(att, p)
+        if len(wa.parse.words) < 2:  # nothing the tokenizer kept can attend to another word
+            continue
         stats.append(roles.head_stats(att))
         sentences += 1
         words += len(wa.parse.words)
@@ -236,8 +238,8 @@ def cached(loaded: LoadedModel, corpus_text: str, make_corpus: Callable[[], Corp
     if path.is_file():
         try:
             return _load(path)
-        except (ValueError, KeyError, OSError):
-            pass  # a damaged cache file is recomputed
+        except Exception:  # noqa: BLE001 - a damaged or outdated cache file is recomputed
+            pass
     atlas = compute(loaded, make_corpus(), progress=progress)
     try:
         _save(atlas, path)

@@ -225,7 +225,11 @@ def _run_atlas(args: argparse.Namespace) -> str:
         path = Path(args.corpus)
         if not path.is_file():
             raise UsageError(f"there is no corpus file {args.corpus!r}")
-        source = corpus.read_upload(path.read_bytes(), path.name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.corpus!r}: {exc.strerror or exc}") from None
+        source = corpus.read_upload(data, path.name)
     if args.limit is not None:
         source = replace(source, parses=source.parses[: args.limit])
     doc = atlas.to_json(atlas.compute(models.load(args.model), source))

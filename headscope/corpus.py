@@ -45,8 +45,10 @@ def _check_size(data: bytes, name: str, max_bytes: int) -> str:
         raise ParseError(f"{name} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB")
     if b"\x00" in data[:65536]:
         raise ParseError(f"{name} looks like a binary file, not text")
+    if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark: drop it, so line numbers stay right
+        data = data[3:]
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ParseError(f"{name}, line {line}: not UTF-8 text (save the file as UTF-8)") from None
@@ -54,7 +56,7 @@ def _check_size(data: bytes, name: str, max_bytes: int) -> str:
 
 def read_txt(text: str, name: str = "corpus.txt", max_sentences: int = MAX_SENTENCES) -> Corpus:
     """One sentence a line (blank lines skipped), parsed by the bundled parser."""
-    lines = [line.strip() for line in text.splitlines()]
+    lines = [line.strip() for line in lines_of(text)]
     sentences = [line for line in lines if line]
     if not sentences:
         raise ParseError(f"{name} has no sentences (one sentence a line is expected)")
@@ -64,6 +66,14 @@ def read_txt(text: str, name: str = "corpus.txt", max_sentences: int = MAX_SENTE
         if len(line) > MAX_SENTENCE_CHARS:
             raise ParseError(f"{name}, line {number}: longer than {MAX_SENTENCE_CHARS} characters")
     return Corpus(name=name, parses=parse_many(sentences), gold=False)
+
+
+def lines_of(text: str) -> list[str]:
+    """The lines of a file: split on newlines only (str.splitlines also splits on U+2028 and others)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.rstrip("\r") for line in lines]
 
 
 def _ud_relation(deprel: str) -> str:
@@ -102,24 +112,37 @@ def _has_cycle(heads: list[int]) -> int | None:
     return None
 
 
-def _sentence(rows: list[tuple[int, list[str]]], name: str) -> Parse:
-    """One CoNLL-U sentence (its word lines, with line numbers) as a Parse."""
+def _sentence(rows: list[tuple[int, list[str]]], name: str, ranges: dict[int, tuple[int, list[str]]]) -> Parse:
+    """One CoNLL-U sentence (its word lines, with line numbers) as a Parse.
+
+    The text is what the sentence says: a multi-word token ("cannot" = "can" + "not") is
+    written once, and each of its words gets the token's span.
+    """
     words, heads, rels, spans = [], [], [], []
     text = ""
+    token_end = 0  # the last word id of the multi-word token being read, 0 outside one
+    token_span = (0, 0)
     for expected, (number, cols) in enumerate(rows, 1):
         if int(cols[0]) != expected:
             raise ParseError(f"{name}, line {number}: word ID {cols[0]} where {expected} was expected")
         try:
-            head = int(cols[6])
+            head = int(cols[6]) if cols[6].isascii() else int("x")
         except ValueError:
             raise ParseError(f"{name}, line {number}: HEAD {cols[6]!r} is not a number") from None
         if not 0 <= head <= len(rows):
             raise ParseError(f"{name}, line {number}: HEAD {head} points outside the sentence")
         form = cols[1]
-        spans.append((len(text), len(text) + len(form)))
-        text += form
-        if "SpaceAfter=No" not in cols[9].split("|"):
-            text += " "
+        if expected in ranges:
+            token_end, token = ranges[expected]
+            token_span = (len(text), len(text) + len(token[1]))
+            text += token[1] + ("" if "SpaceAfter=No" in token[9].split("|") else " ")
+        if expected <= token_end:
+            spans.append(token_span)
+        else:
+            spans.append((len(text), len(text) + len(form)))
+            text += form
+            if "SpaceAfter=No" not in cols[9].split("|"):
+                text += " "
         words.append(form)
         heads.append(head - 1)
         rels.append(_ud_relation(cols[7]))
@@ -135,16 +158,17 @@ def read_conllu(text: str, name: str = "corpus.conllu", max_sentences: int = MAX
     """A CoNLL-U treebank with its gold parses; multi-word token ranges and empty nodes are skipped."""
     parses: list[Parse] = []
     rows: list[tuple[int, list[str]]] = []
+    ranges: dict[int, tuple[int, list[str]]] = {}  # first word id -> (last word id, the token's columns)
 
     def flush() -> None:
         if rows:
-            parses.append(_sentence(rows, name))
+            parses.append(_sentence(rows, name, ranges))
             rows.clear()
+            ranges.clear()
             if len(parses) > max_sentences:
                 raise ParseError(f"{name} has more than {max_sentences} sentences; the limit is {max_sentences}")
 
-    for number, line in enumerate(text.splitlines(), 1):
-        line = line.rstrip("\r")
+    for number, line in enumerate(lines_of(text), 1):
         if not line.strip():
             flush()
             continue
@@ -154,9 +178,15 @@ def read_conllu(text: str, name: str = "corpus.conllu", max_sentences: int = MAX
         if len(cols) != 10:
             raise ParseError(f"{name}, line {number}: {len(cols)} tab-separated columns where CoNLL-U has 10")
         word_id = cols[0]
-        if "-" in word_id or "." in word_id:  # a multi-word token's range, or an empty node
+        if "." in word_id:  # an empty node
             continue
-        if not word_id.isdigit():
+        if "-" in word_id:  # a multi-word token's range: its words follow
+            first, _, last = word_id.partition("-")
+            if not (first.isascii() and first.isdigit() and last.isascii() and last.isdigit()) or int(last) < int(first):
+                raise ParseError(f"{name}, line {number}: {word_id!r} is not a word range like 3-4")
+            ranges[int(first)] = (int(last), cols)
+            continue
+        if not (word_id.isascii() and word_id.isdigit()):
             raise ParseError(f"{name}, line {number}: word ID {word_id!r} is not a number")
         rows.append((number, cols))
     flush()

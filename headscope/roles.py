@@ -148,7 +148,8 @@ def head_stats(att: Attention, causal: bool | None = None) -> HeadStats:
     logs = np.log(np.where(sub > 0, sub, 1.0))
     entropy = -(sub * logs).sum(-1)  # [L, H, R]
     visible = (rows + 1) if causal else np.full(rows.size, n)
-    uniform = np.log(np.maximum(visible, 2))
+    choosing = visible >= 2  # a row with one visible key has no choice to measure
+    ratio_rows = entropy[..., choosing] / np.log(visible[choosing]) if choosing.any() else np.ones(w.shape[:2] + (1,))
     special = np.asarray(att.columns[3], dtype=bool)
     punct = punctuation_mask(att)
     distance = np.abs(rows[:, None] - np.arange(n)[None, :])  # [R, n]
@@ -159,7 +160,7 @@ def head_stats(att: Attention, causal: bool | None = None) -> HeadStats:
         shares, distance = {-1: nan, 0: nan, 1: nan}, np.full((rows.size, n), np.nan)
     return HeadStats(
         entropy=entropy.mean(-1),
-        entropy_ratio=(entropy / uniform).mean(-1),
+        entropy_ratio=ratio_rows.mean(-1),
         special=sub[..., special].sum(-1).mean(-1),
         punctuation=sub[..., punct].sum(-1).mean(-1),
         previous=shares[-1],

@@ -37,6 +37,12 @@ def word_groups(text: str, offsets, special) -> list[list[int]]:
             prev_end = -1
             continue
         visible = _first_visible(text, start, end)
+        if prev_end > 0 and (start < prev_end or visible == end):
+            # bytes of one character (byte-level BPE gives them the same offsets), or a
+            # piece that is only white space: both belong to the word before
+            groups[-1].append(i)
+            prev_end = max(prev_end, end)
+            continue
         joins = (
             prev_end > 0
             and visible == prev_end
@@ -99,7 +105,9 @@ def _words_of(text: str, tokens, offsets, special):
             flags.append(special[first])
             continue
         start = _first_visible(text, offsets[first][0], offsets[first][1])
-        end = offsets[last][1]
+        end = max(offsets[i][1] for i in members)
+        while end > start and text[end - 1].isspace():
+            end -= 1
         labels.append(text[start:end])
         spans.append((start, end))
         flags.append(False)

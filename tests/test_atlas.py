@@ -148,8 +148,10 @@ def test_conllu_skips_ranges_and_empty_nodes_and_maps_relations():
     assert c.gold and len(c.parses) == 2
     p = c.parses[0]
     assert p.words == ("The", "cat", "'s", "toy", "fell", "in", "to", "the", "box", ".")
-    assert p.text == "The cat's toy fell in to the box."
-    assert [p.text[a:b] for a, b in p.spans] == list(p.words)
+    # the text is what the sentence says: the multi-word token "into" once, not "in to"
+    assert p.text == "The cat's toy fell into the box."
+    spans = [p.text[a:b] for a, b in p.spans]
+    assert spans == ["The", "cat", "'s", "toy", "fell", "into", "into", "the", "box", "."]
     rel = dict(zip(p.words, zip(p.relations, p.heads)))
     assert rel["cat"] == ("poss", 3)  # nmod:poss -> poss
     assert rel["toy"] == ("nsubj", 4)
@@ -170,9 +172,14 @@ def test_conllu_skips_ranges_and_empty_nodes_and_maps_relations():
         ("1\tA\ta\tX\t_\t_\t7\tdep\t_\t_\n", "line 1: HEAD 7 points outside"),
         ("1\tA\ta\tX\t_\t_\tx\tdep\t_\t_\n", "line 1: HEAD 'x' is not a number"),
         ("# only a comment\n\n", "has no sentences"),
+        ("\u00b2\tA\ta\tX\t_\t_\t0\troot\t_\t_\n", "line 1: word ID '\u00b2' is not a number"),
+        ("1-x\tAB\t_\t_\t_\t_\t_\t_\t_\t_\n", "line 1: '1-x' is not a word range"),
+        ("# text = a\u2028b\n1\tA\ta\tX\t_\t_\t0\troot\t_\t_\n2\tB\tb\tX\t_\t_\t9\tdep\t_\t_\n",
+         "line 3: HEAD 9 points outside"),  # U+2028 inside a line does not shift the count
     ],
 )
 def test_broken_conllu_names_the_line(text, message):
+    """Each malformed input gets a ParseError naming its line, never another exception."""
     with pytest.raises(ParseError, match=message):
         corpus.read_conllu(text)
 
@@ -182,10 +189,18 @@ def test_uploads_refuse_binary_wrong_encoding_and_oversize():
         corpus.read_upload(b"\x89PNG\r\n\x1a\n\x00\x00", "x.txt")
     with pytest.raises(ParseError, match="line 2: not UTF-8"):
         corpus.read_upload("fine\ncaf\u00e9\n".encode("latin-1"), "x.txt")
+    with pytest.raises(ParseError, match="line 2: not UTF-8"):  # a byte-order mark does not shift it
+        corpus.read_upload(b"\xef\xbb\xbfa\n\xff\n", "x.txt")
     with pytest.raises(ParseError, match="limit is 0.0 MB"):
         corpus.read_upload(b"x" * 100, "x.txt", max_bytes=10)
     with pytest.raises(ParseError, match="no sentences"):
         corpus.read_upload(b"\n \n", "x.txt")
+
+
+def test_sentences_with_no_aligned_word_are_skipped(loaded):
+    c = corpus.read_txt("The dog barked.\n\u200b\n", "zw.txt")
+    a = atlas.compute(loaded, c)
+    assert a.sentences == 1
 
 
 def test_txt_upload_is_parsed_by_spacy():

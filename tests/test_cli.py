@@ -99,3 +99,30 @@ def test_head_json_equals_the_models_attention(cat):
 
 def test_head_out_of_range_is_one_line_error():
     assert "no head L6H0" in _one_line_error(headscope("head", SENTENCE, "--layer", "6", "--head", "0"))
+
+
+def test_broken_config_is_one_line_error(tmp_path):
+    (tmp_path / "config.json").write_text('{"model_type": "bert", "num_hidden_layers": "x"}')
+    assert "cannot load model" in _one_line_error(headscope("attention", SENTENCE, "--model", str(tmp_path)))
+
+
+def test_corpus_problems_are_one_line_errors(tmp_path):
+    assert "there is no corpus file" in _one_line_error(headscope("atlas", "--corpus", str(tmp_path / "none.txt")))
+    bad = tmp_path / "bad.conllu"
+    bad.write_text("1\tA\n")
+    assert "bad.conllu, line 1" in _one_line_error(headscope("atlas", "--corpus", str(bad)))
+    assert "--limit must be a positive" in _one_line_error(headscope("atlas", "--limit", "0"))
+
+
+def test_damaged_atlas_cache_is_recomputed(tmp_path):
+    import os
+
+    from headscope import atlas, corpus
+
+    env = dict(os.environ, HEADSCOPE_CACHE=str(tmp_path))
+    name = atlas.cache_key("all-MiniLM-L6-v2", corpus.BUNDLED_CORPUS.read_text(encoding="utf-8"))
+    (tmp_path / name).write_text("[]")  # valid JSON, wrong shape
+    result = subprocess.run([sys.executable, "-m", "headscope", "atlas", "--format", "json"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["sentences"] >= 300

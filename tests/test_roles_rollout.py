@@ -69,6 +69,9 @@ def test_causal_entropy_uses_visible_keys():
         w[0, 0, q, : q + 1] = 1 / (q + 1)  # uniform over what a decoder may see
     s = roles.head_stats(replace(att, weights=w), causal=True)
     assert s.entropy_ratio[0, 0] == pytest.approx(1.0)
+    # with no special tokens, row 0 sees one key: it has no choice and is left out of the ratio
+    plain = replace(att, weights=w, special=(False,) * 5, causal=True)
+    assert roles.head_stats(plain).entropy_ratio[0, 0] == pytest.approx(1.0)
 
 
 def test_rollout_by_hand():

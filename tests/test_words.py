@@ -75,3 +75,14 @@ def test_words_follow_the_text(loaded, text, expected):
     merged = words.merge(attention.run(loaded, text))
     assert list(merged.tokens[1:-1]) == expected
     np.testing.assert_allclose(merged.weights.sum(-1), 1.0, atol=1e-5)
+
+
+def test_byte_level_pieces_and_spaces_join_their_word():
+    text = "The \u732b sat  down"
+    # a byte-level tokenizer: the 3 bytes of one character share its offsets; a lone space piece
+    offsets = [(0, 3), (3, 5), (4, 5), (4, 5), (5, 9), (9, 10), (10, 15)]
+    special = [False] * 7
+    groups = words.word_groups(text, offsets, special)
+    assert groups == [[0], [1, 2, 3], [4, 5], [6]]
+    _, labels, _, _ = words._words_of(text, ["t"] * 7, offsets, special)
+    assert labels == ("The", "\u732b", "sat", "down")
