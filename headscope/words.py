@@ -98,7 +98,7 @@ def _words_of(text: str, tokens, offsets, special):
     groups = word_groups(text, offsets, special)
     labels, spans, flags = [], [], []
     for members in groups:
-        first, last = members[0], members[-1]
+        first = members[0]
         if special[first] or offsets[first][1] <= offsets[first][0]:
             labels.append(tokens[first])
             spans.append(offsets[first])
