@@ -24,7 +24,13 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     STREAMLIT_SERVER_HEADLESS=true \
     STREAMLIT_BROWSER_GATHER_USAGE_STATS=false \
-    HEADSCOPE_CACHE=/home/headscope/.cache/headscope
+    HEADSCOPE_CACHE=/home/headscope/.cache/headscope \
+    HEADSCOPE_ALLOW_HUB=0 \
+    HEADSCOPE_ALLOW_LOCAL=0 \
+    HEADSCOPE_MAX_PARAMS=150000000 \
+    HEADSCOPE_MAX_TOKENS=512
+# Locked down for a shared server: no downloads, no local folders, models up to 150 M
+# parameters, 512 tokens a request. Loosen with `docker run -e HEADSCOPE_ALLOW_HUB=1 ...`.
 WORKDIR /app
 COPY --chown=headscope:headscope app.py ./
 COPY --chown=headscope:headscope .streamlit ./.streamlit

@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("attention", help="attention of every head, [layer][head][from][to]")
     p.add_argument("text", help="the text to analyse")
     p.add_argument("--words", action="store_true", help="merge word pieces into words (Clark et al. 2019)")
+    p.add_argument("--target", default=None, help="encoder-decoder models: the decoder's text (default: TEXT)")
+    p.add_argument("--kind", choices=tuple(attention.KINDS), default="encoder",
+                   help="encoder-decoder models: encoder, decoder or cross attention (default: encoder)")
     _common(p)
     p = sub.add_parser("syntax", help="which heads follow which dependency relations in TEXT")
     p.add_argument("text", help="the sentence to parse and score")
@@ -60,14 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def attention_json(att: Attention) -> dict:
-    """The `attention` command's JSON document (see DESIGN.md)."""
-    return {
+    """The `attention` command's JSON document (see DESIGN.md); cross-attention adds `key_tokens`."""
+    doc = {
         "model": att.model,
         "tokens": list(att.tokens),
         "num_layers": att.num_layers,
         "num_heads": att.num_heads,
         "attention": att.weights,
     }
+    if not att.square:
+        doc["key_tokens"] = list(att.columns[0])
+    return doc
 
 
 def attention_text(att: Attention) -> str:
@@ -187,8 +193,8 @@ def run_command(args: argparse.Namespace) -> str:
     if args.command == "atlas":
         return _run_atlas(args)
     attention.check_text(args.text)
-    loaded = models.load(args.model)
-    att = attention.run(loaded, args.text)
+    loaded = models.load(args.model, models.Policy.from_settings())
+    att = attention.run(loaded, args.text, getattr(args, "target", None), getattr(args, "kind", "encoder"))
     if args.command == "roles":
         doc = roles_json(att, loaded)
         return _dump_json(doc) if args.format == "json" else roles_text(doc)
@@ -217,7 +223,7 @@ def _run_atlas(args: argparse.Namespace) -> str:
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be a positive number of sentences")
     if args.corpus is None and args.limit is None:  # the bundled atlas: from the disk cache
-        doc = atlas.to_json(bundled_atlas(models.load(args.model)))
+        doc = atlas.to_json(bundled_atlas(models.load(args.model, models.Policy.from_settings())))
         return _dump_json(doc) if args.format == "json" else atlas_text(doc)
     if args.corpus is None:
         source = corpus.bundled()
@@ -232,7 +238,7 @@ def _run_atlas(args: argparse.Namespace) -> str:
         source = corpus.read_upload(data, path.name)
     if args.limit is not None:
         source = replace(source, parses=source.parses[: args.limit])
-    doc = atlas.to_json(atlas.compute(models.load(args.model), source))
+    doc = atlas.to_json(atlas.compute(models.load(args.model, models.Policy.from_settings()), source))
     return _dump_json(doc) if args.format == "json" else atlas_text(doc)
 
 

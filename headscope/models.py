@@ -235,6 +235,7 @@ class Inspection:
     config: Any
     num_params: int
     num_bytes: int | None
+    cached: bool = True  # on disk already (a folder, or the hub cache): load without the network
 
     def describe(self) -> str:
         """'110 M parameters, 440 MB' for spinners and messages."""
@@ -244,18 +245,52 @@ class Inspection:
         return size
 
 
-def inspect(model_id: str | None, policy: Policy | None = None) -> Inspection:
-    """Check a model against the policy and read its config and size, without loading weights."""
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """True when the Hugging Face hub answers a TCP connection (checked before any download)."""
+    import socket
+    from urllib.parse import urlparse
+
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        return False
+    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    try:
+        with socket.create_connection((url.hostname, url.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _config(source: str, local_only: bool):
+    """A model's config, never running repository code."""
     from transformers import AutoConfig
 
+    return AutoConfig.from_pretrained(source, trust_remote_code=False, local_files_only=local_only)
+
+
+def inspect(model_id: str | None, policy: Policy | None = None) -> Inspection:
+    """Check a model against the policy and read its config and size, without loading weights.
+
+    A hub id is read from the local cache when it is there; only otherwise, and only where
+    the policy allows it and the hub answers, is it downloaded.
+    """
     policy = policy or Policy()
     name, source = resolve(model_id, policy)
-    local_only = not policy.allow_hub or os.environ.get("HF_HUB_OFFLINE") == "1"
+    local = looks_like_path(source) or is_bundled(model_id)
     try:
-        config = AutoConfig.from_pretrained(source, trust_remote_code=False, local_files_only=local_only)
+        try:
+            config, cached = _config(source, local_only=True), True
+        except Exception:  # noqa: BLE001 - not in the cache (or a broken folder: said below)
+            if local:
+                raise
+            if not policy.allow_hub:
+                raise ModelError(f"{name!r} is not in the local cache, and this server does not download models") from None
+            if not hub_reachable():
+                raise ModelError(f"{name!r} is not in the local cache and the hub cannot be reached; "
+                                 "on a machine with internet it will be downloaded once") from None
+            config, cached = _config(source, local_only=False), False
+    except ModelError:
+        raise
     except Exception as exc:  # noqa: BLE001 - transformers raises many kinds for a bad config
-        if not policy.allow_hub and not looks_like_path(source):
-            raise ModelError(f"{name!r} is not in the local cache, and this server does not download models") from None
         raise _explain(name, exc) from None
     if getattr(config, "auto_map", None) and config.model_type not in _known_types():
         raise ModelError(f"{name!r} needs code from its repository to load; Headscope never runs such code")
@@ -263,12 +298,13 @@ def inspect(model_id: str | None, policy: Policy | None = None) -> Inspection:
         params = count_params(config)
     except Exception as exc:  # noqa: BLE001 - any failure to build the model is a load failure
         raise _explain(name, exc) from None
-    num_bytes = weight_bytes(source)
+    num_bytes = weight_bytes(source) if (local or cached) else None
     if policy.max_params and params > policy.max_params:
         raise ModelError(f"{name!r} has {params:,} parameters; this server allows at most {policy.max_params:,}")
     if policy.max_bytes and num_bytes and num_bytes > policy.max_bytes:
         raise ModelError(f"{name!r} is {num_bytes:,} bytes on disk; this server allows at most {policy.max_bytes:,}")
-    return Inspection(name=name, source=source, config=config, num_params=params, num_bytes=num_bytes)
+    return Inspection(name=name, source=source, config=config, num_params=params, num_bytes=num_bytes,
+                      cached=cached)
 
 
 def _known_types() -> set[str]:
@@ -334,7 +370,7 @@ def load(model_id: str | None = None, policy: Policy | None = None) -> LoadedMod
     policy = policy or Policy()
     info = inspect(model_id, policy)
     name, source = info.name, info.source
-    local_only = not policy.allow_hub or os.environ.get("HF_HUB_OFFLINE") == "1"
+    local_only = info.cached
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=local_only)
         model = AutoModel.from_pretrained(

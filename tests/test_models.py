@@ -87,14 +87,21 @@ def test_encoder_decoder_three_kinds(tiny_folders, family):
     assert attention.run(loaded, "The cat sat.", "Die Katze.", kind="cross").kind == "cross"
 
 
-def test_hub_id_from_the_local_cache_offline(tiny_folders, tmp_path):
-    """A hub id resolves in an HF_HOME laid out as the hub client does, with HF_HUB_OFFLINE=1."""
+@pytest.mark.parametrize("offline", ["1", None])
+def test_hub_id_from_the_local_cache(tiny_folders, tmp_path, offline):
+    """A hub id resolves in an HF_HOME laid out as the hub client does, with or without HF_HUB_OFFLINE=1.
+
+    Without it, the cache is still read first: no request reaches the network.
+    """
     repo = tmp_path / "hf" / "hub" / "models--headscope-tests--tiny-bert"
     commit = "0123456789abcdef0123456789abcdef01234567"
     shutil.copytree(tiny_folders["bert"], repo / "snapshots" / commit)
     (repo / "refs").mkdir(parents=True)
     (repo / "refs" / "main").write_text(commit)
-    env = dict(os.environ, HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="1")
+    env = dict(os.environ, HF_HOME=str(tmp_path / "hf"))
+    env.pop("HF_HUB_OFFLINE", None)
+    if offline:
+        env["HF_HUB_OFFLINE"] = offline
     result = subprocess.run([sys.executable, "-m", "headscope", "attention", TEXT, "--model",
                              "headscope-tests/tiny-bert", "--format", "json"],
                             cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
@@ -106,6 +113,17 @@ def test_hub_id_from_the_local_cache_offline(tiny_folders, tmp_path):
                              cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert missing.returncode == 2
     assert "not in the local cache and the hub cannot be reached" in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1  # no retry chatter
+
+
+def test_cli_cross_attention(tiny_folders):
+    result = subprocess.run([sys.executable, "-m", "headscope", "attention", "The cat sat.", "--model",
+                             str(tiny_folders["bart"]), "--target", "Die Katze.", "--kind", "cross", "--format", "json"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["key_tokens"] == ["[CLS]", "the", "cat", "sat", ".", "[SEP]"]
+    assert np.array(doc["attention"]).shape == (2, 4, len(doc["tokens"]), 6)
 
 
 # --- errors, each with its message -------------------------------------------------
