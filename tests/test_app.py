@@ -244,7 +244,7 @@ PAGES = ("pages/heads.py", "pages/syntax.py", "pages/atlas.py", "pages/overview.
          "pages/rollout.py")
 
 
-@pytest.mark.parametrize("family", ["bert", "roberta", "distilbert", "albert", "electra", "gpt2", "bart", "t5"])
+@pytest.mark.parametrize("family", ["bert", "roberta", "distilbert", "albert", "electra", "deberta", "gpt2", "bart", "t5"])
 def test_every_page_runs_on_every_family(tiny_folders, family):
     state = dict(model_choice="A local folder…", model_custom=str(tiny_folders[family]))
     app = run_app(**state)

@@ -7,7 +7,7 @@ from pathlib import Path
 FAMILIES = ("bert", "roberta", "distilbert", "albert", "electra", "gpt2")
 """Families whose single heads Headscope can take apart (qkv)."""
 ENCODER_DECODERS = ("bart", "t5")
-ALL_FAMILIES = FAMILIES + ENCODER_DECODERS
+ALL_FAMILIES = FAMILIES + ("deberta",) + ENCODER_DECODERS
 
 
 def config_for(family: str):
@@ -31,6 +31,10 @@ def config_for(family: str):
     if family == "gpt2":
         return GPT2Config(vocab_size=vocab, n_layer=2, n_head=4, n_embd=32, n_positions=64,
                           bos_token_id=101, eos_token_id=102)
+    if family == "deberta":
+        from transformers import DebertaV2Config
+
+        return DebertaV2Config(**common)
     if family == "bart":
         from transformers import BartConfig
 
