@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import sidebar
+from components import links, sidebar
 
 st.set_page_config(page_title="Headscope", page_icon="🔍", layout="wide")
 
@@ -16,5 +16,9 @@ page = st.navigation(
         st.Page("pages/rollout.py", title="Attention rollout", icon=":material/timeline:"),
     ],
 )
+links.apply_once()  # a shared link's state, on the session's first run
 sidebar.render()
+links.sync()  # the address bar always holds a link to this view
+links.share_box()
+links.notices()
 page.run()

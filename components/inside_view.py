@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from components import links
 from components.heatmaps import CHART_CONFIG
 from headscope import figures
 from headscope.figures import head_name
@@ -16,9 +17,8 @@ TOLERANCE = 1e-5
 def pickers(num_layers: int, num_heads: int) -> tuple[int, int]:
     """Layer and head selectors, side by side."""
     left, right = st.columns(2)
-    for key, count in (("inside_layer", num_layers), ("inside_head", num_heads)):
-        if st.session_state.get(key, 0) not in range(count):
-            st.session_state[key] = 0  # a smaller model was picked
+    links.check_range("inside_layer", num_layers, "layer")
+    links.check_range("inside_head", num_heads, "head")
     layer = left.select_slider("Layer", options=list(range(num_layers)), key="inside_layer")
     head = right.select_slider("Head", options=list(range(num_heads)), key="inside_head")
     return int(layer), int(head)

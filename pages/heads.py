@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import engine, heatmaps, nav, sidebar
+from components import engine, heatmaps, links, nav, sidebar
 from components.text import HEATMAP_HELP
 from headscope.attention import InputError
 
@@ -35,5 +35,6 @@ if all_layers:
     if clicked is not None:
         heatmaps.head_large(s, *clicked)
 else:
+    links.check_range("layer", att.num_layers, "layer")
     layer = st.select_slider("Layer", options=list(range(att.num_layers)), key="layer")
     heatmaps.layer_grid(s, layer)

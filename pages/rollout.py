@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import engine, nav, sidebar
+from components import engine, links, nav, sidebar
 from components.heatmaps import CHART_CONFIG
 from headscope import figures
 from headscope.attention import InputError
@@ -27,8 +27,8 @@ if not raw.square:
     st.stop()
 
 layers = list(range(raw.num_layers))
-if st.session_state.get("rollout_layer") not in layers:
-    st.session_state["rollout_layer"] = layers[-1]  # the whole model, to start with
+links.check_range("rollout_layer", raw.num_layers, "layer")
+st.session_state.setdefault("rollout_layer", layers[-1])  # the whole model, to start with
 layer = st.select_slider("Up to layer", options=layers, key="rollout_layer")
 toks = list(raw.tokens)
 left, right = st.columns(2)

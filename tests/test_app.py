@@ -35,7 +35,8 @@ def test_home_page_shows_twelve_heads_of_layer_zero():
     assert fig["layout"]["annotations"][0]["text"] == "<b>L0H0</b>"
     assert fig["data"][0]["x"][:3] == ["[CLS]", "the\u00b71", "black"]
     assert any("numbered from 0" in m.value for m in app.markdown)
-    assert [e.label for e in app.expander] == ["What is an attention head, and how do I read these heatmaps?"]
+    assert [e.label for e in app.main.expander] == ["What is an attention head, and how do I read these heatmaps?"]
+    assert [e.label for e in app.sidebar.expander] == ["Share this view"]
     assert [t.key for t in app.sidebar.toggle] == ["whole_words", "hide_special"]
     assert app.sidebar.text_area(key="text").value == "The black cat sat on the mat."
     assert not app.warning
@@ -271,3 +272,65 @@ def test_a_model_that_fails_to_load_falls_back_with_a_message(tmp_path):
     app = run_app(model_choice="A local folder…", model_custom=str(tmp_path / "missing"))
     assert any("there is no folder" in e.value for e in app.sidebar.error)
     assert _count(app, "heatmap") == 12  # the bundled model instead
+
+
+def _linked(params: dict[str, str], page: str | None = None) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_shared_link_restores_the_view():
+    app = _linked({"text": "Tokenization is unbelievably straightforward.", "layer": "3", "words": "1",
+                   "nospecial": "1"})
+    fig = _figures(app)[0]
+    assert fig["layout"]["annotations"][0]["text"] == "<b>L3H0</b>"
+    assert fig["data"][0]["x"] == ["Tokenization", "is", "unbelievably", "straightforward", "."]
+    assert app.sidebar.toggle(key="whole_words").value is True
+    link = app.sidebar.expander[0].code[0].value
+    assert "layer=3" in link and "words=1" in link and "nospecial=1" in link
+    assert "text=Tokenization+is+unbelievably" in link
+
+
+def test_the_address_bar_follows_the_view():
+    app = run_app(text="Dogs bark.", all_layers=True)
+    assert dict(app.query_params) == {"text": "Dogs bark.", "all": "1"}
+
+
+def test_a_link_to_another_page_keeps_its_state():
+    app = _linked({"relation": "amod", "text": "The cat, black and sleek, sat on the mat."}, "pages/syntax.py")
+    assert app.segmented_control(key="relation").value == "amod"
+    assert any("Adjective after its noun" in i.value for i in app.info)
+
+
+@pytest.mark.parametrize(
+    "params, notice",
+    [
+        ({"layer": "99"}, "Layer 99 does not exist in this model (0 to 5); showing layer 0"),
+        ({"layer": "-1"}, "ignored layer='-1' from the link (out of range)"),
+        ({"layer": "two"}, "ignored layer='two' from the link"),
+        ({"words": "maybe"}, "ignored words='maybe' from the link (not 0 or 1)"),
+        ({"model": "some/unknown-model"}, "not in the local cache and the hub cannot be reached"),
+        ({"model": "/etc"}, "has no config.json"),
+        ({"model": "/etc/passwd"}, "there is no folder"),
+        ({"text": "x" * 20_001}, "longer than 20,000 characters"),
+        ({"kind": "sideways"}, "not one of encoder, decoder, cross"),
+        ({"bogus": "1"}, "unknown link parameters: bogus"),
+    ],
+)
+def test_bad_links_fall_back_with_a_notice(params, notice):
+    app = _linked(params)
+    said = " ".join(w.value for w in app.warning) + " ".join(e.value for e in app.sidebar.error)
+    assert notice.lower() in said.lower(), said
+    assert _count(app, "heatmap") == 12  # and the page still works, on the defaults
+
+
+def test_bad_head_in_an_inside_link():
+    app = _linked({"ilayer": "2", "ihead": "40"}, "pages/inside.py")
+    assert any("Head 40 does not exist" in w.value for w in app.warning)
+    assert "L2H0" in app.metric[0].label
