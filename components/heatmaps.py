@@ -4,29 +4,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import engine
+from components import charts, engine
 from components.sidebar import Settings
 from headscope.figures import head_name
 
-CHART_CONFIG = {"displaylogo": False, "scrollZoom": False}
 
 
 def layer_grid(s: Settings, layer: int) -> None:
     """The heads of one layer side by side."""
     fig = engine.layer_figure(s, layer)
-    st.plotly_chart(fig, config=CHART_CONFIG, key=f"layer_grid_{layer}")
+    charts.show(fig, key=f"layer_grid_{layer}", name=f"layer{layer}")
 
 
 def model_grid(s: Settings) -> tuple[int, int] | None:
     """Every head as a small heatmap; returns (layer, head) of a clicked one, if any."""
     fig = engine.model_figure(s)
-    event = st.plotly_chart(
-        fig,
-        config=CHART_CONFIG,
-        key="model_grid",
-        on_select="rerun",
-        selection_mode="points",
-    )
+    event = charts.show(fig, key="model_grid", name="all-layers", on_select="rerun", selection_mode="points")
     points = (event.get("selection") or {}).get("points") or []
     for point in points:
         data = point.get("customdata")
@@ -40,4 +33,4 @@ def head_large(s: Settings, layer: int, head: int, title: bool = True) -> None:
     if title:
         st.subheader(head_name(layer, head))
     fig = engine.head_figure(s, layer, head)
-    st.plotly_chart(fig, config=CHART_CONFIG, key="head_large", width="content")
+    charts.show(fig, key="head_large", name=head_name(layer, head), width="content")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from components import links
-from components.heatmaps import CHART_CONFIG
+from components import charts, links
 from headscope import figures
 from headscope.figures import head_name
 from headscope.qkv import HeadParts
@@ -25,7 +24,8 @@ def pickers(num_layers: int, num_heads: int) -> tuple[int, int]:
 
 
 def _chart(fig, key: str) -> None:
-    st.plotly_chart(fig, config=CHART_CONFIG, key=key)
+    layer, head = st.session_state.get("inside_layer", 0), st.session_state.get("inside_head", 0)
+    charts.show(fig, key=key, name=f"L{layer}H{head}-{key.removeprefix('inside_')}")
 
 
 def inputs(p: HeadParts) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components.heatmaps import CHART_CONFIG
+from components import charts
 from headscope import figures, roles
 from headscope.figures import head_name
 
@@ -44,7 +44,7 @@ def role_grid(stats: roles.HeadStats, syntactic: dict, title: str) -> tuple[int,
     """The layer x head grid coloured by role; returns the clicked head, if any."""
     labels = roles.labels(stats, frozenset(syntactic))
     fig = figures.role_figure(labels, _hover(stats, labels, syntactic), title)
-    event = st.plotly_chart(fig, config=CHART_CONFIG, key="role_grid", on_select="rerun", selection_mode="points")
+    event = charts.show(fig, key="role_grid", name="roles", on_select="rerun", selection_mode="points")
     for point in (event.get("selection") or {}).get("points") or []:
         data = point.get("customdata")
         if data and len(data) == 2:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from components import charts
 from headscope import models
 from headscope.attention import KINDS
 from headscope.models import BUNDLED_ID
@@ -108,6 +109,7 @@ def render() -> Settings:
             help="Drop special tokens ([CLS], [SEP], <s>, </s>, ...) from both axes and rescale each "
             "row to sum to 1. Many heads park spare attention on them.",
         )
+        charts.format_picker()
     return current()
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from components.heatmaps import CHART_CONFIG
+from components import charts, downloads
 from components.sidebar import Settings
 from headscope import figures
 from headscope.attention import Attention
@@ -88,8 +88,7 @@ def arc_diagram(scores: SyntaxScores, relation: str) -> None:
     """The parse as labelled arcs; the chosen relation's arcs in red; click a label to pick it."""
     p = scores.words.parse
     fig = figures.arc_figure(p.words, p.arcs(), relation)
-    st.plotly_chart(fig, config=CHART_CONFIG, key="arc_diagram", on_select=_arc_clicked,
-                    selection_mode="points")
+    charts.show(fig, key="arc_diagram", name=f"arcs-{relation}", on_select=_arc_clicked, selection_mode="points")
     note = st.session_state.pop("relation_note", None)
     if note:
         st.caption(note)
@@ -146,7 +145,7 @@ def top_heads_figure(s: Settings, scores: SyntaxScores, rs: RelationScores, posi
         arrow = "dep\u2192head" if h.direction == "dependent->head" else "head\u2192dep"
         titles.append(f"{head_name(h.layer, h.head)} {arrow} {h.score:.2f}" + (f" ({mark})" if mark else ""))
     fig = figures.grid_figure(words_att, panels, figures.LAYER_STYLE, titles=titles, outlines=outlines)
-    st.plotly_chart(fig, config=CHART_CONFIG, key="syntax_top_heads")
+    charts.show(fig, key="syntax_top_heads", name=f"{rs.relation}-best-heads")
 
 
 def atlas_summary(a, relations: list[str]) -> pd.DataFrame:
@@ -192,5 +191,6 @@ def atlas_view(a, key: str) -> None:
     ra = a.relations[relation]
     title = (f"{relation}: accuracy of each head (better direction); baseline offset "
              f"{ra.baseline_offset:+d} = {ra.baseline_accuracy:.2f}; \u2605 beats it")
-    st.plotly_chart(figures.atlas_figure(ra.best_direction_accuracy, ra.baseline_accuracy, title),
-                    config=CHART_CONFIG, key=f"{key}_grid")
+    charts.show(figures.atlas_figure(ra.best_direction_accuracy, ra.baseline_accuracy, title),
+                key=f"{key}_grid", name=f"atlas-{relation}")
+    downloads.atlas_buttons(a, key)

@@ -59,10 +59,18 @@ def head_name(layer: int, head: int) -> str:
     return f"L{layer}H{head}"
 
 
+def plain(text: str) -> str:
+    """Text that plotly shows as it is: its HTML-like markup (<b>, <a href>) escaped as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def axis_labels(tokens: tuple[str, ...] | list[str]) -> list[str]:
-    """Token labels made unique for plotting: a repeated token carries its position (the·6)."""
+    """Token labels made unique for plotting: a repeated token carries its position (the·6).
+
+    Labels are escaped (see `plain`): a token is always shown as text, never as markup.
+    """
     counts = Counter(tokens)
-    return [t if counts[t] == 1 else f"{t}\u00b7{i}" for i, t in enumerate(tokens)]
+    return [plain(t) if counts[t] == 1 else f"{plain(t)}\u00b7{i}" for i, t in enumerate(tokens)]
 
 
 def _png_data_uri(matrix: np.ndarray, zmax: float, hidden: np.ndarray | None = None) -> str:
@@ -320,7 +328,7 @@ def arc_figure(words: tuple[str, ...], arcs: list[tuple[int, int, str]], highlig
         tops_x.append((lo + hi) / 2)
         tops_y.append(0.35 + height)
         tops_rel.append(r)
-        tops_text.append(f"{words[d]} ←{r}— {words[h]}")
+        tops_text.append(f"{plain(words[d])} \u2190{r}\u2014 {plain(words[h])}")
     traces.append(go.Scatter(
         x=tops_x, y=tops_y, mode="markers+text", text=tops_rel, textposition="top center",
         customdata=[[r] for r in tops_rel], hovertext=tops_text, hoverinfo="text",
@@ -328,7 +336,7 @@ def arc_figure(words: tuple[str, ...], arcs: list[tuple[int, int, str]], highlig
         textfont={"size": 12}, showlegend=False, name="arcs",
     ))
     traces.append(go.Scatter(
-        x=list(range(n)), y=[0.0] * n, mode="text", text=list(words), hoverinfo="skip",
+        x=list(range(n)), y=[0.0] * n, mode="text", text=[plain(w) for w in words], hoverinfo="skip",
         textfont={"size": 15}, showlegend=False, cliponaxis=False,
     ))
     layout = {

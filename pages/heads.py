@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import engine, heatmaps, links, nav, sidebar
+from components import downloads, engine, heatmaps, links, nav, sidebar
 from components.text import HEATMAP_HELP
 from headscope.attention import InputError
 
@@ -34,7 +34,10 @@ if all_layers:
     clicked = heatmaps.model_grid(s)
     if clicked is not None:
         heatmaps.head_large(s, *clicked)
+    layer = None
 else:
     links.check_range("layer", att.num_layers, "layer")
     layer = st.select_slider("Layer", options=list(range(att.num_layers)), key="layer")
     heatmaps.layer_grid(s, layer)
+downloads.attention_buttons(att, layer)
+downloads.report_button(s, key="report_heads")

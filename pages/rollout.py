@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from components import engine, links, nav, sidebar
-from components.heatmaps import CHART_CONFIG
+from components import charts, engine, links, nav, sidebar
 from headscope import figures
 from headscope.attention import InputError
 
@@ -33,22 +32,22 @@ layer = st.select_slider("Up to layer", options=layers, key="rollout_layer")
 toks = list(raw.tokens)
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(figures.matrix_figure(raw.weights[layer].mean(0), toks, toks,
+    charts.show(figures.matrix_figure(raw.weights[layer].mean(0), toks, toks,
                                           f"layer {layer} alone: attention averaged over heads",
                                           zmin=0, zmax=1, row_title="attends from", col_title="attends to",
-                                          value_name="weight"), config=CHART_CONFIG, key="rollout_raw")
+                                          value_name="weight"), key="rollout_raw", name=f"layer{layer}-mean")
 with right:
-    st.plotly_chart(figures.matrix_figure(rolled.weights[layer, 0], toks, toks,
+    charts.show(figures.matrix_figure(rolled.weights[layer, 0], toks, toks,
                                           f"rollout through layers 0-{layer}" if layer else "rollout through layer 0",
                                           zmin=0, zmax=1, row_title="position", col_title="input token",
-                                          value_name="share"), config=CHART_CONFIG, key="rollout_rolled")
+                                          value_name="share"), key="rollout_rolled", name=f"rollout-layer{layer}")
 
 labels = figures.axis_labels(toks)
 q = st.selectbox("Which input tokens feed this token?", range(len(toks)), format_func=lambda i: labels[i],
                  key="rollout_token", index=min(2, len(toks) - 1))
-st.plotly_chart(figures.bars_figure(toks, {
+charts.show(figures.bars_figure(toks, {
     f"rollout after layer {layer}": rolled.weights[layer, 0, q],
     f"layer {layer} alone (mean of heads)": raw.weights[layer, :, q].mean(0),
-}, f"What feeds {labels[q]} at layer {layer}"), config=CHART_CONFIG, key="rollout_bars")
+}, f"What feeds {labels[q]} at layer {layer}"), key="rollout_bars", name=f"rollout-layer{layer}-token{q}")
 st.caption("The sidebar's Whole words and Hide special tokens apply to the rolled-out matrix after "
            "it is computed on the model's own tokens.")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import engine, nav, sidebar, syntax_view
+from components import downloads, engine, nav, sidebar, syntax_view
 from headscope.attention import InputError
 from headscope.syntax import RELATION_NAMES
 
@@ -42,4 +42,6 @@ st.caption(
     "not read it as syntax."
 )
 syntax_view.top_heads_figure(s, scores, rs, positional)
+downloads.scores_buttons(rs)
+downloads.report_button(s, key="report_syntax")
 nav.link("pages/atlas.py", "How do these heads do over a whole corpus? Open the head atlas", icon=":material/map:")

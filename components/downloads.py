@@ -1,0 +1,66 @@
+"""Download buttons for the data behind each view (built only when clicked)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.charts import file_name
+from headscope import export
+from headscope.attention import Attention
+
+CSV_CELL_LIMIT = 2_000_000
+"""Above this many weights, the CSV holds the current layer only (a CSV row is ~40 bytes)."""
+
+
+def attention_buttons(att: Attention, layer: int | None) -> None:
+    """The attention on screen as .npz (every layer) and as long-format .csv."""
+    cells = att.weights.size
+    layers = None if cells <= CSV_CELL_LIMIT or layer is None else [layer]
+    left, right = st.columns(2)
+    left.download_button("Attention as .npz (array + tokens)", data=lambda: export.attention_npz(att),
+                         file_name=file_name("attention", att.level) + ".npz", mime="application/octet-stream",
+                         icon=":material/download:", key="dl_npz", width="stretch")
+    label = "Attention as .csv" + ("" if layers is None else f" (layer {layer}; the text is long)")
+    right.download_button(label, data=lambda: export.attention_csv(att, layers),
+                          file_name=file_name("attention", att.level, "" if layers is None else f"layer{layer}") + ".csv",
+                          mime="text/csv", icon=":material/download:", key="dl_csv", width="stretch")
+
+
+def scores_buttons(rs) -> None:
+    """A relation's head ranking as .csv and .json."""
+    left, right = st.columns(2)
+    left.download_button("Head scores as .csv", data=lambda: export.scores_csv(rs),
+                         file_name=file_name("scores", rs.relation) + ".csv", mime="text/csv",
+                         icon=":material/download:", key="dl_scores_csv", width="stretch")
+    right.download_button("Head scores as .json", data=lambda: export.scores_json(rs),
+                          file_name=file_name("scores", rs.relation) + ".json", mime="application/json",
+                          icon=":material/download:", key="dl_scores_json", width="stretch")
+
+
+def atlas_buttons(a, key: str) -> None:
+    """An atlas as .csv (every head, relation and direction) and .json."""
+    left, right = st.columns(2)
+    left.download_button("Atlas as .csv", data=lambda: export.atlas_csv(a), file_name=file_name("atlas") + ".csv",
+                         mime="text/csv", icon=":material/download:", key=f"{key}_dl_csv", width="stretch")
+    right.download_button("Atlas as .json", data=lambda: export.atlas_json(a), file_name=file_name("atlas") + ".json",
+                          mime="application/json", icon=":material/download:", key=f"{key}_dl_json", width="stretch")
+
+
+def report_button(s, key: str) -> None:
+    """One click: a self-contained HTML report of the sentence (Heads and Syntax heads)."""
+    from components import engine
+    from headscope import report
+    from headscope.attention import InputError
+
+    def build() -> str:
+        att = engine.attention_view(s)
+        try:
+            scores = engine.sentence_syntax(s.model, s.text) if att.square else None
+            positional = engine.positional_heads(s.model, s.text)
+        except InputError:
+            scores, positional = None, None
+        return report.build(att, scores, positional)
+
+    st.download_button("Report of this sentence (.html, works offline)", data=build,
+                       file_name=file_name("report") + ".html", mime="text/html",
+                       icon=":material/description:", key=key, width="stretch")

@@ -1,0 +1,71 @@
+"""A self-contained HTML report of one sentence: the Heads and Syntax heads views, offline."""
+
+from __future__ import annotations
+
+import html
+
+import plotly.io as pio
+
+from headscope import figures
+from headscope.attention import Attention
+from headscope.figures import head_name
+from headscope.syntax import ALL, RELATION_NAMES, RELATIONS, SyntaxScores
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;
+color:#222;padding:0 1em}h1{margin-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ddd;padding:.25em .6em;
+text-align:left}th{background:#f4f4f4}.quote{font-size:1.2em;background:#f7f7f7;padding:.6em 1em}
+.muted{color:#666}
+"""
+
+
+def _figure(fig, first: list[bool]) -> str:
+    """A figure as an HTML fragment; plotly.js is inlined with the first one only."""
+    include = first[0]
+    first[0] = False
+    return pio.to_html(fig, full_html=False, include_plotlyjs=include, config={"displaylogo": False})
+
+
+def _table(headers: list[str], rows: list[list[object]]) -> str:
+    """An HTML table with every cell escaped."""
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def build(att: Attention, scores: SyntaxScores | None, positional: dict | None = None) -> str:
+    """The report: every layer's heads, then the parse and the best heads per relation."""
+    first = [True]
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f"<title>Headscope report: {html.escape(att.model)}</title><style>{_STYLE}</style></head><body>",
+        "<h1>Headscope report</h1>",
+        f"<p class='muted'>Model <b>{html.escape(att.model)}</b>, {att.num_layers} layers x {att.num_heads} heads; "
+        f"{'words' if att.level == 'words' else 'word pieces'}. Layers and heads are numbered from 0 "
+        "(L2H3 is layer 2, head 3). Rows attend from, columns attend to.</p>",
+        f"<p class='quote'>{html.escape(att.text)}</p>",
+        "<h2>Heads</h2>",
+    ]
+    for layer in range(att.num_layers):
+        parts.append(f"<h3>Layer {layer}</h3>")
+        parts.append(_figure(figures.layer_figure(att, layer), first))
+    if scores is not None:
+        p = scores.words.parse
+        parts.append("<h2>Syntax heads</h2>")
+        parts.append("<p>The dependency parse (spaCy), and for each relation the heads that put the most "
+                     "attention on its arcs, next to the best fixed-offset baseline.</p>")
+        parts.append(_figure(figures.arc_figure(p.words, p.arcs(), ALL), first))
+        positional = positional or {}
+        for relation in RELATIONS + (ALL,):
+            rs = scores.relations.get(relation)
+            if rs is None or not rs.arcs:
+                continue
+            b = rs.baseline
+            parts.append(f"<h3>{html.escape(relation)}: {html.escape(RELATION_NAMES[relation])}</h3>")
+            parts.append(f"<p>{len(rs.arcs)} arc(s). Best fixed offset: {b.offset:+d}, finds {b.score:.2f} of them.</p>")
+            rows = [[head_name(h.layer, h.head), h.direction, f"{h.score:.3f}", f"{h.accuracy:.2f}",
+                     positional.get((h.layer, h.head), "")] for h in rs.heads[:8]]
+            parts.append(_table(["head", "direction", "mean weight on arcs", "arcs found", "positional"], rows))
+    parts.append("<p class='muted'>Made with Headscope. This file needs no network.</p></body></html>")
+    return "\n".join(parts)
