@@ -123,7 +123,7 @@ def check_range(key: str, count: int, what: str) -> None:
 def notices() -> None:
     """Show what a link asked for that could not be used."""
     for notice in st.session_state.pop(NOTICES, None) or []:
-        st.warning(notice.capitalize() + ".", icon=":material/link_off:")
+        st.warning(notice[:1].upper() + notice[1:] + ".", icon=":material/link_off:")
 
 
 def current_params() -> dict[str, str]:

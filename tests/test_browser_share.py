@@ -1,0 +1,70 @@
+"""Shared links and downloads in Chromium: the link restores the view; files arrive with the right contents."""
+
+from __future__ import annotations
+
+import io
+import re
+from urllib.parse import urlencode
+
+import numpy as np
+import pytest
+
+from tests import support
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_shared_link_restores_the_view(page, app_url, tmp_path):
+    query = urlencode({"text": "Tokenization is unbelievably straightforward.", "layer": "3", "words": "1"})
+    page.goto(f"{app_url}/?{query}")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.annotation-text')].some(t => t.textContent === 'L3H0')", timeout=90_000)
+    support.wait_heatmaps(page, 12)
+    assert "unbelievably" in support.x_tick_labels(page)
+    assert page.get_by_role("textbox", name="Sentence").input_value() == "Tokenization is unbelievably straightforward."
+    page.screenshot(path=str(tmp_path / "shared.png"))
+    # the address bar follows the view: move to layer 4 and the URL says so
+    page.keyboard.press("Escape")
+    slider = page.get_by_role("slider")
+    slider.focus()
+    slider.press("ArrowRight")
+    page.wait_for_function("location.search.includes('layer=4')", timeout=30_000)
+
+
+def test_a_bad_link_falls_back_with_a_notice(page, app_url):
+    page.goto(f"{app_url}/?layer=99&words=maybe")
+    page.get_by_text(re.compile("Layer 99 does not exist")).wait_for(timeout=90_000)
+    page.get_by_text(re.compile("Ignored words='maybe'")).wait_for(timeout=10_000)
+    support.wait_heatmaps(page, 12)
+    assert "L0H0" in support.svg_texts(page, ".annotation-text")
+
+
+def _download(page, trigger) -> bytes:
+    with page.expect_download(timeout=60_000) as info:
+        trigger()
+    return open(info.value.path(), "rb").read(), info.value.suggested_filename
+
+
+def test_downloads_png_svg_and_npz(page, app_url):
+    page.goto(app_url)
+    support.wait_heatmaps(page, 12)
+    chart = page.locator(".js-plotly-plot").first
+    chart.hover()
+    data, name = _download(page, lambda: chart.locator("[data-title='Download plot as a PNG']").click())
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and name == "headscope_all-MiniLM-L6-v2_layer0.png"
+
+    page.get_by_text("SVG (vector, for papers)").click()
+    support.wait_idle(page)
+    chart = page.locator(".js-plotly-plot").first
+    chart.hover()
+    data, name = _download(page, lambda: chart.locator("[data-title='Download plot']").click())
+    text = data.decode()
+    assert name.endswith(".svg") and text.lstrip().startswith("<svg") and "L0H0" in text
+
+    support.wait_idle(page)
+    button = page.get_by_role("button", name=re.compile("Attention as .npz"))
+    button.scroll_into_view_if_needed()
+    data, name = _download(page, button.click)
+    arrays = np.load(io.BytesIO(data))
+    assert arrays["attention"].shape == (6, 12, 10, 10) and list(arrays["tokens"])[:3] == ["[CLS]", "the", "black"]
+    np.testing.assert_allclose(arrays["attention"].sum(-1), 1.0, atol=1e-5)
