@@ -38,6 +38,7 @@ COPY --chown=headscope:headscope pages ./pages
 COPY --chown=headscope:headscope components ./components
 COPY --chown=headscope:headscope headscope ./headscope
 COPY --chown=headscope:headscope data ./data
+COPY --chown=headscope:headscope static ./static
 USER headscope
 # the head atlas of the bundled model over the bundled corpus, computed once at build time
 RUN python -m headscope atlas > /dev/null

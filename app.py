@@ -14,6 +14,7 @@ page = st.navigation(
         st.Page("pages/overview.py", title="Model overview", icon=":material/dashboard:"),
         st.Page("pages/inside.py", title="Inside a head", icon=":material/calculate:"),
         st.Page("pages/rollout.py", title="Attention rollout", icon=":material/timeline:"),
+        st.Page("pages/bertviz.py", title="bertviz views", icon=":material/share:"),
     ],
 )
 links.apply_once()  # a shared link's state, on the session's first run

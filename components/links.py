@@ -27,6 +27,8 @@ PARAMS = {
     "ihead": ("inside_head", "int"),
     "rlayer": ("rollout_layer", "int"),
     "corpus": ("overview_corpus", "bool"),
+    "bview": ("bertviz_view", "bview"),
+    "blayer": ("bertviz_layer", "int"),
     "present": ("present_unit", "present"),
     "player": ("present_layer", "int"),
     "phead": ("present_head", "int"),
@@ -56,6 +58,10 @@ def _parse(kind: str, raw: str):
     if kind == "relation":
         if raw not in RELATIONS + ("all",):
             raise ValueError("not a relation the page offers")
+        return raw
+    if kind == "bview":
+        if raw not in ("head", "model", "neuron"):
+            raise ValueError("not head, model or neuron")
         return raw
     if kind == "present":
         if raw not in ("head", "layer"):

@@ -242,7 +242,7 @@ def test_issue4_pages_run_on_their_own(page):
 
 
 PAGES = ("pages/heads.py", "pages/syntax.py", "pages/atlas.py", "pages/overview.py", "pages/inside.py",
-         "pages/rollout.py")
+         "pages/rollout.py", "pages/bertviz.py")
 
 
 @pytest.mark.parametrize("family", ["bert", "roberta", "distilbert", "albert", "electra", "deberta", "gpt2", "bart", "t5"])
@@ -334,3 +334,13 @@ def test_bad_head_in_an_inside_link():
     app = _linked({"ilayer": "2", "ihead": "40"}, "pages/inside.py")
     assert any("Head 40 does not exist" in w.value for w in app.warning)
     assert "L2H0" in app.metric[0].label
+
+
+def test_bertviz_page():
+    app = _page("pages/bertviz.py")
+    frames = app.get("iframe")
+    assert len(frames) == 1
+    app = _page("pages/bertviz.py", bertviz_view="neuron")
+    assert any("neuron view needs" in i.value for i in app.info)
+    app = _page("pages/bertviz.py", text=" ".join(["cat"] * 300))
+    assert any("too many" in w.value for w in app.warning)

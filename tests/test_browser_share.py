@@ -68,3 +68,38 @@ def test_downloads_png_svg_and_npz(page, app_url):
     arrays = np.load(io.BytesIO(data))
     assert arrays["attention"].shape == (6, 12, 10, 10) and list(arrays["tokens"])[:3] == ["[CLS]", "the", "black"]
     np.testing.assert_allclose(arrays["attention"].sum(-1), 1.0, atol=1e-5)
+
+
+def _loopback_only(context) -> list[str]:
+    """Abort every request that leaves this machine; return the list of what was blocked."""
+    blocked: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        host = url.split("/")[2].split(":")[0] if "://" in url else ""
+        if url.startswith(("data:", "about:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            return r.continue_()
+        blocked.append(url)
+        return r.abort()
+
+    context.route("**/*", route)
+    return blocked
+
+
+@pytest.mark.parametrize("view", ["head", "model"])
+def test_bertviz_draws_with_the_network_blocked(browser, app_url, view, tmp_path):
+    context = browser.new_context(viewport={"width": 1400, "height": 1400})
+    blocked = _loopback_only(context)
+    page = context.new_page()
+    page.goto(f"{app_url}/bertviz?bview={view}")
+    frame = page.frame_locator("iframe").first
+    frame.locator("svg text").first.wait_for(timeout=90_000)
+    texts = frame.locator("svg text").evaluate_all("els => els.map(e => e.textContent)")
+    if view == "head":
+        assert texts.count("[CLS]") == 2 and "black" in texts  # both sides of the head view
+    else:
+        assert "Heads" in texts and "Layers" in texts
+        assert frame.locator("svg line").count() >= 72 * 10  # a thumbnail of lines per head
+    page.screenshot(path=str(tmp_path / f"bertviz-{view}.png"))
+    context.close()
+    assert blocked == []  # and nothing even tried to leave

@@ -1,0 +1,88 @@
+"""bertviz's head view and model view, as HTML that draws with no network.
+
+bertviz loads require.js, d3 and jQuery from a CDN, so offline it draws nothing. Here the
+same views load them from the app itself (static/vendor, pinned npm packages with their
+licences), and the attention goes into the page once.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from headscope.attention import Attention
+
+VENDOR = "/app/static/vendor"
+"""Where Streamlit serves static/vendor (server.enableStaticServing)."""
+
+MAX_CELLS = 400_000
+"""Most weights put into one view: bertviz's HTML grows as layers x heads x tokens^2."""
+
+_CDN = {
+    "https://cdnjs.cloudflare.com/ajax/libs/d3/5.7.0/d3.min": f"{VENDOR}/d3.min",
+    "https://cdnjs.cloudflare.com/ajax/libs/jquery/2.0.0/jquery.min": f"{VENDOR}/jquery.min",
+}
+
+
+class TooLarge(ValueError):
+    """The view would be too large to draw; the message says what to do."""
+
+
+def _script(view: str) -> str:
+    """bertviz's own JavaScript for a view, with its CDN paths pointed at the app."""
+    import bertviz
+
+    js = (Path(bertviz.__file__).parent / f"{view}_view.js").read_text(encoding="utf-8")
+    for cdn, local in _CDN.items():
+        js = js.replace(cdn, local)
+    return js
+
+
+def _json_for_script(value) -> str:
+    """JSON that cannot end the <script> element it sits in."""
+    return json.dumps(value).replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def plan(att: Attention, layer: int | None) -> list[int]:
+    """The layers to include: all, or only `layer` when all would exceed MAX_CELLS (else TooLarge)."""
+    per_layer = att.num_heads * att.num_tokens * att.num_keys
+    if per_layer * att.num_layers <= MAX_CELLS:
+        return list(range(att.num_layers))
+    if per_layer <= MAX_CELLS:
+        return [layer or 0]
+    raise TooLarge(f"{att.num_tokens} tokens are too many for bertviz's views (its page grows with the "
+                   "square of the length); use the Heads page, which handles any length")
+
+
+def build(att: Attention, view: str = "head", layer: int | None = None, dark: bool = False) -> str:
+    """A complete HTML page with bertviz's `head` or `model` view of this attention."""
+    if view not in ("head", "model"):
+        raise ValueError(f"unknown bertviz view {view!r}")
+    layers = plan(att, layer)
+    weights = np.round(att.weights[layers].astype(np.float64), 4)
+    left = [t.replace("\u0120", " ").replace("\u2581", " ") for t in att.tokens]
+    right = [t.replace("\u0120", " ").replace("\u2581", " ") for t in att.columns[0]]
+    vis_id = f"bertviz-{uuid.uuid4().hex}"
+    data = [{"name": None, "attn": weights.tolist(), "left_text": left, "right_text": right}]
+    if view == "head":
+        params = {"attention": data, "default_filter": "0", "root_div_id": vis_id, "layer": layers[0],
+                  "heads": None, "include_layers": layers}
+        controls = 'Layer: <select id="layer"></select>'
+    else:
+        heads = list(range(att.num_heads))
+        params = {"attention": data, "default_filter": "0", "display_mode": "dark" if dark else "light",
+                  "root_div_id": vis_id, "include_layers": layers, "include_heads": heads,
+                  "total_heads": att.num_heads}
+        controls = ""
+    script = _script(view).replace("PYTHON_PARAMS", _json_for_script(params), 1)
+    colour = "#e8e8e8" if dark else "#222"
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<style>body{{margin:0;color:{colour};font-family:'Helvetica Neue',Helvetica,Arial,sans-serif}}</style>"
+        f"</head><body><script src='{VENDOR}/require.js'></script>"
+        f"<div id='{vis_id}'><span style='user-select:none'>{controls}</span><div id='vis'></div></div>"
+        f"<script type='text/javascript'>\n{script}\n</script></body></html>"
+    )

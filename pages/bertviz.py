@@ -1,0 +1,44 @@
+"""bertviz: its head view and model view, drawn with no network."""
+
+import streamlit as st
+
+from components import engine, links, nav, sidebar
+from headscope import bertviz_views
+from headscope.attention import InputError
+
+nav.ensure_app()
+s = sidebar.current()
+st.title("bertviz views")
+st.markdown(
+    "Jesse Vig's bertviz draws attention as lines between tokens: the **head view** shows "
+    "one layer's heads in colour (hover a token to see where it looks), the **model view** "
+    "every layer and head as thumbnails (click one to enlarge it). Here they draw offline: "
+    "their libraries come from this app, not from a CDN."
+)
+try:
+    att = engine.attention_view(s)
+except InputError as exc:
+    st.info(f"Nothing to show: {exc}.")
+    st.stop()
+
+view = st.radio("View", ["head", "model", "neuron"], horizontal=True, key="bertviz_view",
+                format_func={"head": "Head view", "model": "Model view", "neuron": "Neuron view"}.get)
+if view == "neuron":
+    st.info("bertviz's neuron view needs bertviz's own copies of BERT and GPT-2 (its "
+            "`transformers_neuron_view` classes) loaded with their weights, not the model loaded "
+            "here, so it is not offered. The **Inside a head** page shows the same thing, the "
+            "queries and keys behind each weight, for the model you picked.")
+    st.stop()
+links.check_range("bertviz_layer", att.num_layers, "layer")
+layer = st.select_slider("Layer (when only one fits)", options=list(range(att.num_layers)), key="bertviz_layer")
+try:
+    layers = bertviz_views.plan(att, layer)
+    page = bertviz_views.build(att, view, layer, dark=st.context.theme.type == "dark")
+except bertviz_views.TooLarge as exc:
+    st.warning(f"{exc}.")
+    st.stop()
+if len(layers) < att.num_layers:
+    st.caption(f"{att.num_tokens} tokens: only layer {layer} is drawn (all {att.num_layers} layers would "
+               f"exceed {bertviz_views.MAX_CELLS:,} weights). Pick the layer above.")
+height = 140 + 22 * att.num_tokens if view == "head" else 120 + 115 * len(layers)
+st.iframe(page, height=min(height, 4000))

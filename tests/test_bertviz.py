@@ -1,0 +1,52 @@
+"""bertviz's views built to draw offline: local libraries, the data once, safe to embed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+import pytest
+
+from headscope import attention, bertviz_views
+from tests.support import ROOT
+
+
+def test_vendored_javascript_matches_its_manifest_and_keeps_licences():
+    vendor = ROOT / "static" / "vendor"
+    manifest = json.loads((vendor / "MANIFEST.json").read_text())
+    assert set(manifest) == {"require.js", "d3.min.js", "jquery.min.js"}
+    for name, entry in manifest.items():
+        assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == entry["sha256"], name
+    assert "Released under MIT license" in (vendor / "require.js").read_text()[:400]
+    assert "Mike Bostock" in (vendor / "d3.LICENSE").read_text()
+    assert "jQuery Foundation" in (vendor / "jquery.LICENSE.txt").read_text() or "OpenJS" in (vendor / "jquery.LICENSE.txt").read_text()
+
+
+@pytest.mark.parametrize("view", ["head", "model"])
+def test_views_load_nothing_from_the_network_and_carry_the_data_once(cat, view):
+    page = bertviz_views.build(cat, view)
+    # nothing is fetched from outside: no script source or require.js path is a URL (comments may cite one)
+    assert re.findall(r"""(?:src=|:\s*)['"](?:https?:)?//[^'"]+""", page) == []
+    assert "/app/static/vendor/require.js" in page and "/app/static/vendor/d3.min" in page
+    assert page.count('"attn"') == 1  # the attention goes in once
+    assert "const params = PYTHON_PARAMS" not in page  # the marker in the code is filled in
+    params = json.loads(re.search(r"const params = (\{.*?\}); // HACK", page, re.S).group(1))
+    assert params["include_layers"] == list(range(6))
+    assert len(params["attention"][0]["attn"]) == 6
+
+
+def test_long_texts_are_capped(loaded):
+    att = attention.run(loaded, " ".join(["cat"] * 100))  # 102 tokens: 6 layers would be 749k weights
+    assert bertviz_views.plan(att, 4) == [4]
+    huge = attention.run(loaded, " ".join(["cat"] * 300))
+    with pytest.raises(bertviz_views.TooLarge, match="too many"):
+        bertviz_views.plan(huge, 0)
+
+
+def test_tokens_cannot_end_the_script(loaded):
+    att = attention.run(loaded, "a </script><script>alert(1)</script> <!-- b")
+    page = bertviz_views.build(att, "head")
+    script = page.split("<script type='text/javascript'>", 1)[1]
+    assert script.count("</script>") == 1  # only the real end
+    assert "<!--" not in script
