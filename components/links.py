@@ -28,6 +28,10 @@ PARAMS = {
     "rlayer": ("rollout_layer", "int"),
     "corpus": ("overview_corpus", "bool"),
     "bview": ("bertviz_view", "bview"),
+    "cmode": ("compare_mode", "cmode"),
+    "ctext": ("compare_text", "text"),
+    "cmodel": ("compare_model", "text"),
+    "clayer": ("compare_layer", "int"),
     "blayer": ("bertviz_layer", "int"),
     "present": ("present_unit", "present"),
     "player": ("present_layer", "int"),
@@ -58,6 +62,10 @@ def _parse(kind: str, raw: str):
     if kind == "relation":
         if raw not in RELATIONS + ("all",):
             raise ValueError("not a relation the page offers")
+        return raw
+    if kind == "cmode":
+        if raw not in ("sentences", "models"):
+            raise ValueError("not sentences or models")
         return raw
     if kind == "bview":
         if raw not in ("head", "model", "neuron"):

@@ -118,6 +118,7 @@ def grid_figure(
     zmax: float = 1.0,
     titles: list[str] | None = None,
     outlines: list[list[tuple[int, int]]] | None = None,
+    diverging: bool = False,
 ) -> go.Figure:
     """Heads side by side, one panel per (layer, head), with one shared colour scale.
 
@@ -146,10 +147,12 @@ def grid_figure(
         "height": height,
         "margin": {"l": 10, "r": 10, "t": top_px, "b": bottom_px},
         "coloraxis": {
-            "colorscale": COLORSCALE,
-            "cmin": 0.0,
+            "colorscale": "RdBu" if diverging else COLORSCALE,
+            "reversescale": diverging,  # red: more in the first, blue: more in the second
+            "cmin": -zmax if diverging else 0.0,
             "cmax": zmax,
-            "colorbar": {"title": {"text": "weight"}, "thickness": 12, "len": min(1.0, 400 / plot_px)},
+            "colorbar": {"title": {"text": "difference" if diverging else "weight"}, "thickness": 12,
+                         "len": min(1.0, 400 / plot_px)},
         },
         "hovermode": "closest",
         "dragmode": False,

@@ -344,3 +344,23 @@ def test_bertviz_page():
     assert any("neuron view needs" in i.value for i in app.info)
     app = _page("pages/bertviz.py", text=" ".join(["cat"] * 300))
     assert any("too many" in w.value for w in app.warning)
+
+
+def test_compare_two_sentences():
+    app = _page("pages/compare.py", text="The cat sat on the mat.", compare_text="The dog sat on the rug.")
+    figs = _figures(app)
+    assert len(figs) == 3  # A, B and their difference
+    assert figs[1]["data"][0]["x"][2] == "dog"
+    diff = figs[2]
+    assert diff["layout"]["coloraxis"]["colorscale"][0][1] or diff["layout"]["coloraxis"]["cmin"] < 0
+    assert diff["data"][0]["x"][2] == "cat/dog" and diff["data"][0]["x"][3] == "sat"
+    assert len(app.dataframe) == 2  # the head ranking of both
+    app = _page("pages/compare.py", compare_text="The cats that the old dog chased sat.")
+    assert len(_figures(app)) == 2 and any("Not drawn: the shapes differ" in c.value for c in app.caption)
+
+
+def test_compare_two_models(tiny_folders):
+    app = _page("pages/compare.py", compare_mode="models", compare_model="A local folder…")
+    assert not app.exception  # a custom choice is not offered as a second model: falls back to the list
+    app = _page("pages/compare.py", compare_mode="models")
+    assert any("Second model" == s.label for s in app.selectbox)

@@ -1,0 +1,81 @@
+"""Compare: two sentences in the same heads, or one sentence in two models."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from components import charts, engine, links, nav, sidebar, syntax_view
+from headscope import figures, models
+from headscope.attention import InputError
+
+nav.ensure_app()
+s = sidebar.current()
+st.title("Compare")
+st.markdown(
+    "Set two views side by side: the same heads reading two sentences (does the subject head "
+    "still find *cats* when a relative clause stands between it and *sat*?), or one sentence "
+    "in two models. Where both have the same tokens, the difference is drawn too."
+)
+mode = st.radio("Compare", ["sentences", "models"], horizontal=True, key="compare_mode",
+                format_func={"sentences": "Two sentences, same model", "models": "Same sentence, two models"}.get)
+if mode == "sentences":
+    st.session_state.setdefault("compare_text", "The cats that the dog chased sat.")
+    other = st.text_area("Second sentence", key="compare_text", height=70, max_chars=sidebar.MAX_CHARS)
+    second = replace(s, text=other)
+    names = (f"A: {s.text}", f"B: {other}")
+else:
+    options = [m for m in sidebar.model_options(engine.policy()) if m not in (sidebar.OTHER_HUB, sidebar.LOCAL_FOLDER)]
+    pick = st.selectbox("Second model", options, key="compare_model",
+                        index=min(1, len(options) - 1) if s.model == models.BUNDLED_ID else 0)
+    try:
+        with st.spinner(f"Loading {pick}…"):
+            engine.loaded_model(pick)
+    except models.ModelError as exc:
+        st.warning(f"{exc}.")
+        st.stop()
+    second = replace(s, model=pick)
+    names = (f"A: {s.model}", f"B: {pick}")
+
+try:
+    a, b = engine.attention_view(s), engine.attention_view(second)
+except InputError as exc:
+    st.info(f"Nothing to compare: {exc}.")
+    st.stop()
+
+layers = min(a.num_layers, b.num_layers)
+links.check_range("compare_layer", layers, "layer")
+layer = st.select_slider("Layer", options=list(range(layers)), key="compare_layer")
+for name, att, key in ((names[0], a, "compare_a"), (names[1], b, "compare_b")):
+    st.markdown(f"**{name[:120]}**")
+    charts.show(figures.layer_figure(att, layer), key=key, name=f"{key}-layer{layer}")
+
+st.subheader("Difference (A minus B)")
+if a.weights.shape[1:] == b.weights.shape[1:]:
+    both = tuple(x if x == y else f"{x}/{y}" for x, y in zip(a.tokens, b.tokens))
+    diff = replace(a, weights=a.weights[:layers] - b.weights[:layers], tokens=both, key_tokens=None, key_text=None,
+                   key_offsets=None, key_special=None) if a.square else replace(a, weights=a.weights[:layers] - b.weights[:layers])
+    charts.show(figures.grid_figure(diff, [(layer, h) for h in range(a.num_heads)], figures.LAYER_STYLE,
+                                    diverging=True), key="compare_diff", name=f"difference-layer{layer}")
+    st.caption("Red: A attends more; blue: B attends more. Where the tokens differ, the label shows both (A/B).")
+else:
+    st.caption(f"Not drawn: the shapes differ ({a.num_tokens} tokens x {a.num_heads} heads vs {b.num_tokens} "
+               f"tokens x {b.num_heads} heads). A difference needs as many tokens and heads on both sides"
+               + (" (Whole words in the sidebar may line two models' tokens up)." if mode == "models" else
+                  ": try two sentences of the same length, such as 'The cat sat.' and 'The dog ran.'"))
+
+st.subheader("Head ranking of both")
+relation = syntax_view.relation_picker()
+cols = st.columns(2)
+for col, name, setting in zip(cols, names, (s, second)):
+    with col:
+        st.markdown(f"**{name[:80]}**")
+        try:
+            rs = engine.sentence_syntax(setting.model, setting.text).relations[relation]
+        except InputError as exc:
+            st.info(str(exc))
+            continue
+        if not rs.arcs:
+            st.caption(f"No {relation} arc here.")
+            continue
+        st.markdown(syntax_view.describe_baseline(rs))
+        syntax_view.ranking_table(rs, engine.positional_heads(setting.model, setting.text), rows=6)
