@@ -44,6 +44,7 @@ class GridStyle:
     title_size: int = 13
     cell_budget: int = HEATMAP_CELL_BUDGET
     width_px: int | None = None  # None: as wide as the page
+    tick_size: int | None = None  # None: 10 (8 for long texts)
 
 
 LAYER_STYLE = GridStyle(columns=4, panel_px=190, gap_px=95, ticks=True, clickable=False)
@@ -162,7 +163,7 @@ def grid_figure(
     }
     if style.width_px:
         layout["width"] = style.width_px
-    tick_font = {"size": 10 if n <= 24 else 8}
+    tick_font = {"size": style.tick_size or (10 if n <= 24 else 8)}
     for k, (layer, head) in enumerate(panels):
         r, c = divmod(k, cols)
         suffix = "" if k == 0 else str(k + 1)
@@ -277,6 +278,19 @@ def _click_layer(matrix, xs, ys, labels, col_labels, layer, head, xa, ya) -> go.
         name=name,
         showlegend=False,
     )
+
+
+PRESENT_HEAD = GridStyle(columns=1, panel_px=640, gap_px=0, ticks=True, clickable=False, title_size=30,
+                         cell_budget=600_000, tick_size=18)
+PRESENT_LAYER = GridStyle(columns=4, panel_px=280, gap_px=120, ticks=True, clickable=False, title_size=22,
+                          tick_size=13)
+
+
+def present_figure(att: Attention, layer: int, head: int | None = None) -> go.Figure:
+    """For a projector: one head, or one layer, filling the screen in large type."""
+    if head is None:
+        return grid_figure(att, [(layer, h) for h in range(att.num_heads)], PRESENT_LAYER)
+    return grid_figure(att, [(layer, head)], PRESENT_HEAD)
 
 
 def layer_figure(att: Attention, layer: int, zmax: float = 1.0) -> go.Figure:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components import downloads, engine, heatmaps, links, nav, sidebar
-from components.text import HEATMAP_HELP
+from components.text import HEATMAP_HELP, TOUR
 from headscope.attention import InputError
 
 nav.ensure_app()
@@ -16,6 +16,8 @@ st.markdown(
 )
 with st.expander("What is an attention head, and how do I read these heatmaps?"):
     st.markdown(HEATMAP_HELP)
+with st.expander("New here? A five-step tour", icon=":material/school:"):
+    st.markdown(TOUR)
 
 try:
     att = engine.attention_view(s)

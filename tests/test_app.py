@@ -35,7 +35,8 @@ def test_home_page_shows_twelve_heads_of_layer_zero():
     assert fig["layout"]["annotations"][0]["text"] == "<b>L0H0</b>"
     assert fig["data"][0]["x"][:3] == ["[CLS]", "the\u00b71", "black"]
     assert any("numbered from 0" in m.value for m in app.markdown)
-    assert [e.label for e in app.main.expander] == ["What is an attention head, and how do I read these heatmaps?"]
+    assert [e.label for e in app.main.expander] == ["What is an attention head, and how do I read these heatmaps?",
+                                                    "New here? A five-step tour"]
     assert [e.label for e in app.sidebar.expander] == ["Share this view"]
     assert [t.key for t in app.sidebar.toggle] == ["whole_words", "hide_special"]
     assert app.sidebar.text_area(key="text").value == "The black cat sat on the mat."
@@ -364,3 +365,33 @@ def test_compare_two_models(tiny_folders):
     assert not app.exception  # a custom choice is not offered as a second model: falls back to the list
     app = _page("pages/compare.py", compare_mode="models")
     assert any("Second model" == s.label for s in app.selectbox)
+
+
+def test_presentation_mode_walks_heads_and_layers():
+    app = _page("pages/present.py")
+    assert app.title[0].value == "L0H0"
+    app.button(key="present_next").click().run()
+    assert app.title[0].value == "L0H1"
+    app.button(key="present_prev").click().run()
+    app.button(key="present_prev").click().run()
+    assert app.title[0].value == "L5H11"  # wraps around
+    fig = _figures(app)[0]
+    assert fig["layout"]["annotations"][0]["font"]["size"] == 30  # large type
+    app.segmented_control(key="present_unit").set_value("layer").run()
+    assert app.title[0].value == "Layer 5" and _count(app, "heatmap") == 12
+    app.button(key="present_next").click().run()
+    assert app.title[0].value == "Layer 0"
+
+
+def test_tour_links_are_valid_shared_links():
+    import re
+
+    from components.text import TOUR
+
+    for target in re.findall(r"\]\(([^)]*)\)", TOUR):
+        page, _, query = target.partition("?")
+        params = dict(p.split("=", 1) for p in query.split("&"))
+        from urllib.parse import unquote_plus
+
+        app = _linked({k: unquote_plus(v) for k, v in params.items()}, f"pages/{page or 'heads'}.py")
+        assert not app.warning, (target, [w.value for w in app.warning])

@@ -103,3 +103,14 @@ def test_bertviz_draws_with_the_network_blocked(browser, app_url, view, tmp_path
     page.screenshot(path=str(tmp_path / f"bertviz-{view}.png"))
     context.close()
     assert blocked == []  # and nothing even tried to leave
+
+
+def test_presentation_mode_with_the_keyboard(page, app_url):
+    page.goto(f"{app_url}/present?present=head&player=1&phead=7")
+    page.get_by_role("heading", name="L1H7").wait_for(timeout=90_000)
+    support.wait_heatmaps(page, 1)
+    assert page.evaluate("document.querySelector('[data-testid=stSidebar]').getAttribute('aria-expanded')") != "true"
+    page.keyboard.press("ArrowRight")
+    page.get_by_role("heading", name="L1H8").wait_for(timeout=30_000)
+    page.keyboard.press("ArrowLeft")
+    page.get_by_role("heading", name="L1H7").wait_for(timeout=30_000)

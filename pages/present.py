@@ -1,0 +1,57 @@
+"""Presentation mode: one head or one layer filling the screen, with arrow-key navigation."""
+
+import streamlit as st
+
+from components import charts, engine, links, nav, sidebar
+from headscope import figures
+from headscope.attention import InputError
+from headscope.figures import head_name
+
+nav.ensure_app()
+st.set_page_config(initial_sidebar_state="collapsed")  # fold the sidebar: the figure gets the screen
+s = sidebar.current()
+st.html("<style>section[data-testid='stMain'] h1{font-size:3rem} "
+        "section[data-testid='stMain'] p{font-size:1.35rem}</style>")
+try:
+    att = engine.attention_view(s)
+except InputError as exc:
+    st.info(f"Nothing to show: {exc}.")
+    st.stop()
+
+links.check_range("present_layer", att.num_layers, "layer")
+links.check_range("present_head", att.num_heads, "head")
+state = st.session_state
+state.setdefault("present_unit", "head")
+state.setdefault("present_layer", 0)
+state.setdefault("present_head", 0)
+
+
+def step(delta: int) -> None:
+    """Move to the next (or previous) head, or layer, wrapping around."""
+    if state["present_unit"] == "layer":
+        state["present_layer"] = (state["present_layer"] + delta) % att.num_layers
+        return
+    index = (state["present_layer"] * att.num_heads + state["present_head"] + delta) % (att.num_layers * att.num_heads)
+    state["present_layer"], state["present_head"] = divmod(index, att.num_heads)
+
+
+left, middle, right = st.columns([1, 4, 1])
+left.button("Previous", icon=":material/arrow_back:", on_click=step, args=(-1,), shortcut="Left",
+            key="present_prev", width="stretch")
+right.button("Next", icon=":material/arrow_forward:", on_click=step, args=(1,), shortcut="Right",
+             key="present_next", width="stretch")
+with middle:
+    st.segmented_control("Show", ["head", "layer"], key="present_unit",
+                         format_func={"head": "One head", "layer": "One layer"}.get)
+
+layer, head = state["present_layer"], state["present_head"]
+if state["present_unit"] == "layer":
+    st.title(f"Layer {layer}")
+    fig = figures.present_figure(att, layer)
+    name = f"layer{layer}"
+else:
+    st.title(head_name(layer, head))
+    fig = figures.present_figure(att, layer, head)
+    name = head_name(layer, head)
+st.markdown(f"“{s.text[:200]}”  ·  rows attend from, columns attend to  ·  ← → to move")
+charts.show(fig, key="present_figure", name=f"present-{name}")
