@@ -114,3 +114,20 @@ def test_presentation_mode_with_the_keyboard(page, app_url):
     page.get_by_role("heading", name="L1H8").wait_for(timeout=30_000)
     page.keyboard.press("ArrowLeft")
     page.get_by_role("heading", name="L1H7").wait_for(timeout=30_000)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_light_and_dark_keep_the_colour_scale(browser, app_url, scheme):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(app_url)
+    support.wait_heatmaps(page, 12)
+    background = page.evaluate("getComputedStyle(document.querySelector('.stApp')).backgroundColor")
+    r, g, b = (int(v) for v in re.findall(r"\d+", background)[:3])
+    assert (r + g + b < 150) == (scheme == "dark")
+    scale = page.evaluate("document.querySelector('.js-plotly-plot')._fullLayout.coloraxis.colorscale")
+    assert scale[0][1] == "#440154" and scale[-1][1] == "#fde725"  # Viridis, whatever the theme
+    label = page.evaluate("getComputedStyle(document.querySelector('.xaxislayer-above text')).fill")
+    lr, lg, lb = (int(v) for v in re.findall(r"\d+", label)[:3])
+    assert abs((lr + lg + lb) - (r + g + b)) > 300  # tick labels contrast with the background
+    context.close()
