@@ -38,6 +38,14 @@ PARAMS = {
     "phead": ("present_head", "int"),
 }
 NOTICES = "_link_notices"
+CHOICES = {
+    "kind": tuple(KINDS),
+    "relation": RELATIONS + ("all",),
+    "present": ("head", "layer"),
+    "bview": ("head", "model", "neuron"),
+    "cmode": ("sentences", "models"),
+}
+"""Parameters that take one of a few values."""
 
 
 def _parse(kind: str, raw: str):
@@ -55,25 +63,9 @@ def _parse(kind: str, raw: str):
         if value < 0 or value > 10_000:
             raise ValueError("out of range")
         return value
-    if kind == "kind":
-        if raw not in KINDS:
-            raise ValueError(f"not one of {', '.join(KINDS)}")
-        return raw
-    if kind == "relation":
-        if raw not in RELATIONS + ("all",):
-            raise ValueError("not a relation the page offers")
-        return raw
-    if kind == "cmode":
-        if raw not in ("sentences", "models"):
-            raise ValueError("not sentences or models")
-        return raw
-    if kind == "bview":
-        if raw not in ("head", "model", "neuron"):
-            raise ValueError("not head, model or neuron")
-        return raw
-    if kind == "present":
-        if raw not in ("head", "layer"):
-            raise ValueError("not head or layer")
+    if kind in CHOICES:
+        if raw not in CHOICES[kind]:
+            raise ValueError(f"not one of {', '.join(CHOICES[kind])}")
         return raw
     raise ValueError(kind)
 
