@@ -84,3 +84,17 @@ def run(browser=None, repeat: int = 3) -> dict:
                 row[f"{mode}_draw_ms"] = round(draw_ms(browser, fig, 12, repeat), 1)
         out[str(tokens)] = row
     return out
+
+
+def payloads(loaded) -> dict:
+    """Bytes of the figures the app sends, at 10 and 512 tokens (plotly JSON as Streamlit sends it)."""
+    out = {}
+    for tokens in (10, 512):
+        att = attention.run(loaded, text_of(tokens))
+        out[f"layer_figure_bytes_{att.num_tokens}_tokens"] = len(pio.to_json(figures.layer_figure(att, 0), validate=False))
+        out[f"all_layers_figure_bytes_{att.num_tokens}_tokens"] = len(pio.to_json(figures.model_figure(att), validate=False))
+        out[f"one_head_figure_bytes_{att.num_tokens}_tokens"] = len(pio.to_json(figures.head_figure(att, 0, 0), validate=False))
+        start = time.perf_counter()
+        figures.layer_figure(att, 0), figures.model_figure(att)
+        out[f"build_layer_and_all_layers_ms_{att.num_tokens}_tokens"] = round(1000 * (time.perf_counter() - start), 1)
+    return out

@@ -31,14 +31,24 @@ def engine(repeat: int = 7) -> dict:
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     report: dict = {"cores": os.cpu_count(), "engine": engine()}
-    report["syntax"] = syntax_bench.run(models.load())
+    loaded = models.load()
+    report["syntax"] = syntax_bench.run(loaded)
+    report["payloads"] = figure_bench.payloads(loaded)
     try:
         from tests.support import chromium
 
         with chromium() as browser:
             report["layer_figures"] = figure_bench.run(browser)
+        from bench import browser as browser_bench
+
+        report["chromium"] = browser_bench.run()
+        from bench import load
+        from tests.support import streamlit_server
+
+        with streamlit_server() as url:
+            report["load_one_process"] = load.run(url)
     except Exception as exc:  # a missing browser must not hide the other figures
-        report["layer_figures"] = figure_bench.run(None)
+        report.setdefault("layer_figures", figure_bench.run(None))
         report["browser_error"] = str(exc).splitlines()[0]
     print(json.dumps(report, indent=2))
 
