@@ -77,10 +77,17 @@ def clean_token(token: str) -> str:
     return token.replace("\u010a", "\\n").replace("\u0109", "\\t")
 
 
+MAX_CHARS = 20_000
+"""Texts longer than this are refused before tokenizing (a model reads at most a few thousand anyway)."""
+
+
 def check_text(text: str) -> str:
     """Return the text if it can be analysed, else raise InputError saying why."""
     if not isinstance(text, str) or not text.strip():
         raise InputError("the text is empty: type a sentence, e.g. 'The black cat sat on the mat.'")
+    if len(text) > MAX_CHARS:
+        raise InputError(f"the text has {len(text):,} characters; the limit is {MAX_CHARS:,} "
+                         "(the model reads at most its first few hundred tokens)")
     return text
 
 
