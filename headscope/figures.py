@@ -385,12 +385,18 @@ def atlas_figure(accuracy: np.ndarray, baseline: float, title: str) -> go.Figure
             x=above[:, 1], y=above[:, 0] - 0.32, mode="markers", hoverinfo="skip", showlegend=False,
             marker={"symbol": "star", "size": 9, "color": "white", "line": {"color": "black", "width": 1}},
         ))
+    return _head_grid_layout(fig, title, height=110 + 42 * layers)
+
+
+def _head_grid_layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+    """The layout shared by layer x head grids: heads across, layers down from 0, fixed axes."""
     fig.update_layout(
         title={"text": title, "font": {"size": 14}},
-        height=110 + 42 * layers,
+        height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         xaxis={"title": {"text": "head"}, "dtick": 1, "fixedrange": True},
         yaxis={"title": {"text": "layer"}, "dtick": 1, "autorange": "reversed", "fixedrange": True},
+        dragmode=False,
     )
     return fig
 
@@ -478,14 +484,7 @@ def role_figure(labels: np.ndarray, hover: list[list[str]], title: str) -> go.Fi
         customdata=[[l, h] for l, h in cells], hovertext=[hover[l][h] for l, h in cells], hoverinfo="text",
         showlegend=False, name="heads",
     ))
-    fig.update_layout(
-        title={"text": title, "font": {"size": 14}},
-        height=120 + 48 * layers,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        xaxis={"title": {"text": "head"}, "dtick": 1, "fixedrange": True},
-        yaxis={"title": {"text": "layer"}, "dtick": 1, "autorange": "reversed", "fixedrange": True},
-        dragmode=False,
-    )
+    _head_grid_layout(fig, title, height=120 + 48 * layers)
     return fig
 
 
