@@ -38,8 +38,7 @@ def run(loaded, repeat: int = 3) -> dict:
         rs = scores.relations["all"]
         pio.to_json(figures.arc_figure(p.words, p.arcs(), "nsubj"), validate=False)
         if rs.heads:
-            words_att = attention.Attention(model=loaded.name, text=p.text, tokens=p.words, offsets=p.spans,
-                                            special=(False,) * len(p.words), weights=scores.words.weights)
+            words_att = scores.words.as_attention(loaded.name)
             pio.to_json(figures.grid_figure(words_att, [(h.layer, h.head) for h in rs.heads[:4]],
                                             figures.LAYER_STYLE), validate=False)
         with_figures_ms.append(engine_ms[-1] + 1000 * (time.perf_counter() - start))

@@ -10,7 +10,6 @@ import streamlit as st
 from components import charts, downloads
 from components.sidebar import Settings
 from headscope import figures
-from headscope.attention import Attention
 from headscope.figures import head_name
 from headscope.syntax import ALL, RELATION_NAMES, RELATIONS, RelationScores, SyntaxScores
 
@@ -131,9 +130,7 @@ def ranking_table(rs: RelationScores, positional: dict[tuple[int, int], str], ro
 def top_heads_figure(s: Settings, scores: SyntaxScores, rs: RelationScores, positional) -> None:
     """Heatmaps (word level) of the best heads, with the relation's arc cells outlined."""
     wa = scores.words
-    p = wa.parse
-    words_att = Attention(model=s.model, text=p.text, tokens=p.words, offsets=p.spans,
-                          special=(False,) * len(p.words), weights=wa.weights, level="words")
+    words_att = wa.as_attention(s.model)
     top = rs.heads[:TOP_HEADS]
     panels = [(h.layer, h.head) for h in top]
     outlines = [

@@ -95,18 +95,7 @@ def _forward(loaded: LoadedModel, texts: list[str]):
     """Tokenize (truncated, padded) and run the model once; return the encoding and attentions."""
     import torch
 
-    try:
-        enc = loaded.tokenizer(
-            texts,
-            return_offsets_mapping=True,
-            return_special_tokens_mask=True,
-            truncation=True,
-            max_length=loaded.max_tokens,
-            padding=True,
-            return_tensors="pt",
-        )
-    except (ValueError, TypeError, RuntimeError, UnicodeError) as exc:
-        raise InputError(f"the tokenizer could not read this text ({str(exc).splitlines()[0][:120]})") from None
+    enc = _encode(loaded, texts, loaded.max_tokens, padding=True)
     if enc["input_ids"].shape[1] == 0:
         raise InputError("the tokenizer produced no tokens for this text")
     inputs = {k: enc[k] for k in ("input_ids", "attention_mask") if k in enc}
@@ -135,12 +124,12 @@ def decoder_start_id(loaded: LoadedModel) -> int:
     return 0
 
 
-def _encode(loaded: LoadedModel, text: str, max_length: int):
-    """One text, tokenized with offsets and special-token flags, truncated to max_length."""
+def _encode(loaded: LoadedModel, text: str | list[str], max_length: int, padding: bool = False):
+    """A text (or texts, padded), tokenized with offsets and special-token flags, truncated to max_length."""
     try:
         return loaded.tokenizer(
             text, return_offsets_mapping=True, return_special_tokens_mask=True,
-            truncation=True, max_length=max_length, return_tensors="pt",
+            truncation=True, max_length=max_length, padding=padding, return_tensors="pt",
         )
     except (ValueError, TypeError, RuntimeError, UnicodeError) as exc:
         raise InputError(f"the tokenizer could not read this text ({str(exc).splitlines()[0][:120]})") from None

@@ -126,7 +126,9 @@ def _sentence(rows: list[tuple[int, list[str]]], name: str, ranges: dict[int, tu
         if int(cols[0]) != expected:
             raise ParseError(f"{name}, line {number}: word ID {cols[0]} where {expected} was expected")
         try:
-            head = int(cols[6]) if cols[6].isascii() else int("x")
+            if not cols[6].isascii():  # int() would accept other scripts' digits
+                raise ValueError(cols[6])
+            head = int(cols[6])
         except ValueError:
             raise ParseError(f"{name}, line {number}: HEAD {cols[6]!r} is not a number") from None
         if not 0 <= head <= len(rows):

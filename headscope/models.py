@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -115,8 +115,6 @@ class LoadedModel:
     max_tokens: int
     family: str = ENCODER  # encoder, decoder or encoder-decoder
     num_params: int = 0
-    decoder_layers: int = 0  # encoder-decoder models: layers of the decoder
-    extra: dict = field(default_factory=dict)
 
     @property
     def causal(self) -> bool:
@@ -387,8 +385,6 @@ def load(model_id: str | None = None, policy: Policy | None = None) -> LoadedMod
     if family == ENCODER_DECODER:
         layers = getattr(config, "encoder_layers", None) or config.num_layers
         heads = getattr(config, "encoder_attention_heads", None) or config.num_heads
-    decoder_layers = (getattr(config, "decoder_layers", None) or getattr(config, "num_decoder_layers", None) or layers) \
-        if family == ENCODER_DECODER else 0
     return LoadedModel(
         model=model,
         tokenizer=tokenizer,
@@ -398,5 +394,4 @@ def load(model_id: str | None = None, policy: Policy | None = None) -> LoadedMod
         max_tokens=max_tokens_of(config, tokenizer, policy.max_tokens),
         family=family,
         num_params=info.num_params,
-        decoder_layers=int(decoder_layers),
     )

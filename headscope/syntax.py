@@ -155,6 +155,12 @@ class WordAttention:
     weights: np.ndarray
     dropped_words: tuple[str, ...] = ()
 
+    def as_attention(self, model: str) -> Attention:
+        """The same weights as an Attention over the parse's words, for the figure builders."""
+        p = self.parse
+        return Attention(model=model, text=p.text, tokens=p.words, offsets=p.spans,
+                         special=(False,) * len(p.words), weights=self.weights, level="words")
+
 
 def word_attention(att: Attention, p: Parse) -> WordAttention:
     """Word-level attention for the parser's words (sum to a word, mean from a word)."""

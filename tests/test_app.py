@@ -7,6 +7,8 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests import tiny
+
 TIMEOUT = 120
 
 
@@ -217,13 +219,7 @@ def test_inside_page_check_and_steps():
 
 
 def test_inside_page_says_when_it_cannot_take_a_model_apart(tmp_path):
-    from transformers import AutoModel, AutoTokenizer, XLNetConfig
-
-    from headscope import models
-
-    folder = tmp_path / "xlnet"
-    AutoModel.from_config(XLNetConfig(vocab_size=30522, d_model=32, n_layer=2, n_head=4, d_inner=64)).save_pretrained(folder)
-    AutoTokenizer.from_pretrained(models.bundled_path()).save_pretrained(folder)
+    folder = tiny.make("xlnet", tmp_path / "xlnet")
     app = _page("pages/inside.py", model_choice="A local folder…", model_custom=str(folder))
     assert not app.sidebar.error, [e.value for e in app.sidebar.error]
     assert any("cannot take apart a xlnet model" in w.value for w in app.warning)

@@ -46,6 +46,10 @@ def config_for(family: str):
 
         return T5Config(vocab_size=vocab, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=2,
                         num_heads=4, decoder_start_token_id=0)
+    if family == "xlnet":  # returns attentions, but not a family whose heads Headscope takes apart
+        from transformers import XLNetConfig
+
+        return XLNetConfig(vocab_size=vocab, d_model=32, n_layer=2, n_head=4, d_inner=64)
     if family == "mamba":  # a state-space model: no attention at all
         from transformers import MambaConfig
 
