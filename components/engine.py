@@ -59,19 +59,19 @@ def attention_view(s: Settings) -> Attention:
 @st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)
 def layer_figure(s: Settings, layer: int):
     """The heads of one layer as one figure, built once and shared across sessions."""
-    return figures.layer_figure(attention_view(s), layer)
+    return figures.freeze(figures.layer_figure(attention_view(s), layer))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32, ttl=3600)
 def model_figure(s: Settings):
     """All heads of the model as one clickable layer x head grid."""
-    return figures.model_figure(attention_view(s))
+    return figures.freeze(figures.model_figure(attention_view(s)))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)
 def head_figure(s: Settings, layer: int, head: int):
     """One head, large."""
-    return figures.head_figure(attention_view(s), layer, head)
+    return figures.freeze(figures.head_figure(attention_view(s), layer, head))
 
 
 @st.cache_resource(show_spinner="Loading the parser…")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 
@@ -16,13 +17,15 @@ from headscope.attention import Attention
 COLORSCALE = "Viridis"
 """Perceptually uniform, colour-blind safe, readable on light and dark backgrounds."""
 
-HEATMAP_CELL_BUDGET = 250_000
-"""Above this many cells in one figure, heads are drawn as PNG images instead of heatmaps.
+HEATMAP_CELL_BUDGET = 450_000
+"""Above this many cells in one figure (after pooling), heads are drawn as PNG images instead of heatmaps.
 
 Measured with `make bench` (bench/figures.py, one layer of 12 heads, Chromium, 2 cores):
-float32 heatmaps cost about 5.8 bytes of JSON per cell and PNG images 0.4-2; at 144 tokens
-(249k cells) heatmaps are 1.45 MB and draw in ~0.2 s, images 0.25 MB in ~0.08 s; at 256
-tokens heatmaps would be 4.5 MB. The budget keeps hover on every cell up to ~1.5 MB.
+float32 heatmaps cost about 5.5 bytes of JSON per cell and PNG images 0.4-2; at 144 tokens
+(249k cells) heatmaps are 1.45 MB and draw in ~0.2 s. At 512 tokens one layer is pooled to
+171 x 171 cells a head (see `pool`), 351k cells, 2.1 MB: heatmaps keep hover on every cell.
+The largest unpooled layer (12 heads of 190 x 190) is 433k cells; the budget is set above it,
+so images remain for the large presentation panels (280 pixels, 12 heads).
 """
 
 OUTLINE_COLOUR = "#ff3b30"
@@ -74,34 +77,95 @@ def axis_labels(tokens: tuple[str, ...] | list[str]) -> list[str]:
     return [plain(t) if counts[t] == 1 else f"{plain(t)}\u00b7{i}" for i, t in enumerate(tokens)]
 
 
+def pool_size(count: int, panel_px: int) -> int:
+    """Tokens per pooled cell so that a panel of `panel_px` pixels shows at least one pixel a cell."""
+    return max(1, math.ceil(count / panel_px))
+
+
+def pool(matrix: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Max-pool a weight matrix over blocks of rows x cols tokens (the last block may be short).
+
+    A panel cannot show more cells than it has pixels; the maximum keeps every strong link
+    visible. NaN cells (a decoder's future) are ignored; a block of only NaN stays NaN.
+    """
+    if rows == cols == 1:
+        return matrix
+    n, m = matrix.shape
+    pn, pm = math.ceil(n / rows), math.ceil(m / cols)
+    padded = np.full((pn * rows, pm * cols), np.nan, dtype=np.float32)
+    padded[:n, :m] = matrix
+    blocks = padded.reshape(pn, rows, pm, cols)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks
+        return np.nanmax(blocks, axis=(1, 3)).astype(np.float32)
+
+
+def pooled_labels(tokens: tuple[str, ...] | list[str], size: int) -> list[str]:
+    """Labels of pooled rows or columns: the token range and its first and last tokens ("8–10 cat…the")."""
+    if size == 1:
+        return axis_labels(tokens)
+    out = []
+    for start in range(0, len(tokens), size):
+        end = min(start + size, len(tokens)) - 1
+        out.append(f"{start}\u2013{end} {plain(tokens[start])}\u2026{plain(tokens[end])}")
+    return out
+
+
 def _png_data_uri(matrix: np.ndarray, zmax: float, hidden: np.ndarray | None = None) -> str:
-    """A weight matrix coloured with COLORSCALE, PNG-encoded as a data URI; `hidden` cells transparent."""
+    """A weight matrix coloured with COLORSCALE as an 8-bit palette PNG data URI; `hidden` cells transparent.
+
+    A palette PNG is one byte a pixel before compression, a third of an RGB one.
+    """
     from PIL import Image
 
     lut = _colour_table()
-    index = np.clip(np.rint(np.nan_to_num(matrix) / zmax * 255.0), 0, 255).astype(np.uint8)
-    pixels = lut[index]
+    top = len(lut) - 1
+    index = np.clip(np.rint(np.nan_to_num(matrix) / zmax * top), 0, top).astype(np.uint8)
     if hidden is not None:
-        alpha = np.where(hidden, 0, 255).astype(np.uint8)[..., None]
-        pixels = np.concatenate([pixels, alpha], axis=-1)
+        index[hidden] = TRANSPARENT
+    image = Image.fromarray(index)
+    image.putpalette(lut.tobytes() + bytes(3))  # entry 255: the transparent one
     buffer = io.BytesIO()
-    Image.fromarray(pixels, mode="RGBA" if hidden is not None else "RGB").save(
-        buffer, format="PNG", optimize=False, compress_level=6)
+    extra = {"transparency": TRANSPARENT} if hidden is not None else {}
+    image.save(buffer, format="PNG", optimize=False, compress_level=6, **extra)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
+
+TRANSPARENT = 255
+"""The palette index of hidden cells in image mode; colours use indices 0-254."""
 
 _LUT: np.ndarray | None = None
 
 
 def _colour_table() -> np.ndarray:
-    """256 RGB colours sampled from COLORSCALE."""
+    """255 RGB colours sampled evenly from COLORSCALE (palette indices 0-254)."""
     global _LUT
     if _LUT is None:
         from plotly.colors import get_colorscale, sample_colorscale, unlabel_rgb
 
-        samples = sample_colorscale(get_colorscale(COLORSCALE), [i / 255 for i in range(256)])
+        samples = sample_colorscale(get_colorscale(COLORSCALE), [i / 254 for i in range(255)])
         _LUT = np.array([unlabel_rgb(c) for c in samples], dtype=np.float64).round().astype(np.uint8)
     return _LUT
+
+
+class FrozenFigure(go.Figure):
+    """A figure whose plain-dict form is computed once: for figures shared read-only across sessions.
+
+    `st.plotly_chart` calls `to_dict()` on every page view, and for a 72-panel grid that deep
+    copy and base64 pass was half the server's CPU per view (py-spy, bench/load.py). A frozen
+    figure must not be changed after `freeze`.
+    """
+
+    def to_dict(self) -> dict:
+        return self._frozen_dict
+
+
+def freeze(fig: go.Figure) -> go.Figure:
+    """The same figure, its dict computed now and returned by every later `to_dict()`."""
+    spec = fig.to_dict()
+    fig.__class__ = FrozenFigure
+    fig._frozen_dict = spec
+    return fig
 
 
 def _domains(count: int, size: float, gap: float, reverse: bool) -> list[tuple[float, float]]:
@@ -138,11 +202,15 @@ def grid_figure(
     x_domains = _domains(cols, x_size, x_gap, reverse=False)
     y_domains = _domains(rows, y_size, y_gap, reverse=True)
 
-    as_image = len(panels) * n * m > style.cell_budget
-    labels = axis_labels(att.tokens)
-    col_labels = axis_labels(att.columns[0])
+    # A panel shows at most one cell a pixel: longer texts are max-pooled over blocks of tokens.
+    row_block, col_block = pool_size(n, style.panel_px), pool_size(m, style.panel_px)
+    pooled = row_block > 1 or col_block > 1
+    as_image = len(panels) * math.ceil(n / row_block) * math.ceil(m / col_block) > style.cell_budget
+    labels = pooled_labels(att.tokens, row_block)
+    col_labels = pooled_labels(att.columns[0], col_block)
     positions, col_positions = list(range(n)), list(range(m))
     hidden = np.triu(np.ones((n, m), dtype=bool), 1) if att.causal else None  # a decoder's future: blank
+    weight = "max %{z:.3f}" if pooled else "%{z:.3f}"
     traces: list = []
     layout: dict = {
         "height": height,
@@ -170,18 +238,20 @@ def grid_figure(
         xa, ya = f"x{suffix}", f"y{suffix}"
         matrix = att.weights[layer, head]
         name = head_name(layer, head)
+        shown = matrix if hidden is None else np.where(hidden, np.float32(np.nan), matrix)
+        shown = pool(shown, row_block, col_block)
         if as_image:
             traces.append(
                 go.Image(
-                    source=_png_data_uri(matrix, zmax, hidden),
-                    x0=0, dx=1, y0=0, dy=1,
+                    source=_png_data_uri(shown, zmax, np.isnan(shown) if hidden is not None else None),
+                    x0=(col_block - 1) / 2, dx=col_block, y0=(row_block - 1) / 2, dy=row_block,
                     xaxis=xa, yaxis=ya, name=name,
-                    hovertemplate=f"{name}: from %{{y}} to %{{x}}<extra></extra>",
+                    hovertemplate=f"{name}: from token %{{y}} to token %{{x}}<extra></extra>",
                 )
             )
-            xs, ys = col_positions, positions
+            xs = [c * col_block + (col_block - 1) / 2 for c in range(shown.shape[1])]
+            ys = [r * row_block + (row_block - 1) / 2 for r in range(shown.shape[0])]
         else:
-            shown = matrix if hidden is None else np.where(hidden, np.float32(np.nan), matrix)
             traces.append(
                 go.Heatmap(
                     z=shown,
@@ -192,14 +262,15 @@ def grid_figure(
                     yaxis=ya,
                     name=name,
                     hoverinfo="skip" if style.clickable else None,
-                    hovertemplate=f"%{{y}} \u2192 %{{x}}: %{{z:.3f}}<extra>{name}</extra>",
+                    hovertemplate=f"%{{y}} \u2192 %{{x}}: {weight}<extra>{name}</extra>",
                     xgap=0,
                     ygap=0,
                 )
             )
             xs, ys = col_labels, labels
         if style.clickable:
-            traces.append(_click_layer(matrix, xs, ys, labels, col_labels, layer, head, xa, ya))
+            traces.append(_click_layer(shown, xs, ys, None if as_image else weight,
+                                       labels, col_labels, layer, head, xa, ya))
         show_ticks = style.ticks and max(n, m) <= 60
         axis_common = {
             "showgrid": False,
@@ -219,8 +290,8 @@ def grid_figure(
             autorange="reversed",
         )
         if as_image:
-            x_axis.update(tickmode="array", tickvals=col_positions, ticktext=col_labels)
-            y_axis.update(tickmode="array", tickvals=positions, ticktext=labels)
+            x_axis.update(tickmode="array", tickvals=col_positions, ticktext=axis_labels(att.columns[0]))
+            y_axis.update(tickmode="array", tickvals=positions, ticktext=axis_labels(att.tokens))
             x_axis["range"] = [-0.5, m - 0.5]
             y_axis.pop("autorange")
             y_axis["range"] = [n - 0.5, -0.5]
@@ -256,8 +327,13 @@ def grid_figure(
     return go.Figure(data=traces, layout=layout)
 
 
-def _click_layer(matrix, xs, ys, labels, col_labels, layer, head, xa, ya) -> go.Scatter:
-    """Near-transparent square markers over the cells: Streamlit reports clicks on these."""
+def _click_layer(matrix, xs, ys, weight, labels, col_labels, layer, head, xa, ya) -> go.Scatter:
+    """Near-transparent square markers over the cells: Streamlit reports clicks on these.
+
+    Each point's customdata is [layer, head, weight]. Over heatmaps (category axes) the hover
+    reads the cell's labels from the point itself (`weight` is its format); over images the
+    axes are token positions, so each point carries its hover text.
+    """
     n, m = matrix.shape
     row_picks = range(0, n, max(1, math.ceil(n / CLICK_POINTS_PER_AXIS)))
     col_picks = range(0, m, max(1, math.ceil(m / CLICK_POINTS_PER_AXIS)))
@@ -265,18 +341,22 @@ def _click_layer(matrix, xs, ys, labels, col_labels, layer, head, xa, ya) -> go.
     ks = [k for _ in row_picks for k in col_picks]
     per_axis = max(len(row_picks), len(col_picks))
     name = head_name(layer, head)
+    values = [None if np.isnan(matrix[q, k]) else round(float(matrix[q, k]), 3) for q, k in zip(qs, ks)]
+    hover = {"hovertemplate": f"%{{y}} \u2192 %{{x}}: {weight.replace('z', 'customdata[2]')}<extra>{name}</extra>"}
+    if weight is None:
+        hover = {"text": [f"{labels[q]} \u2192 {col_labels[k]}: {w}" for q, k, w in zip(qs, ks, values)],
+                 "hovertemplate": f"%{{text}}<extra>{name}</extra>"}
     return go.Scatter(
         x=[xs[k] for k in ks],
         y=[ys[q] for q in qs],
         mode="markers",
         marker={"symbol": "square", "size": max(4, 90 // per_axis), "color": "rgba(0,0,0,0.01)", "line": {"width": 0}},
-        customdata=[[layer, head, q, k] for q, k in zip(qs, ks)],
-        text=[f"{labels[q]} \u2192 {col_labels[k]}: {matrix[q, k]:.3f}" for q, k in zip(qs, ks)],
-        hovertemplate=f"%{{text}}<extra>{name}</extra>",
+        customdata=[[layer, head, w] for w in values],
         xaxis=xa,
         yaxis=ya,
         name=name,
         showlegend=False,
+        **hover,
     )
 
 

@@ -30,16 +30,23 @@ if att.dropped:
         f"limit {engine.loaded_model(s.model).max_tokens}): the last {att.dropped} tokens were dropped."
     )
 
-all_layers = st.toggle("All layers at once", key="all_layers")
-if all_layers:
+
+@st.fragment
+def one_layer(att) -> None:
+    """The layer slider and its heads: moving the slider reruns only this part of the page."""
+    links.check_range("layer", att.num_layers, "layer")
+    layer = st.select_slider("Layer", options=list(range(att.num_layers)), key="layer")
+    heatmaps.layer_grid(s, layer)
+    downloads.attention_buttons(att, layer)
+    links.sync()  # a fragment's rerun skips app.py: keep the address bar in step here
+
+
+if st.toggle("All layers at once", key="all_layers"):
     st.caption(f"{att.num_layers} layers x {att.num_heads} heads. Click a head to open it large.")
     clicked = heatmaps.model_grid(s)
     if clicked is not None:
         heatmaps.head_large(s, *clicked)
-    layer = None
+    downloads.attention_buttons(att, None)
 else:
-    links.check_range("layer", att.num_layers, "layer")
-    layer = st.select_slider("Layer", options=list(range(att.num_layers)), key="layer")
-    heatmaps.layer_grid(s, layer)
-downloads.attention_buttons(att, layer)
+    one_layer(att)
 downloads.report_button(s, key="report_heads")

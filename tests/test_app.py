@@ -78,7 +78,7 @@ def test_empty_text_gets_a_message_not_a_crash():
 def test_long_text_warns_with_dropped_count():
     app = run_app(text=" ".join(["cat"] * 600))
     assert any("90 tokens were dropped" in w.value for w in app.warning)
-    assert _count(app, "image") == 12  # 512 tokens: heads drawn as images
+    assert _count(app, "heatmap") == 12  # 512 tokens: heads pooled to 171 x 171 cells, hover kept
 
 
 def test_heads_page_runs_on_its_own():
@@ -285,6 +285,9 @@ def _linked(params: dict[str, str], page: str | None = None) -> AppTest:
 def test_a_shared_link_restores_the_view():
     app = _linked({"text": "Tokenization is unbelievably straightforward.", "layer": "3", "words": "1",
                    "nospecial": "1"})
+    assert not app.sidebar.expander[0].code  # the link is drawn once the share box is opened
+    app.session_state["share_open"] = True
+    app.run()
     fig = _figures(app)[0]
     assert fig["layout"]["annotations"][0]["text"] == "<b>L3H0</b>"
     assert fig["data"][0]["x"] == ["Tokenization", "is", "unbelievably", "straightforward", "."]
@@ -297,6 +300,14 @@ def test_a_shared_link_restores_the_view():
 def test_the_address_bar_follows_the_view():
     app = run_app(text="Dogs bark.", all_layers=True)
     assert dict(app.query_params) == {"text": "Dogs bark.", "all": "1"}
+
+
+def test_the_layer_slider_reruns_only_its_fragment_and_the_link_follows():
+    app = run_app(text="Dogs bark.")
+    app.select_slider(key="layer").set_value(2).run()
+    assert _figures(app)[0]["layout"]["annotations"][0]["text"] == "<b>L2H0</b>"
+    assert dict(app.query_params) == {"text": "Dogs bark.", "layer": "2"}  # synced from inside the fragment
+    assert [t.key for t in app.sidebar.toggle] == ["whole_words", "hide_special"]  # the rest of the page stays
 
 
 def test_a_link_to_another_page_keeps_its_state():

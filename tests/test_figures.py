@@ -46,22 +46,62 @@ def test_model_figure_has_every_head_and_click_targets(cat):
     assert len(maps) == 72
     scatters = [t for t in fig.data if t.type == "scatter"]
     assert len(scatters) == 72
-    # one click target per cell for short texts, each naming its head and cell
+    # one click target per cell for short texts, each naming its head and carrying the weight
     assert len(scatters[13].x) == 100
-    assert list(scatters[13].customdata[0]) == [1, 1, 0, 0]
+    assert list(scatters[13].customdata[7]) == [1, 1, round(float(cat.weights[1, 1, 0, 7]), 3)]
+    assert (scatters[13].x[7], scatters[13].y[7]) == (figures.axis_labels(cat.tokens)[7], "[CLS]")
+    assert "%{customdata[2]:.3f}" in scatters[13].hovertemplate
     assert all(m.hoverinfo == "skip" for m in maps)  # hover comes from the click layer
 
 
 def test_long_text_switches_to_images(loaded):
-    att = attention.run(loaded, " ".join(["word"] * 200))  # 202 tokens
+    att = attention.run(loaded, " ".join(["word"] * 250))  # 252 tokens: not pooled in 280-pixel panels
     assert 12 * att.num_tokens**2 > figures.HEATMAP_CELL_BUDGET
-    fig = figures.layer_figure(att, 0)
+    fig = figures.present_figure(att, 0)
     images = [t for t in fig.data if t.type == "image"]
     assert len(images) == 12 and images[0].source.startswith("data:image/png;base64,")
     size = len(pio.to_json(fig, validate=False))
     assert size < 12 * att.num_tokens**2  # far below a float32 heatmap's 4+ bytes per cell
     head = figures.head_figure(att, 0, 3)  # one head stays a heatmap, with hover
     assert [t.type for t in head.data] == ["heatmap"]
+
+
+def test_pool_takes_the_maximum_of_each_block():
+    m = np.arange(25, dtype=np.float32).reshape(5, 5)
+    np.testing.assert_array_equal(figures.pool(m, 2, 2), [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
+    assert figures.pool(m, 1, 1) is m
+    causal = np.where(np.triu(np.ones((4, 4), bool), 1), np.nan, 1.0).astype(np.float32)
+    pooled = figures.pool(causal, 2, 2)
+    assert np.isnan(pooled[0, 1]) and pooled[1, 0] == 1.0 and pooled[0, 0] == 1.0  # a block of future only stays blank
+
+
+def test_pooled_labels_name_their_token_range():
+    assert figures.pooled_labels(["[CLS]", "a", "<b>", "c", "[SEP]"], 2) == [
+        "0\u20131 [CLS]\u2026a", "2\u20133 &lt;b&gt;\u2026c", "4\u20134 [SEP]\u2026[SEP]"]
+    assert figures.pooled_labels(["a", "a"], 1) == figures.axis_labels(["a", "a"])
+
+
+def test_long_text_is_pooled_to_the_panel_and_keeps_hover(loaded):
+    """512 tokens: one layer pooled to 171 x 171 cells a head, still heatmaps with hover (issue 7)."""
+    att = attention.run(loaded, " ".join(["word"] * 510))
+    assert att.num_tokens == 512
+    fig = figures.layer_figure(att, 3)
+    maps = _heatmaps(fig)
+    assert len(maps) == 12 and maps[0].z.shape == (171, 171)
+    np.testing.assert_array_equal(maps[4].z, figures.pool(att.weights[3, 4], 3, 3))
+    assert maps[0].y[1] == "3\u20135 word\u2026word" and "max %{z:.3f}" in maps[0].hovertemplate
+    assert len(pio.to_json(fig, validate=False)) <= 5_000_000
+    grid = figures.model_figure(att)
+    assert len(pio.to_json(grid, validate=False)) <= 3_000_000
+    assert _heatmaps(grid)[0].z.shape == (64, 64)  # 70-pixel panels: blocks of 8 tokens
+
+
+def test_frozen_figure_serialises_once_and_the_same(cat):
+    fig = figures.layer_figure(cat, 1)
+    expected = pio.to_json(fig, validate=False)
+    frozen = figures.freeze(fig)
+    assert isinstance(frozen, figures.FrozenFigure) and frozen.to_dict() is frozen.to_dict()
+    assert pio.to_json(frozen, validate=False) == expected
 
 
 def test_png_colours_follow_the_scale():
@@ -73,5 +113,10 @@ def test_png_colours_follow_the_scale():
     uri = figures._png_data_uri(np.array([[0.0, 1.0]], dtype=np.float32), 1.0)
     img = np.array(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
     lut = figures._colour_table()
-    assert img.shape == (1, 2, 3)
-    assert (img[0, 0] == lut[0]).all() and (img[0, 1] == lut[255]).all()
+    image = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    assert image.mode == "P" and img.shape == (1, 2)  # an 8-bit palette PNG
+    rgb = np.array(image.convert("RGB"))
+    assert (rgb[0, 0] == lut[0]).all() and (rgb[0, 1] == lut[-1]).all()
+    hidden = figures._png_data_uri(np.array([[0.5, 1.0]], dtype=np.float32), 1.0, np.array([[False, True]]))
+    rgba = np.array(Image.open(io.BytesIO(base64.b64decode(hidden.split(",", 1)[1]))).convert("RGBA"))
+    assert rgba[0, 0, 3] == 255 and rgba[0, 1, 3] == 0  # a decoder's future is transparent
