@@ -49,12 +49,12 @@ def wait_healthy(url: str, timeout: float = 90.0, proc: subprocess.Popen | None 
 
 
 @contextlib.contextmanager
-def streamlit_server(log_path: Path | None = None, extra_args: list[str] | None = None):
-    """Start `streamlit run app.py` on a free loopback port; yield its URL; stop it after."""
+def streamlit_server(log_path: Path | None = None, extra_args: list[str] | None = None, script: Path | None = None):
+    """Start `streamlit run app.py` (or another script) on a free loopback port; yield its URL; stop it after."""
     port = free_port()
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"),
         "--server.port", str(port),
         "--server.address", "127.0.0.1",
         "--server.headless", "true",
