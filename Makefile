@@ -8,7 +8,7 @@ PIP_TORCH := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PORT ?= 8501
 
-.PHONY: setup setup-dev run test chromium bench screenshot clean
+.PHONY: setup setup-dev run test chromium nginx deploy bench screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -30,10 +30,19 @@ run: setup
 chromium:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
 
-test: setup-dev chromium
+# Debian's nginx for deploy/start.sh and its tests (run with -p/-c: /etc/nginx is not used).
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends nginx; }
+
+# N replicas of the app behind nginx with sticky sessions, on loopback (deploy/README.md).
+REPLICAS ?= 2
+deploy: setup nginx
+	deploy/start.sh $(REPLICAS)
+
+test: setup-dev chromium nginx
 	$(BIN)/python -m pytest
 
-bench: setup-dev chromium
+bench: setup-dev chromium nginx
 	@$(BIN)/python bench/run.py
 
 screenshot: setup-dev chromium

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,7 +26,35 @@ def engine(repeat: int = 7) -> dict:
         text = text_of(tokens)
         attention.run(loaded, text)  # warm
         result[f"forward_ms_{tokens}_tokens"] = round(1000 * median_time(lambda: attention.run(loaded, text), repeat), 1)
+    result["new_sentence_heads_page_server_ms"] = round(1000 * _new_sentence_s(loaded, repeat * 3), 1)
     return result
+
+
+def _new_sentence_s(loaded, count: int) -> float:
+    """Median seconds for a sentence never seen before, as the Heads page serves it: forward
+    pass, syntax scores, the layer figure built and serialised (10 tokens, warm model)."""
+    import plotly.io as pio
+
+    from headscope import figures, syntax
+
+    nlp = syntax.load_parser()
+    times = []
+    for i in range(count):
+        text = f"The {i} black cats sat on mat {i}."  # 10 word pieces with [CLS] and [SEP]
+        start = time.perf_counter()
+        att = attention.run(loaded, text)
+        syntax.score_sentence(att, syntax.parse(text, nlp))
+        pio.to_json(figures.freeze(figures.layer_figure(att, 0)), validate=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _guarded(fn) -> dict:
+    """A section's figures, or the one-line reason it could not run (make bench never fails)."""
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001
+        return {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
 
 
 def main() -> None:
@@ -50,6 +79,11 @@ def main() -> None:
     except Exception as exc:  # a missing browser must not hide the other figures
         report.setdefault("layer_figures", figure_bench.run(None))
         report["browser_error"] = str(exc).splitlines()[0]
+    from bench import memory, replicas
+
+    report["load_two_replicas_nginx"] = _guarded(replicas.run)
+
+    report["memory"] = _guarded(memory.run)
     print(json.dumps(report, indent=2))
 
 
