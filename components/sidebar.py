@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from components import charts
+from components import charts, faults
 from headscope import models
 from headscope.attention import KINDS
 from headscope.models import BUNDLED_ID
@@ -65,8 +65,14 @@ def _load(model_id: str) -> str:
         size = engine.model_info(model_id)
         with st.spinner(f"Loading {model_id} ({size})…"):
             loaded = engine.loaded_model(model_id)
-    except models.ModelError as exc:
-        st.error(f"{exc}. Showing the bundled model instead.")
+    except models.SettingsError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a failed load (ModelError, out of memory, ...) must not end the session
+        if model_id == BUNDLED_ID:
+            raise
+        if not isinstance(exc, models.ModelError):
+            faults.log.exception("loading %s failed", model_id)
+        st.error(f"{faults.message(exc)}. Showing the bundled model instead.")
         return BUNDLED_ID
     if model_id == BUNDLED_ID:
         st.caption(f"**{BUNDLED_ID}**: bundled, runs offline ({size}).")
@@ -79,11 +85,16 @@ def render() -> Settings:
     """Draw the sidebar and return the current settings."""
     from components import engine
 
-    st.session_state.setdefault("text", DEFAULT_TEXT)
+    from components import links
+
+    if not links.reconnected():  # a reconnected page brings its own sentence
+        st.session_state.setdefault("text", DEFAULT_TEXT)
     with st.sidebar:
         st.markdown("### Headscope")
-        st.session_state["model"] = _load(_chosen_model(engine.policy()))
-        family = engine.loaded_model(st.session_state["model"]).family
+        policy = faults.settings_or_stop(engine.policy)
+        with faults.guard("The model could not be loaded"):
+            st.session_state["model"] = _load(_chosen_model(policy))
+            family = engine.loaded_model(st.session_state["model"]).family
         st.text_area(
             "Sentence" if family != models.ENCODER_DECODER else "Source text (encoder)",
             key="text",

@@ -6,11 +6,33 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from headscope.models import ENCODER_DECODER, LoadedModel
+from headscope.models import ENCODER_DECODER, LoadedModel, out_of_memory
 
 
 class InputError(ValueError):
     """The text cannot be analysed; the message says why and what to do instead."""
+
+
+class OutOfMemory(InputError):
+    """The machine ran out of memory running the model on this input; a shorter text may fit."""
+
+
+def guard_memory(call, tokens: int):
+    """Return call(); a MemoryError or torch out-of-memory error in it becomes OutOfMemory.
+
+    The error is raised after the failed call's frames are gone, so none of its tensors
+    stay referenced by the exception (nothing half-made is kept), and the memory is
+    collected before the next request.
+    """
+    try:
+        return call()
+    except Exception as exc:  # noqa: BLE001 - MemoryError and torch.OutOfMemoryError are Exceptions
+        if not out_of_memory(exc):
+            raise
+    import gc
+
+    gc.collect()
+    raise OutOfMemory(f"not enough memory for {tokens:,} tokens; try a shorter text")
 
 
 @dataclass(frozen=True)
@@ -103,15 +125,19 @@ def _forward(loaded: LoadedModel, texts: list[str]):
         inputs["token_type_ids"] = enc["token_type_ids"]  # only models with segment embeddings read them
     if loaded.family == ENCODER_DECODER:  # the encoder's self-attention; the decoder reads one start token
         inputs["decoder_input_ids"] = torch.full((len(texts), 1), decoder_start_id(loaded), dtype=torch.long)
-    with torch.inference_mode():
-        outputs = loaded.model(**inputs, output_attentions=True)
-    layers = outputs.encoder_attentions if loaded.family == ENCODER_DECODER else outputs.attentions
-    if not layers or len(layers) != loaded.num_layers:
-        raise RuntimeError(
-            f"model returned {len(layers or ())} attention arrays for {loaded.num_layers} layers; "
-            "it must be loaded with attn_implementation='eager'"
-        )
-    return enc, torch.stack(layers, dim=1).float().numpy()  # [batch, layer, head, query, key]
+
+    def attend():
+        with torch.inference_mode():  # the shared model is only read: no autograd graph, no state kept
+            outputs = loaded.model(**inputs, output_attentions=True)
+        layers = outputs.encoder_attentions if loaded.family == ENCODER_DECODER else outputs.attentions
+        if not layers or len(layers) != loaded.num_layers:
+            raise RuntimeError(
+                f"model returned {len(layers or ())} attention arrays for {loaded.num_layers} layers; "
+                "it must be loaded with attn_implementation='eager'"
+            )
+        return torch.stack(layers, dim=1).float().numpy()  # [batch, layer, head, query, key]
+
+    return enc, guard_memory(attend, int(enc["input_ids"].numel()))
 
 
 def decoder_start_id(loaded: LoadedModel) -> int:
@@ -163,18 +189,22 @@ def run_seq2seq(loaded: LoadedModel, source: str, target: str) -> dict[str, Atte
     tgt = _encode(loaded, target, max(1, loaded.max_tokens - 1))
     src_ids, src_offsets, src_special, src_tokens = _side(loaded, src, source)
     tgt_ids, tgt_offsets, tgt_special, tgt_tokens = _side(loaded, tgt, target, [decoder_start_id(loaded)])
-    with torch.inference_mode():
-        out = loaded.model(
-            input_ids=torch.tensor([src_ids]), attention_mask=torch.ones(1, len(src_ids), dtype=torch.long),
-            decoder_input_ids=torch.tensor([tgt_ids]), output_attentions=True,
-        )
-    stack = lambda layers: np.ascontiguousarray(torch.stack([a[0] for a in layers]).float().numpy())  # noqa: E731
+    def attend():
+        with torch.inference_mode():
+            out = loaded.model(
+                input_ids=torch.tensor([src_ids]), attention_mask=torch.ones(1, len(src_ids), dtype=torch.long),
+                decoder_input_ids=torch.tensor([tgt_ids]), output_attentions=True,
+            )
+        stack = lambda layers: np.ascontiguousarray(torch.stack([a[0] for a in layers]).float().numpy())  # noqa: E731
+        return stack(out.encoder_attentions), stack(out.decoder_attentions), stack(out.cross_attentions)
+
+    enc_weights, dec_weights, cross_weights = guard_memory(attend, len(src_ids) + len(tgt_ids))
     common = dict(model=loaded.name, dropped=_dropped(loaded, source))
     encoder = Attention(text=source, tokens=src_tokens, offsets=src_offsets, special=src_special,
-                        weights=stack(out.encoder_attentions), kind="encoder", **common)
+                        weights=enc_weights, kind="encoder", **common)
     decoder = Attention(text=target, tokens=tgt_tokens, offsets=tgt_offsets, special=tgt_special,
-                        weights=stack(out.decoder_attentions), kind="decoder", causal=True, **common)
-    cross = replace(decoder, weights=stack(out.cross_attentions), kind="cross", causal=False,
+                        weights=dec_weights, kind="decoder", causal=True, **common)
+    cross = replace(decoder, weights=cross_weights, kind="cross", causal=False,
                     key_text=source, key_tokens=src_tokens, key_offsets=src_offsets, key_special=src_special)
     return {"encoder": encoder, "decoder": decoder, "cross": cross}
 

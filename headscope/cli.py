@@ -231,11 +231,12 @@ def _run_atlas(args: argparse.Namespace) -> str:
         path = Path(args.corpus)
         if not path.is_file():
             raise UsageError(f"there is no corpus file {args.corpus!r}")
+        corpus.check_size(path.stat().st_size, path.name, models.Policy.from_settings().max_upload_bytes)
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise UsageError(f"cannot read {args.corpus!r}: {exc.strerror or exc}") from None
-        source = corpus.read_upload(data, path.name)
+        source = corpus.read_upload(data, path.name, policy=models.Policy.from_settings())
     if args.limit is not None:
         source = replace(source, parses=source.parses[: args.limit])
     doc = atlas.to_json(atlas.compute(models.load(args.model, models.Policy.from_settings()), source))
@@ -250,8 +251,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, InputError, ModelError, ParseError) as exc:
         print(f"headscope: error: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.write(output + "\n")
-    return 0
+    except Exception as exc:  # noqa: BLE001 - only out-of-memory is turned into a one-line error
+        if not models.out_of_memory(exc):
+            raise
+    else:
+        sys.stdout.write(output + "\n")
+        return 0
+    # outside the except block, so the failed computation's memory is already released
+    print("headscope: error: not enough memory for this input; try a shorter text, a smaller corpus "
+          "(--limit) or a smaller model", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

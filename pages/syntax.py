@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from components import downloads, engine, nav, sidebar, syntax_view
-from headscope.attention import InputError
+from components import downloads, engine, faults, nav, sidebar, syntax_view
 from headscope.syntax import RELATION_NAMES
 
 nav.ensure_app()
@@ -16,11 +15,8 @@ st.markdown(
 )
 syntax_view.examples(s.text)
 
-try:
+with faults.guard("Cannot score this sentence"):  # a bad text, a parser failure, out of memory: one message
     scores = engine.sentence_syntax(s.model, s.text)
-except InputError as exc:
-    st.info(f"Nothing to show: {exc}.")
-    st.stop()
 
 relation = syntax_view.relation_picker()
 syntax_view.arc_diagram(scores, relation)
@@ -30,7 +26,8 @@ if not rs.arcs:
             "Pick another relation or try an example above.")
     st.stop()
 
-positional = engine.positional_heads(s.model, s.text)
+with faults.guard("Cannot score this sentence"):
+    positional = engine.positional_heads(s.model, s.text)
 st.subheader(f"{relation}: {RELATION_NAMES[relation]}")
 st.markdown(syntax_view.describe_baseline(rs))
 syntax_view.ranking_table(rs, positional)

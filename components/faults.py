@@ -1,0 +1,64 @@
+"""What a page shows when the engine fails: one clear message, never a traceback; the session goes on."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Iterator
+
+import streamlit as st
+
+from headscope.attention import InputError, OutOfMemory
+from headscope.models import ModelError, SettingsError, out_of_memory
+from headscope.syntax import ParseError
+
+log = logging.getLogger("headscope")
+
+
+def message(exc: BaseException) -> str:
+    """One line for the user: the engine's own message, or what failed and where for anything else."""
+    if isinstance(exc, (InputError, ModelError, ParseError)):
+        return str(exc)
+    if out_of_memory(exc):
+        return "the server ran out of memory on this request; try a shorter text or a smaller model"
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return f"something went wrong ({type(exc).__name__}{': ' + first if first else ''})"
+
+
+def show(exc: BaseException, what: str) -> None:
+    """Show a failure as one message: a bad input as a note, anything else as an error."""
+    if isinstance(exc, InputError) and not isinstance(exc, OutOfMemory):
+        st.info(f"Nothing to show: {exc}.")
+    else:
+        st.error(f"{what}: {message(exc)}.", icon=":material/error:")
+
+
+@contextmanager
+def guard(what: str) -> Iterator[None]:
+    """Run engine calls; on a failure show it (see `show`) and stop this run. The next run starts clean.
+
+    Streamlit's caches keep only results that were returned, never a failed call, so the
+    next request runs it again. Streamlit's own st.stop/st.rerun pass through (they are
+    BaseExceptions, not Exceptions).
+    """
+    try:
+        yield
+    except (InputError, ModelError, ParseError) as exc:
+        show(exc, what)
+    except Exception as exc:  # noqa: BLE001 - a page must survive any engine failure
+        if not out_of_memory(exc):
+            log.exception("%s failed", what)  # the traceback goes to the server's log, not to the user
+        show(exc, what)
+    else:
+        return
+    st.stop()
+
+
+def settings_or_stop(read):
+    """The server's settings from `read()`; a malformed setting stops every page with one message."""
+    try:
+        return read()
+    except SettingsError as exc:
+        st.error(f"This server is misconfigured: {exc}. Ask its administrator to fix the setting "
+                 "(see .streamlit/secrets.example.toml).", icon=":material/settings:")
+        st.stop()
