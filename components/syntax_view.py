@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import charts, downloads
 from components.sidebar import Settings
+from components.text import literal
 from headscope import figures
 from headscope.figures import head_name
 from headscope.syntax import ALL, RELATION_NAMES, RELATIONS, RelationScores, SyntaxScores
@@ -92,7 +93,7 @@ def arc_diagram(scores: SyntaxScores, relation: str) -> None:
     if note:
         st.caption(note)
     if scores.words.dropped_words:
-        st.caption("Left out (no word piece covers them): " + ", ".join(scores.words.dropped_words))
+        st.caption("Left out (no word piece covers them): " + literal(", ".join(scores.words.dropped_words)))
 
 
 def describe_baseline(rs: RelationScores) -> str:

@@ -1,5 +1,19 @@
 """Explanations shown on the pages, kept apart from the page code."""
 
+import re
+
+_MARKDOWN_SPECIAL = re.compile(r"[!-/:-@\[-`{-~]")
+
+
+def literal(text: str) -> str:
+    """User text for st.markdown shown as typed: every ASCII punctuation mark backslash-escaped.
+
+    CommonMark lets any ASCII punctuation be escaped, so links, emphasis, entities (&lt;),
+    autolinks, Streamlit's :colour[...] and $math$ all stay plain characters.
+    """
+    return _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(), text)
+
+
 HEATMAP_HELP = """
 A transformer reads a sentence as a row of **tokens** (words or pieces of words). In every
 layer, each token builds its next representation by *looking at* the other tokens. An

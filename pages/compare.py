@@ -5,6 +5,7 @@ from dataclasses import replace
 import streamlit as st
 
 from components import charts, engine, links, nav, sidebar, syntax_view
+from components.text import literal
 from headscope import figures, models
 from headscope.attention import InputError
 
@@ -46,7 +47,7 @@ layers = min(a.num_layers, b.num_layers)
 links.check_range("compare_layer", layers, "layer")
 layer = st.select_slider("Layer", options=list(range(layers)), key="compare_layer")
 for name, att, key in ((names[0], a, "compare_a"), (names[1], b, "compare_b")):
-    st.markdown(f"**{name[:120]}**")
+    st.markdown(f"**{literal(name[:120])}**")
     charts.show(figures.layer_figure(att, layer), key=key, name=f"{key}-layer{layer}")
 
 st.subheader("Difference (A minus B)")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components import charts, engine, links, nav, sidebar
+from components.text import literal
 from headscope import figures
 from headscope.attention import InputError
 from headscope.figures import head_name
@@ -53,5 +54,5 @@ else:
     st.title(head_name(layer, head))
     fig = figures.present_figure(att, layer, head)
     name = head_name(layer, head)
-st.markdown(f"“{s.text[:200]}”  ·  rows attend from, columns attend to  ·  ← → to move")
+st.markdown(f"“{literal(s.text[:200])}”  ·  rows attend from, columns attend to  ·  ← → to move")
 charts.show(fig, key="present_figure", name=f"present-{name}")
