@@ -92,6 +92,22 @@ def _policy() -> models.Policy:
     return engine.policy()
 
 
+def reconnected() -> bool:
+    """True when a new session's first run arrives with the browser's widget values.
+
+    A fresh page load sends none. A page whose server went away (a replica killed behind
+    deploy/'s nginx) reconnects to another server and sends the values on screen, which are
+    newer than its URL: a sentence typed just now must not be replaced by the link's. This
+    reads Streamlit's private widget state (tests/test_deploy.py covers it).
+    """
+    try:
+        from streamlit.runtime.state.session_state_proxy import get_session_state
+
+        return bool(get_session_state()._state._new_widget_state.states)
+    except (AttributeError, ImportError):
+        return False
+
+
 def apply_once() -> None:
     """On a session's first run, copy the URL's query parameters into the session state.
 
@@ -100,6 +116,8 @@ def apply_once() -> None:
     if st.session_state.get("_link_applied"):
         return
     st.session_state["_link_applied"] = True
+    if reconnected():
+        return
     notices: list[str] = []
     params = st.query_params
     if "model" in params:

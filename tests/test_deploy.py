@@ -132,14 +132,15 @@ def test_killing_a_replica_moves_its_users_to_the_survivor(deployed, tmp_path):
     with support.chromium() as browser:
         ctx_a, a = _context_on(browser, deployed.url, deployed.upstream(0))
         ctx_b, b = _context_on(browser, deployed.url, deployed.upstream(1))
-        for page in (a, b):
+        ctx_c, c = _context_on(browser, deployed.url, deployed.upstream(0))  # a second user on A's replica
+        for page in (a, b, c):
             support.wait_heatmaps(page, 12)
             assert "owls" in support.x_tick_labels(page)
             page.evaluate("window.__sameDocument = true")  # gone if the page reloads
         errors: list[str] = []
-        for page in (a, b):
+        for page in (a, b, c):
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-        runs_a, runs_b = _script_runs(a), _script_runs(b)
+        runs_a, runs_b, runs_c = _script_runs(a), _script_runs(b), _script_runs(c)
 
         os.kill(deployed.pids[0], signal.SIGKILL)  # user A's replica
 
@@ -175,9 +176,18 @@ def test_killing_a_replica_moves_its_users_to_the_survivor(deployed, tmp_path):
             "[...document.querySelectorAll('.xaxislayer-above text')]"
             ".filter(t => t.textContent === 'ignore').length === 12", timeout=90_000)
         support.wait_heatmaps(a, 12)
+
+        # C's first action after the failover is a new sentence: the new session starts from
+        # the values on screen, not from the (older) link in the URL (components/links.py)
+        _pump_until(c, lambda: "connected" in runs_c, 60, "user C's websocket to reconnect")
+        support.type_sentence(c, "Bees visit bright flowers.")
+        c.wait_for_function(
+            "[...document.querySelectorAll('.xaxislayer-above text')]"
+            ".filter(t => t.textContent === 'bees').length === 12", timeout=90_000)
+        assert c.get_by_role("textbox", name="Sentence").input_value() == "Bees visit bright flowers."
         assert errors == []
-        ctx_a.close()
-        ctx_b.close()
+        for context in (ctx_a, ctx_b, ctx_c):
+            context.close()
 
 
 @pytest.mark.browser
