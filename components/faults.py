@@ -54,6 +54,11 @@ def guard(what: str) -> Iterator[None]:
     st.stop()
 
 
+def model_run():
+    """The guard around a page's model run: a bad text as a note, out of memory or any failure as an error."""
+    return guard("Cannot run the model on this text")
+
+
 def settings_or_stop(read):
     """The server's settings from `read()`; a malformed setting stops every page with one message."""
     try:

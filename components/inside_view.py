@@ -82,7 +82,8 @@ def one_query(p: HeadParts) -> None:
     """One query token's dot products with every key, its scaled scores and weights."""
     toks = list(p.tokens)
     labels = figures.axis_labels(toks)
-    q = st.selectbox("Query token", range(len(toks)), format_func=lambda i: labels[i], key="inside_query")
+    names = figures.token_labels(toks)  # widgets show plain text; `labels` are escaped for plotly
+    q = st.selectbox("Query token", range(len(toks)), format_func=lambda i: names[i], key="inside_query")
     fig = figures.bars_figure(toks, {
         "q\u00b7k / sqrt(d_k)": p.scores[q],
         "softmax weight": p.weights[q],

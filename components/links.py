@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from components import sidebar
+from components.text import literal
 from headscope import models
 from headscope.attention import KINDS
 from headscope.syntax import RELATIONS
@@ -147,7 +148,7 @@ def check_range(key: str, count: int, what: str) -> None:
 def notices() -> None:
     """Show what a link asked for that could not be used."""
     for notice in st.session_state.pop(NOTICES, None) or []:
-        st.warning(notice[:1].upper() + notice[1:] + ".", icon=":material/link_off:")
+        st.warning(literal(notice[:1].upper() + notice[1:] + "."), icon=":material/link_off:")  # holds link text
 
 
 def current_params() -> dict[str, str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components import charts, faults
+from components.text import literal
 from headscope import models
 from headscope.attention import KINDS
 from headscope.models import BUNDLED_ID
@@ -72,7 +73,7 @@ def _load(model_id: str) -> str:
             raise
         if not isinstance(exc, models.ModelError):
             faults.log.exception("loading %s failed", model_id)
-        st.error(f"{faults.message(exc)}. Showing the bundled model instead.")
+        st.error(literal(f"{faults.message(exc)}. Showing the bundled model instead."))  # holds the typed id
         return BUNDLED_ID
     if model_id == BUNDLED_ID:
         st.caption(f"**{BUNDLED_ID}**: bundled, runs offline ({size}).")

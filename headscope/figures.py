@@ -68,13 +68,15 @@ def plain(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def axis_labels(tokens: tuple[str, ...] | list[str]) -> list[str]:
-    """Token labels made unique for plotting: a repeated token carries its position (the·6).
-
-    Labels are escaped (see `plain`): a token is always shown as text, never as markup.
-    """
+def token_labels(tokens: tuple[str, ...] | list[str]) -> list[str]:
+    """Token labels made unique: a repeated token carries its position (the·6). Plain text, for widgets."""
     counts = Counter(tokens)
-    return [plain(t) if counts[t] == 1 else f"{plain(t)}\u00b7{i}" for i, t in enumerate(tokens)]
+    return [t if counts[t] == 1 else f"{t}\u00b7{i}" for i, t in enumerate(tokens)]
+
+
+def axis_labels(tokens: tuple[str, ...] | list[str]) -> list[str]:
+    """`token_labels` escaped for plotly (see `plain`): a token is always shown as text, never as markup."""
+    return [plain(label) for label in token_labels(tokens)]
 
 
 def pool_size(count: int, panel_px: int) -> int:

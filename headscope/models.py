@@ -239,6 +239,19 @@ def out_of_memory(exc: BaseException) -> bool:
                                               or "out of memory" in text)
 
 
+def _raised_reading_weights(exc: BaseException) -> bool:
+    """True when the error came from inside torch's or safetensors' weight-file readers.
+
+    Random bytes in a pytorch_model.bin make torch's unpickler fail with whatever it trips on
+    (IndexError: pop from empty list, KeyError: 197, ...), not with a message of its own.
+    """
+    import traceback
+
+    readers = ("torch/serialization.py", "torch/_weights_only_unpickler.py", "/safetensors/")
+    frames = traceback.extract_tb(exc.__traceback__)
+    return any(reader in frame.filename.replace("\\", "/") for frame in frames for reader in readers)
+
+
 def _explain(name: str, exc: BaseException) -> ModelError:
     """A load failure as one clear message."""
     text = str(exc)
@@ -247,7 +260,7 @@ def _explain(name: str, exc: BaseException) -> ModelError:
     if "weights only load failed" in text.lower():
         return ModelError(f"the weight file of {name!r} is damaged, or holds more than plain tensors (which Headscope "
                           "never unpickles); download or save the model again, as model.safetensors")
-    if any(word in text.lower() for word in _DAMAGED):
+    if any(word in text.lower() for word in _DAMAGED) or _raised_reading_weights(exc):
         return ModelError(f"the weight file of {name!r} is damaged or incomplete ({_first_line(exc)[:100]}); "
                           "download or save the model again")
     if "trust_remote_code" in text or "custom code" in text:

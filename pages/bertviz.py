@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from components import engine, links, nav, sidebar
+from components import engine, faults, links, nav, sidebar
 from headscope import bertviz_views
-from headscope.attention import InputError
 
 nav.ensure_app()
 s = sidebar.current()
@@ -15,11 +14,8 @@ st.markdown(
     "every layer and head as thumbnails (click one to enlarge it). Here they draw offline: "
     "their libraries come from this app, not from a CDN."
 )
-try:
+with faults.model_run():
     att = engine.attention_view(s)
-except InputError as exc:
-    st.info(f"Nothing to show: {exc}.")
-    st.stop()
 
 view = st.radio("View", ["head", "model", "neuron"], horizontal=True, key="bertviz_view",
                 format_func={"head": "Head view", "model": "Model view", "neuron": "Neuron view"}.get)

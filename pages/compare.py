@@ -4,10 +4,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components import charts, engine, links, nav, sidebar, syntax_view
+from components import charts, engine, faults, links, nav, sidebar, syntax_view
 from components.text import literal
 from headscope import figures, models
-from headscope.attention import InputError
 
 nav.ensure_app()
 s = sidebar.current()
@@ -37,11 +36,8 @@ else:
     second = replace(s, model=pick)
     names = (f"A: {s.model}", f"B: {pick}")
 
-try:
+with faults.guard("Cannot compare"):
     a, b = engine.attention_view(s), engine.attention_view(second)
-except InputError as exc:
-    st.info(f"Nothing to compare: {exc}.")
-    st.stop()
 
 layers = min(a.num_layers, b.num_layers)
 links.check_range("compare_layer", layers, "layer")
@@ -69,11 +65,11 @@ relation = syntax_view.relation_picker()
 cols = st.columns(2)
 for col, name, setting in zip(cols, names, (s, second)):
     with col:
-        st.markdown(f"**{name[:80]}**")
+        st.markdown(f"**{literal(name[:80])}**")
         try:
             rs = engine.sentence_syntax(setting.model, setting.text).relations[relation]
-        except InputError as exc:
-            st.info(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bad text, a parser failure: say so, draw the other side
+            faults.show(exc, "Cannot rank the heads")
             continue
         if not rs.arcs:
             st.caption(f"No {relation} arc here.")

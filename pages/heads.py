@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from components import downloads, engine, heatmaps, links, nav, sidebar
+from components import downloads, engine, faults, heatmaps, links, nav, sidebar
 from components.text import HEATMAP_HELP, TOUR
-from headscope.attention import InputError
 
 nav.ensure_app()
 s = sidebar.current()
@@ -19,11 +18,8 @@ with st.expander("What is an attention head, and how do I read these heatmaps?")
 with st.expander("New here? A five-step tour", icon=":material/school:"):
     st.markdown(TOUR)
 
-try:
+with faults.model_run():
     att = engine.attention_view(s)
-except InputError as exc:
-    st.info(f"Nothing to show: {exc}.")
-    st.stop()
 if att.dropped:
     st.warning(
         f"The text is longer than the model accepts ({att.num_tokens + att.dropped} tokens, "

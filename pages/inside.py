@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from components import engine, inside_view, nav, sidebar
-from headscope.attention import InputError
+from components import engine, faults, inside_view, nav, sidebar
 from headscope.qkv import UnsupportedModel
 
 nav.ensure_app()
@@ -16,14 +15,12 @@ st.markdown(
 )
 loaded = engine.loaded_model(s.model)
 layer, head = inside_view.pickers(loaded.num_layers, loaded.num_heads)
-try:
-    parts = engine.head_parts(s.model, s.text, layer, head)
-except InputError as exc:
-    st.info(f"Nothing to show: {exc}.")
-    st.stop()
-except UnsupportedModel as exc:
-    st.warning(f"This page {exc}. The other pages work with this model.")
-    st.stop()
+with faults.guard("Cannot take this head apart"):
+    try:
+        parts = engine.head_parts(s.model, s.text, layer, head)
+    except UnsupportedModel as exc:
+        st.warning(f"This page {exc}. The other pages work with this model.")
+        st.stop()
 
 inside_view.check(parts)
 inside_view.inputs(parts)

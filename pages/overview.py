@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from components import engine, heatmaps, nav, roles_view, sidebar
-from headscope.attention import InputError
+from components import engine, faults, heatmaps, nav, roles_view, sidebar
 from headscope.figures import head_name
 
 nav.ensure_app()
@@ -16,11 +15,9 @@ st.markdown(
 )
 roles_view.thresholds()
 
-try:
+with faults.model_run():
     sentence_stats = engine.head_stats(s)
-except InputError as exc:
-    st.info(f"Nothing to show: {exc}.")
-    st.stop()
+
 corpus_atlas = engine.bundled_atlas(s.model)
 syntactic = corpus_atlas.syntactic_relations()
 

@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from components import charts, engine, links, nav, sidebar
+from components import charts, engine, faults, links, nav, sidebar
 from components.text import literal
 from headscope import figures
-from headscope.attention import InputError
 from headscope.figures import head_name
 
 nav.ensure_app()
@@ -13,11 +12,8 @@ st.set_page_config(initial_sidebar_state="collapsed")  # fold the sidebar: the f
 s = sidebar.current()
 st.html("<style>section[data-testid='stMain'] h1{font-size:3rem} "
         "section[data-testid='stMain'] p{font-size:1.35rem}</style>")
-try:
+with faults.model_run():
     att = engine.attention_view(s)
-except InputError as exc:
-    st.info(f"Nothing to show: {exc}.")
-    st.stop()
 
 links.check_range("present_layer", att.num_layers, "layer")
 links.check_range("present_head", att.num_heads, "head")

@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from components import charts, engine, links, nav, sidebar
+from components import charts, engine, faults, links, nav, sidebar
 from headscope import figures
-from headscope.attention import InputError
 
 nav.ensure_app()
 s = sidebar.current()
@@ -14,12 +13,9 @@ st.markdown(
     "2020) follows the flow through the layers: average the heads, add the residual connection "
     "(0.5 A + 0.5 I), rescale each row to 1, and multiply the layers together."
 )
-try:
+with faults.model_run():
     raw = engine.attention_view(s)
     rolled = engine.rollout_view(s) if raw.square else None
-except InputError as exc:
-    st.info(f"Nothing to show: {exc}.")
-    st.stop()
 if not raw.square:
     st.info("Rollout follows self-attention through the layers; cross-attention has none to follow. "
             "Pick encoder or decoder self-attention in the sidebar.")
@@ -43,7 +39,8 @@ with right:
                                           value_name="share"), key="rollout_rolled", name=f"rollout-layer{layer}")
 
 labels = figures.axis_labels(toks)
-q = st.selectbox("Which input tokens feed this token?", range(len(toks)), format_func=lambda i: labels[i],
+names = figures.token_labels(toks)  # widgets show plain text; `labels` are escaped for plotly
+q = st.selectbox("Which input tokens feed this token?", range(len(toks)), format_func=lambda i: names[i],
                  key="rollout_token", index=min(2, len(toks) - 1))
 charts.show(figures.bars_figure(toks, {
     f"rollout after layer {layer}": rolled.weights[layer, 0, q],
