@@ -234,6 +234,14 @@ def test_rollout_page():
     assert app.selectbox(key="rollout_token").value == 2
 
 
+@pytest.mark.parametrize("page, key", [("pages/rollout.py", "rollout_token"), ("pages/inside.py", "inside_query")])
+def test_token_pickers_show_markup_as_typed(page, key):
+    # plotly labels are entity-escaped (figures.axis_labels); a widget shows text as it is
+    app = _page(page, text="a <b> & b")
+    options = app.selectbox(key=key).options
+    assert "<" in options and "&" in options and not any("&lt;" in o or "&amp;" in o for o in options), options
+
+
 @pytest.mark.parametrize("page", ["../pages/overview.py", "../pages/inside.py", "../pages/rollout.py"])
 def test_issue4_pages_run_on_their_own(page):
     assert len(run_app(page).get("plotly_chart")) >= 1
