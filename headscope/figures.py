@@ -32,7 +32,12 @@ OUTLINE_COLOUR = "#ff3b30"
 """Boxes around the cells of a dependency arc: red stands out against every Viridis colour."""
 
 CLICK_POINTS_PER_AXIS = 16
-"""At most this many click targets per axis of a small panel (one per cell up to 16 tokens)."""
+"""Click targets per axis of a small panel: one per cell up to 16 tokens (hover on every cell)."""
+
+CLICK_POINTS_SAMPLED = 8
+"""Past 16 tokens the click targets sample the panel, this many per axis: every marker is an SVG
+element, and 72 panels x 16 x 16 of them drew in about 1.5 s of the all-layers view at 512
+tokens (Chromium, `make bench`)."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +218,9 @@ def grid_figure(
     positions, col_positions = list(range(n)), list(range(m))
     hidden = np.triu(np.ones((n, m), dtype=bool), 1) if att.causal else None  # a decoder's future: blank
     weight = "max %{z:.3f}" if pooled else "%{z:.3f}"
+    # The clickable grid's hover comes from its click layer, so its heatmaps only need their
+    # colour: one byte a cell (0-255 over 0-zmax) instead of four.
+    compact = style.clickable and not as_image and hidden is None and not diverging
     traces: list = []
     layout: dict = {
         "height": height,
@@ -231,6 +239,10 @@ def grid_figure(
         "annotations": [],
         "shapes": [],
     }
+    if compact:
+        ticks = [0, 0.25, 0.5, 0.75, 1.0]
+        layout["coloraxis"].update(cmin=0, cmax=255)
+        layout["coloraxis"]["colorbar"].update(tickvals=[255 * t for t in ticks], ticktext=[f"{t * zmax:g}" for t in ticks])
     if style.width_px:
         layout["width"] = style.width_px
     tick_font = {"size": style.tick_size or (10 if n <= 24 else 8)}
@@ -256,7 +268,7 @@ def grid_figure(
         else:
             traces.append(
                 go.Heatmap(
-                    z=shown,
+                    z=np.rint(np.clip(shown / zmax, 0, 1) * 255).astype(np.uint8) if compact else shown,
                     x=col_labels,
                     y=labels,
                     coloraxis="coloraxis",
@@ -337,8 +349,9 @@ def _click_layer(matrix, xs, ys, weight, labels, col_labels, layer, head, xa, ya
     axes are token positions, so each point carries its hover text.
     """
     n, m = matrix.shape
-    row_picks = range(0, n, max(1, math.ceil(n / CLICK_POINTS_PER_AXIS)))
-    col_picks = range(0, m, max(1, math.ceil(m / CLICK_POINTS_PER_AXIS)))
+    targets = CLICK_POINTS_PER_AXIS if max(n, m) <= CLICK_POINTS_PER_AXIS else CLICK_POINTS_SAMPLED
+    row_picks = range(0, n, max(1, math.ceil(n / targets)))
+    col_picks = range(0, m, max(1, math.ceil(m / targets)))
     qs = [q for q in row_picks for _ in col_picks]
     ks = [k for _ in row_picks for k in col_picks]
     per_axis = max(len(row_picks), len(col_picks))

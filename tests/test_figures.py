@@ -93,7 +93,17 @@ def test_long_text_is_pooled_to_the_panel_and_keeps_hover(loaded):
     assert len(pio.to_json(fig, validate=False)) <= 5_000_000
     grid = figures.model_figure(att)
     assert len(pio.to_json(grid, validate=False)) <= 3_000_000
-    assert _heatmaps(grid)[0].z.shape == (64, 64)  # 70-pixel panels: blocks of 8 tokens
+    maps = _heatmaps(grid)
+    assert maps[0].z.shape == (64, 64)  # 70-pixel panels: blocks of 8 tokens
+    # the clickable grid's colours travel as one byte a cell; its hover comes from the click layer
+    assert maps[9].z.dtype == np.uint8
+    np.testing.assert_array_equal(maps[9].z, np.rint(figures.pool(att.weights[0, 9], 8, 8) * 255))
+    assert grid.layout.coloraxis.cmax == 255 and list(grid.layout.coloraxis.colorbar.ticktext) == ["0", "0.25", "0.5", "0.75", "1"]
+    clicks = [t for t in grid.data if t.type == "scatter"]
+    assert len(clicks[0].x) == 8 * 8  # sampled past 16 tokens
+    pooled = figures.pool(att.weights[0, 0], 8, 8)
+    assert (clicks[0].x[9], clicks[0].y[9]) == (maps[0].x[8], maps[0].y[8])  # point 9: second row, second column of picks
+    assert clicks[0].customdata[9][2] == round(float(pooled[8, 8]), 3)
 
 
 def test_frozen_figure_serialises_once_and_the_same(cat):
