@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import sys
+import time
 from dataclasses import replace
 
 import streamlit as st
@@ -31,7 +33,10 @@ def model_info(model_id: str) -> str:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def loaded_model(model_id: str) -> models.LoadedModel:
     """Load a model once per process (concurrent sessions wait for the one load); shared read-only."""
+    start = time.perf_counter()
     loaded = models.load(model_id, policy())
+    # one line in the server's log per load (tests/test_concurrency.py counts them)
+    print(f"headscope: loaded {loaded.name} in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
     # Streamlit runs gc.collect() after every script run; freezing the model's many
     # long-lived objects keeps that collection from walking them on every page view.
     gc.collect()

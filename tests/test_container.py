@@ -57,3 +57,17 @@ def test_torch_is_the_pinned_cpu_build():
     assert re.search(r"^torch==2\.13\.0$", requirements, flags=re.M)
     assert 'TORCH_INDEX=https://download.pytorch.org/whl/cpu' in DOCKERFILE
     assert "sed -n 's/^torch==//p' /tmp/requirements.txt" in DOCKERFILE  # the one pin, read from requirements
+
+
+def test_the_readme_names_every_setting_and_its_defaults():
+    from headscope import attention, corpus, models
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    refusals = readme[readme.index("## What the app refuses, and why"):readme.index("## Command line")]
+    for variable in models.Policy.ENV.values():
+        assert variable in readme, variable
+    assert f"{attention.MAX_CHARS:,} characters" in refusals
+    assert f"{corpus.MAX_BYTES:,} bytes" in refusals and f"| {corpus.MAX_SENTENCES:,} |" in refusals
+    assert f"{corpus.MAX_SENTENCE_CHARS:,} characters" in refusals
+    config = (ROOT / ".streamlit" / "config.toml").read_text()
+    assert re.search(r"^maxUploadSize = 10$", config, flags=re.M) and "Streamlit's own cap: 10 MB" in refusals

@@ -1,0 +1,26 @@
+"""A room of students asking at once for a model that is not loaded yet: it is loaded once."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlencode
+
+from bench import load
+from tests import support, tiny
+
+
+def test_thirty_sessions_at_once_load_a_new_model_once(tmp_path):
+    folder = tiny.make("bert", tmp_path / "tiny-bert")
+    log = tmp_path / "server.log"
+    with support.streamlit_server(log_path=log) as url:
+        query = urlencode({"model": str(folder), "text": "Thirty students open one link."})
+
+        async def room():
+            return await asyncio.gather(*(load.page_view(url, query) for _ in range(30)))
+
+        views = asyncio.run(room())
+        assert all(ok for _, _, ok in views)  # every session's run finished cleanly
+        again = asyncio.run(load.page_view(url, query))
+        assert again[2]
+    loads = [line for line in log.read_text().splitlines() if line.startswith("headscope: loaded ")]
+    assert len(loads) == 1 and str(folder) in loads[0], loads  # 31 page views, one load
