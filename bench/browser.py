@@ -40,6 +40,15 @@ def _cases(url: str) -> dict:
     }
 
 
+def _websocket_bytes(url: str, query: str) -> int:
+    """Bytes one page view receives over Streamlit's websocket (in a thread: Playwright's sync
+    API keeps an event loop running in this one)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(load.page_view(url, query))[1]).result()
+
+
 def run(repeat: int = 5) -> dict:
     """Cold and warm medians for each case, and the websocket bytes of each view."""
     out: dict = {}
@@ -53,7 +62,7 @@ def run(repeat: int = 5) -> dict:
         warm = browser.new_context(viewport={"width": 1400, "height": 1000})
         for name, (target, count, selector) in _cases(url).items():
             query = target.split("?", 1)[1] if "?" in target else ""
-            out[f"{name}_websocket_bytes"] = asyncio.run(load.page_view(url, query))[1]
+            out[f"{name}_websocket_bytes"] = _websocket_bytes(url, query)
             cold, hot = [], []
             for i in range(repeat + 1):  # the first load of each case warms the server's caches
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
