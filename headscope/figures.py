@@ -160,7 +160,8 @@ class FrozenFigure(go.Figure):
 
     `st.plotly_chart` calls `to_dict()` on every page view, and for a 72-panel grid that deep
     copy and base64 pass was half the server's CPU per view (py-spy, bench/load.py). A frozen
-    figure must not be changed after `freeze`.
+    figure must not be changed after `freeze`. Readers only read the dict, except that
+    `plotly.io.to_json` pops each trace's "uid", which these figures never set.
     """
 
     def to_dict(self) -> dict:

@@ -112,6 +112,9 @@ def test_frozen_figure_serialises_once_and_the_same(cat):
     frozen = figures.freeze(fig)
     assert isinstance(frozen, figures.FrozenFigure) and frozen.to_dict() is frozen.to_dict()
     assert pio.to_json(frozen, validate=False) == expected
+    # shared across sessions: to_json pops trace uids in place, so none may be there to pop
+    assert all("uid" not in trace for trace in frozen.to_dict()["data"])
+    assert pio.to_json(frozen, validate=False) == expected
 
 
 def test_png_colours_follow_the_scale():
