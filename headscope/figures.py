@@ -31,13 +31,13 @@ so images remain for the large presentation panels (280 pixels, 12 heads).
 OUTLINE_COLOUR = "#ff3b30"
 """Boxes around the cells of a dependency arc: red stands out against every Viridis colour."""
 
-CLICK_POINTS_PER_AXIS = 16
-"""Click targets per axis of a small panel: one per cell up to 16 tokens (hover on every cell)."""
+CLICK_POINTS_PER_AXIS = 8
+"""Click targets per axis of a small panel, spread evenly (one per cell up to 8 tokens).
 
-CLICK_POINTS_SAMPLED = 8
-"""Past 16 tokens the click targets sample the panel, this many per axis: every marker is an SVG
-element, and 72 panels x 16 x 16 of them drew in about 1.5 s of the all-layers view at 512
-tokens (Chromium, `make bench`)."""
+Every marker is an SVG element: one per cell (16 a side) cost about 0.6 s of Chromium's
+drawing of the all-layers view at 10 tokens, and 1.5 s at 512 (`make bench`). A hover snaps
+to the nearest target, which names its own cell; a head opened large has hover on every cell.
+"""
 
 
 @dataclass(frozen=True)
@@ -261,7 +261,8 @@ def grid_figure(
                     source=_png_data_uri(shown, zmax, np.isnan(shown) if hidden is not None else None),
                     x0=(col_block - 1) / 2, dx=col_block, y0=(row_block - 1) / 2, dy=row_block,
                     xaxis=xa, yaxis=ya, name=name,
-                    hovertemplate=f"{name}: from token %{{y}} to token %{{x}}<extra></extra>",
+                    hovertemplate=(f"{name}: from token %{{y:.0f}} to token %{{x:.0f}}"
+                                   + (" (max over blocks of tokens)" if pooled else "") + "<extra></extra>"),
                 )
             )
             xs = [c * col_block + (col_block - 1) / 2 for c in range(shown.shape[1])]
@@ -350,18 +351,18 @@ def _click_layer(matrix, xs, ys, weight, labels, col_labels, layer, head, xa, ya
     axes are token positions, so each point carries its hover text.
     """
     n, m = matrix.shape
-    targets = CLICK_POINTS_PER_AXIS if max(n, m) <= CLICK_POINTS_PER_AXIS else CLICK_POINTS_SAMPLED
-    row_picks = range(0, n, max(1, math.ceil(n / targets)))
-    col_picks = range(0, m, max(1, math.ceil(m / targets)))
+    row_picks = range(0, n, max(1, math.ceil(n / CLICK_POINTS_PER_AXIS)))
+    col_picks = range(0, m, max(1, math.ceil(m / CLICK_POINTS_PER_AXIS)))
     qs = [q for q in row_picks for _ in col_picks]
     ks = [k for _ in row_picks for k in col_picks]
     per_axis = max(len(row_picks), len(col_picks))
     name = head_name(layer, head)
     values = [None if np.isnan(matrix[q, k]) else round(float(matrix[q, k]), 3) for q, k in zip(qs, ks)]
-    hover = {"hovertemplate": f"%{{y}} \u2192 %{{x}}: {weight.replace('z', 'customdata[2]')}<extra>{name}</extra>"}
     if weight is None:
         hover = {"text": [f"{labels[q]} \u2192 {col_labels[k]}: {w}" for q, k, w in zip(qs, ks, values)],
                  "hovertemplate": f"%{{text}}<extra>{name}</extra>"}
+    else:
+        hover = {"hovertemplate": f"%{{y}} \u2192 %{{x}}: {weight.replace('z', 'customdata[2]')}<extra>{name}</extra>"}
     return go.Scatter(
         x=[xs[k] for k in ks],
         y=[ys[q] for q in qs],
