@@ -39,6 +39,9 @@ PARAMS = {
     "phead": ("present_head", "int"),
 }
 NOTICES = "_link_notices"
+KEEP_BROWSER_TEXT = "_keep_browser_text"
+SHARED = "_shared_query"  # the query string the open share box shows
+"""Set on a reconnected session's first run: the sidebar keeps the sentence the browser sent."""
 CHOICES = {
     "kind": tuple(KINDS),
     "relation": RELATIONS + ("all",),
@@ -88,9 +91,9 @@ def _apply_model(raw: str, notices: list[str]) -> None:
 
 
 def _policy() -> models.Policy:
-    from components import engine
+    from components import engine, faults
 
-    return engine.policy()
+    return faults.settings_or_stop(engine.policy)  # a link runs before the sidebar checks the settings
 
 
 def reconnected() -> bool:
@@ -118,6 +121,7 @@ def apply_once() -> None:
         return
     st.session_state["_link_applied"] = True
     if reconnected():
+        st.session_state[KEEP_BROWSER_TEXT] = True  # for this first run's sidebar only
         return
     notices: list[str] = []
     params = st.query_params
@@ -186,3 +190,11 @@ def share_box(page_path: str = "") -> None:
         st.caption("Anyone who opens this link sees this page with the same model, text and settings.")
         if box.open:
             st.code(link, language=None, wrap_lines=True)
+            st.session_state[SHARED] = query
+
+
+def refresh_share_box() -> None:
+    """From inside a fragment: if the open share box shows another view than this one, rerun the
+    whole app so it shows this one (a fragment's rerun cannot draw in the sidebar)."""
+    if st.session_state.get("share_open") and st.session_state.get(SHARED) != urlencode(current_params()):
+        st.rerun(scope="app")

@@ -78,7 +78,7 @@ def _load(model_id: str) -> str:
     if model_id == BUNDLED_ID:
         st.caption(f"**{BUNDLED_ID}**: bundled, runs offline ({size}).")
     else:
-        st.caption(f"**{loaded.name}**: {loaded.family}, {loaded.num_layers} layers x {loaded.num_heads} heads ({size}).")
+        st.caption(f"**{literal(loaded.name)}**: {loaded.family}, {loaded.num_layers} layers x {loaded.num_heads} heads ({size}).")
     return model_id
 
 
@@ -88,7 +88,7 @@ def render() -> Settings:
 
     from components import links
 
-    if not links.reconnected():  # a reconnected page brings its own sentence
+    if not st.session_state.pop(links.KEEP_BROWSER_TEXT, False):  # a reconnected page brings its own sentence
         st.session_state.setdefault("text", DEFAULT_TEXT)
     with st.sidebar:
         st.markdown("### Headscope")

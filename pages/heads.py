@@ -34,7 +34,8 @@ def one_layer(att) -> None:
     layer = st.select_slider("Layer", options=list(range(att.num_layers)), key="layer")
     heatmaps.layer_grid(s, layer)
     downloads.attention_buttons(att, layer)
-    links.sync()  # a fragment's rerun skips app.py: keep the address bar in step here
+    links.sync()  # a fragment's rerun skips app.py: keep the address bar and the share box in step here
+    links.refresh_share_box()
 
 
 if st.toggle("All layers at once", key="all_layers"):

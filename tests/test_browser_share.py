@@ -31,6 +31,51 @@ def test_a_shared_link_restores_the_view(page, app_url, tmp_path):
     page.wait_for_function("location.search.includes('layer=4')", timeout=30_000)
 
 
+def _deltas_by_container(page) -> list[int]:
+    """From now on: the root container (0 main, 1 sidebar) of every element the server sends."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    roots: list[int] = []
+
+    def on_frame(payload) -> None:
+        if isinstance(payload, bytes):
+            msg = ForwardMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "delta" and msg.metadata.delta_path:
+                roots.append(msg.metadata.delta_path[0])
+
+    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+    return roots
+
+
+def test_the_layer_slider_reruns_only_its_fragment(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    roots = _deltas_by_container(page)  # before goto: the page's one websocket is watched
+    page.goto(app_url)
+    support.wait_heatmaps(page, 12)
+    support.wait_idle(page)
+    assert 1 in roots  # the first run draws the sidebar
+    roots.clear()
+    slider = page.get_by_role("slider")
+    slider.focus()
+    slider.press("ArrowRight")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.annotation-text')].some(t => t.textContent === 'L1H0')", timeout=30_000)
+    support.wait_idle(page)
+    assert roots and 1 not in roots  # the slider's rerun sent the main area only: no sidebar, no model run
+    page.wait_for_function("location.search.includes('layer=1')", timeout=10_000)
+    # with the share box open, its link follows the slider too
+    page.get_by_text("Share this view").click()
+    page.locator("[data-testid=stCode]").wait_for(timeout=30_000)
+    assert "layer=1" in page.locator("[data-testid=stCode]").inner_text()
+    slider.focus()
+    slider.press("ArrowRight")
+    page.wait_for_function(
+        "[...document.querySelectorAll('[data-testid=stCode]')].some(c => c.innerText.includes('layer=2'))",
+        timeout=30_000)
+    page.close()
+
+
 def test_a_bad_link_falls_back_with_a_notice(page, app_url):
     page.goto(f"{app_url}/?layer=99&words=maybe")
     page.get_by_text(re.compile("Layer 99 does not exist")).wait_for(timeout=90_000)
