@@ -48,19 +48,22 @@ def atlas_buttons(a, key: str) -> None:
 
 def report_button(s, key: str) -> None:
     """One click: a self-contained HTML report of the sentence (Heads and Syntax heads)."""
+    st.download_button("Report of this sentence (.html, works offline)", data=lambda: report_html(s),
+                       file_name=file_name("report") + ".html", mime="text/html",
+                       on_click="ignore", icon=":material/description:", key=key, width="stretch")
+
+
+def report_html(s) -> str:
+    """The report of the sentence; without its syntax part when the text or the parser fails there."""
     from components import engine
     from headscope import report
     from headscope.attention import InputError
+    from headscope.syntax import ParseError
 
-    def build() -> str:
-        att = engine.attention_view(s)
-        try:
-            scores = engine.sentence_syntax(s.model, s.text) if att.square else None
-            positional = engine.positional_heads(s.model, s.text)
-        except InputError:
-            scores, positional = None, None
-        return report.build(att, scores, positional)
-
-    st.download_button("Report of this sentence (.html, works offline)", data=build,
-                       file_name=file_name("report") + ".html", mime="text/html",
-                       on_click="ignore", icon=":material/description:", key=key, width="stretch")
+    att = engine.attention_view(s)
+    try:
+        scores = engine.sentence_syntax(s.model, s.text) if att.square else None
+        positional = engine.positional_heads(s.model, s.text)
+    except (InputError, ParseError):  # as the pages do
+        scores, positional = None, None
+    return report.build(att, scores, positional)

@@ -7,7 +7,9 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
+from components.text import literal
 from headscope.attention import InputError, OutOfMemory
 from headscope.models import ModelError, SettingsError, out_of_memory
 from headscope.syntax import ParseError
@@ -27,10 +29,11 @@ def message(exc: BaseException) -> str:
 
 def show(exc: BaseException, what: str) -> None:
     """Show a failure as one message: a bad input as a note, anything else as an error."""
+    # messages carry user text (a file name, a typed model path, a token): shown literally
     if isinstance(exc, InputError) and not isinstance(exc, OutOfMemory):
-        st.info(f"Nothing to show: {exc}.")
+        st.info(literal(f"Nothing to show: {exc}."))
     else:
-        st.error(f"{what}: {message(exc)}.", icon=":material/error:")
+        st.error(literal(f"{what}: {message(exc)}."), icon=":material/error:")
 
 
 @contextmanager
@@ -45,6 +48,8 @@ def guard(what: str) -> Iterator[None]:
         yield
     except (InputError, ModelError, ParseError) as exc:
         show(exc, what)
+    except StreamlitAPIException:
+        raise  # a programming error in the page (a widget's arguments), not an engine failure
     except Exception as exc:  # noqa: BLE001 - a page must survive any engine failure
         if not out_of_memory(exc):
             log.exception("%s failed", what)  # the traceback goes to the server's log, not to the user
@@ -64,6 +69,6 @@ def settings_or_stop(read):
     try:
         return read()
     except SettingsError as exc:
-        st.error(f"This server is misconfigured: {exc}. Ask its administrator to fix the setting "
-                 "(see .streamlit/secrets.example.toml).", icon=":material/settings:")
+        st.error(literal(f"This server is misconfigured: {exc}. Ask its administrator to fix the setting "
+                         "(see .streamlit/secrets.example.toml)."), icon=":material/settings:")
         st.stop()

@@ -178,7 +178,7 @@ def ordered_relations(a) -> list[str]:
 def atlas_view(a, key: str) -> None:
     """The atlas: the summary table and one relation's layer x head grid."""
     relations = ordered_relations(a)
-    st.markdown(f"**{a.corpus}**: {a.sentences} sentences, {a.words} words, model **{a.model}**.")
+    st.markdown(f"**{literal(a.corpus)}**: {a.sentences} sentences, {a.words} words, model **{literal(a.model)}**.")
     st.dataframe(atlas_summary(a, relations), hide_index=True, width="stretch")
     positional = a.positional_heads()
     if positional:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import signal
 import time
@@ -222,3 +223,9 @@ def test_kubernetes_manifest():
     annotations = docs["Ingress"]["metadata"]["annotations"]
     assert annotations["nginx.ingress.kubernetes.io/affinity"] == "cookie"
     assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    # uploads: the proxies allow what Streamlit's own cap allows, not its 200 MB default
+    upload_mb = int(re.search(r"^maxUploadSize = (\d+)$", (ROOT / ".streamlit" / "config.toml").read_text(), re.M).group(1))
+    assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == f"{upload_mb + 1}m"
+    assert f"client_max_body_size {upload_mb + 1}m;" in (ROOT / "deploy" / "nginx.conf.template").read_text()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -48,7 +49,8 @@ def heatmaps(at: AppTest) -> int:
 
 
 def texts(elements) -> list[str]:
-    return [e.value for e in elements]
+    """The messages as the user reads them (user text in them is backslash-escaped markdown)."""
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
 
 
 def headscope(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -434,6 +436,37 @@ def test_a_bad_cap_stops_the_app_with_one_message_then_a_fix_works(fresh_policy)
     app.run()
     assert not app.exception and not app.error
     assert heatmaps(app) == 12
+
+
+def test_a_link_naming_a_model_on_a_misconfigured_server_gets_the_same_message(fresh_policy):
+    # links.apply_once reads the policy before the sidebar does
+    fresh_policy.setenv("HEADSCOPE_MAX_UPLOAD_BYTES", "lots")
+    app = AppTest.from_file("../app.py", default_timeout=120)
+    app.query_params["model"] = "bert-base-uncased"
+    app.run()
+    assert not app.exception, app.exception
+    assert [e.startswith("This server is misconfigured") for e in texts(app.error)] == [True]
+
+
+def test_the_report_leaves_out_syntax_when_the_parser_fails(monkeypatch):
+    # the parser's failure injected at its boundary, as in the page tests above
+    from components import downloads, engine
+    from components.sidebar import Settings
+
+    s = Settings(model=BUNDLED_ID, text="A parser failure leaves the report whole.", whole_words=False,
+                 hide_special=False, target="", kind="encoder")
+
+    def broken(text, nlp=None):
+        raise ParseError("the parser failed on this text (ValueError: injected)")
+
+    monkeypatch.setattr(syntax, "parse", broken)
+    engine.sentence_parse.clear()
+    html = downloads.report_html(s)
+    assert "A parser failure leaves the report whole." in html and "L0H0" in html
+    monkeypatch.undo()
+    engine.sentence_parse.clear()
+    engine.sentence_syntax.clear()
+    assert len(downloads.report_html(s)) > len(html)  # with the syntax part once the parser works
 
 
 def test_caps_and_bad_caps_in_the_cli(tmp_path):
