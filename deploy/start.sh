@@ -42,6 +42,13 @@ while [ $# -gt 0 ]; do
     esac
 done
 case $REPLICAS in ''|*[!0-9]*|0) echo "start.sh: replicas must be a number >= 1, got '$REPLICAS'" >&2; exit 2 ;; esac
+# numbers only: these go into $(( )) and into nginx.conf
+for setting in "port=$PORT" "replica port=$REPLICA_PORT" "health timeout=$HEALTH_TIMEOUT"; do
+    case ${setting#*=} in ''|*[!0-9]*) echo "start.sh: the ${setting%%=*} must be a number, got '${setting#*=}'" >&2; exit 2 ;; esac
+done
+if [ "$PORT" != 0 ] && [ "$PORT" -ge "$REPLICA_PORT" ] && [ "$PORT" -lt $((REPLICA_PORT + REPLICAS)) ] && [ "$REPLICA_PORT" != 0 ]; then
+    echo "start.sh: nginx's port $PORT is one of the replicas' ($REPLICA_PORT-$((REPLICA_PORT + REPLICAS - 1)))" >&2; exit 2
+fi
 
 PY=${HEADSCOPE_PYTHON:-$ROOT/.venv/bin/python}
 [ -x "$PY" ] || PY=$(command -v python3 || true)

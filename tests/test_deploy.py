@@ -229,3 +229,19 @@ def test_kubernetes_manifest():
     upload_mb = int(re.search(r"^maxUploadSize = (\d+)$", (ROOT / ".streamlit" / "config.toml").read_text(), re.M).group(1))
     assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == f"{upload_mb + 1}m"
     assert f"client_max_body_size {upload_mb + 1}m;" in (ROOT / "deploy" / "nginx.conf.template").read_text()
+
+
+@pytest.mark.parametrize("args, env, said", [
+    (["-p", "abc"], {}, "the port must be a number, got 'abc'"),
+    (["--replica-port", "1x"], {}, "the replica port must be a number"),
+    (["-p", "8502"], {}, "nginx's port 8502 is one of the replicas' (8501-8502)"),
+    ([], {"HEADSCOPE_HEALTH_TIMEOUT": "a[$(touch pwned)]"}, "the health timeout must be a number"),
+    (["0"], {}, "replicas must be a number >= 1"),
+])
+def test_start_refuses_bad_settings_before_starting_anything(tmp_path, args, env, said):
+    import subprocess
+
+    result = subprocess.run(["bash", str(ROOT / "deploy" / "start.sh"), *args], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=30, env={**os.environ, **env})
+    assert result.returncode == 2 and said in result.stderr, result.stderr
+    assert not (tmp_path / "pwned").exists() and not list(tmp_path.iterdir())  # nothing ran, nothing was made
