@@ -108,6 +108,29 @@ def wait_idle(page, timeout_ms: int = 90_000) -> None:
     )
 
 
+def websocket_log(page, pick) -> list:
+    """From now on: "connected" for each websocket the page opens, then pick(message) for each
+    message Streamlit's server sends on it (a ForwardMsg); a pick of None is left out."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    log: list = []
+
+    def on_frame(payload) -> None:
+        if isinstance(payload, bytes):
+            msg = ForwardMsg()
+            msg.ParseFromString(payload)
+            value = pick(msg)
+            if value is not None:
+                log.append(value)
+
+    def on_websocket(ws) -> None:
+        log.append("connected")
+        ws.on("framereceived", on_frame)
+
+    page.on("websocket", on_websocket)
+    return log
+
+
 def x_tick_labels(page) -> list[str]:
     """The x-axis tick labels of every plot on the page, in order."""
     return svg_texts(page, ".js-plotly-plot .xaxislayer-above text")

@@ -31,21 +31,10 @@ def test_a_shared_link_restores_the_view(page, app_url, tmp_path):
     page.wait_for_function("location.search.includes('layer=4')", timeout=30_000)
 
 
-def _deltas_by_container(page) -> list[int]:
+def _deltas_by_container(page) -> list:
     """From now on: the root container (0 main, 1 sidebar) of every element the server sends."""
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    roots: list[int] = []
-
-    def on_frame(payload) -> None:
-        if isinstance(payload, bytes):
-            msg = ForwardMsg()
-            msg.ParseFromString(payload)
-            if msg.WhichOneof("type") == "delta" and msg.metadata.delta_path:
-                roots.append(msg.metadata.delta_path[0])
-
-    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
-    return roots
+    return support.websocket_log(
+        page, lambda m: m.metadata.delta_path[0] if m.WhichOneof("type") == "delta" and m.metadata.delta_path else None)
 
 
 def test_the_layer_slider_reruns_only_its_fragment(app_url, browser):

@@ -110,21 +110,12 @@ def _script_runs(page) -> list[str]:
     """From now on: "connected" for each websocket the page opens, then how its script runs end."""
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    finished: list[str] = []
+    def finished(msg):
+        if msg.WhichOneof("type") == "script_finished":
+            return ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
+        return None
 
-    def on_frame(payload) -> None:
-        if isinstance(payload, bytes):
-            msg = ForwardMsg()
-            msg.ParseFromString(payload)
-            if msg.WhichOneof("type") == "script_finished":
-                finished.append(ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished))
-
-    def on_websocket(ws) -> None:
-        finished.append("connected")
-        ws.on("framereceived", on_frame)
-
-    page.on("websocket", on_websocket)
-    return finished
+    return support.websocket_log(page, finished)
 
 
 @pytest.mark.browser
