@@ -40,8 +40,9 @@ PARAMS = {
 }
 NOTICES = "_link_notices"
 KEEP_BROWSER_TEXT = "_keep_browser_text"
-SHARED = "_shared_query"  # the query string the open share box shows
 """Set on a reconnected session's first run: the sidebar keeps the sentence the browser sent."""
+SHARED = "_shared_query"
+"""The query string the open share box shows."""
 CHOICES = {
     "kind": tuple(KINDS),
     "relation": RELATIONS + ("all",),
@@ -96,7 +97,7 @@ def _policy() -> models.Policy:
     return faults.settings_or_stop(engine.policy)  # a link runs before the sidebar checks the settings
 
 
-def reconnected() -> bool:
+def _reconnected() -> bool:
     """True when a new session's first run arrives with the browser's widget values.
 
     A fresh page load sends none. A page whose server went away (a replica killed behind
@@ -120,7 +121,7 @@ def apply_once() -> None:
     if st.session_state.get("_link_applied"):
         return
     st.session_state["_link_applied"] = True
-    if reconnected():
+    if _reconnected():
         st.session_state[KEEP_BROWSER_TEXT] = True  # for this first run's sidebar only
         return
     notices: list[str] = []
@@ -178,11 +179,11 @@ def sync() -> None:
         st.query_params.from_dict(params)
 
 
-def share_box(page_path: str = "") -> None:
+def share_box() -> None:
     """A 'copy link' control: the link to this exact view, with a copy button."""
-    base = (st.context.url or "").split("?")[0] if hasattr(st, "context") else ""
+    base = (st.context.url or "").split("?")[0]
     query = urlencode(current_params())
-    link = f"{base}{'?' + query if query else ''}" or page_path
+    link = f"{base}{'?' + query if query else ''}"
     # The link (a code block, for its copy button) is drawn only while the box is open: the
     # code block's syntax highlighter cost every page view ~0.2 s of browser CPU (Chromium profile).
     box = st.sidebar.expander("Share this view", icon=":material/link:", key="share_open", on_change="rerun")

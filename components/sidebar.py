@@ -84,9 +84,7 @@ def _load(model_id: str) -> str:
 
 def render() -> Settings:
     """Draw the sidebar and return the current settings."""
-    from components import engine
-
-    from components import links
+    from components import engine, links
 
     if not st.session_state.pop(links.KEEP_BROWSER_TEXT, False):  # a reconnected page brings its own sentence
         st.session_state.setdefault("text", DEFAULT_TEXT)
