@@ -118,6 +118,11 @@ def pooled_labels(tokens: tuple[str, ...] | list[str], size: int) -> list[str]:
     return out
 
 
+def _levels(matrix: np.ndarray, zmax: float, top: int) -> np.ndarray:
+    """Weights in 0..zmax as whole levels 0..top (uint8), for a palette image or a one-byte heatmap."""
+    return np.clip(np.rint(np.nan_to_num(matrix) / zmax * top), 0, top).astype(np.uint8)
+
+
 def _png_data_uri(matrix: np.ndarray, zmax: float, hidden: np.ndarray | None = None) -> str:
     """A weight matrix coloured with COLORSCALE as an 8-bit palette PNG data URI; `hidden` cells transparent.
 
@@ -126,8 +131,7 @@ def _png_data_uri(matrix: np.ndarray, zmax: float, hidden: np.ndarray | None = N
     from PIL import Image
 
     lut = _colour_table()
-    top = len(lut) - 1
-    index = np.clip(np.rint(np.nan_to_num(matrix) / zmax * top), 0, top).astype(np.uint8)
+    index = _levels(matrix, zmax, len(lut) - 1)
     if hidden is not None:
         index[hidden] = TRANSPARENT
     image = Image.fromarray(index)
@@ -217,6 +221,7 @@ def grid_figure(
     labels = pooled_labels(att.tokens, row_block)
     col_labels = pooled_labels(att.columns[0], col_block)
     positions, col_positions = list(range(n)), list(range(m))
+    tick_labels, col_tick_labels = axis_labels(att.tokens), axis_labels(att.columns[0])  # image mode: one a token
     hidden = np.triu(np.ones((n, m), dtype=bool), 1) if att.causal else None  # a decoder's future: blank
     weight = "max %{z:.3f}" if pooled else "%{z:.3f}"
     # The clickable grid's hover comes from its click layer, so its heatmaps only need their
@@ -270,7 +275,7 @@ def grid_figure(
         else:
             traces.append(
                 go.Heatmap(
-                    z=np.rint(np.clip(shown / zmax, 0, 1) * 255).astype(np.uint8) if compact else shown,
+                    z=_levels(shown, zmax, 255) if compact else shown,
                     x=col_labels,
                     y=labels,
                     coloraxis="coloraxis",
@@ -306,8 +311,8 @@ def grid_figure(
             autorange="reversed",
         )
         if as_image:
-            x_axis.update(tickmode="array", tickvals=col_positions, ticktext=axis_labels(att.columns[0]))
-            y_axis.update(tickmode="array", tickvals=positions, ticktext=axis_labels(att.tokens))
+            x_axis.update(tickmode="array", tickvals=col_positions, ticktext=col_tick_labels)
+            y_axis.update(tickmode="array", tickvals=positions, ticktext=tick_labels)
             x_axis["range"] = [-0.5, m - 0.5]
             y_axis.pop("autorange")
             y_axis["range"] = [n - 0.5, -0.5]
