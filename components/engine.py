@@ -53,7 +53,11 @@ def raw_attention(model_id: str, text: str, target: str = "", kind: str = "encod
 @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
 def attention_view(s: Settings) -> Attention:
     """Attention as the user asked to see it: pieces or whole words, special tokens or not."""
-    att = raw_attention(s.model, s.text, s.target, s.kind)
+    return _as_shown(raw_attention(s.model, s.text, s.target, s.kind), s)
+
+
+def _as_shown(att: Attention, s: Settings) -> Attention:
+    """The sidebar's Whole words and Hide special tokens applied to attention (or to a rollout)."""
     if s.whole_words:
         att = words.merge(att)
     if s.hide_special:
@@ -127,9 +131,4 @@ def head_parts(model_id: str, text: str, layer: int, head: int) -> qkv.HeadParts
 def rollout_view(s: Settings) -> Attention:
     """Attention rollout after each layer, shaped as [layer, 1, query, input] and shown like attention."""
     raw = raw_attention(s.model, s.text, s.target, s.kind)
-    rolled = replace(raw, weights=rollout.rollout(raw.weights)[:, None])
-    if s.whole_words:
-        rolled = words.merge(rolled)
-    if s.hide_special:
-        rolled = attention.without_special(rolled)
-    return rolled
+    return _as_shown(replace(raw, weights=rollout.rollout(raw.weights)[:, None]), s)

@@ -46,17 +46,23 @@ def guard(what: str) -> Iterator[None]:
     """
     try:
         yield
-    except (InputError, ModelError, ParseError) as exc:
-        show(exc, what)
-    except StreamlitAPIException:
-        raise  # a programming error in the page (a widget's arguments), not an engine failure
     except Exception as exc:  # noqa: BLE001 - a page must survive any engine failure
-        if not out_of_memory(exc):
-            log.exception("%s failed", what)  # the traceback goes to the server's log, not to the user
-        show(exc, what)
+        report(exc, what)
     else:
         return
     st.stop()
+
+
+def report(exc: Exception, what: str) -> None:
+    """Show a caught failure (see `show`); an unexpected one's traceback goes to the server's log.
+
+    Streamlit's own API errors (a widget's arguments) are the page's bugs: they are raised again.
+    """
+    if isinstance(exc, StreamlitAPIException):
+        raise exc
+    if not isinstance(exc, (InputError, ModelError, ParseError)) and not out_of_memory(exc):
+        log.exception("%s failed", what, exc_info=exc)  # the traceback goes to the log, not to the user
+    show(exc, what)
 
 
 def model_run():

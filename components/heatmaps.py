@@ -21,12 +21,7 @@ def model_grid(s: Settings) -> tuple[int, int] | None:
     with faults.guard("Cannot draw the heatmaps"):
         fig = engine.model_figure(s)
     event = charts.show(fig, key="model_grid", name="all-layers", on_select="rerun", selection_mode="points")
-    points = (event.get("selection") or {}).get("points") or []
-    for point in points:
-        data = point.get("customdata")
-        if data and len(data) >= 2:
-            return int(data[0]), int(data[1])
-    return None
+    return charts.clicked_head(event)
 
 
 def head_large(s: Settings, layer: int, head: int, title: bool = True) -> None:

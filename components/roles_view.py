@@ -45,11 +45,7 @@ def role_grid(stats: roles.HeadStats, syntactic: dict, title: str) -> tuple[int,
     labels = roles.labels(stats, frozenset(syntactic))
     fig = figures.role_figure(labels, _hover(stats, labels, syntactic), title)
     event = charts.show(fig, key="role_grid", name="roles", on_select="rerun", selection_mode="points")
-    for point in (event.get("selection") or {}).get("points") or []:
-        data = point.get("customdata")
-        if data and len(data) == 2:
-            return int(data[0]), int(data[1])
-    return None
+    return charts.clicked_head(event)
 
 
 def thresholds() -> None:

@@ -42,9 +42,9 @@ with faults.guard("Cannot compare"):
 layers = min(a.num_layers, b.num_layers)
 links.check_range("compare_layer", layers, "layer")
 layer = st.select_slider("Layer", options=list(range(layers)), key="compare_layer")
-for name, att, key in ((names[0], a, "compare_a"), (names[1], b, "compare_b")):
+for name, setting, key in ((names[0], s, "compare_a"), (names[1], second, "compare_b")):
     st.markdown(f"**{literal(name[:120])}**")
-    charts.show(figures.layer_figure(att, layer), key=key, name=f"{key}-layer{layer}")
+    charts.show(engine.layer_figure(setting, layer), key=key, name=f"{key}-layer{layer}")  # cached, as on Heads
 
 st.subheader("Difference (A minus B)")
 if a.weights.shape[1:] == b.weights.shape[1:]:
@@ -69,7 +69,7 @@ for col, name, setting in zip(cols, names, (s, second)):
         try:
             rs = engine.sentence_syntax(setting.model, setting.text).relations[relation]
         except Exception as exc:  # noqa: BLE001 - a bad text, a parser failure: say so, draw the other side
-            faults.show(exc, "Cannot rank the heads")
+            faults.report(exc, "Cannot rank the heads")
             continue
         if not rs.arcs:
             st.caption(f"No {relation} arc here.")

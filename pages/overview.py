@@ -18,7 +18,8 @@ roles_view.thresholds()
 with faults.model_run():
     sentence_stats = engine.head_stats(s)
 
-corpus_atlas = engine.bundled_atlas(s.model)
+with faults.guard("Cannot compute the atlas"):  # as on the Head atlas page
+    corpus_atlas = engine.bundled_atlas(s.model)
 syntactic = corpus_atlas.syntactic_relations()
 
 over_corpus = st.toggle("Averaged over the bundled corpus", key="overview_corpus",
