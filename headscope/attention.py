@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from headscope.models import ENCODER_DECODER, LoadedModel, out_of_memory
+from headscope.models import ENCODER_DECODER, LoadedModel, first_line, out_of_memory
 
 
 class InputError(ValueError):
@@ -158,7 +158,7 @@ def _encode(loaded: LoadedModel, text: str | list[str], max_length: int, padding
             truncation=True, max_length=max_length, padding=padding, return_tensors="pt",
         )
     except (ValueError, TypeError, RuntimeError, UnicodeError) as exc:
-        raise InputError(f"the tokenizer could not read this text ({str(exc).splitlines()[0][:120]})") from None
+        raise InputError(f"the tokenizer could not read this text ({first_line(exc)[:120]})") from None
 
 
 def _side(loaded: LoadedModel, enc, text: str, prefix: list[int] | None = None):

@@ -10,7 +10,7 @@ import numpy as np
 
 from headscope.atlas import Atlas, to_json
 from headscope.attention import Attention
-from headscope.syntax import RelationScores
+from headscope.syntax import DIRECTIONS, RelationScores
 
 
 def attention_npz(att: Attention) -> bytes:
@@ -73,7 +73,7 @@ def atlas_csv(atlas: Atlas) -> str:
         acc = ra.accuracy
         for layer in range(acc.shape[0]):
             for head in range(acc.shape[1]):
-                for d, direction in enumerate(("dependent->head", "head->dependent")):
+                for d, direction in enumerate(DIRECTIONS):
                     writer.writerow([relation, ra.count, layer, head, direction, f"{acc[layer, head, d]:.6g}",
                                      ra.baseline_offset, f"{ra.baseline_accuracy:.6g}"])
     return out.getvalue()

@@ -220,7 +220,7 @@ def resolve(model_id: str | None, policy: Policy | None = None) -> tuple[str, st
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?")
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     """The first line of an exception's message."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
@@ -261,7 +261,7 @@ def _explain(name: str, exc: BaseException) -> ModelError:
         return ModelError(f"the weight file of {name!r} is damaged, or holds more than plain tensors (which Headscope "
                           "never unpickles); download or save the model again, as model.safetensors")
     if any(word in text.lower() for word in _DAMAGED) or _raised_reading_weights(exc):
-        return ModelError(f"the weight file of {name!r} is damaged or incomplete ({_first_line(exc)[:100]}); "
+        return ModelError(f"the weight file of {name!r} is damaged or incomplete ({first_line(exc)[:100]}); "
                           "download or save the model again")
     if "trust_remote_code" in text or "custom code" in text:
         return ModelError(f"{name!r} needs code from its repository to load; Headscope never runs such code")
@@ -274,7 +274,7 @@ def _explain(name: str, exc: BaseException) -> ModelError:
         return ModelError(f"there is no model {name!r} on the hub; check the spelling")
     if "Unrecognized model" in text or "model_type" in text:
         return ModelError(f"{name!r} is of a model type this version of transformers does not know")
-    return ModelError(f"cannot load model {name!r}: {_first_line(exc)}")
+    return ModelError(f"cannot load model {name!r}: {first_line(exc)}")
 
 
 def weight_bytes(source: str) -> int | None:
@@ -429,7 +429,7 @@ def _probe(model: Any, family: str, name: str) -> None:
         with torch.inference_mode():
             out = model(**kwargs)
     except Exception as exc:  # noqa: BLE001
-        raise ModelError(f"{name!r} failed on a test input: {_first_line(exc)}") from None
+        raise ModelError(f"{name!r} failed on a test input: {first_line(exc)}") from None
     found = getattr(out, "encoder_attentions", None) if family == ENCODER_DECODER else getattr(out, "attentions", None)
     if not found:
         raise ModelError(f"{name!r} does not return attention weights (it has no attention heads to show)")

