@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from headscope import atlas, attention, corpus, figures, models, qkv, roles, rollout, syntax, words
+from headscope import atlas, attention, figures, models, qkv, roles, rollout, syntax, words
 from components.sidebar import Settings
 from headscope.attention import Attention
 
@@ -110,9 +110,8 @@ def positional_heads(model_id: str, text: str) -> dict[tuple[int, int], str]:
 @st.cache_resource(show_spinner="Scoring every head over the bundled corpus (once)…", max_entries=4)
 def bundled_atlas(model_id: str) -> atlas.Atlas:
     """The atlas over the bundled corpus: from the disk cache, or computed once and stored."""
-    text = corpus.BUNDLED_CORPUS.read_text(encoding="utf-8")
     parser()
-    return atlas.cached(loaded_model(model_id), text, corpus.bundled)
+    return atlas.bundled(loaded_model(model_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)

@@ -23,7 +23,8 @@ from headscope import attention, roles
 from headscope.attention import Attention
 from headscope.corpus import Corpus
 from headscope.models import LoadedModel
-from headscope.syntax import ALL, DIRECTIONS, OFFSETS, Parse, offset_hits, pick_offset, predictions, word_attention
+from headscope.syntax import (ALL, DIRECTIONS, OFFSETS, Parse, arc_ends, offset_hits, pick_offset, predictions,
+                              word_attention)
 
 ATLAS_VERSION = 3
 """Bump when the method changes, so that atlases cached on disk are recomputed."""
@@ -57,8 +58,7 @@ class RelationAtlas:
     def best(self) -> tuple[int, int, str, float]:
         """(layer, head, direction, accuracy) of the best head (first in layer, head order on ties)."""
         acc = self.accuracy
-        flat = int(np.argmax(acc.transpose(2, 0, 1).reshape(2, -1).max(axis=0)))
-        layer, head = divmod(flat, acc.shape[1])
+        layer, head = divmod(int(np.argmax(self.best_direction_accuracy)), acc.shape[1])
         d = int(np.argmax(acc[layer, head]))
         return layer, head, DIRECTIONS[d], float(acc[layer, head, d])
 
@@ -103,8 +103,7 @@ def _count_arcs(pred: np.ndarray, p: Parse, tallies: dict, offsets: dict) -> Non
         arcs = p.arcs(relation)
         if not arcs:
             continue
-        deps = np.array([d for d, _, _ in arcs])
-        govs = np.array([h for _, h, _ in arcs])
+        deps, govs = arc_ends(arcs)
         hits = np.stack([(pred[:, :, deps] == govs).sum(-1), (pred[:, :, govs] == deps).sum(-1)], axis=-1)
         if relation in tallies:
             tallies[relation][0] += len(arcs)
@@ -229,6 +228,14 @@ def cache_key(model_name: str, corpus_text: str) -> str:
     """A file name for the atlas of this model, corpus and method version."""
     digest = hashlib.sha256(f"{ATLAS_VERSION}\0{model_name}\0{corpus_text}".encode()).hexdigest()[:16]
     return f"atlas-{digest}.json"
+
+
+def bundled(loaded: LoadedModel) -> Atlas:
+    """The model's atlas over the bundled corpus, from the disk cache when it is there (the file read once)."""
+    from headscope import corpus
+
+    text = corpus.BUNDLED_CORPUS.read_text(encoding="utf-8")
+    return cached(loaded, text, lambda: corpus.bundled(text))
 
 
 def cached(loaded: LoadedModel, corpus_text: str, make_corpus: Callable[[], Corpus],

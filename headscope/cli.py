@@ -124,15 +124,10 @@ def syntax_text(scores: SyntaxScores, model: str) -> str:
     return "\n".join(lines)
 
 
-def bundled_atlas(loaded: models.LoadedModel) -> atlas.Atlas:
-    """The model's atlas over the bundled corpus, from the disk cache when it is there."""
-    return atlas.cached(loaded, corpus.BUNDLED_CORPUS.read_text(encoding="utf-8"), corpus.bundled)
-
-
 def roles_json(att: Attention, loaded: models.LoadedModel) -> dict:
     """The `roles` command's JSON: every head's statistics and role for the text."""
     stats = roles.head_stats(att)
-    syntactic = bundled_atlas(loaded).syntactic_relations()
+    syntactic = atlas.bundled(loaded).syntactic_relations()
     labels = roles.labels(stats, frozenset(syntactic))
     values = stats.as_dict()
     heads = []
@@ -194,11 +189,7 @@ def run_command(args: argparse.Namespace) -> str:
         return _run_atlas(args)
     attention.check_text(args.text)
     loaded = models.load(args.model, models.Policy.from_settings())
-    att = attention.run(loaded, args.text, getattr(args, "target", None), getattr(args, "kind", "encoder"))
-    if args.command == "roles":
-        doc = roles_json(att, loaded)
-        return _dump_json(doc) if args.format == "json" else roles_text(doc)
-    if args.command == "head":
+    if args.command == "head":  # its own forward pass, inside take_apart
         try:
             parts = qkv.take_apart(loaded, args.text, args.layer, args.head)
         except ValueError as exc:  # a head that does not exist, or an architecture it cannot take apart
@@ -206,6 +197,10 @@ def run_command(args: argparse.Namespace) -> str:
         if args.format == "json":
             return _dump_json(qkv.to_json(parts))
         return head_text(parts)
+    att = attention.run(loaded, args.text, getattr(args, "target", None), getattr(args, "kind", "encoder"))
+    if args.command == "roles":
+        doc = roles_json(att, loaded)
+        return _dump_json(doc) if args.format == "json" else roles_text(doc)
     if args.command == "syntax":
         scores = syntax.score_sentence(att, syntax.parse(args.text))
         if args.format == "json":
@@ -222,8 +217,9 @@ def _run_atlas(args: argparse.Namespace) -> str:
     """The `atlas` command: read the corpus, score every head, print the result."""
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be a positive number of sentences")
+    policy = models.Policy.from_settings()
     if args.corpus is None and args.limit is None:  # the bundled atlas: from the disk cache
-        doc = atlas.to_json(bundled_atlas(models.load(args.model, models.Policy.from_settings())))
+        doc = atlas.to_json(atlas.bundled(models.load(args.model, policy)))
         return _dump_json(doc) if args.format == "json" else atlas_text(doc)
     if args.corpus is None:
         source = corpus.bundled()
@@ -231,15 +227,15 @@ def _run_atlas(args: argparse.Namespace) -> str:
         path = Path(args.corpus)
         if not path.is_file():
             raise UsageError(f"there is no corpus file {args.corpus!r}")
-        corpus.check_size(path.stat().st_size, path.name, models.Policy.from_settings().max_upload_bytes)
+        corpus.check_size(path.stat().st_size, path.name, policy.max_upload_bytes)
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise UsageError(f"cannot read {args.corpus!r}: {exc.strerror or exc}") from None
-        source = corpus.read_upload(data, path.name, policy=models.Policy.from_settings())
+        source = corpus.read_upload(data, path.name, policy=policy)
     if args.limit is not None:
         source = replace(source, parses=source.parses[: args.limit])
-    doc = atlas.to_json(atlas.compute(models.load(args.model, models.Policy.from_settings()), source))
+    doc = atlas.to_json(atlas.compute(models.load(args.model, policy), source))
     return _dump_json(doc) if args.format == "json" else atlas_text(doc)
 
 

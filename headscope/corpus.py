@@ -218,15 +218,15 @@ def read_conllu(text: str, name: str = "corpus.conllu", max_sentences: int = MAX
     return Corpus(name=name, parses=parses, gold=True)
 
 
-def read_upload(data: bytes, filename: str, max_bytes: int | None = None, policy: Policy | None = None) -> Corpus:
+def read_upload(data: bytes, filename: str, policy: Policy | None = None) -> Corpus:
     """An uploaded corpus within the policy's caps: .conllu for a treebank, anything else one sentence a line."""
     policy = policy or Policy()
-    text = _check_size(data, filename, max_bytes or policy.max_upload_bytes)
+    text = _check_size(data, filename, policy.max_upload_bytes)
     if filename.lower().endswith((".conllu", ".conll")):
         return read_conllu(text, filename, policy.max_upload_sentences)
     return read_txt(text, filename, policy.max_upload_sentences, policy.max_sentence_chars)
 
 
-def bundled() -> Corpus:
-    """The project's own corpus, parsed by the bundled parser."""
-    return read_txt(BUNDLED_CORPUS.read_text(encoding="utf-8"), name="bundled corpus")
+def bundled(text: str | None = None) -> Corpus:
+    """The project's own corpus, parsed by the bundled parser (`text`: the file's text, if read already)."""
+    return read_txt(BUNDLED_CORPUS.read_text(encoding="utf-8") if text is None else text, name="bundled corpus")
