@@ -156,6 +156,84 @@ def screenshot_heads(page, url: str, path: Path) -> None:
     page.wait_for_timeout(500)  # let plotly finish its last paint
     page.screenshot(path=str(path))
 
+# --- the app under AppTest, and the command line --------------------------------------------
+
+APPTEST_TIMEOUT = 180
+
+
+def run_app(script: str = "../app.py", **state):
+    """A fresh AppTest run of the app with the given session state, as a user who set it would see.
+
+    The path is relative to the tests folder (AppTest.from_file resolves it from its caller).
+    """
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(script, default_timeout=APPTEST_TIMEOUT)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def on_page(page: str, **state):
+    """`run_app`, then a switch to another page of the app (e.g. "pages/syntax.py")."""
+    at = run_app(**state)
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def linked_app(params: dict[str, str], page: str | None = None):
+    """The app opened from a shared link with these query parameters (then, optionally, another page)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file("../app.py", default_timeout=APPTEST_TIMEOUT)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def app_figures(at) -> list[dict]:
+    """The plotly figures an AppTest run drew, as the JSON Streamlit sends."""
+    import json
+
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def count_traces(at, trace_type: str) -> int:
+    """How many traces of a type (heatmap, image, scatter) the run's figures hold."""
+    return sum(1 for fig in app_figures(at) for t in fig["data"] if t["type"] == trace_type)
+
+
+def texts(elements) -> list[str]:
+    """Messages as the user reads them (user text in them is backslash-escaped markdown)."""
+    import re
+
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
+
+
+def headscope(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """`python -m headscope ...` in a subprocess, with extra environment variables."""
+    return subprocess.run([sys.executable, "-m", "headscope", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1", **env})
+
+
+def one_line_error(result: subprocess.CompletedProcess, *words: str) -> str:
+    """Assert the CLI failed as its contract says: exit 2, nothing on stdout, one line on stderr."""
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("headscope: error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] != "screenshot":

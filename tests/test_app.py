@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from tests import tiny
-
-TIMEOUT = 120
-
-
-def _figures(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def _count(at: AppTest, trace_type: str) -> int:
-    return sum(1 for fig in _figures(at) for t in fig["data"] if t["type"] == trace_type)
-
-
-def run_app(script: str = "../app.py", **state) -> AppTest:
-    """A fresh run of the app with the given widget state, as a user who set it would see."""
-    at = AppTest.from_file(script, default_timeout=TIMEOUT)  # path relative to this file
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
+from tests.support import app_figures, count_traces, linked_app, on_page, run_app, texts
 
 
 def test_home_page_shows_twelve_heads_of_layer_zero():
     app = run_app()
-    assert _count(app, "heatmap") == 12
-    fig = _figures(app)[0]
+    assert count_traces(app, "heatmap") == 12
+    fig = app_figures(app)[0]
     assert fig["layout"]["annotations"][0]["text"] == "<b>L0H0</b>"
     assert fig["data"][0]["x"][:3] == ["[CLS]", "the\u00b71", "black"]
     assert any("numbered from 0" in m.value for m in app.markdown)
@@ -49,41 +28,41 @@ def test_home_page_shows_twelve_heads_of_layer_zero():
 def test_layer_picker_changes_the_layer():
     app = run_app()
     app.select_slider(key="layer").set_value(4).run()
-    assert _figures(app)[0]["layout"]["annotations"][0]["text"] == "<b>L4H0</b>"
+    assert app_figures(app)[0]["layout"]["annotations"][0]["text"] == "<b>L4H0</b>"
 
 
 def test_all_layers_switch_shows_72():
     app = run_app(all_layers=True)
-    assert _count(app, "heatmap") == 72
-    assert _count(app, "scatter") == 72  # click targets
+    assert count_traces(app, "heatmap") == 72
+    assert count_traces(app, "scatter") == 72  # click targets
     assert any("Click a head" in c.value for c in app.caption)
 
 
 def test_new_sentence_pieces_words_and_no_specials():
     text = "Tokenization is unbelievably straightforward."
-    assert _figures(run_app(text=text))[0]["data"][0]["x"][1:3] == ["token", "##ization"]
-    assert _figures(run_app(text=text, whole_words=True))[0]["data"][0]["x"] == [
+    assert app_figures(run_app(text=text))[0]["data"][0]["x"][1:3] == ["token", "##ization"]
+    assert app_figures(run_app(text=text, whole_words=True))[0]["data"][0]["x"] == [
         "[CLS]", "Tokenization", "is", "unbelievably", "straightforward", ".", "[SEP]"
     ]
-    assert _figures(run_app(text=text, whole_words=True, hide_special=True))[0]["data"][0]["x"] == [
+    assert app_figures(run_app(text=text, whole_words=True, hide_special=True))[0]["data"][0]["x"] == [
         "Tokenization", "is", "unbelievably", "straightforward", "."
     ]
 
 
 def test_empty_text_gets_a_message_not_a_crash():
     app = run_app(text="   ")
-    assert _count(app, "heatmap") == 0
+    assert count_traces(app, "heatmap") == 0
     assert any("empty" in i.value for i in app.info)
 
 
 def test_long_text_warns_with_dropped_count():
     app = run_app(text=" ".join(["cat"] * 600))
     assert any("90 tokens were dropped" in w.value for w in app.warning)
-    assert _count(app, "heatmap") == 12  # 512 tokens: heads pooled to 171 x 171 cells, hover kept
+    assert count_traces(app, "heatmap") == 12  # 512 tokens: heads pooled to 171 x 171 cells, hover kept
 
 
 def test_heads_page_runs_on_its_own():
-    assert _count(run_app("../pages/heads.py"), "heatmap") == 12
+    assert count_traces(run_app("../pages/heads.py"), "heatmap") == 12
 
 
 def test_reruns_keep_the_sidebar():
@@ -92,21 +71,14 @@ def test_reruns_keep_the_sidebar():
     app = run_app()
     app.text_area(key="text").set_value("Dogs chase squirrels.").run()
     assert [t.key for t in app.sidebar.toggle] == ["whole_words", "hide_special"]
-    assert "squirrels" in _figures(app)[0]["data"][0]["x"]
-
-
-def _syntax(**state) -> AppTest:
-    app = run_app(**state)
-    app.switch_page("pages/syntax.py").run()
-    assert not app.exception, app.exception
-    return app
+    assert "squirrels" in app_figures(app)[0]["data"][0]["x"]
 
 
 def test_syntax_page_ranks_heads_for_nsubj():
-    app = _syntax(text="The keys to the old cabinet are on the table.")
+    app = on_page("pages/syntax.py", text="The keys to the old cabinet are on the table.")
     assert app.title[0].value == "Syntax heads"
     assert app.segmented_control(key="relation").value == "nsubj"
-    figs = _figures(app)
+    figs = app_figures(app)
     assert len(figs) == 2  # the arc diagram and the best heads
     arc_labels = next(t for t in figs[0]["data"] if t.get("name") == "arcs")["text"]
     assert "nsubj" in arc_labels and "amod" in arc_labels
@@ -121,26 +93,26 @@ def test_syntax_page_ranks_heads_for_nsubj():
 
 
 def test_syntax_example_buttons_and_relations():
-    app = _syntax()
+    app = on_page("pages/syntax.py")
     app.button(key="example_1").click().run()
     assert app.session_state["text"] == "The cat, black and sleek, sat on the mat."
     assert any("Adjective after its noun" in i.value for i in app.info)
     app.segmented_control(key="relation").set_value("amod").run()
     assert not app.exception
-    assert len(_figures(app)[1]["layout"]["shapes"]) == 4  # black -> cat
+    assert len(app_figures(app)[1]["layout"]["shapes"]) == 4  # black -> cat
     app.segmented_control(key="relation").set_value("poss").run()
     assert any("has no **poss** arc" in i.value for i in app.info)
 
 
 def test_syntax_page_positional_heads_are_marked():
-    app = _syntax(relation="amod")  # "black cat": L0H2 (previous token) ranks high
+    app = on_page("pages/syntax.py", relation="amod")  # "black cat": L0H2 (previous token) ranks high
     table = app.dataframe[0].value
     marked = dict(zip(table["head"], table["positional"]))
     assert marked.get("L0H2") == "previous token"
 
 
 def test_syntax_page_empty_text():
-    app = _syntax(text=" ")
+    app = on_page("pages/syntax.py", text=" ")
     assert any("empty" in i.value for i in app.info)
 
 
@@ -153,7 +125,7 @@ def test_atlas_page_bundled_corpus():
     nsubj = table[table["relation"] == "nsubj"].iloc[0]
     assert nsubj["arcs"] >= 100 and nsubj["beats baseline"] == "yes"
     assert any("previous token" in c.value for c in app.caption)
-    fig = _figures(app)[0]
+    fig = app_figures(app)[0]
     assert fig["data"][0]["type"] == "heatmap"
     assert "nsubj" in fig["layout"]["title"]["text"]
 
@@ -178,16 +150,9 @@ def test_pages_run_on_their_own(page):
     assert len(at.get("plotly_chart")) >= 1
 
 
-def _page(page: str, **state) -> AppTest:
-    app = run_app(**state)
-    app.switch_page(page).run()
-    assert not app.exception, app.exception
-    return app
-
-
 def test_overview_page_role_grid():
-    app = _page("pages/overview.py")
-    fig = _figures(app)[0]
+    app = on_page("pages/overview.py")
+    fig = app_figures(app)[0]
     grid = fig["data"][0]
     assert grid["type"] == "heatmap"
     text = grid["text"]
@@ -201,18 +166,18 @@ def test_overview_page_role_grid():
 
 
 def test_overview_page_corpus_switch():
-    app = _page("pages/overview.py", overview_corpus=True)
-    fig = _figures(app)[0]
+    app = on_page("pages/overview.py", overview_corpus=True)
+    fig = app_figures(app)[0]
     assert "bundled corpus" in fig["layout"]["title"]["text"]
     assert fig["data"][0]["text"][0][2] == "prev"
 
 
 def test_inside_page_check_and_steps():
-    app = _page("pages/inside.py", inside_layer=3, inside_head=5)
+    app = on_page("pages/inside.py", inside_layer=3, inside_head=5)
     metric = app.metric[0]
     assert "L3H5" in metric.label and "equal" in metric.delta
     assert float(metric.value.split("=")[1]) < 1e-5
-    titles = [f["layout"]["title"]["text"] for f in _figures(app)]
+    titles = [f["layout"]["title"]["text"] for f in app_figures(app)]
     assert titles[0] == "input  [10 x 384]"
     assert "Q (queries)  [10 x 32]" in titles and "Q K^T / 5.657" in titles
     assert any("concatenated heads" in t for t in titles)
@@ -221,14 +186,14 @@ def test_inside_page_check_and_steps():
 
 def test_inside_page_says_when_it_cannot_take_a_model_apart(tmp_path):
     folder = tiny.make("xlnet", tmp_path / "xlnet")
-    app = _page("pages/inside.py", model_choice="A local folder…", model_custom=str(folder))
+    app = on_page("pages/inside.py", model_choice="A local folder…", model_custom=str(folder))
     assert not app.sidebar.error, [e.value for e in app.sidebar.error]
     assert any("cannot take apart a xlnet model" in w.value for w in app.warning)
 
 
 def test_rollout_page():
-    app = _page("pages/rollout.py")
-    figs = _figures(app)
+    app = on_page("pages/rollout.py")
+    figs = app_figures(app)
     assert len(figs) == 3
     assert figs[1]["layout"]["title"]["text"] == "rollout through layers 0-5"
     assert app.selectbox(key="rollout_token").value == 2
@@ -237,7 +202,7 @@ def test_rollout_page():
 @pytest.mark.parametrize("page, key", [("pages/rollout.py", "rollout_token"), ("pages/inside.py", "inside_query")])
 def test_token_pickers_show_markup_as_typed(page, key):
     # plotly labels are entity-escaped (figures.axis_labels); a widget shows text as it is
-    app = _page(page, text="a <b> & b")
+    app = on_page(page, text="a <b> & b")
     options = app.selectbox(key=key).options
     assert "<" in options and "&" in options and not any("&lt;" in o or "&amp;" in o for o in options), options
 
@@ -257,7 +222,7 @@ def test_every_page_runs_on_every_family(tiny_folders, family):
     app = run_app(**state)
     assert not app.sidebar.error, [e.value for e in app.sidebar.error]
     assert "2 layers x 4 heads" in " ".join(c.value for c in app.sidebar.caption)
-    assert _count(app, "heatmap") == 4  # the 4 heads of layer 0
+    assert count_traces(app, "heatmap") == 4  # the 4 heads of layer 0
     for page in PAGES[1:]:
         app.switch_page(page).run()
         assert not app.exception, (page, app.exception)
@@ -265,7 +230,7 @@ def test_every_page_runs_on_every_family(tiny_folders, family):
     if family in ("bart", "t5"):
         for kind in ("decoder", "cross"):
             app = run_app(target="Die Katze sass.", kind=kind, **state)
-            fig = _figures(app)[0]
+            fig = app_figures(app)[0]
             assert fig["data"][0]["y"][1] == "[CLS]"  # after the decoder's start token, the target's tokens
             if kind == "cross":
                 assert fig["data"][0]["x"][1:3] == ["the\u00b71", "black"]  # columns: the source
@@ -277,27 +242,16 @@ def test_every_page_runs_on_every_family(tiny_folders, family):
 def test_a_model_that_fails_to_load_falls_back_with_a_message(tmp_path):
     app = run_app(model_choice="A local folder…", model_custom=str(tmp_path / "missing"))
     assert any("there is no folder" in e.value for e in app.sidebar.error)
-    assert _count(app, "heatmap") == 12  # the bundled model instead
-
-
-def _linked(params: dict[str, str], page: str | None = None) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+    assert count_traces(app, "heatmap") == 12  # the bundled model instead
 
 
 def test_a_shared_link_restores_the_view():
-    app = _linked({"text": "Tokenization is unbelievably straightforward.", "layer": "3", "words": "1",
+    app = linked_app({"text": "Tokenization is unbelievably straightforward.", "layer": "3", "words": "1",
                    "nospecial": "1"})
     assert not app.sidebar.expander[0].code  # the link is drawn once the share box is opened
     app.session_state["share_open"] = True
     app.run()
-    fig = _figures(app)[0]
+    fig = app_figures(app)[0]
     assert fig["layout"]["annotations"][0]["text"] == "<b>L3H0</b>"
     assert fig["data"][0]["x"] == ["Tokenization", "is", "unbelievably", "straightforward", "."]
     assert app.sidebar.toggle(key="whole_words").value is True
@@ -316,13 +270,13 @@ def test_the_layer_slider_moves_the_figure_and_the_link():
     # browser, and that it keeps the URL in step itself, is test_browser_share.py's to check
     app = run_app(text="Dogs bark.")
     app.select_slider(key="layer").set_value(2).run()
-    assert _figures(app)[0]["layout"]["annotations"][0]["text"] == "<b>L2H0</b>"
+    assert app_figures(app)[0]["layout"]["annotations"][0]["text"] == "<b>L2H0</b>"
     assert dict(app.query_params) == {"text": "Dogs bark.", "layer": "2"}
     assert [t.key for t in app.sidebar.toggle] == ["whole_words", "hide_special"]
 
 
 def test_a_link_to_another_page_keeps_its_state():
-    app = _linked({"relation": "amod", "text": "The cat, black and sleek, sat on the mat."}, "pages/syntax.py")
+    app = linked_app({"relation": "amod", "text": "The cat, black and sleek, sat on the mat."}, "pages/syntax.py")
     assert app.segmented_control(key="relation").value == "amod"
     assert any("Adjective after its noun" in i.value for i in app.info)
 
@@ -343,68 +297,65 @@ def test_a_link_to_another_page_keeps_its_state():
     ],
 )
 def test_bad_links_fall_back_with_a_notice(params, notice):
-    app = _linked(params)
-    said = " ".join(w.value for w in app.warning) + " ".join(e.value for e in app.sidebar.error)
-    said = re.sub(r"\\(.)", r"\1", said)  # link text is shown literally: its punctuation backslash-escaped
+    app = linked_app(params)
+    said = " ".join(texts(app.warning)) + " ".join(texts(app.sidebar.error))  # link text, as the user reads it
     assert notice.lower() in said.lower(), said
-    assert _count(app, "heatmap") == 12  # and the page still works, on the defaults
+    assert count_traces(app, "heatmap") == 12  # and the page still works, on the defaults
 
 
 def test_bad_head_in_an_inside_link():
-    app = _linked({"ilayer": "2", "ihead": "40"}, "pages/inside.py")
+    app = linked_app({"ilayer": "2", "ihead": "40"}, "pages/inside.py")
     assert any("Head 40 does not exist" in w.value for w in app.warning)
     assert "L2H0" in app.metric[0].label
 
 
 def test_bertviz_page():
-    app = _page("pages/bertviz.py")
+    app = on_page("pages/bertviz.py")
     frames = app.get("iframe")
     assert len(frames) == 1
-    app = _page("pages/bertviz.py", bertviz_view="neuron")
+    app = on_page("pages/bertviz.py", bertviz_view="neuron")
     assert any("neuron view needs" in i.value for i in app.info)
-    app = _page("pages/bertviz.py", text=" ".join(["cat"] * 300))
+    app = on_page("pages/bertviz.py", text=" ".join(["cat"] * 300))
     assert any("too many" in w.value for w in app.warning)
 
 
 def test_compare_two_sentences():
-    app = _page("pages/compare.py", text="The cat sat on the mat.", compare_text="The dog sat on the rug.")
-    figs = _figures(app)
+    app = on_page("pages/compare.py", text="The cat sat on the mat.", compare_text="The dog sat on the rug.")
+    figs = app_figures(app)
     assert len(figs) == 3  # A, B and their difference
     assert figs[1]["data"][0]["x"][2] == "dog"
     diff = figs[2]
     assert diff["layout"]["coloraxis"]["colorscale"][0][1] or diff["layout"]["coloraxis"]["cmin"] < 0
     assert diff["data"][0]["x"][2] == "cat/dog" and diff["data"][0]["x"][3] == "sat"
     assert len(app.dataframe) == 2  # the head ranking of both
-    app = _page("pages/compare.py", compare_text="The cats that the old dog chased sat.")
-    assert len(_figures(app)) == 2 and any("Not drawn: the shapes differ" in c.value for c in app.caption)
+    app = on_page("pages/compare.py", compare_text="The cats that the old dog chased sat.")
+    assert len(app_figures(app)) == 2 and any("Not drawn: the shapes differ" in c.value for c in app.caption)
 
 
 def test_compare_two_models(tiny_folders):
-    app = _page("pages/compare.py", compare_mode="models", compare_model="A local folder…")
+    app = on_page("pages/compare.py", compare_mode="models", compare_model="A local folder…")
     assert not app.exception  # a custom choice is not offered as a second model: falls back to the list
-    app = _page("pages/compare.py", compare_mode="models")
+    app = on_page("pages/compare.py", compare_mode="models")
     assert any("Second model" == s.label for s in app.selectbox)
 
 
 def test_presentation_mode_walks_heads_and_layers():
-    app = _page("pages/present.py")
+    app = on_page("pages/present.py")
     assert app.title[0].value == "L0H0"
     app.button(key="present_next").click().run()
     assert app.title[0].value == "L0H1"
     app.button(key="present_prev").click().run()
     app.button(key="present_prev").click().run()
     assert app.title[0].value == "L5H11"  # wraps around
-    fig = _figures(app)[0]
+    fig = app_figures(app)[0]
     assert fig["layout"]["annotations"][0]["font"]["size"] == 30  # large type
     app.segmented_control(key="present_unit").set_value("layer").run()
-    assert app.title[0].value == "Layer 5" and _count(app, "heatmap") == 12
+    assert app.title[0].value == "Layer 5" and count_traces(app, "heatmap") == 12
     app.button(key="present_next").click().run()
     assert app.title[0].value == "Layer 0"
 
 
 def test_tour_links_are_valid_shared_links():
-    import re
-
     from components.text import TOUR
 
     for target in re.findall(r"\]\(([^)]*)\)", TOUR):
@@ -412,5 +363,5 @@ def test_tour_links_are_valid_shared_links():
         params = dict(p.split("=", 1) for p in query.split("&"))
         from urllib.parse import unquote_plus
 
-        app = _linked({k: unquote_plus(v) for k, v in params.items()}, f"pages/{page or 'heads'}.py")
+        app = linked_app({k: unquote_plus(v) for k, v in params.items()}, f"pages/{page or 'heads'}.py")
         assert not app.warning, (target, [w.value for w in app.warning])

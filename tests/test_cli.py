@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 
 from tests.conftest import SENTENCE, SPLIT_SENTENCE
-from tests.support import ROOT
-
-
-def headscope(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "headscope", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
+from tests.support import headscope, one_line_error
 
 
 def test_attention_json(cat):
@@ -46,34 +38,25 @@ def test_attention_text():
     assert "L5H11" in result.stdout
 
 
-def _one_line_error(result):
-    assert result.returncode == 2
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("headscope: error:"), result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
-
-
 def test_empty_text_is_one_line_error():
-    assert "empty" in _one_line_error(headscope("attention", "  "))
+    assert "empty" in one_line_error(headscope("attention", "  "))
 
 
 def test_bad_usage_is_one_line_error():
-    assert "--help" in _one_line_error(headscope("attention"))
-    assert "--format" in _one_line_error(headscope("attention", "x", "--format", "xml"))
-    _one_line_error(headscope("nonsense"))
+    assert "--help" in one_line_error(headscope("attention"))
+    assert "--format" in one_line_error(headscope("attention", "x", "--format", "xml"))
+    one_line_error(headscope("nonsense"))
 
 
 def test_missing_model_folder_is_one_line_error(tmp_path):
-    line = _one_line_error(headscope("attention", SENTENCE, "--model", str(tmp_path / "nowhere")))
+    line = one_line_error(headscope("attention", SENTENCE, "--model", str(tmp_path / "nowhere")))
     assert "there is no folder" in line
-    line = _one_line_error(headscope("attention", SENTENCE, "--model", str(tmp_path)))
+    line = one_line_error(headscope("attention", SENTENCE, "--model", str(tmp_path)))
     assert "no config.json" in line
 
 
 def test_uncached_hub_id_is_one_line_error():
-    line = _one_line_error(headscope("attention", SENTENCE, "--model", "headscope-tests/not-a-model"))
+    line = one_line_error(headscope("attention", SENTENCE, "--model", "headscope-tests/not-a-model"))
     assert "'headscope-tests/not-a-model' is not in the local cache and the hub cannot be reached" in line
 
 
@@ -98,31 +81,28 @@ def test_head_json_equals_the_models_attention(cat):
 
 
 def test_head_out_of_range_is_one_line_error():
-    assert "no head L6H0" in _one_line_error(headscope("head", SENTENCE, "--layer", "6", "--head", "0"))
+    assert "no head L6H0" in one_line_error(headscope("head", SENTENCE, "--layer", "6", "--head", "0"))
 
 
 def test_broken_config_is_one_line_error(tmp_path):
     (tmp_path / "config.json").write_text('{"model_type": "bert", "num_hidden_layers": "x"}')
-    assert "cannot load model" in _one_line_error(headscope("attention", SENTENCE, "--model", str(tmp_path)))
+    assert "cannot load model" in one_line_error(headscope("attention", SENTENCE, "--model", str(tmp_path)))
 
 
 def test_corpus_problems_are_one_line_errors(tmp_path):
-    assert "there is no corpus file" in _one_line_error(headscope("atlas", "--corpus", str(tmp_path / "none.txt")))
+    assert "there is no corpus file" in one_line_error(headscope("atlas", "--corpus", str(tmp_path / "none.txt")))
     bad = tmp_path / "bad.conllu"
     bad.write_text("1\tA\n")
-    assert "bad.conllu, line 1" in _one_line_error(headscope("atlas", "--corpus", str(bad)))
-    assert "--limit must be a positive" in _one_line_error(headscope("atlas", "--limit", "0"))
+    assert "bad.conllu, line 1" in one_line_error(headscope("atlas", "--corpus", str(bad)))
+    assert "--limit must be a positive" in one_line_error(headscope("atlas", "--limit", "0"))
 
 
 def test_damaged_atlas_cache_is_recomputed(tmp_path):
-    import os
 
     from headscope import atlas, corpus
 
-    env = dict(os.environ, HEADSCOPE_CACHE=str(tmp_path))
     name = atlas.cache_key("all-MiniLM-L6-v2", corpus.BUNDLED_CORPUS.read_text(encoding="utf-8"))
     (tmp_path / name).write_text("[]")  # valid JSON, wrong shape
-    result = subprocess.run([sys.executable, "-m", "headscope", "atlas", "--format", "json"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300, env=env)
+    result = headscope("atlas", "--format", "json", HEADSCOPE_CACHE=str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["sentences"] >= 300

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -19,55 +18,19 @@ import time
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from headscope import attention, corpus, models, syntax
 from headscope.models import BUNDLED_ID, Policy, SettingsError
 from headscope.syntax import ParseError
-from tests.support import ROOT
+from tests.support import ROOT, count_traces, headscope, linked_app, on_page, one_line_error, run_app, texts
 
-TIMEOUT = 180
-CAP_VARIABLES = ("HEADSCOPE_MAX_UPLOAD_BYTES", "HEADSCOPE_MAX_UPLOAD_SENTENCES", "HEADSCOPE_MAX_SENTENCE_CHARS")
 
 
 # --- helpers -------------------------------------------------------------------------------
 
 
-def run_app(script: str = "../app.py", **state) -> AppTest:
-    """A fresh run of the app with the given session state (path relative to this file)."""
-    at = AppTest.from_file(script, default_timeout=TIMEOUT)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def heatmaps(at: AppTest) -> int:
-    return sum(1 for chart in at.get("plotly_chart") for t in json.loads(chart.proto.spec)["data"]
-               if t["type"] == "heatmap")
-
-
-def texts(elements) -> list[str]:
-    """The messages as the user reads them (user text in them is backslash-escaped markdown)."""
-    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
-
-
-def headscope(*args: str, **env: str) -> subprocess.CompletedProcess:
-    """`python -m headscope ...` in a subprocess, with extra environment variables."""
-    return subprocess.run([sys.executable, "-m", "headscope", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1", **env})
-
-
-def one_line_error(result: subprocess.CompletedProcess, *words: str) -> str:
-    """Assert the CLI failed as the contract says: exit 2, one line on stderr, no traceback."""
-    assert result.returncode == 2, (result.returncode, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("headscope: error: "), result.stderr
-    assert "Traceback" not in result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
-    return lines[0]
+def heatmaps(at) -> int:
+    return count_traces(at, "heatmap")
 
 
 @pytest.fixture
@@ -183,8 +146,7 @@ def test_parser_failure_on_the_syntax_page_then_other_pages_work(monkeypatch):
     nlp = syntax.load_parser()  # the object engine.parser() caches
     text = "Nobody has parsed this sentence before the parser broke."
     monkeypatch.setattr(nlp, "max_length", 10)
-    app = run_app(text=text)
-    app.switch_page("pages/syntax.py").run()
+    app = on_page("pages/syntax.py", text=text)
     assert not app.exception
     errors = texts(app.error)
     assert any(e.startswith("Cannot score this sentence: the parser failed on this text (ValueError: [E088]")
@@ -213,8 +175,7 @@ def test_parser_failure_in_an_uploaded_corpus_shows_an_error(fresh_policy):
     # Real, as above: spaCy refuses the line; the caps are raised through the environment.
     fresh_policy.setenv("HEADSCOPE_MAX_SENTENCE_CHARS", "2000000")
     fresh_policy.setenv("HEADSCOPE_MAX_UPLOAD_BYTES", "3000000")
-    app = run_app(atlas_source="Upload my own")
-    app.switch_page("pages/atlas.py").run()
+    app = on_page("pages/atlas.py", atlas_source="Upload my own")
     app.file_uploader(key="atlas_upload").upload("long.txt", b"x" * 1_000_001 + b"\n").run()
     assert not app.exception
     assert any(e.startswith("Cannot read this corpus: the parser failed") for e in texts(app.error))
@@ -395,8 +356,7 @@ def test_a_100_mb_upload_in_the_app_is_refused_before_parsing(fresh_policy):
     for name in ("read_upload", "parse_many"):
         real = getattr(corpus, name)
         fresh_policy.setattr(corpus, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
-    app = run_app(atlas_source="Upload my own")
-    app.switch_page("pages/atlas.py").run()
+    app = on_page("pages/atlas.py", atlas_source="Upload my own")
     uploader = app.file_uploader(key="atlas_upload")
     assert "At most 5.0 MB, 5,000 sentences, 1,000 characters a line" in uploader.help
     data = b"The black cat sat on the mat.\n" * (100_000_000 // 30 + 1)  # 100 MB, made here
@@ -412,8 +372,7 @@ def test_a_100_mb_upload_in_the_app_is_refused_before_parsing(fresh_policy):
 def test_caps_from_the_environment_in_the_app(fresh_policy):
     fresh_policy.setenv("HEADSCOPE_MAX_UPLOAD_SENTENCES", "2")
     fresh_policy.setenv("HEADSCOPE_MAX_UPLOAD_BYTES", "2_000")
-    app = run_app(atlas_source="Upload my own")
-    app.switch_page("pages/atlas.py").run()
+    app = on_page("pages/atlas.py", atlas_source="Upload my own")
     assert "At most 0.0 MB (2,000 bytes), 2 sentences" in app.file_uploader(key="atlas_upload").help
     app.file_uploader(key="atlas_upload").upload("three.txt", b"The dog barked.\nA cat slept.\nBirds sang.\n").run()
     assert not app.exception
@@ -441,10 +400,7 @@ def test_a_bad_cap_stops_the_app_with_one_message_then_a_fix_works(fresh_policy)
 def test_a_link_naming_a_model_on_a_misconfigured_server_gets_the_same_message(fresh_policy):
     # links.apply_once reads the policy before the sidebar does
     fresh_policy.setenv("HEADSCOPE_MAX_UPLOAD_BYTES", "lots")
-    app = AppTest.from_file("../app.py", default_timeout=120)
-    app.query_params["model"] = "bert-base-uncased"
-    app.run()
-    assert not app.exception, app.exception
+    app = linked_app({"model": "bert-base-uncased"})
     assert [e.startswith("This server is misconfigured") for e in texts(app.error)] == [True]
 
 

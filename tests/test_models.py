@@ -16,7 +16,7 @@ import torch
 from headscope import attention, models, words
 from headscope.models import ModelError, Policy
 from tests import tiny
-from tests.support import ROOT
+from tests.support import ROOT, headscope
 
 TEXT = "The small dog barked at the mailman."
 
@@ -41,8 +41,7 @@ def _direct(folder: Path, text: str, family: str) -> np.ndarray:
 @pytest.mark.parametrize("family", tiny.ALL_FAMILIES)
 def test_cli_attention_equals_a_direct_transformers_call(tiny_folders, family):
     folder = tiny_folders[family]
-    result = subprocess.run([sys.executable, "-m", "headscope", "attention", TEXT, "--model", str(folder),
-                             "--format", "json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = headscope("attention", TEXT, "--model", str(folder), "--format", "json")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     got = np.array(doc["attention"], dtype=np.float32)
@@ -117,9 +116,8 @@ def test_hub_id_from_the_local_cache(tiny_folders, tmp_path, offline):
 
 
 def test_cli_cross_attention(tiny_folders):
-    result = subprocess.run([sys.executable, "-m", "headscope", "attention", "The cat sat.", "--model",
-                             str(tiny_folders["bart"]), "--target", "Die Katze.", "--kind", "cross", "--format", "json"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = headscope("attention", "The cat sat.", "--model", str(tiny_folders["bart"]), "--target", "Die Katze.",
+                       "--kind", "cross", "--format", "json")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["key_tokens"] == ["[CLS]", "the", "cat", "sat", ".", "[SEP]"]
