@@ -10,7 +10,7 @@ from components import sidebar
 from components.text import literal
 from headscope import models
 from headscope.attention import KINDS
-from headscope.syntax import RELATIONS
+from headscope.syntax import RELATION_CHOICES
 
 MAX_TEXT = sidebar.MAX_CHARS
 
@@ -45,7 +45,7 @@ SHARED = "_shared_query"
 """The query string the open share box shows."""
 CHOICES = {
     "kind": tuple(KINDS),
-    "relation": RELATIONS + ("all",),
+    "relation": RELATION_CHOICES,
     "present": ("head", "layer"),
     "bview": ("head", "model", "neuron"),
     "cmode": ("sentences", "models"),

@@ -12,9 +12,8 @@ from components.sidebar import Settings
 from components.text import literal
 from headscope import figures
 from headscope.figures import head_name
-from headscope.syntax import ALL, RELATION_NAMES, RELATIONS, RelationScores, SyntaxScores
+from headscope.syntax import RELATION_CHOICES, RELATION_NAMES, RelationScores, SyntaxScores
 
-RELATION_CHOICES = RELATIONS + (ALL,)
 TOP_HEADS = 4
 
 
@@ -79,7 +78,6 @@ def relation_picker() -> str:
         "Relation",
         options=RELATION_CHOICES,
         key="relation",
-        format_func=lambda r: r if r == ALL else f"{r}",
         help="; ".join(f"{r}: {RELATION_NAMES[r]}" for r in RELATION_CHOICES),
     ) or "nsubj"
 
@@ -146,10 +144,9 @@ def top_heads_figure(s: Settings, scores: SyntaxScores, rs: RelationScores, posi
     charts.show(fig, key="syntax_top_heads", name=f"{rs.relation}-best-heads")
 
 
-def atlas_summary(a, relations: list[str]) -> pd.DataFrame:
-    """Per relation: arcs, best head and its accuracy against the best fixed offset."""
+def atlas_summary(a, relations: list[str], positional: dict) -> pd.DataFrame:
+    """Per relation: arcs, best head and its accuracy against the best fixed offset (positional heads marked)."""
     rows = []
-    positional = a.positional_heads()
     for r in relations:
         ra = a.relations[r]
         layer, head, direction, accuracy = ra.best()
@@ -179,8 +176,8 @@ def atlas_view(a, key: str) -> None:
     """The atlas: the summary table and one relation's layer x head grid."""
     relations = ordered_relations(a)
     st.markdown(f"**{literal(a.corpus)}**: {a.sentences} sentences, {a.words} words, model **{literal(a.model)}**.")
-    st.dataframe(atlas_summary(a, relations), hide_index=True, width="stretch")
     positional = a.positional_heads()
+    st.dataframe(atlas_summary(a, relations, positional), hide_index=True, width="stretch")
     if positional:
         st.caption("Positional heads over this corpus (over half of a token's attention on one fixed "
                    "neighbour): " + ", ".join(f"{head_name(*k)} {v}" for k, v in sorted(positional.items())))

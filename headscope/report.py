@@ -9,7 +9,7 @@ import plotly.io as pio
 from headscope import figures
 from headscope.attention import Attention
 from headscope.figures import head_name
-from headscope.syntax import ALL, RELATION_NAMES, RELATIONS, SyntaxScores
+from headscope.syntax import ALL, RELATION_CHOICES, RELATION_NAMES, SyntaxScores
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;
@@ -57,7 +57,7 @@ def build(att: Attention, scores: SyntaxScores | None, positional: dict | None =
                      "attention on its arcs, next to the best fixed-offset baseline.</p>")
         parts.append(_figure(figures.arc_figure(p.words, p.arcs(), ALL), first))
         positional = positional or {}
-        for relation in RELATIONS + (ALL,):
+        for relation in RELATION_CHOICES:
             rs = scores.relations.get(relation)
             if rs is None or not rs.arcs:
                 continue

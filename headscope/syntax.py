@@ -14,6 +14,9 @@ RELATIONS = ("nsubj", "amod", "det", "dobj", "prep", "pobj", "aux", "compound", 
 """The relations offered first, in this order (spaCy's English labels); "all" follows them."""
 
 ALL = "all"
+RELATION_CHOICES = RELATIONS + (ALL,)
+"""The relations a user can pick: each one, or all arcs together."""
+
 OFFSETS = (-3, -2, -1, 1, 2, 3)
 """Fixed offsets of the positional baseline (Clark et al. 2019): the word o places away."""
 
@@ -287,7 +290,7 @@ def relation_scores(wa: WordAttention, relation: str, pred: np.ndarray | None = 
     return RelationScores(relation, arcs, scores, best_offset(arcs))
 
 
-def score_sentence(att: Attention, p: Parse, relations=RELATIONS + (ALL,)) -> SyntaxScores:
+def score_sentence(att: Attention, p: Parse, relations=RELATION_CHOICES) -> SyntaxScores:
     """Scores of every head for each relation present in the sentence."""
     wa = word_attention(att, p)
     pred = predictions(wa.weights)  # once for every relation
