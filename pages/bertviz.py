@@ -17,7 +17,7 @@ st.markdown(
 with faults.model_run():
     att = engine.attention_view(s)
 
-view = st.radio("View", ["head", "model", "neuron"], horizontal=True, key="bertviz_view",
+view = st.radio("View", links.CHOICES["bview"], horizontal=True, key="bertviz_view",
                 format_func={"head": "Head view", "model": "Model view", "neuron": "Neuron view"}.get)
 if view == "neuron":
     st.info("bertviz's neuron view needs bertviz's own copies of BERT and GPT-2 (its "

@@ -16,7 +16,7 @@ st.markdown(
     "still find *cats* when a relative clause stands between it and *sat*?), or one sentence "
     "in two models. Where both have the same tokens, the difference is drawn too."
 )
-mode = st.radio("Compare", ["sentences", "models"], horizontal=True, key="compare_mode",
+mode = st.radio("Compare", links.CHOICES["cmode"], horizontal=True, key="compare_mode",
                 format_func={"sentences": "Two sentences, same model", "models": "Same sentence, two models"}.get)
 if mode == "sentences":
     st.session_state.setdefault("compare_text", "The cats that the dog chased sat.")

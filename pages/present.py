@@ -38,7 +38,7 @@ left.button("Previous", icon=":material/arrow_back:", on_click=step, args=(-1,),
 right.button("Next", icon=":material/arrow_forward:", on_click=step, args=(1,), shortcut="Right",
              key="present_next", width="stretch")
 with middle:
-    st.segmented_control("Show", ["head", "layer"], key="present_unit",
+    st.segmented_control("Show", links.CHOICES["present"], key="present_unit",
                          format_func={"head": "One head", "layer": "One layer"}.get)
 
 layer, head = state["present_layer"], state["present_head"]
