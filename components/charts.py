@@ -46,4 +46,5 @@ def clicked_head(event) -> tuple[int, int] | None:
 def format_picker() -> None:
     """The sidebar choice of what the figures' camera button downloads."""
     st.radio("Figure downloads", list(FORMATS), key="figure_format", horizontal=True,
-             help="The camera button in each figure's toolbar saves it in this format.")
+             help="The camera button in each figure's toolbar saves it in this format. "
+                  "The heatmap grids of the Heads page have a PNG and an SVG button of their own.")

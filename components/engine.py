@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from headscope import atlas, attention, figures, models, qkv, roles, rollout, syntax, words
+from headscope import atlas, attention, canvas, figures, models, qkv, roles, rollout, syntax, words
 from components.sidebar import Settings
 from headscope.attention import Attention
 
@@ -75,6 +75,18 @@ def layer_figure(s: Settings, layer: int):
 def model_figure(s: Settings):
     """All heads of the model as one clickable layer x head grid."""
     return figures.freeze(figures.model_figure(attention_view(s)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)
+def layer_canvas(s: Settings, layer: int) -> dict:
+    """The heads of one layer for the canvas grid, built once and shared across sessions (read-only)."""
+    return canvas.layer_data(attention_view(s), layer)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32, ttl=3600)
+def model_canvas(s: Settings) -> dict:
+    """All heads of the model for the clickable canvas grid (read-only)."""
+    return canvas.model_data(attention_view(s))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)

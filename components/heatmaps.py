@@ -1,6 +1,14 @@
-"""Heatmap grids on the page: one layer, every layer (clickable), one head large."""
+"""Heatmap grids on the page: one layer, every layer (clickable), one head large.
+
+The two grids are drawn by a small canvas component of our own (heatmap_grid.js), not plotly:
+they are the first thing the Heads page shows, and Streamlit's plotly.js chunk alone costs
+about 1 s of a page's first paint (`make bench`, floor_*). The head opened large stays a plotly
+figure, with its toolbar.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import streamlit as st
 
@@ -8,20 +16,39 @@ from components import charts, engine, faults
 from components.sidebar import Settings
 from headscope.figures import head_name
 
+_HERE = Path(__file__).parent
+_grid = st.components.v2.component(
+    "headscope_heatmap_grid",
+    js=(_HERE / "heatmap_grid.js").read_text(encoding="utf-8"),
+    css=(_HERE / "heatmap_grid.css").read_text(encoding="utf-8"),
+    isolate_styles=False,  # the page's fonts and colours; its classes all start with hs-
+)
+
+
+def _draw(data: dict, key: str, name: str, clickable: bool = False) -> tuple[int, int] | None:
+    """Mount the canvas grid; returns (layer, head) of the panel last clicked, if any."""
+    selected = (st.session_state.get(key) or {}).get("head") if clickable else None
+    view = dict(data, file=charts.file_name(name), selected=selected)
+    callbacks = {"on_head_change": lambda: None} if clickable else {}
+    result = _grid(data=view, key=key, **callbacks)
+    head = getattr(result, "head", None) if clickable else None
+    if isinstance(head, dict) and {"layer", "head"} <= head.keys():
+        return int(head["layer"]), int(head["head"])
+    return None
+
 
 def layer_grid(s: Settings, layer: int) -> None:
     """The heads of one layer side by side."""
     with faults.guard("Cannot draw the heatmaps"):
-        fig = engine.layer_figure(s, layer)
-    charts.show(fig, key=f"layer_grid_{layer}", name=f"layer{layer}")
+        data = engine.layer_canvas(s, layer)
+    _draw(data, key=f"layer_grid_{layer}", name=f"layer{layer}")
 
 
 def model_grid(s: Settings) -> tuple[int, int] | None:
     """Every head as a small heatmap; returns (layer, head) of a clicked one, if any."""
     with faults.guard("Cannot draw the heatmaps"):
-        fig = engine.model_figure(s)
-    event = charts.show(fig, key="model_grid", name="all-layers", on_select="rerun", selection_mode="points")
-    return charts.clicked_head(event)
+        data = engine.model_canvas(s)
+    return _draw(data, key="model_grid", name="all-layers", clickable=True)
 
 
 def head_large(s: Settings, layer: int, head: int, title: bool = True) -> None:

@@ -107,14 +107,18 @@ def pool(matrix: np.ndarray, rows: int, cols: int) -> np.ndarray:
         return np.nanmax(blocks, axis=(1, 3)).astype(np.float32)
 
 
-def pooled_labels(tokens: tuple[str, ...] | list[str], size: int) -> list[str]:
-    """Labels of pooled rows or columns: the token range and its first and last tokens ("8–10 cat…the")."""
+def pooled_labels(tokens: tuple[str, ...] | list[str], size: int, escape: bool = True) -> list[str]:
+    """Labels of pooled rows or columns: the token range and its first and last tokens ("8–10 cat…the").
+
+    Escaped for plotly (see `plain`) unless `escape` is False (for a page that sets them as text).
+    """
+    mark = plain if escape else str
     if size == 1:
-        return axis_labels(tokens)
+        return [mark(label) for label in token_labels(tokens)]
     out = []
     for start in range(0, len(tokens), size):
         end = min(start + size, len(tokens)) - 1
-        out.append(f"{start}\u2013{end} {plain(tokens[start])}\u2026{plain(tokens[end])}")
+        out.append(f"{start}\u2013{end} {mark(tokens[start])}\u2026{mark(tokens[end])}")
     return out
 
 
@@ -130,7 +134,7 @@ def _png_data_uri(matrix: np.ndarray, zmax: float, hidden: np.ndarray | None = N
     """
     from PIL import Image
 
-    lut = _colour_table()
+    lut = colour_table()
     index = _levels(matrix, zmax, len(lut) - 1)
     if hidden is not None:
         index[hidden] = TRANSPARENT
@@ -148,7 +152,7 @@ TRANSPARENT = 255
 _LUT: np.ndarray | None = None
 
 
-def _colour_table() -> np.ndarray:
+def colour_table() -> np.ndarray:
     """255 RGB colours sampled evenly from COLORSCALE (palette indices 0-254)."""
     global _LUT
     if _LUT is None:
@@ -403,10 +407,14 @@ def layer_figure(att: Attention, layer: int, zmax: float = 1.0) -> go.Figure:
 def model_figure(att: Attention, zmax: float = 1.0) -> go.Figure:
     """Every head of the model as a layer x head grid of small, clickable heatmaps."""
     panels = [(layer, h) for layer in range(att.num_layers) for h in range(att.num_heads)]
-    style = MODEL_STYLE if att.num_heads >= 8 else GridStyle(
-        columns=att.num_heads, panel_px=140, gap_px=24, ticks=False, clickable=True, title_size=10
-    )
-    return grid_figure(att, panels, style, zmax)
+    return grid_figure(att, panels, model_style(att.num_heads), zmax)
+
+
+def model_style(num_heads: int) -> GridStyle:
+    """The all-heads grid's style: a row of small panels per layer (larger ones for few heads)."""
+    if num_heads >= 8:
+        return MODEL_STYLE
+    return GridStyle(columns=num_heads, panel_px=140, gap_px=24, ticks=False, clickable=True, title_size=10)
 
 
 def head_figure(att: Attention, layer: int, head: int, zmax: float = 1.0) -> go.Figure:

@@ -90,7 +90,8 @@ def chromium():
             browser.close()
 
 
-HEATMAP = "g.hm"  # plotly draws one such group per heatmap trace
+HEATMAP = "g.hm, canvas.hs-cells"  # plotly draws one g.hm per heatmap trace; the Heads grids one canvas a head
+GRID_TITLES = ".hs-grid .hs-title"  # the canvas grids' panel titles (L0H0...)
 
 
 def wait_heatmaps(page, count: int, timeout_ms: int = 90_000) -> None:
@@ -131,9 +132,20 @@ def websocket_log(page, pick) -> list:
     return log
 
 
+X_TICK_LABELS = ".js-plotly-plot .xaxislayer-above text, .hs-grid .hs-xlabel"
+
+
 def x_tick_labels(page) -> list[str]:
-    """The x-axis tick labels of every plot on the page, in order."""
-    return svg_texts(page, ".js-plotly-plot .xaxislayer-above text")
+    """The x-axis tick labels of every plot and canvas grid on the page, in order."""
+    return svg_texts(page, X_TICK_LABELS)
+
+
+def wait_x_label(page, label: str, count: int, timeout_ms: int = 90_000) -> None:
+    """Wait until exactly `count` x-axis tick labels read `label` (one a head, after a new sentence)."""
+    page.wait_for_function(
+        f"[...document.querySelectorAll('{X_TICK_LABELS}')].filter(t => t.textContent === {label!r}).length === {count}",
+        timeout=timeout_ms,
+    )
 
 
 def svg_texts(page, selector: str) -> list[str]:
@@ -153,7 +165,6 @@ def screenshot_heads(page, url: str, path: Path) -> None:
     page.set_viewport_size({"width": 1400, "height": 1050})
     page.goto(url)
     wait_heatmaps(page, 12)
-    page.wait_for_timeout(500)  # let plotly finish its last paint
     page.screenshot(path=str(path))
 
 # --- the app under AppTest, and the command line --------------------------------------------
@@ -203,6 +214,19 @@ def app_figures(at) -> list[dict]:
     import json
 
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def app_grids(at) -> list[dict]:
+    """The canvas heatmap grids (components/heatmap_grid.js) an AppTest run drew, as the data sent."""
+    import json
+
+    return [json.loads(e.proto.json) for e in at.get("bidi_component")
+            if e.proto.component_name == "headscope_heatmap_grid"]
+
+
+def heads_drawn(at) -> int:
+    """Heads a run drew: heatmap traces of plotly figures plus panels of canvas grids."""
+    return count_traces(at, "heatmap") + sum(len(g["panels"]) for g in app_grids(at))
 
 
 def count_traces(at, trace_type: str) -> int:

@@ -7,15 +7,15 @@ import re
 import pytest
 
 from tests import tiny
-from tests.support import app_figures, count_traces, linked_app, on_page, run_app, texts
+from tests.support import app_figures, app_grids, count_traces, heads_drawn, linked_app, on_page, run_app, texts
 
 
 def test_home_page_shows_twelve_heads_of_layer_zero():
     app = run_app()
-    assert count_traces(app, "heatmap") == 12
-    fig = app_figures(app)[0]
-    assert fig["layout"]["annotations"][0]["text"] == "<b>L0H0</b>"
-    assert fig["data"][0]["x"][:3] == ["[CLS]", "the\u00b71", "black"]
+    assert heads_drawn(app) == 12 and not app_figures(app)  # a canvas grid: no plotly on the first paint
+    grid = app_grids(app)[0]
+    assert [p["name"] for p in grid["panels"]][:2] == ["L0H0", "L0H1"]
+    assert grid["colLabels"][:3] == ["[CLS]", "the\u00b71", "black"] and grid["ticks"]
     assert any("numbered from 0" in m.value for m in app.markdown)
     assert [e.label for e in app.main.expander] == ["What is an attention head, and how do I read these heatmaps?",
                                                     "New here? A five-step tour"]
@@ -28,41 +28,43 @@ def test_home_page_shows_twelve_heads_of_layer_zero():
 def test_layer_picker_changes_the_layer():
     app = run_app()
     app.select_slider(key="layer").set_value(4).run()
-    assert app_figures(app)[0]["layout"]["annotations"][0]["text"] == "<b>L4H0</b>"
+    assert app_grids(app)[0]["panels"][0]["name"] == "L4H0"
 
 
 def test_all_layers_switch_shows_72():
     app = run_app(all_layers=True)
-    assert count_traces(app, "heatmap") == 72
-    assert count_traces(app, "scatter") == 72  # click targets
+    grid = app_grids(app)[0]
+    assert heads_drawn(app) == 72 and grid["clickable"] and not grid["ticks"]
+    assert (grid["panels"][13]["layer"], grid["panels"][13]["head"]) == (1, 1)
     assert any("Click a head" in c.value for c in app.caption)
 
 
 def test_new_sentence_pieces_words_and_no_specials():
     text = "Tokenization is unbelievably straightforward."
-    assert app_figures(run_app(text=text))[0]["data"][0]["x"][1:3] == ["token", "##ization"]
-    assert app_figures(run_app(text=text, whole_words=True))[0]["data"][0]["x"] == [
+    assert app_grids(run_app(text=text))[0]["colLabels"][1:3] == ["token", "##ization"]
+    assert app_grids(run_app(text=text, whole_words=True))[0]["rowLabels"] == [
         "[CLS]", "Tokenization", "is", "unbelievably", "straightforward", ".", "[SEP]"
     ]
-    assert app_figures(run_app(text=text, whole_words=True, hide_special=True))[0]["data"][0]["x"] == [
+    assert app_grids(run_app(text=text, whole_words=True, hide_special=True))[0]["colLabels"] == [
         "Tokenization", "is", "unbelievably", "straightforward", "."
     ]
 
 
 def test_empty_text_gets_a_message_not_a_crash():
     app = run_app(text="   ")
-    assert count_traces(app, "heatmap") == 0
+    assert heads_drawn(app) == 0
     assert any("empty" in i.value for i in app.info)
 
 
 def test_long_text_warns_with_dropped_count():
     app = run_app(text=" ".join(["cat"] * 600))
     assert any("90 tokens were dropped" in w.value for w in app.warning)
-    assert count_traces(app, "heatmap") == 12  # 512 tokens: heads pooled to 171 x 171 cells, hover kept
+    grid = app_grids(app)[0]  # 512 tokens: heads pooled to 171 x 171 cells, each with its weight for the hover
+    assert len(grid["panels"]) == 12 and grid["rows"] == grid["cols"] == 171 and grid["pooled"]
 
 
 def test_heads_page_runs_on_its_own():
-    assert count_traces(run_app("../pages/heads.py"), "heatmap") == 12
+    assert heads_drawn(run_app("../pages/heads.py")) == 12
 
 
 def test_reruns_keep_the_sidebar():
@@ -71,7 +73,7 @@ def test_reruns_keep_the_sidebar():
     app = run_app()
     app.text_area(key="text").set_value("Dogs chase squirrels.").run()
     assert [t.key for t in app.sidebar.toggle] == ["whole_words", "hide_special"]
-    assert "squirrels" in app_figures(app)[0]["data"][0]["x"]
+    assert "squirrels" in app_grids(app)[0]["colLabels"]
 
 
 def test_syntax_page_ranks_heads_for_nsubj():
@@ -222,7 +224,7 @@ def test_every_page_runs_on_every_family(tiny_folders, family):
     app = run_app(**state)
     assert not app.sidebar.error, [e.value for e in app.sidebar.error]
     assert "2 layers x 4 heads" in " ".join(c.value for c in app.sidebar.caption)
-    assert count_traces(app, "heatmap") == 4  # the 4 heads of layer 0
+    assert heads_drawn(app) == 4  # the 4 heads of layer 0
     for page in PAGES[1:]:
         app.switch_page(page).run()
         assert not app.exception, (page, app.exception)
@@ -230,10 +232,10 @@ def test_every_page_runs_on_every_family(tiny_folders, family):
     if family in ("bart", "t5"):
         for kind in ("decoder", "cross"):
             app = run_app(target="Die Katze sass.", kind=kind, **state)
-            fig = app_figures(app)[0]
-            assert fig["data"][0]["y"][1] == "[CLS]"  # after the decoder's start token, the target's tokens
+            grid = app_grids(app)[0]
+            assert grid["rowLabels"][1] == "[CLS]"  # after the decoder's start token, the target's tokens
             if kind == "cross":
-                assert fig["data"][0]["x"][1:3] == ["the\u00b71", "black"]  # columns: the source
+                assert grid["colLabels"][1:3] == ["the\u00b71", "black"]  # columns: the source
             for page in PAGES[1:]:
                 app.switch_page(page).run()
                 assert not app.exception, (page, kind, app.exception)
@@ -242,7 +244,7 @@ def test_every_page_runs_on_every_family(tiny_folders, family):
 def test_a_model_that_fails_to_load_falls_back_with_a_message(tmp_path):
     app = run_app(model_choice="A local folder…", model_custom=str(tmp_path / "missing"))
     assert any("there is no folder" in e.value for e in app.sidebar.error)
-    assert count_traces(app, "heatmap") == 12  # the bundled model instead
+    assert heads_drawn(app) == 12  # the bundled model instead
 
 
 def test_a_shared_link_restores_the_view():
@@ -251,9 +253,9 @@ def test_a_shared_link_restores_the_view():
     assert not app.sidebar.expander[0].code  # the link is drawn once the share box is opened
     app.session_state["share_open"] = True
     app.run()
-    fig = app_figures(app)[0]
-    assert fig["layout"]["annotations"][0]["text"] == "<b>L3H0</b>"
-    assert fig["data"][0]["x"] == ["Tokenization", "is", "unbelievably", "straightforward", "."]
+    grid = app_grids(app)[0]
+    assert grid["panels"][0]["name"] == "L3H0"
+    assert grid["colLabels"] == ["Tokenization", "is", "unbelievably", "straightforward", "."]
     assert app.sidebar.toggle(key="whole_words").value is True
     link = app.sidebar.expander[0].code[0].value
     assert "layer=3" in link and "words=1" in link and "nospecial=1" in link
@@ -270,7 +272,7 @@ def test_the_layer_slider_moves_the_figure_and_the_link():
     # browser, and that it keeps the URL in step itself, is test_browser_share.py's to check
     app = run_app(text="Dogs bark.")
     app.select_slider(key="layer").set_value(2).run()
-    assert app_figures(app)[0]["layout"]["annotations"][0]["text"] == "<b>L2H0</b>"
+    assert app_grids(app)[0]["panels"][0]["name"] == "L2H0"
     assert dict(app.query_params) == {"text": "Dogs bark.", "layer": "2"}
     assert [t.key for t in app.sidebar.toggle] == ["whole_words", "hide_special"]
 
@@ -300,7 +302,7 @@ def test_bad_links_fall_back_with_a_notice(params, notice):
     app = linked_app(params)
     said = " ".join(texts(app.warning)) + " ".join(texts(app.sidebar.error))  # link text, as the user reads it
     assert notice.lower() in said.lower(), said
-    assert count_traces(app, "heatmap") == 12  # and the page still works, on the defaults
+    assert heads_drawn(app) == 12  # and the page still works, on the defaults
 
 
 def test_bad_head_in_an_inside_link():

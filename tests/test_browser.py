@@ -9,25 +9,20 @@ from tests import support
 pytestmark = pytest.mark.browser
 
 
-
-
 def test_type_a_sentence_and_see_twelve_heads(page, app_url, tmp_path):
     support.screenshot_heads(page, app_url, tmp_path / "heads.png")
     assert (tmp_path / "heads.png").stat().st_size > 20_000
     assert "black" in support.x_tick_labels(page)
+    assert page.locator(".js-plotly-plot").count() == 0  # the grid is drawn without plotly
 
     support.type_sentence(page, "Dogs chase squirrels.")
     # every head shows the new tokens on its x axis, and the old ones are gone
-    page.wait_for_function(
-        "[...document.querySelectorAll('.xaxislayer-above text')].filter(t => t.textContent === 'squirrels').length === 12",
-        timeout=60_000,
-    )
+    support.wait_x_label(page, "squirrels", 12, 60_000)
     support.wait_heatmaps(page, 12)
     labels = support.x_tick_labels(page)
     assert "black" not in labels
     assert labels.count("squirrels") == 12
-    titles = support.svg_texts(page, ".js-plotly-plot .annotation-text")
-    assert titles == [f"L0H{h}" for h in range(12)]
+    assert support.svg_texts(page, support.GRID_TITLES) == [f"L0H{h}" for h in range(12)]
     page.screenshot(path=str(tmp_path / "new-sentence.png"))
 
 
@@ -38,26 +33,68 @@ def test_all_layers_switch_and_click_opens_a_head(page, app_url, tmp_path):
     support.wait_heatmaps(page, 72)
     page.screenshot(path=str(tmp_path / "all-layers.png"), full_page=True)
 
-    # click a cell of L3H5: the 3*12+5 = 41st panel's click targets
-    target = page.locator(".scatterlayer .trace").nth(3 * 12 + 5).locator(".point").nth(22)
-    target.click(force=True)
+    page.locator("canvas.hs-cells").nth(3 * 12 + 5).click(position={"x": 30, "y": 20})  # L3H5
     page.get_by_role("heading", name="L3H5").wait_for(timeout=60_000)
     support.wait_heatmaps(page, 73)  # the grid and the large head
-    assert "L3H5" in support.svg_texts(page, ".js-plotly-plot >> nth=1 >> .annotation-text")
+    assert "L3H5" in support.svg_texts(page, ".js-plotly-plot .annotation-text")
+    assert page.locator("canvas.hs-picked").get_attribute("aria-label").startswith("L3H5")  # kept after the rerun
     page.screenshot(path=str(tmp_path / "head-open.png"), full_page=True)
 
+    # by keyboard: Tab to a head, Enter opens it
+    page.locator("canvas.hs-cells").nth(2 * 12 + 1).focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="L2H1").wait_for(timeout=60_000)
+    support.wait_idle(page)
+    assert "L2H1" in support.svg_texts(page, ".js-plotly-plot .annotation-text")
 
-def test_hover_says_from_to_and_weight(page, app_url):
+
+def _hover_cell(page, panel: int, row: int, col: int, size: int) -> str:
+    """The hover text over cell (row, col) of a canvas panel of size x size cells."""
+    box = page.locator("canvas.hs-cells").nth(panel).bounding_box()
+    page.mouse.move(box["x"] + box["width"] * (col + 0.5) / size, box["y"] + box["height"] * (row + 0.5) / size)
+    tip = page.locator(".hs-tip")
+    tip.wait_for(state="visible", timeout=10_000)
+    return tip.text_content()
+
+
+def test_hover_says_from_to_and_the_models_weight(page, app_url):
+    from headscope import attention, models
+
+    att = attention.run(models.load(models.BUNDLED_ID), "The black cat sat on the mat.")
     page.goto(app_url)
     support.wait_heatmaps(page, 12)
-    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
-    # the cell in the middle of the first panel
-    page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.45)
-    hover = page.locator(".hoverlayer .hovertext").first
-    hover.wait_for(timeout=10_000)
-    text = hover.text_content()
-    assert "\u2192" in text and "L0H0" in text
-    assert any(ch.isdigit() for ch in text.split(":")[-1])
+    # L0H5, the row of "cat" (token 3), the column of "black" (token 2)
+    assert _hover_cell(page, 5, 3, 2, att.num_tokens) == f"L0H5 cat \u2192 black: {att.weights[0, 5, 3, 2]:.3f}"
+    assert _hover_cell(page, 0, 0, 9, att.num_tokens) == f"L0H0 [CLS] \u2192 [SEP]: {att.weights[0, 0, 0, 9]:.3f}"
+    page.mouse.move(5, 5)
+    page.locator(".hs-tip").wait_for(state="hidden", timeout=10_000)
+
+
+def test_grid_downloads_png_and_svg(page, app_url, tmp_path):
+    import struct
+    import xml.etree.ElementTree as ET
+
+    page.goto(app_url)
+    support.wait_heatmaps(page, 12)
+    with page.expect_download() as png:
+        page.get_by_role("button", name="Download PNG").click()
+    with page.expect_download() as svg:
+        page.get_by_role("button", name="Download SVG").click()
+    assert png.value.suggested_filename == "headscope_all-MiniLM-L6-v2_layer0.png"
+    data = (tmp_path / "grid.png")
+    png.value.save_as(data)
+    head = data.read_bytes()
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", head[16:24])
+    svg_path = tmp_path / "grid.svg"
+    svg.value.save_as(svg_path)
+    root = ET.parse(svg_path).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    assert (width, height) == (2 * int(root.get("width")), 2 * int(root.get("height")))
+    texts = [t.text for t in root.iter(f"{ns}text")]
+    assert [t for t in texts if t.startswith("L0H")] == [f"L0H{h}" for h in range(12)]
+    assert texts.count("black") == 24 and "attends from" in texts and "attends to" in texts  # rows and columns
+    assert len(list(root.iter(f"{ns}image"))) == 13  # 12 heads and the colour bar
 
 
 def test_overview_click_a_cell_opens_the_head(page, app_url, tmp_path):

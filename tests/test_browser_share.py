@@ -18,7 +18,7 @@ def test_a_shared_link_restores_the_view(page, app_url, tmp_path):
     query = urlencode({"text": "Tokenization is unbelievably straightforward.", "layer": "3", "words": "1"})
     page.goto(f"{app_url}/?{query}")
     page.wait_for_function(
-        "[...document.querySelectorAll('.annotation-text')].some(t => t.textContent === 'L3H0')", timeout=90_000)
+        "[...document.querySelectorAll('.hs-title')].some(t => t.textContent === 'L3H0')", timeout=90_000)
     support.wait_heatmaps(page, 12)
     assert "unbelievably" in support.x_tick_labels(page)
     assert page.get_by_role("textbox", name="Sentence").input_value() == "Tokenization is unbelievably straightforward."
@@ -49,7 +49,7 @@ def test_the_layer_slider_reruns_only_its_fragment(app_url, browser):
     slider.focus()
     slider.press("ArrowRight")
     page.wait_for_function(
-        "[...document.querySelectorAll('.annotation-text')].some(t => t.textContent === 'L1H0')", timeout=30_000)
+        "[...document.querySelectorAll('.hs-title')].some(t => t.textContent === 'L1H0')", timeout=30_000)
     support.wait_idle(page)
     assert roots and 1 not in roots  # the slider's rerun sent the main area only: no sidebar, no model run
     page.wait_for_function("location.search.includes('layer=1')", timeout=10_000)
@@ -70,7 +70,7 @@ def test_a_bad_link_falls_back_with_a_notice(page, app_url):
     page.get_by_text(re.compile("Layer 99 does not exist")).wait_for(timeout=90_000)
     page.get_by_text(re.compile("Ignored words='maybe'")).wait_for(timeout=10_000)
     support.wait_heatmaps(page, 12)
-    assert "L0H0" in support.svg_texts(page, ".annotation-text")
+    assert "L0H0" in support.svg_texts(page, support.GRID_TITLES)
 
 
 def _download(page, trigger) -> bytes:
@@ -80,12 +80,16 @@ def _download(page, trigger) -> bytes:
 
 
 def test_downloads_png_svg_and_npz(page, app_url):
-    page.goto(app_url)
-    support.wait_heatmaps(page, 12)
+    # plotly figures' camera button follows the sidebar's choice (the Heads grids have their own
+    # PNG and SVG buttons: test_browser.py); a head opened from the all-layers grid is a plotly figure
+    page.goto(f"{app_url}/?all=1")
+    support.wait_heatmaps(page, 72)
+    page.locator("canvas.hs-cells").first.click()
+    support.wait_heatmaps(page, 73)
     chart = page.locator(".js-plotly-plot").first
     chart.hover()
     data, name = _download(page, lambda: chart.locator("[data-title='Download plot as a PNG']").click())
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and name == "headscope_all-MiniLM-L6-v2_layer0.png"
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and name == "headscope_all-MiniLM-L6-v2_L0H0.png"
 
     page.get_by_text("SVG (vector, for papers)").click()
     support.wait_idle(page)
@@ -159,9 +163,11 @@ def test_light_and_dark_keep_the_colour_scale(browser, app_url, scheme):
     background = page.evaluate("getComputedStyle(document.querySelector('.stApp')).backgroundColor")
     r, g, b = (int(v) for v in re.findall(r"\d+", background)[:3])
     assert (r + g + b < 150) == (scheme == "dark")
-    scale = page.evaluate("document.querySelector('.js-plotly-plot')._fullLayout.coloraxis.colorscale")
-    assert scale[0][1] == "#440154" and scale[-1][1] == "#fde725"  # Viridis, whatever the theme
-    label = page.evaluate("getComputedStyle(document.querySelector('.xaxislayer-above text')).fill")
+    bar = page.evaluate("""() => { const c = document.querySelector('.hs-bar canvas');
+        const d = c.getContext('2d').getImageData(0, 0, 1, c.height).data;
+        return [[...d.slice(0, 3)], [...d.slice(d.length - 4, d.length - 1)]]; }""")
+    assert bar == [[0xfd, 0xe7, 0x25], [0x44, 0x01, 0x54]]  # Viridis (top: 1, bottom: 0), whatever the theme
+    label = page.evaluate("getComputedStyle(document.querySelector('.hs-xlabel')).color")
     lr, lg, lb = (int(v) for v in re.findall(r"\d+", label)[:3])
     assert abs((lr + lg + lb) - (r + g + b)) > 300  # tick labels contrast with the background
     context.close()

@@ -143,27 +143,50 @@ def _check_labels(shown: list[str], expected: list[str], full: bool = False) -> 
         assert hostile <= set(shown), sorted(hostile - set(shown))
 
 
-def test_heads_page_one_layer_all_layers_and_one_head(watched, app_url, hostile_tokens):
+def _grid_labels(page) -> list[str]:
+    """The row and column labels of the canvas grids (components/heatmap_grid.js)."""
+    return support.svg_texts(page, ".hs-grid .hs-xlabel, .hs-grid .hs-ylabel")
+
+
+def test_heads_page_one_layer_all_layers_and_one_head(watched, app_url, hostile_tokens, tmp_path):
     page, watch = watched
     tokens, labels = hostile_tokens
+    n = len(tokens)
     _open(page, app_url, "")
     support.wait_heatmaps(page, 12, WAIT_MS)
-    _check_labels(_tick_labels(page), labels)
+    _check_labels(_grid_labels(page), labels)
     assert page.get_by_role("textbox", name="Sentence").input_value() == HOSTILE
+    # hover the cell (row 1, column 1) of the canvas grid: '<' attending to '<', its label as text
+    box = page.locator("canvas.hs-cells").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 1.5 / n, box["y"] + box["height"] * 1.5 / n)
+    tip = page.locator(".hs-tip")
+    tip.wait_for(state="visible", timeout=30_000)
+    assert f"L0H0 {labels[1]} \u2192 {labels[1]}: " in tip.text_content(), tip.text_content()
+    # the grid as an SVG file: the tokens are text in it, and opening it runs nothing
+    with page.expect_download(timeout=WAIT_MS) as download:
+        page.get_by_role("button", name="Download SVG").click()
+    path = tmp_path / "grid.svg"
+    download.value.save_as(path)
+    watch.check()
+    page.goto(path.as_uri())
+    page.wait_for_selector("svg text", timeout=WAIT_MS)
+    in_file = support.svg_texts(page, "svg text")
+    names = {f"L0H{h}" for h in range(12)} | {"attends from", "attends to", "weight"}
+    assert names <= set(in_file)
+    _check_labels([t for t in in_file if t not in names], labels)
     watch.check()
 
     _open(page, app_url, "", all="1")
     support.wait_heatmaps(page, 72, WAIT_MS)
-    page.locator(".scatterlayer .trace").nth(2 * 12 + 3).locator(".point").first.click(force=True)
+    page.locator("canvas.hs-cells").nth(2 * 12 + 3).click()
     page.get_by_role("heading", name="L2H3").wait_for(timeout=WAIT_MS)
     support.wait_heatmaps(page, 73, WAIT_MS)
-    big = ".js-plotly-plot >> nth=1"
+    big = ".js-plotly-plot"
     _check_labels(_tick_labels(page, big), labels, full=True)
-    # hover the cell (row 1, column 1): '<' attending to '<', with its label as text
+    # hover the cell (row 1, column 1) of the head opened large (plotly)
     drag = page.locator(f"{big} >> .nsewdrag").first
     drag.scroll_into_view_if_needed()
     box = drag.bounding_box()
-    n = len(tokens)
     page.mouse.move(box["x"] + box["width"] * 1.5 / n, box["y"] + box["height"] * 1.5 / n)
     hover = page.locator(".hoverlayer .hovertext").first
     hover.wait_for(timeout=30_000)

@@ -138,9 +138,7 @@ def test_killing_a_replica_moves_its_users_to_the_survivor(deployed, tmp_path):
 
         # B, on the survivor, carries on: same websocket, a new sentence, new heatmaps
         support.type_sentence(b, "Dogs chase squirrels.")
-        b.wait_for_function(
-            "[...document.querySelectorAll('.xaxislayer-above text')]"
-            ".filter(t => t.textContent === 'squirrels').length === 12", timeout=90_000)
+        support.wait_x_label(b, "squirrels", 12)
         support.wait_heatmaps(b, 12)
         assert runs_b == [], "B's websocket was not interrupted (no new one opened)"
 
@@ -164,18 +162,14 @@ def test_killing_a_replica_moves_its_users_to_the_survivor(deployed, tmp_path):
 
         # and A can go on working there
         support.type_sentence(a, "Cats ignore everyone.")
-        a.wait_for_function(
-            "[...document.querySelectorAll('.xaxislayer-above text')]"
-            ".filter(t => t.textContent === 'ignore').length === 12", timeout=90_000)
+        support.wait_x_label(a, "ignore", 12)
         support.wait_heatmaps(a, 12)
 
         # C's first action after the failover is a new sentence: the new session starts from
         # the values on screen, not from the (older) link in the URL (components/links.py)
         _pump_until(c, lambda: "connected" in runs_c, 60, "user C's websocket to reconnect")
         support.type_sentence(c, "Bees visit bright flowers.")
-        c.wait_for_function(
-            "[...document.querySelectorAll('.xaxislayer-above text')]"
-            ".filter(t => t.textContent === 'bees').length === 12", timeout=90_000)
+        support.wait_x_label(c, "bees", 12)
         assert c.get_by_role("textbox", name="Sentence").input_value() == "Bees visit bright flowers."
         assert errors == []
         for context in (ctx_a, ctx_b, ctx_c):

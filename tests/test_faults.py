@@ -22,7 +22,7 @@ import pytest
 from headscope import attention, corpus, models, syntax
 from headscope.models import BUNDLED_ID, Policy, SettingsError
 from headscope.syntax import ParseError
-from tests.support import ROOT, count_traces, headscope, linked_app, on_page, one_line_error, run_app, texts
+from tests.support import ROOT, headscope, heads_drawn, linked_app, on_page, one_line_error, run_app, texts
 
 
 
@@ -30,7 +30,7 @@ from tests.support import ROOT, count_traces, headscope, linked_app, on_page, on
 
 
 def heatmaps(at) -> int:
-    return count_traces(at, "heatmap")
+    return heads_drawn(at)
 
 
 @pytest.fixture

@@ -127,7 +127,7 @@ def test_png_colours_follow_the_scale():
 
     uri = figures._png_data_uri(np.array([[0.0, 1.0]], dtype=np.float32), 1.0)
     img = np.array(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
-    lut = figures._colour_table()
+    lut = figures.colour_table()
     image = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
     assert image.mode == "P" and img.shape == (1, 2)  # an 8-bit palette PNG
     rgb = np.array(image.convert("RGB"))
