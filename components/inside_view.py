@@ -78,8 +78,12 @@ def scores(p: HeadParts) -> None:
                                      value_name="weight"), "inside_weights")
 
 
+@st.fragment
 def one_query(p: HeadParts) -> None:
-    """One query token's dot products with every key, its scaled scores and weights."""
+    """One query token's dot products with every key, its scaled scores and weights.
+
+    A fragment: picking another query token reruns this part only, not the page's ten figures.
+    """
     toks = list(p.tokens)
     labels = figures.axis_labels(toks)
     names = figures.token_labels(toks)  # widgets show plain text; `labels` are escaped for plotly

@@ -132,6 +132,15 @@ def websocket_log(page, pick) -> list:
     return log
 
 
+def deltas_by_container(page) -> list:
+    """From now on: the root container (0 main, 1 sidebar) of every element the server sends.
+
+    A fragment's rerun sends no sidebar element; a whole run does (the sidebar is drawn by app.py).
+    """
+    return websocket_log(
+        page, lambda m: m.metadata.delta_path[0] if m.WhichOneof("type") == "delta" and m.metadata.delta_path else None)
+
+
 X_TICK_LABELS = ".js-plotly-plot .xaxislayer-above text, .hs-grid .hs-xlabel"
 
 

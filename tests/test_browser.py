@@ -111,8 +111,21 @@ def test_overview_click_a_cell_opens_the_head(page, app_url, tmp_path):
 
 
 def test_inside_page_shows_the_check(page, app_url):
+    roots = support.deltas_by_container(page)
     page.goto(f"{app_url}/inside")
     page.get_by_text("max |difference|").wait_for(timeout=60_000)
     support.wait_idle(page)
     assert "equal (below 1e-5)" in page.locator("[data-testid='stMetricDelta']").inner_text()
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 10", timeout=60_000)
+    support.wait_idle(page)
+    # another query token reruns its own fragment only: no sidebar, no other figure
+    roots.clear()
+    box = page.get_by_role("combobox", name="Query token")  # a react-aria combobox: opens on ArrowDown
+    box.focus()
+    box.press("ArrowDown")
+    page.get_by_role("option", name="cat", exact=True).click()
+    page.wait_for_function(
+        "[...document.querySelectorAll('.gtitle')].some(t => t.textContent.startsWith('cat: its score'))",
+        timeout=30_000)
+    support.wait_idle(page)
+    assert roots and 1 not in roots

@@ -31,15 +31,9 @@ def test_a_shared_link_restores_the_view(page, app_url, tmp_path):
     page.wait_for_function("location.search.includes('layer=4')", timeout=30_000)
 
 
-def _deltas_by_container(page) -> list:
-    """From now on: the root container (0 main, 1 sidebar) of every element the server sends."""
-    return support.websocket_log(
-        page, lambda m: m.metadata.delta_path[0] if m.WhichOneof("type") == "delta" and m.metadata.delta_path else None)
-
-
 def test_the_layer_slider_reruns_only_its_fragment(app_url, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    roots = _deltas_by_container(page)  # before goto: the page's one websocket is watched
+    roots = support.deltas_by_container(page)  # before goto: the page's one websocket is watched
     page.goto(app_url)
     support.wait_heatmaps(page, 12)
     support.wait_idle(page)
