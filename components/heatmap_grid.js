@@ -320,7 +320,7 @@ function toSvg(d, images, rgb) {
   const bx = pad + g.yTitle + g.cols * g.cellW + 8;
   const by = pad + g.title;
   const bh = Math.min(240, g.height - GAP - g.title);
-  root.appendChild(svg("text", { x: bx, y: by - 6, "font-size": 11 }, "weight"));
+  root.appendChild(svg("text", { x: bx, y: by - 12, "font-size": 11 }, "weight"));
   root.appendChild(svg("image", { x: bx, y: by, width: BAR, height: bh, preserveAspectRatio: "none",
                                   href: scaled(barImage(rgb), bh).toDataURL("image/png") }));
   for (const t of [0, 0.25, 0.5, 0.75, 1]) {
@@ -377,12 +377,14 @@ export default function (component) {
   const pick = (head) => setStateValue("head", head);
   draw(root, data, levels, rgb, images, pick);
   let width = root.clientWidth;
+  if (root.hsWatcher) root.hsWatcher.disconnect(); // the last render's, if its clean-up did not run
   const watcher = new ResizeObserver(() => {
-    if (Math.abs(root.clientWidth - width) > 24) {
+    if (Math.abs(root.clientWidth - width) > 24) { // a new page width (sidebar folded, window resized)
       width = root.clientWidth;
       draw(root, data, levels, rgb, images, pick);
     }
   });
   watcher.observe(root);
+  root.hsWatcher = watcher;
   return () => watcher.disconnect();
 }
