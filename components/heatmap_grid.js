@@ -10,8 +10,11 @@
 // node: never parsed as markup.
 
 const SVG_NS = "http://www.w3.org/2000/svg";
+const XLINK_NS = "http://www.w3.org/1999/xlink";
+const LABEL_CHARS = 16; // a tick label longer than this is cut with "…" (the hover names it whole)
 const GAP = 16; // px between panels
 const BAR = 12; // colour bar width, px
+const MIN_LABELLED = 120; // px: the smallest panel drawn with tick labels before the grid wraps
 const TEXT = "#31333f";
 
 function bytesOf(b64) {
@@ -33,6 +36,18 @@ function svg(tag, attrs, text) {
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   if (text !== undefined) e.textContent = text;
   return e;
+}
+
+// An embedded image, with both href (SVG 2) and xlink:href (older editors).
+function svgImage(attrs, url) {
+  const e = svg("image", attrs);
+  e.setAttribute("href", url);
+  e.setAttributeNS(XLINK_NS, "xlink:href", url);
+  return e;
+}
+
+function short(label) {
+  return label.length > LABEL_CHARS ? label.slice(0, LABEL_CHARS - 1) + "\u2026" : label;
 }
 
 // The panel's cells as an image one pixel a cell (hidden cells transparent).
@@ -95,21 +110,24 @@ function labelStep(cell, font) {
 }
 
 function longest(labels) {
-  return labels.reduce((n, s) => Math.max(n, s.length), 0);
+  return labels.reduce((n, s) => Math.max(n, short(s).length), 0);
 }
 
 // Sizes shared by the page and the downloaded file.
 function geometry(d, width) {
   const yLabels = d.ticks ? Math.min(110, Math.ceil(longest(d.rowLabels) * d.tickSize * 0.62) + 8) : 0;
   const yTitle = d.ticks ? 18 : 0;
-  const xLabels = d.ticks ? Math.min(90, Math.ceil(longest(d.colLabels) * d.tickSize * 0.62 * 0.87) + 14) : 0;
+  const xLabels = d.ticks ? Math.ceil(longest(d.colLabels) * d.tickSize * 0.62 * 0.87) + 14 : 0;
   const xTitle = d.ticks ? 18 : 0;
-  const cols = d.columns;
   const barSpace = BAR + 56;
+  const fit = (n) => Math.floor((width - barSpace - yTitle - n * (yLabels + GAP)) / n);
+  let cols = d.columns;
   let panel = d.panelPx;
   if (width) {
-    const fit = Math.floor((width - barSpace - yTitle - cols * (yLabels + GAP)) / cols);
-    panel = Math.max(24, Math.min(d.panelPx, fit));
+    // panels with tick labels wrap to fewer columns rather than shrink below MIN_LABELLED
+    // (a phone); the all-heads grid keeps a row per layer
+    while (d.ticks && cols > 1 && fit(cols) < MIN_LABELLED) cols -= 1;
+    panel = Math.max(24, Math.min(d.panelPx, fit(cols)));
   }
   const title = Math.round(d.titleSize * 1.6);
   const cellW = yLabels + panel + GAP;
@@ -129,6 +147,9 @@ function decode(d) {
 // ---- the grid on the page -------------------------------------------------------------
 
 function draw(root, d, levels, rgb, images, onPick) {
+  // a redraw (new data after a click, a new width) keeps the keyboard on the same head
+  const had = root.contains(document.activeElement) ? document.activeElement.dataset : null;
+  const refocus = had && had.layer !== undefined ? `canvas[data-layer="${had.layer}"][data-head="${had.head}"]` : null;
   root.replaceChildren();
   const g = geometry(d, root.clientWidth || 900);
   const tip = make("div", "hs-tip");
@@ -138,7 +159,6 @@ function draw(root, d, levels, rgb, images, onPick) {
   grid.style.gridTemplateColumns = `repeat(${g.cols}, ${g.cellW}px)`;
   grid.style.paddingLeft = `${g.yTitle}px`;
   const tick = `${d.tickSize}px`;
-  const cell = g.panel / Math.max(d.rows, d.cols);
   const rowStep = labelStep(g.panel / d.rows, d.tickSize);
   const colStep = labelStep(g.panel / d.cols, d.tickSize);
 
@@ -161,7 +181,7 @@ function draw(root, d, levels, rgb, images, onPick) {
       ys.style.height = `${g.panel}px`;
       ys.style.fontSize = tick;
       for (let i = 0; i < d.rows; i += rowStep) {
-        const t = make("span", "hs-ylabel", d.rowLabels[i]);
+        const t = make("span", "hs-ylabel", short(d.rowLabels[i]));
         t.style.top = `${((i + 0.5) * g.panel) / d.rows}px`;
         ys.appendChild(t);
       }
@@ -179,7 +199,7 @@ function draw(root, d, levels, rgb, images, onPick) {
     canvas.height = images[k].height;
     canvas.getContext("2d").drawImage(images[k], 0, 0);
     canvas.style.width = canvas.style.height = `${g.panel}px`;
-    canvas.setAttribute("role", "img");
+    canvas.setAttribute("role", d.clickable ? "button" : "img");
     canvas.setAttribute("aria-label", `${p.name}: layer ${p.layer}, head ${p.head}` + (d.clickable ? ". Click to open it large." : ""));
     canvas.dataset.layer = p.layer;
     canvas.dataset.head = p.head;
@@ -194,7 +214,7 @@ function draw(root, d, levels, rgb, images, onPick) {
       xs.style.height = `${g.xLabels}px`;
       xs.style.fontSize = tick;
       for (let j = 0; j < d.cols; j += colStep) {
-        const t = make("span", "hs-xlabel", d.colLabels[j]);
+        const t = make("span", "hs-xlabel", short(d.colLabels[j]));
         t.style.left = `${((j + 0.5) * g.panel) / d.cols}px`;
         xs.appendChild(t);
       }
@@ -239,17 +259,26 @@ function draw(root, d, levels, rgb, images, onPick) {
     grid.appendChild(box);
   });
   body.appendChild(grid);
-  body.appendChild(colourBar(d, rgb, Math.min(240, g.height - GAP)));
+  body.appendChild(colourBar(d, rgb, barHeight(g)));
   const tools = make("div", "hs-tools");
   for (const kind of ["PNG", "SVG"]) {
     const b = make("button", "hs-download", `Download ${kind}`);
     b.type = "button";
-    b.title = kind === "SVG" ? "Vector labels, for papers" : "An image at twice the screen's size";
-    b.addEventListener("click", () => download(d, images, rgb, kind));
+    b.title = kind === "SVG" ? "Vector labels, for papers" : "An image at twice the SVG file's size";
+    b.addEventListener("click", () => download(d, images, rgb, kind, status));
     tools.appendChild(b);
   }
+  const status = make("span", "hs-status");
+  status.setAttribute("role", "status");
+  tools.prepend(status);
   root.append(tools, body, tip);
   root.dataset.drawn = String(d.panels.length);
+  if (refocus) root.querySelector(refocus)?.focus();
+}
+
+// The colour bar's height, the same on the page and in a file: room for its five ticks.
+function barHeight(g) {
+  return Math.max(120, Math.min(240, g.height - GAP - g.title));
 }
 
 function colourBar(d, rgb, height) {
@@ -278,7 +307,7 @@ function toSvg(d, images, rgb) {
   const g = geometry(d, 0);
   const pad = 10;
   const width = g.width + 2 * pad;
-  const height = g.height + 2 * pad;
+  const height = Math.max(g.height, g.title + barHeight(g) + GAP) + 2 * pad;
   const root = svg("svg", { xmlns: SVG_NS, width, height, viewBox: `0 0 ${width} ${height}`,
                             "font-family": "Helvetica, Arial, sans-serif", fill: TEXT });
   root.appendChild(svg("rect", { x: 0, y: 0, width, height, fill: "white" }));
@@ -291,20 +320,19 @@ function toSvg(d, images, rgb) {
     const y0 = pad + r * g.cellH + g.title;
     root.appendChild(svg("text", { x: x0 + g.panel / 2, y: y0 - 6, "text-anchor": "middle",
                                    "font-size": d.titleSize, "font-weight": "bold" }, p.name));
-    root.appendChild(svg("image", { x: x0, y: y0, width: g.panel, height: g.panel,
-                                    preserveAspectRatio: "none", "image-rendering": "pixelated",
-                                    href: scaled(images[k], 2 * g.panel).toDataURL("image/png") }));
+    root.appendChild(svgImage({ x: x0, y: y0, width: g.panel, height: g.panel, preserveAspectRatio: "none",
+                                "image-rendering": "pixelated" }, scaled(images[k], 2 * g.panel).toDataURL("image/png")));
     if (!d.ticks) return;
     for (let i = 0; i < d.rows; i += rowStep) {
       root.appendChild(svg("text", { x: x0 - 4, y: y0 + ((i + 0.5) * g.panel) / d.rows,
                                      "text-anchor": "end", "dominant-baseline": "central",
-                                     "font-size": d.tickSize }, d.rowLabels[i]));
+                                     "font-size": d.tickSize }, short(d.rowLabels[i])));
     }
     for (let j = 0; j < d.cols; j += colStep) {
       const x = x0 + ((j + 0.5) * g.panel) / d.cols;
       const y = y0 + g.panel + 4;
       root.appendChild(svg("text", { x, y, "text-anchor": "end", "dominant-baseline": "central",
-                                     transform: `rotate(-60 ${x} ${y})`, "font-size": d.tickSize }, d.colLabels[j]));
+                                     transform: `rotate(-60 ${x} ${y})`, "font-size": d.tickSize }, short(d.colLabels[j])));
     }
     if (c === 0) {
       const x = pad + 10;
@@ -319,10 +347,10 @@ function toSvg(d, images, rgb) {
   });
   const bx = pad + g.yTitle + g.cols * g.cellW + 8;
   const by = pad + g.title;
-  const bh = Math.min(240, g.height - GAP - g.title);
+  const bh = barHeight(g);
   root.appendChild(svg("text", { x: bx, y: by - 12, "font-size": 11 }, "weight"));
-  root.appendChild(svg("image", { x: bx, y: by, width: BAR, height: bh, preserveAspectRatio: "none",
-                                  href: scaled(barImage(rgb), bh).toDataURL("image/png") }));
+  root.appendChild(svgImage({ x: bx, y: by, width: BAR, height: bh, preserveAspectRatio: "none" },
+                            scaled(barImage(rgb), bh).toDataURL("image/png")));
   for (const t of [0, 0.25, 0.5, 0.75, 1]) {
     root.appendChild(svg("text", { x: bx + BAR + 4, y: by + (1 - t) * bh, "dominant-baseline": "central",
                                    "font-size": 10 }, String(+(t * d.zmax).toFixed(3))));
@@ -341,7 +369,8 @@ function save(blob, name) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function download(d, images, rgb, kind) {
+function download(d, images, rgb, kind, status) {
+  status.textContent = "";
   const picture = toSvg(d, images, rgb);
   const svgBlob = new Blob([picture.text], { type: "image/svg+xml" });
   if (kind === "SVG") {
@@ -350,6 +379,10 @@ function download(d, images, rgb, kind) {
   }
   const img = new Image();
   const url = URL.createObjectURL(svgBlob);
+  img.onerror = () => {
+    URL.revokeObjectURL(url);
+    status.textContent = "The PNG could not be made in this browser; try the SVG.";
+  };
   img.onload = () => {
     const canvas = document.createElement("canvas");
     canvas.width = picture.width * 2;

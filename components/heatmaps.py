@@ -31,10 +31,24 @@ def _draw(data: dict, key: str, name: str, clickable: bool = False) -> tuple[int
     view = dict(data, file=charts.file_name(name), selected=selected)
     callbacks = {"on_head_change": lambda: None} if clickable else {}
     result = _grid(data=view, key=key, **callbacks)
-    head = getattr(result, "head", None) if clickable else None
-    if isinstance(head, dict) and {"layer", "head"} <= head.keys():
-        return int(head["layer"]), int(head["head"])
-    return None
+    return _panel_of(data, getattr(result, "head", None)) if clickable else None
+
+
+def _panel_of(data: dict, head) -> tuple[int, int] | None:
+    """(layer, head) of a click the browser reported, if it names a panel of this grid.
+
+    The state outlives the grid: a head clicked in a 6-layer model is still reported after
+    a switch to a 2-layer one (or from encoder to a shorter decoder); and the browser could
+    send anything.
+    """
+    if not isinstance(head, dict):
+        return None
+    layer, number = head.get("layer"), head.get("head")
+    if type(layer) is not int or type(number) is not int:  # not bool, float or text
+        return None
+    if not any(p["layer"] == layer and p["head"] == number for p in data["panels"]):
+        return None
+    return layer, number
 
 
 def layer_grid(s: Settings, layer: int) -> None:

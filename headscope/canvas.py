@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 
 import numpy as np
 
@@ -28,6 +29,14 @@ HIDDEN = 65535
 
 TICKS_UP_TO = 60
 """Tokens per axis up to which tick labels are drawn; longer texts name cells in the hover only."""
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def shown_label(label: str) -> str:
+    """A label as the grid shows it: characters an SVG file cannot hold (control characters) as \ufffd."""
+    return _NOT_XML.sub("\ufffd", label)
 
 
 def _b64(data: bytes) -> str:
@@ -61,8 +70,8 @@ def grid_data(att: Attention, panels: list[tuple[int, int]], style: GridStyle, z
         "panels": cells,
         "rows": math.ceil(n / row_block),
         "cols": math.ceil(m / col_block),
-        "rowLabels": pooled_labels(att.tokens, row_block, escape=False),
-        "colLabels": pooled_labels(att.columns[0], col_block, escape=False),
+        "rowLabels": [shown_label(t) for t in pooled_labels(att.tokens, row_block, escape=False)],
+        "colLabels": [shown_label(t) for t in pooled_labels(att.columns[0], col_block, escape=False)],
         "pooled": row_block > 1 or col_block > 1,
         "ticks": style.ticks and max(n, m) <= TICKS_UP_TO,
         "tickSize": style.tick_size or (10 if n <= 24 else 8),

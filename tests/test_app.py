@@ -39,6 +39,25 @@ def test_all_layers_switch_shows_72():
     assert any("Click a head" in c.value for c in app.caption)
 
 
+def test_a_clicked_head_opens_large_and_only_if_it_is_in_the_grid(tiny_folders):
+    app = run_app(all_layers=True)
+    app.session_state["model_grid"] = {"head": {"layer": 3, "head": 5}}  # what a click in the browser sets
+    app.run()
+    assert [h.value for h in app.subheader] == ["L3H5"] and count_traces(app, "heatmap") == 1
+    assert app_grids(app)[0]["selected"] == {"layer": 3, "head": 5}  # drawn outlined
+    # the same state after a switch to a model with 2 layers: no such head, nothing opened, no error
+    app.session_state["model_choice"] = "A local folder…"
+    app.session_state["model_custom"] = str(tiny_folders["bert"])
+    app.run()
+    assert not app.exception and not app.error and not app.subheader and heads_drawn(app) == 8
+    # whatever else a browser could send is ignored
+    for bad in ({"layer": "x", "head": 3}, {"layer": -1, "head": -1}, {"layer": True, "head": 0},
+                {"layer": 1.0, "head": 1}, {"layer": 1}, ["L1H1"]):
+        app.session_state["model_grid"] = {"head": bad}
+        app.run()
+        assert not app.exception and not app.error and not app.subheader, bad
+
+
 def test_new_sentence_pieces_words_and_no_specials():
     text = "Tokenization is unbelievably straightforward."
     assert app_grids(run_app(text=text))[0]["colLabels"][1:3] == ["token", "##ization"]

@@ -46,6 +46,10 @@ def test_all_layers_switch_and_click_opens_a_head(page, app_url, tmp_path):
     page.get_by_role("heading", name="L2H1").wait_for(timeout=60_000)
     support.wait_idle(page)
     assert "L2H1" in support.svg_texts(page, ".js-plotly-plot .annotation-text")
+    # the grid was redrawn (its outline moved) and the keyboard is still on the same head
+    page.wait_for_function("document.activeElement.getAttribute('aria-label')?.startsWith('L2H1')", timeout=10_000)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')").startswith("L2H2")
 
 
 def _hover_cell(page, panel: int, row: int, col: int, size: int) -> str:
@@ -95,6 +99,34 @@ def test_grid_downloads_png_and_svg(page, app_url, tmp_path):
     assert [t for t in texts if t.startswith("L0H")] == [f"L0H{h}" for h in range(12)]
     assert texts.count("black") == 24 and "attends from" in texts and "attends to" in texts  # rows and columns
     assert len(list(root.iter(f"{ns}image"))) == 13  # 12 heads and the colour bar
+
+
+def test_grid_labels_of_long_words_and_control_characters(page, app_url, tmp_path):
+    import xml.etree.ElementTree as ET
+    from urllib.parse import urlencode
+
+    word = "Pneumonoultramicroscopicsilicovolcanoconiosis"
+    page.goto(f"{app_url}/?{urlencode({'text': f'A {word} ab' + chr(1) + 'cd here.', 'words': '1'})}")
+    support.wait_heatmaps(page, 12)
+    labels = support.x_tick_labels(page)
+    assert word[:15] + "\u2026" in labels and "ab\ufffdcd" in labels and max(map(len, labels)) == 16
+    # no label reaches into the next row of panels
+    lowest, next_row = page.evaluate("""() => {
+        const top = (e) => e.getBoundingClientRect().top;
+        const panels = [...document.querySelectorAll('canvas.hs-cells')];
+        const first = panels.filter(c => top(c) === top(panels[0]));
+        const below = panels.find(c => top(c) > top(panels[0]));
+        const labels = first.flatMap(c => [...c.closest('.hs-panel').querySelectorAll('.hs-xlabel')]);
+        return [Math.max(...labels.map(e => e.getBoundingClientRect().bottom)), top(below)]; }""")
+    assert lowest < next_row
+    with page.expect_download() as svg:
+        page.get_by_role("button", name="Download SVG").click()
+    svg.value.save_as(tmp_path / "grid.svg")
+    texts = [t.text for t in ET.parse(tmp_path / "grid.svg").getroot().iter("{http://www.w3.org/2000/svg}text")]
+    assert word[:15] + "\u2026" in texts
+    with page.expect_download(timeout=30_000) as png:
+        page.get_by_role("button", name="Download PNG").click()
+    assert png.value.suggested_filename.endswith(".png")
 
 
 def test_overview_click_a_cell_opens_the_head(page, app_url, tmp_path):

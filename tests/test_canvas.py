@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from headscope import attention, canvas, figures, models
+from headscope import attention, canvas, figures, models, words
 from tests import tiny
 
 
@@ -74,3 +74,11 @@ def test_small_models_get_larger_panels(tmp_path):
     att = attention.run(models.load(str(tiny.make("bert", tmp_path / "bert"))), "a b c")
     data = canvas.model_data(att)
     assert data["columns"] == att.num_heads and data["panelPx"] == figures.model_style(att.num_heads).panel_px > 70
+
+
+def test_labels_an_svg_file_cannot_hold_are_replaced(bundled):
+    att = words.merge(attention.run(bundled, "ab\x01cd \ufffe ok"))  # whole words keep the raw text
+    data = canvas.layer_data(att, 0)
+    assert "ab\ufffdcd" in data["colLabels"] and "ok" in data["colLabels"]
+    assert not [c for label in data["colLabels"] for c in label if ord(c) < 32 or c in "\ufffe\uffff"]
+    assert canvas.shown_label("tab\tstays") == "tab\tstays"
