@@ -87,14 +87,21 @@ def run(browser=None, repeat: int = 3) -> dict:
 
 
 def payloads(loaded) -> dict:
-    """Bytes of the figures the app sends, at 10 and 512 tokens (plotly JSON as Streamlit sends it)."""
+    """Bytes of what the app sends, at 10 and 512 tokens: the Heads page's canvas grids (JSON)
+    and the plotly figures of a layer (Compare, the report) and of one head (plotly JSON)."""
+    import json
+
+    from headscope import canvas
+
     out = {}
     for tokens in (10, 512):
         att = attention.run(loaded, text_of(tokens))
-        out[f"layer_figure_bytes_{att.num_tokens}_tokens"] = len(pio.to_json(figures.layer_figure(att, 0), validate=False))
-        out[f"all_layers_figure_bytes_{att.num_tokens}_tokens"] = len(pio.to_json(figures.model_figure(att), validate=False))
-        out[f"one_head_figure_bytes_{att.num_tokens}_tokens"] = len(pio.to_json(figures.head_figure(att, 0, 0), validate=False))
+        n = att.num_tokens
+        out[f"layer_grid_bytes_{n}_tokens"] = len(json.dumps(canvas.layer_data(att, 0)))
+        out[f"all_layers_grid_bytes_{n}_tokens"] = len(json.dumps(canvas.model_data(att)))
+        out[f"layer_figure_bytes_{n}_tokens"] = len(pio.to_json(figures.layer_figure(att, 0), validate=False))
+        out[f"one_head_figure_bytes_{n}_tokens"] = len(pio.to_json(figures.head_figure(att, 0, 0), validate=False))
         start = time.perf_counter()
-        figures.layer_figure(att, 0), figures.model_figure(att)
-        out[f"build_layer_and_all_layers_ms_{att.num_tokens}_tokens"] = round(1000 * (time.perf_counter() - start), 1)
+        canvas.layer_data(att, 0), canvas.model_data(att)
+        out[f"build_layer_and_all_layers_grids_ms_{n}_tokens"] = round(1000 * (time.perf_counter() - start), 1)
     return out

@@ -71,12 +71,6 @@ def layer_figure(s: Settings, layer: int):
     return figures.freeze(figures.layer_figure(attention_view(s), layer))
 
 
-@st.cache_resource(show_spinner=False, max_entries=32, ttl=3600)
-def model_figure(s: Settings):
-    """All heads of the model as one clickable layer x head grid."""
-    return figures.freeze(figures.model_figure(attention_view(s)))
-
-
 @st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)
 def layer_canvas(s: Settings, layer: int) -> dict:
     """The heads of one layer for the canvas grid, built once and shared across sessions (read-only)."""

@@ -18,7 +18,8 @@ import numpy as np
 
 from headscope.attention import Attention
 from headscope.figures import (
-    LAYER_STYLE, GridStyle, colour_table, head_name, model_style, pool, pool_size, pooled_labels,
+    LAYER_STYLE, TICKS_UP_TO, GridStyle, colour_table, future_mask, head_name, model_style, panel_weights,
+    pool_size, pooled_labels,
 )
 
 LEVELS = 65534
@@ -26,10 +27,6 @@ LEVELS = 65534
 
 HIDDEN = 65535
 """The level of a cell that is not drawn (a decoder's future)."""
-
-TICKS_UP_TO = 60
-"""Tokens per axis up to which tick labels are drawn; longer texts name cells in the hover only."""
-
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -54,17 +51,15 @@ def grid_data(att: Attention, panels: list[tuple[int, int]], style: GridStyle, z
     """Everything the canvas grid needs to draw `panels` (layer, head) of `att` with hover and labels."""
     n, m = att.num_tokens, att.num_keys
     row_block, col_block = pool_size(n, style.panel_px), pool_size(m, style.panel_px)
-    hidden = np.triu(np.ones((n, m), dtype=bool), 1) if att.causal else None
+    hidden = future_mask(att)
     cells = []
     for layer, head in panels:
-        matrix = att.weights[layer, head]
-        if hidden is not None:
-            matrix = np.where(hidden, np.float32(np.nan), matrix)
+        shown = panel_weights(att, layer, head, row_block, col_block, hidden)
         cells.append({
             "name": head_name(layer, head),
             "layer": int(layer),
             "head": int(head),
-            "cells": _b64(cell_levels(pool(matrix, row_block, col_block), zmax).tobytes()),
+            "cells": _b64(cell_levels(shown, zmax).tobytes()),
         })
     return {
         "panels": cells,
@@ -74,7 +69,7 @@ def grid_data(att: Attention, panels: list[tuple[int, int]], style: GridStyle, z
         "colLabels": [shown_label(t) for t in pooled_labels(att.columns[0], col_block, escape=False)],
         "pooled": row_block > 1 or col_block > 1,
         "ticks": style.ticks and max(n, m) <= TICKS_UP_TO,
-        "tickSize": style.tick_size or (10 if n <= 24 else 8),
+        "tickSize": style.tick_px(n),
         "columns": min(style.columns, len(panels)),
         "panelPx": style.panel_px,
         "titleSize": style.title_size,
@@ -92,6 +87,6 @@ def layer_data(att: Attention, layer: int, zmax: float = 1.0) -> dict:
 
 
 def model_data(att: Attention, zmax: float = 1.0) -> dict:
-    """Every head of the model as a clickable layer x head grid (as `figures.model_figure`)."""
+    """Every head of the model as a clickable layer x head grid."""
     panels = [(layer, h) for layer in range(att.num_layers) for h in range(att.num_heads)]
     return grid_data(att, panels, model_style(att.num_heads), zmax)

@@ -31,13 +31,8 @@ so images remain for the large presentation panels (280 pixels, 12 heads).
 OUTLINE_COLOUR = "#ff3b30"
 """Boxes around the cells of a dependency arc: red stands out against every Viridis colour."""
 
-CLICK_POINTS_PER_AXIS = 8
-"""Click targets per axis of a small panel, spread evenly (one per cell up to 8 tokens).
-
-Every marker is an SVG element: one per cell (16 a side) cost about 0.6 s of Chromium's
-drawing of the all-layers view at 10 tokens, and 1.5 s at 512 (`make bench`). A hover snaps
-to the nearest target, which names its own cell; a head opened large has hover on every cell.
-"""
+TICKS_UP_TO = 60
+"""Tokens per axis up to which tick labels are drawn; longer texts name cells in the hover only."""
 
 
 @dataclass(frozen=True)
@@ -48,11 +43,15 @@ class GridStyle:
     panel_px: int
     gap_px: int
     ticks: bool
-    clickable: bool
+    clickable: bool  # the canvas grid (headscope.canvas) reports clicks on its panels
     title_size: int = 13
     cell_budget: int = HEATMAP_CELL_BUDGET
     width_px: int | None = None  # None: as wide as the page
     tick_size: int | None = None  # None: 10 (8 for long texts)
+
+    def tick_px(self, tokens: int) -> int:
+        """Font size of tick labels for a text of `tokens` rows."""
+        return self.tick_size or (10 if tokens <= 24 else 8)
 
 
 LAYER_STYLE = GridStyle(columns=4, panel_px=190, gap_px=95, ticks=True, clickable=False)
@@ -107,6 +106,20 @@ def pool(matrix: np.ndarray, rows: int, cols: int) -> np.ndarray:
         return np.nanmax(blocks, axis=(1, 3)).astype(np.float32)
 
 
+def future_mask(att: Attention) -> np.ndarray | None:
+    """A decoder's future cells (row attends to a later column), which are not drawn; None for an encoder."""
+    return np.triu(np.ones((att.num_tokens, att.num_keys), dtype=bool), 1) if att.causal else None
+
+
+def panel_weights(att: Attention, layer: int, head: int, row_block: int, col_block: int,
+                  hidden: np.ndarray | None) -> np.ndarray:
+    """One head as a panel shows it: `hidden` cells NaN, max-pooled over blocks of tokens."""
+    matrix = att.weights[layer, head]
+    if hidden is not None:
+        matrix = np.where(hidden, np.float32(np.nan), matrix)
+    return pool(matrix, row_block, col_block)
+
+
 def pooled_labels(tokens: tuple[str, ...] | list[str], size: int, escape: bool = True) -> list[str]:
     """Labels of pooled rows or columns: the token range and its first and last tokens ("8–10 cat…the").
 
@@ -123,7 +136,7 @@ def pooled_labels(tokens: tuple[str, ...] | list[str], size: int, escape: bool =
 
 
 def _levels(matrix: np.ndarray, zmax: float, top: int) -> np.ndarray:
-    """Weights in 0..zmax as whole levels 0..top (uint8), for a palette image or a one-byte heatmap."""
+    """Weights in 0..zmax as whole levels 0..top (uint8), for a palette image."""
     return np.clip(np.rint(np.nan_to_num(matrix) / zmax * top), 0, top).astype(np.uint8)
 
 
@@ -204,7 +217,8 @@ def grid_figure(
     """Heads side by side, one panel per (layer, head), with one shared colour scale.
 
     `titles` replace the panels' L{layer}H{head} titles; `outlines` lists, per panel, the
-    (row, column) cells to draw a box around.
+    (row, column) cells to draw a box around. Heads that open on a click are the canvas
+    grid's (headscope.canvas); `style.clickable` means nothing here.
     """
     n, m = att.num_tokens, att.num_keys
     cols = min(style.columns, len(panels))
@@ -226,11 +240,8 @@ def grid_figure(
     col_labels = pooled_labels(att.columns[0], col_block)
     positions, col_positions = list(range(n)), list(range(m))
     tick_labels, col_tick_labels = axis_labels(att.tokens), axis_labels(att.columns[0])  # image mode: one a token
-    hidden = np.triu(np.ones((n, m), dtype=bool), 1) if att.causal else None  # a decoder's future: blank
+    hidden = future_mask(att)
     weight = "max %{z:.3f}" if pooled else "%{z:.3f}"
-    # The clickable grid's hover comes from its click layer, so its heatmaps only need their
-    # colour: one byte a cell (0-255 over 0-zmax) instead of four.
-    compact = style.clickable and not as_image and hidden is None and not diverging
     traces: list = []
     layout: dict = {
         "height": height,
@@ -249,21 +260,15 @@ def grid_figure(
         "annotations": [],
         "shapes": [],
     }
-    if compact:
-        ticks = [0, 0.25, 0.5, 0.75, 1.0]
-        layout["coloraxis"].update(cmin=0, cmax=255)
-        layout["coloraxis"]["colorbar"].update(tickvals=[255 * t for t in ticks], ticktext=[f"{t * zmax:g}" for t in ticks])
     if style.width_px:
         layout["width"] = style.width_px
-    tick_font = {"size": style.tick_size or (10 if n <= 24 else 8)}
+    tick_font = {"size": style.tick_px(n)}
     for k, (layer, head) in enumerate(panels):
         r, c = divmod(k, cols)
         suffix = "" if k == 0 else str(k + 1)
         xa, ya = f"x{suffix}", f"y{suffix}"
-        matrix = att.weights[layer, head]
         name = head_name(layer, head)
-        shown = matrix if hidden is None else np.where(hidden, np.float32(np.nan), matrix)
-        shown = pool(shown, row_block, col_block)
+        shown = panel_weights(att, layer, head, row_block, col_block, hidden)
         if as_image:
             traces.append(
                 go.Image(
@@ -274,29 +279,22 @@ def grid_figure(
                                    + (" (max over blocks of tokens)" if pooled else "") + "<extra></extra>"),
                 )
             )
-            xs = [c * col_block + (col_block - 1) / 2 for c in range(shown.shape[1])]
-            ys = [r * row_block + (row_block - 1) / 2 for r in range(shown.shape[0])]
         else:
             traces.append(
                 go.Heatmap(
-                    z=_levels(shown, zmax, 255) if compact else shown,
+                    z=shown,
                     x=col_labels,
                     y=labels,
                     coloraxis="coloraxis",
                     xaxis=xa,
                     yaxis=ya,
                     name=name,
-                    hoverinfo="skip" if style.clickable else None,
                     hovertemplate=f"%{{y}} \u2192 %{{x}}: {weight}<extra>{name}</extra>",
                     xgap=0,
                     ygap=0,
                 )
             )
-            xs, ys = col_labels, labels
-        if style.clickable:
-            traces.append(_click_layer(shown, xs, ys, None if as_image else weight,
-                                       labels, col_labels, layer, head, xa, ya))
-        show_ticks = style.ticks and max(n, m) <= 60
+        show_ticks = style.ticks and max(n, m) <= TICKS_UP_TO
         axis_common = {
             "showgrid": False,
             "zeroline": False,
@@ -352,40 +350,6 @@ def grid_figure(
     return go.Figure(data=traces, layout=layout)
 
 
-def _click_layer(matrix, xs, ys, weight, labels, col_labels, layer, head, xa, ya) -> go.Scatter:
-    """Near-transparent square markers over the cells: Streamlit reports clicks on these.
-
-    Each point's customdata is [layer, head, weight]. Over heatmaps (category axes) the hover
-    reads the cell's labels from the point itself (`weight` is its format); over images the
-    axes are token positions, so each point carries its hover text.
-    """
-    n, m = matrix.shape
-    row_picks = range(0, n, max(1, math.ceil(n / CLICK_POINTS_PER_AXIS)))
-    col_picks = range(0, m, max(1, math.ceil(m / CLICK_POINTS_PER_AXIS)))
-    qs = [q for q in row_picks for _ in col_picks]
-    ks = [k for _ in row_picks for k in col_picks]
-    per_axis = max(len(row_picks), len(col_picks))
-    name = head_name(layer, head)
-    values = [None if np.isnan(matrix[q, k]) else round(float(matrix[q, k]), 3) for q, k in zip(qs, ks)]
-    if weight is None:
-        hover = {"text": [f"{labels[q]} \u2192 {col_labels[k]}: {w}" for q, k, w in zip(qs, ks, values)],
-                 "hovertemplate": f"%{{text}}<extra>{name}</extra>"}
-    else:
-        hover = {"hovertemplate": f"%{{y}} \u2192 %{{x}}: {weight.replace('z', 'customdata[2]')}<extra>{name}</extra>"}
-    return go.Scatter(
-        x=[xs[k] for k in ks],
-        y=[ys[q] for q in qs],
-        mode="markers",
-        marker={"symbol": "square", "size": max(4, 90 // per_axis), "color": "rgba(0,0,0,0.01)", "line": {"width": 0}},
-        customdata=[[layer, head, w] for w in values],
-        xaxis=xa,
-        yaxis=ya,
-        name=name,
-        showlegend=False,
-        **hover,
-    )
-
-
 PRESENT_HEAD = GridStyle(columns=1, panel_px=640, gap_px=0, ticks=True, clickable=False, title_size=30,
                          cell_budget=600_000, tick_size=18)
 PRESENT_LAYER = GridStyle(columns=4, panel_px=280, gap_px=120, ticks=True, clickable=False, title_size=22,
@@ -402,12 +366,6 @@ def present_figure(att: Attention, layer: int, head: int | None = None) -> go.Fi
 def layer_figure(att: Attention, layer: int, zmax: float = 1.0) -> go.Figure:
     """All heads of one layer, side by side, with tokens on both axes."""
     return grid_figure(att, [(layer, h) for h in range(att.num_heads)], LAYER_STYLE, zmax)
-
-
-def model_figure(att: Attention, zmax: float = 1.0) -> go.Figure:
-    """Every head of the model as a layer x head grid of small, clickable heatmaps."""
-    panels = [(layer, h) for layer in range(att.num_layers) for h in range(att.num_heads)]
-    return grid_figure(att, panels, model_style(att.num_heads), zmax)
 
 
 def model_style(num_heads: int) -> GridStyle:

@@ -40,22 +40,6 @@ def test_heatmaps_travel_as_float32_typed_arrays(cat):
     assert z["dtype"] == "f4" and z["shape"] in ("10, 10", [10, 10])
 
 
-def test_model_figure_has_every_head_and_click_targets(cat):
-    fig = figures.model_figure(cat)
-    maps = _heatmaps(fig)
-    assert len(maps) == 72
-    scatters = [t for t in fig.data if t.type == "scatter"]
-    assert len(scatters) == 72
-    # click targets on every other cell of 10 tokens (8 a side at most), each naming its head,
-    # its cell's labels and carrying the weight
-    assert len(scatters[13].x) == 25
-    assert list(scatters[13].customdata[8]) == [1, 1, round(float(cat.weights[1, 1, 2, 6]), 3)]
-    labels = figures.axis_labels(cat.tokens)
-    assert (scatters[13].x[8], scatters[13].y[8]) == (labels[6], labels[2])
-    assert "%{customdata[2]:.3f}" in scatters[13].hovertemplate
-    assert all(m.hoverinfo == "skip" for m in maps)  # hover comes from the click layer
-
-
 def test_long_text_switches_to_images(loaded):
     att = attention.run(loaded, " ".join(["word"] * 250))  # 252 tokens: not pooled in 280-pixel panels
     assert 12 * att.num_tokens**2 > figures.HEATMAP_CELL_BUDGET
@@ -93,19 +77,6 @@ def test_long_text_is_pooled_to_the_panel_and_keeps_hover(loaded):
     np.testing.assert_array_equal(maps[4].z, figures.pool(att.weights[3, 4], 3, 3))
     assert maps[0].y[1] == "3\u20135 word\u2026word" and "max %{z:.3f}" in maps[0].hovertemplate
     assert len(pio.to_json(fig, validate=False)) <= 5_000_000
-    grid = figures.model_figure(att)
-    assert len(pio.to_json(grid, validate=False)) <= 3_000_000
-    maps = _heatmaps(grid)
-    assert maps[0].z.shape == (64, 64)  # 70-pixel panels: blocks of 8 tokens
-    # the clickable grid's colours travel as one byte a cell; its hover comes from the click layer
-    assert maps[9].z.dtype == np.uint8
-    np.testing.assert_array_equal(maps[9].z, np.rint(figures.pool(att.weights[0, 9], 8, 8) * 255))
-    assert grid.layout.coloraxis.cmax == 255 and list(grid.layout.coloraxis.colorbar.ticktext) == ["0", "0.25", "0.5", "0.75", "1"]
-    clicks = [t for t in grid.data if t.type == "scatter"]
-    assert len(clicks[0].x) == 8 * 8  # 64 pooled cells a side, 8 targets a side
-    pooled = figures.pool(att.weights[0, 0], 8, 8)
-    assert (clicks[0].x[9], clicks[0].y[9]) == (maps[0].x[8], maps[0].y[8])  # point 9: second row, second column of picks
-    assert clicks[0].customdata[9][2] == round(float(pooled[8, 8]), 3)
 
 
 def test_frozen_figure_serialises_once_and_the_same(cat):
@@ -135,15 +106,3 @@ def test_png_colours_follow_the_scale():
     hidden = figures._png_data_uri(np.array([[0.5, 1.0]], dtype=np.float32), 1.0, np.array([[False, True]]))
     rgba = np.array(Image.open(io.BytesIO(base64.b64decode(hidden.split(",", 1)[1]))).convert("RGBA"))
     assert rgba[0, 0, 3] == 255 and rgba[0, 1, 3] == 0  # a decoder's future is transparent
-
-
-def test_a_clickable_grid_in_image_mode(loaded):
-    """144 panels of 64 tokens (a 12 x 12 model) pass the cell budget: images, with click targets."""
-    att = attention.run(loaded, " ".join(["word"] * 62))
-    panels = [(layer % 6, h) for layer in range(12) for h in range(12)]
-    assert len(panels) * att.num_tokens**2 > figures.HEATMAP_CELL_BUDGET
-    fig = figures.grid_figure(att, panels, figures.MODEL_STYLE)
-    assert sum(t.type == "image" for t in fig.data) == 144
-    clicks = [t for t in fig.data if t.type == "scatter"]
-    assert len(clicks) == 144 and clicks[0].text[0].startswith("[CLS] \u2192 [CLS]: ")
-    assert list(clicks[13].customdata[0][:2]) == [1, 1]
