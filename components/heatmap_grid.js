@@ -16,6 +16,7 @@ const GAP = 16; // px between panels
 const BAR = 12; // colour bar width, px
 const MIN_LABELLED = 120; // px: the smallest panel drawn with tick labels before the grid wraps
 const TEXT = "#31333f";
+const BAR_TICKS = [0, 0.25, 0.5, 0.75, 1]; // colour-bar ticks, as fractions of zmax
 
 function bytesOf(b64) {
   const s = atob(b64);
@@ -134,7 +135,14 @@ function geometry(d, width) {
   const cellH = title + panel + xLabels + xTitle + GAP;
   const rows = Math.ceil(d.panels.length / cols);
   return { yLabels, yTitle, xLabels, xTitle, panel, title, cellW, cellH, rows, cols, barSpace,
-           width: yTitle + cols * cellW + barSpace, height: rows * cellH };
+           width: yTitle + cols * cellW + barSpace, height: rows * cellH,
+           rowStep: labelStep(panel / d.rows, d.tickSize), colStep: labelStep(panel / d.cols, d.tickSize),
+           // the panels with nothing below them carry the "attends to" title
+           bottom: (k) => Math.floor(k / cols) === rows - 1 || k + cols >= d.panels.length };
+}
+
+function barTickText(d, t) {
+  return String(+(t * d.zmax).toFixed(3));
 }
 
 function decode(d) {
@@ -159,11 +167,8 @@ function draw(root, d, levels, rgb, images, onPick) {
   grid.style.gridTemplateColumns = `repeat(${g.cols}, ${g.cellW}px)`;
   grid.style.paddingLeft = `${g.yTitle}px`;
   const tick = `${d.tickSize}px`;
-  const rowStep = labelStep(g.panel / d.rows, d.tickSize);
-  const colStep = labelStep(g.panel / d.cols, d.tickSize);
 
   d.panels.forEach((p, k) => {
-    const r = Math.floor(k / g.cols);
     const c = k % g.cols;
     const box = make("div", "hs-panel");
     box.dataset.name = p.name;
@@ -180,7 +185,7 @@ function draw(root, d, levels, rgb, images, onPick) {
       ys.style.width = `${g.yLabels}px`;
       ys.style.height = `${g.panel}px`;
       ys.style.fontSize = tick;
-      for (let i = 0; i < d.rows; i += rowStep) {
+      for (let i = 0; i < d.rows; i += g.rowStep) {
         const t = make("span", "hs-ylabel", short(d.rowLabels[i]));
         t.style.top = `${((i + 0.5) * g.panel) / d.rows}px`;
         ys.appendChild(t);
@@ -213,13 +218,13 @@ function draw(root, d, levels, rgb, images, onPick) {
       xs.style.width = `${g.panel}px`;
       xs.style.height = `${g.xLabels}px`;
       xs.style.fontSize = tick;
-      for (let j = 0; j < d.cols; j += colStep) {
+      for (let j = 0; j < d.cols; j += g.colStep) {
         const t = make("span", "hs-xlabel", short(d.colLabels[j]));
         t.style.left = `${((j + 0.5) * g.panel) / d.cols}px`;
         xs.appendChild(t);
       }
       box.appendChild(xs);
-      if (r === g.rows - 1 || k + g.cols >= d.panels.length) {
+      if (g.bottom(k)) {
         const xt = make("div", "hs-xtitle", "attends to");
         xt.style.marginLeft = `${g.yLabels}px`;
         xt.style.width = `${g.panel}px`;
@@ -291,8 +296,8 @@ function colourBar(d, rgb, height) {
   inner.appendChild(bar);
   const ticks = make("div", "hs-bar-ticks");
   ticks.style.height = `${height}px`;
-  for (const t of [0, 0.25, 0.5, 0.75, 1]) {
-    const s = make("span", "", String(+(t * d.zmax).toFixed(3)));
+  for (const t of BAR_TICKS) {
+    const s = make("span", "", barTickText(d, t));
     s.style.top = `${(1 - t) * height}px`;
     ticks.appendChild(s);
   }
@@ -311,8 +316,6 @@ function toSvg(d, images, rgb) {
   const root = svg("svg", { xmlns: SVG_NS, width, height, viewBox: `0 0 ${width} ${height}`,
                             "font-family": "Helvetica, Arial, sans-serif", fill: TEXT });
   root.appendChild(svg("rect", { x: 0, y: 0, width, height, fill: "white" }));
-  const rowStep = labelStep(g.panel / d.rows, d.tickSize);
-  const colStep = labelStep(g.panel / d.cols, d.tickSize);
   d.panels.forEach((p, k) => {
     const r = Math.floor(k / g.cols);
     const c = k % g.cols;
@@ -323,12 +326,12 @@ function toSvg(d, images, rgb) {
     root.appendChild(svgImage({ x: x0, y: y0, width: g.panel, height: g.panel, preserveAspectRatio: "none",
                                 "image-rendering": "pixelated" }, scaled(images[k], 2 * g.panel).toDataURL("image/png")));
     if (!d.ticks) return;
-    for (let i = 0; i < d.rows; i += rowStep) {
+    for (let i = 0; i < d.rows; i += g.rowStep) {
       root.appendChild(svg("text", { x: x0 - 4, y: y0 + ((i + 0.5) * g.panel) / d.rows,
                                      "text-anchor": "end", "dominant-baseline": "central",
                                      "font-size": d.tickSize }, short(d.rowLabels[i])));
     }
-    for (let j = 0; j < d.cols; j += colStep) {
+    for (let j = 0; j < d.cols; j += g.colStep) {
       const x = x0 + ((j + 0.5) * g.panel) / d.cols;
       const y = y0 + g.panel + 4;
       root.appendChild(svg("text", { x, y, "text-anchor": "end", "dominant-baseline": "central",
@@ -340,7 +343,7 @@ function toSvg(d, images, rgb) {
       root.appendChild(svg("text", { x, y, "text-anchor": "middle", transform: `rotate(-90 ${x} ${y})`,
                                      "font-size": 11 }, "attends from"));
     }
-    if (r === g.rows - 1 || k + g.cols >= d.panels.length) {
+    if (g.bottom(k)) {
       root.appendChild(svg("text", { x: x0 + g.panel / 2, y: y0 + g.panel + g.xLabels + 12,
                                      "text-anchor": "middle", "font-size": 11 }, "attends to"));
     }
@@ -351,9 +354,9 @@ function toSvg(d, images, rgb) {
   root.appendChild(svg("text", { x: bx, y: by - 12, "font-size": 11 }, "weight"));
   root.appendChild(svgImage({ x: bx, y: by, width: BAR, height: bh, preserveAspectRatio: "none" },
                             scaled(barImage(rgb), bh).toDataURL("image/png")));
-  for (const t of [0, 0.25, 0.5, 0.75, 1]) {
+  for (const t of BAR_TICKS) {
     root.appendChild(svg("text", { x: bx + BAR + 4, y: by + (1 - t) * bh, "dominant-baseline": "central",
-                                   "font-size": 10 }, String(+(t * d.zmax).toFixed(3))));
+                                   "font-size": 10 }, barTickText(d, t)));
   }
   return { text: new XMLSerializer().serializeToString(root), width, height };
 }
