@@ -26,12 +26,16 @@ _grid = st.components.v2.component(
 
 
 def _draw(data: dict, key: str, name: str, clickable: bool = False) -> tuple[int, int] | None:
-    """Mount the canvas grid; returns (layer, head) of the panel last clicked, if any."""
-    selected = (st.session_state.get(key) or {}).get("head") if clickable else None
-    view = dict(data, file=charts.file_name(name), selected=selected)
+    """Mount the canvas grid; returns (layer, head) of the panel last clicked, if any.
+
+    A click sets the component's state and reruns the script, so the state is already in
+    session_state when this runs: read once, it both outlines the panel and opens the head.
+    """
+    picked = _panel_of(data, (st.session_state.get(key) or {}).get("head")) if clickable else None
+    selected = None if picked is None else {"layer": picked[0], "head": picked[1]}
     callbacks = {"on_head_change": lambda: None} if clickable else {}
-    result = _grid(data=view, key=key, **callbacks)
-    return _panel_of(data, getattr(result, "head", None)) if clickable else None
+    _grid(data=dict(data, file=charts.file_name(name), selected=selected), key=key, **callbacks)
+    return picked
 
 
 def _panel_of(data: dict, head) -> tuple[int, int] | None:
