@@ -132,6 +132,15 @@ def websocket_log(page, pick) -> list:
     return log
 
 
+def hover_grid_cell(page, panel: int, row: int, col: int, size: int, timeout_ms: int = 10_000) -> str:
+    """The hover text over cell (row, col) of a canvas grid's panel of size x size cells."""
+    box = page.locator("canvas.hs-cells").nth(panel).bounding_box()
+    page.mouse.move(box["x"] + box["width"] * (col + 0.5) / size, box["y"] + box["height"] * (row + 0.5) / size)
+    tip = page.locator(".hs-tip")
+    tip.wait_for(state="visible", timeout=timeout_ms)
+    return tip.text_content()
+
+
 def deltas_by_container(page) -> list:
     """From now on: the root container (0 main, 1 sidebar) of every element the server sends.
 

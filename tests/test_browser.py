@@ -52,15 +52,6 @@ def test_all_layers_switch_and_click_opens_a_head(page, app_url, tmp_path):
     assert page.evaluate("document.activeElement.getAttribute('aria-label')").startswith("L2H2")
 
 
-def _hover_cell(page, panel: int, row: int, col: int, size: int) -> str:
-    """The hover text over cell (row, col) of a canvas panel of size x size cells."""
-    box = page.locator("canvas.hs-cells").nth(panel).bounding_box()
-    page.mouse.move(box["x"] + box["width"] * (col + 0.5) / size, box["y"] + box["height"] * (row + 0.5) / size)
-    tip = page.locator(".hs-tip")
-    tip.wait_for(state="visible", timeout=10_000)
-    return tip.text_content()
-
-
 def test_hover_says_from_to_and_the_models_weight(page, app_url):
     from headscope import attention, models
 
@@ -68,8 +59,8 @@ def test_hover_says_from_to_and_the_models_weight(page, app_url):
     page.goto(app_url)
     support.wait_heatmaps(page, 12)
     # L0H5, the row of "cat" (token 3), the column of "black" (token 2)
-    assert _hover_cell(page, 5, 3, 2, att.num_tokens) == f"L0H5 cat \u2192 black: {att.weights[0, 5, 3, 2]:.3f}"
-    assert _hover_cell(page, 0, 0, 9, att.num_tokens) == f"L0H0 [CLS] \u2192 [SEP]: {att.weights[0, 0, 0, 9]:.3f}"
+    assert support.hover_grid_cell(page, 5, 3, 2, att.num_tokens) == f"L0H5 cat \u2192 black: {att.weights[0, 5, 3, 2]:.3f}"
+    assert support.hover_grid_cell(page, 0, 0, 9, att.num_tokens) == f"L0H0 [CLS] \u2192 [SEP]: {att.weights[0, 0, 0, 9]:.3f}"
     page.mouse.move(5, 5)
     page.locator(".hs-tip").wait_for(state="hidden", timeout=10_000)
 

@@ -157,11 +157,8 @@ def test_heads_page_one_layer_all_layers_and_one_head(watched, app_url, hostile_
     _check_labels(_grid_labels(page), labels)
     assert page.get_by_role("textbox", name="Sentence").input_value() == HOSTILE
     # hover the cell (row 1, column 1) of the canvas grid: '<' attending to '<', its label as text
-    box = page.locator("canvas.hs-cells").first.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 1.5 / n, box["y"] + box["height"] * 1.5 / n)
-    tip = page.locator(".hs-tip")
-    tip.wait_for(state="visible", timeout=30_000)
-    assert f"L0H0 {labels[1]} \u2192 {labels[1]}: " in tip.text_content(), tip.text_content()
+    tip = support.hover_grid_cell(page, 0, 1, 1, n, 30_000)
+    assert f"L0H0 {labels[1]} \u2192 {labels[1]}: " in tip, tip
     # the grid as an SVG file: the tokens are text in it, and opening it runs nothing
     with page.expect_download(timeout=WAIT_MS) as download:
         page.get_by_role("button", name="Download SVG").click()
