@@ -110,6 +110,11 @@ class Policy:
         "max_sentence_chars": "HEADSCOPE_MAX_SENTENCE_CHARS",
     }
 
+    def no_such_folder(self) -> str:
+        """The one answer for any local folder a confining policy refuses, whether or not it exists."""
+        return (f"no model folder by that name on this server: model folders must be inside {self.local_root} "
+                "and hold a config.json")
+
     @classmethod
     def from_settings(cls, env: Mapping[str, str] | None = None, secrets: Mapping[str, Any] | None = None) -> "Policy":
         """Read the policy: environment variables win over the `[headscope]` table of secrets.toml."""
@@ -193,6 +198,30 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
+def _folder(model_id: str) -> Path | None:
+    """The folder a path names, links followed; None when it cannot be read (~nobody, a loop, a NUL)."""
+    try:
+        return Path(model_id).expanduser().resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
+def _is_dir(path: Path) -> bool:
+    """Path.is_dir, False where the server may not look (PermissionError)."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file, False where the server may not look (PermissionError)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def resolve(model_id: str | None, policy: Policy | None = None) -> tuple[str, str]:
     """Map a user's model choice to (display name, path or hub id), or say why it is refused."""
     policy = policy or Policy()
@@ -204,12 +233,17 @@ def resolve(model_id: str | None, policy: Policy | None = None) -> tuple[str, st
     if looks_like_path(model_id):
         if not policy.allow_local:
             raise ModelError("this server does not load models from local folders")
-        folder = Path(model_id).expanduser().resolve()
-        if policy.local_root and not _inside(folder, Path(policy.local_root).expanduser().resolve()):
-            raise ModelError(f"model folders must be inside {policy.local_root} on this server")
-        if not folder.is_dir():
+        folder = _folder(model_id)
+        if policy.local_root:
+            # one answer for every folder refused (outside the root, missing, unreadable, no
+            # config.json): which folders exist on the server is not the visitor's business
+            if not (folder and _inside(folder, Path(policy.local_root).expanduser().resolve())
+                    and _is_file(folder / "config.json")):
+                raise ModelError(policy.no_such_folder())
+            return model_id, str(folder)
+        if not (folder and _is_dir(folder)):
             raise ModelError(f"there is no folder {model_id!r}; give a model folder or a hub id")
-        if not (folder / "config.json").is_file():
+        if not _is_file(folder / "config.json"):
             raise ModelError(f"{model_id!r} has no config.json, so it is not a Hugging Face model folder")
         return model_id, str(folder)
     if not _HUB_ID.fullmatch(model_id) or ".." in model_id:
