@@ -3,12 +3,19 @@
 bertviz loads require.js, d3 and jQuery from a CDN, so offline it draws nothing. Here the
 same views load them from the app itself (static/vendor, pinned npm packages with their
 licences), and the attention goes into the page once.
+
+The page's one inline script is the same for every text: the data sits in a JSON block the
+script reads (never executed), so a Content-Security-Policy can allow the script by its hash
+(`script_hash`) instead of allowing inline scripts (deploy/nginx.conf.template).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import uuid
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -31,19 +38,33 @@ class TooLarge(ValueError):
     """The view would be too large to draw; the message says what to do."""
 
 
+_PARAMS_ID = "bertviz-params"
+_READ_PARAMS = f"JSON.parse(document.getElementById({_PARAMS_ID!r}).textContent)"
+
+
+@cache
 def _script(view: str) -> str:
-    """bertviz's own JavaScript for a view, with its CDN paths pointed at the app."""
+    """bertviz's own JavaScript for a view, with its CDN paths pointed at the app, reading its
+    parameters from the page's JSON block: the same text for every attention."""
     import bertviz
 
     js = (Path(bertviz.__file__).parent / f"{view}_view.js").read_text(encoding="utf-8")
     for cdn, local in _CDN.items():
         js = js.replace(cdn, local)
-    return js
+    if js.count("PYTHON_PARAMS;") != 1:
+        raise RuntimeError(f"bertviz's {view}_view.js no longer has one PYTHON_PARAMS marker")
+    return "\n" + js.replace("PYTHON_PARAMS;", f"{_READ_PARAMS};", 1) + "\n"
+
+
+def script_hash(view: str) -> str:
+    """The CSP source that allows the inline script of a view: 'sha256-...'."""
+    digest = hashlib.sha256(_script(view).encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
 def _json_for_script(value) -> str:
-    """JSON that cannot end the <script> element it sits in."""
-    return json.dumps(value).replace("</", "<\\/").replace("<!--", "<\\!--")
+    """JSON that cannot end the <script> element it sits in (no '<' at all: it is \\u003c)."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def plan(att: Attention, layer: int | None) -> list[int]:
@@ -77,12 +98,12 @@ def build(att: Attention, view: str = "head", layer: int | None = None, dark: bo
                   "root_div_id": vis_id, "include_layers": layers, "include_heads": heads,
                   "total_heads": att.num_heads}
         controls = ""
-    script = _script(view).replace("PYTHON_PARAMS", _json_for_script(params), 1)
     colour = "#e8e8e8" if dark else "#222"
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<style>body{{margin:0;color:{colour};font-family:'Helvetica Neue',Helvetica,Arial,sans-serif}}</style>"
         f"</head><body><script src='{VENDOR}/require.js'></script>"
         f"<div id='{vis_id}'><span style='user-select:none'>{controls}</span><div id='vis'></div></div>"
-        f"<script type='text/javascript'>\n{script}\n</script></body></html>"
+        f"<script type='application/json' id='{_PARAMS_ID}'>{_json_for_script(params)}</script>"
+        f"<script>{_script(view)}</script></body></html>"
     )

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components import engine, faults, links, nav, sidebar
+from components.sandboxed_frame import sandboxed_frame
 from headscope import bertviz_views
 
 nav.ensure_app()
@@ -37,4 +38,5 @@ if len(layers) < att.num_layers:
     st.caption(f"{att.num_tokens} tokens: only layer {layer} is drawn (all {att.num_layers} layers would "
                f"exceed {bertviz_views.MAX_CELLS:,} weights). Pick the layer above.")
 height = 140 + 22 * att.num_tokens if view == "head" else 120 + 115 * len(layers)
-st.iframe(page, height=min(height, 4000))
+# a real sandbox (scripts, no same-origin): bertviz's page cannot reach the app's page or cookies
+sandboxed_frame(page, height=min(height, 4000), title=f"bertviz {view} view", key="bertviz_frame")

@@ -332,8 +332,8 @@ def test_bad_head_in_an_inside_link():
 
 def test_bertviz_page():
     app = on_page("pages/bertviz.py")
-    frames = app.get("iframe")
-    assert len(frames) == 1
+    frames = [e for e in app.get("bidi_component") if e.proto.component_name == "headscope_sandboxed_frame"]
+    assert len(frames) == 1  # a real sandbox, not st.iframe (tests/test_security.py)
     app = on_page("pages/bertviz.py", bertviz_view="neuron")
     assert any("neuron view needs" in i.value for i in app.info)
     app = on_page("pages/bertviz.py", text=" ".join(["cat"] * 300))

@@ -31,7 +31,7 @@ def test_views_load_nothing_from_the_network_and_carry_the_data_once(cat, view):
     assert "/app/static/vendor/require.js" in page and "/app/static/vendor/d3.min" in page
     assert page.count('"attn"') == 1  # the attention goes in once
     assert "const params = PYTHON_PARAMS" not in page  # the marker in the code is filled in
-    params = json.loads(re.search(r"const params = (\{.*?\}); // HACK", page, re.S).group(1))
+    params = json.loads(re.search(r"<script type='application/json' id='bertviz-params'>(.*?)</script>", page, re.S).group(1))
     assert params["include_layers"] == list(range(6))
     assert len(params["attention"][0]["attn"]) == 6
 
@@ -47,6 +47,16 @@ def test_long_texts_are_capped(loaded):
 def test_tokens_cannot_end_the_script(loaded):
     att = attention.run(loaded, "a </script><script>alert(1)</script> <!-- b")
     page = bertviz_views.build(att, "head")
-    script = page.split("<script type='text/javascript'>", 1)[1]
-    assert script.count("</script>") == 1  # only the real end
-    assert "<!--" not in script
+    assert page.count("</script>") == 3  # require.js, the data, bertviz's script: only the real ends
+    assert "<!--" not in page
+    data = re.search(r"<script type='application/json' id='bertviz-params'>(.*?)</script>", page, re.S).group(1)
+    assert "<" not in data and ">" not in data
+    assert json.loads(data)["attention"][0]["left_text"] == list(att.tokens)  # the tokens arrive intact
+
+
+@pytest.mark.parametrize("view", ["head", "model"])
+def test_the_inline_script_is_the_same_for_every_text(loaded, cat, view):
+    """So a Content-Security-Policy can allow it by hash (deploy/nginx.conf.template)."""
+    other = attention.run(loaded, "Dogs chase squirrels </script> in the park.")
+    scripts = {re.findall(r"<script>(.*?)</script>", bertviz_views.build(a, view), re.S)[0] for a in (cat, other)}
+    assert len(scripts) == 1
