@@ -11,6 +11,11 @@
 #   --replica-port P        first replica's port; the others follow [HEADSCOPE_REPLICA_PORT, 8501]
 #   --run-dir DIR           pid files, logs, nginx config [HEADSCOPE_RUN_DIR, default a new temp
 #                           dir, removed on exit; a given dir is kept]
+#   --server-name NAMES     the host names browsers use to reach this server, space- or
+#                           comma-separated (name.example.org, *.example.org, 10.0.0.5); nginx
+#                           refuses any other Host header (421), and the replicas' websockets too
+#                           (server.allowedHosts) [HEADSCOPE_SERVER_NAMES, default
+#                           "localhost 127.0.0.1"]
 #   [HEADSCOPE_COOKIE_SECRET]  Streamlit's server.cookieSecret, shared by every replica; without
 #                           it one is generated and kept in <run dir>/cookie-secret (mode 600)
 #   [HEADSCOPE_PYTHON]      python with the app's requirements [default .venv/bin/python]
@@ -28,6 +33,7 @@ PORT=${HEADSCOPE_PORT:-8080}
 REPLICA_PORT=${HEADSCOPE_REPLICA_PORT:-8501}
 RUN_DIR=${HEADSCOPE_RUN_DIR:-}
 HEALTH_TIMEOUT=${HEADSCOPE_HEALTH_TIMEOUT:-180}
+SERVER_NAMES=${HEADSCOPE_SERVER_NAMES:-localhost 127.0.0.1}
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -36,6 +42,7 @@ while [ $# -gt 0 ]; do
         -p|--port) PORT=${2:?}; shift 2 ;;
         --replica-port) REPLICA_PORT=${2:?}; shift 2 ;;
         --run-dir) RUN_DIR=${2:?}; shift 2 ;;
+        --server-name) SERVER_NAMES=${2:?}; shift 2 ;;
         -h|--help) usage ;;
         [0-9]*) REPLICAS=$1; shift ;;
         *) echo "start.sh: unknown argument '$1' (see deploy/start.sh --help)" >&2; exit 2 ;;
@@ -45,6 +52,13 @@ case $REPLICAS in ''|*[!0-9]*|0) echo "start.sh: replicas must be a number >= 1,
 # numbers only: these go into $(( )) and into nginx.conf
 for setting in "port=$PORT" "replica port=$REPLICA_PORT" "health timeout=$HEALTH_TIMEOUT"; do
     case ${setting#*=} in ''|*[!0-9]*) echo "start.sh: the ${setting%%=*} must be a number, got '${setting#*=}'" >&2; exit 2 ;; esac
+done
+# host names: plain names, IP addresses or *.suffix only (they go into nginx.conf)
+read -r -a NAMES <<< "${SERVER_NAMES//,/ }"
+[ "${#NAMES[@]}" -gt 0 ] || { echo "start.sh: give at least one server name (--server-name)" >&2; exit 2; }
+for name in "${NAMES[@]}"; do
+    [[ $name =~ ^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$ ]] \
+        || { echo "start.sh: '$name' is not a host name (give names like headscope.example.org, *.example.org or 10.0.0.5)" >&2; exit 2; }
 done
 if [ "$PORT" != 0 ] && [ "$PORT" -ge "$REPLICA_PORT" ] && [ "$PORT" -lt $((REPLICA_PORT + REPLICAS)) ] && [ "$REPLICA_PORT" != 0 ]; then
     echo "start.sh: nginx's port $PORT is one of the replicas' ($REPLICA_PORT-$((REPLICA_PORT + REPLICAS - 1)))" >&2; exit 2
@@ -71,11 +85,14 @@ free_port() {
     "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-healthy() {  # healthy URL: true when Streamlit's health endpoint answers 200 "ok"
+healthy() {  # healthy URL [HOST]: true when Streamlit's health endpoint answers 200 "ok"
+    local host=${2:-}
     if command -v curl >/dev/null; then
-        curl -fsS -m 2 -o /dev/null "$1/_stcore/health" 2>/dev/null
+        curl -fsS -m 2 -o /dev/null ${host:+-H "Host: $host"} "$1/_stcore/health" 2>/dev/null
     else
-        "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/_stcore/health", timeout=2)' "$1" 2>/dev/null
+        "$PY" -c 'import sys, urllib.request
+headers = {"Host": sys.argv[2]} if sys.argv[2] else {}
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/_stcore/health", headers=headers), timeout=2)' "$1" "$host" 2>/dev/null
     fi
 }
 
@@ -131,6 +148,7 @@ for ((i = 0; i < REPLICAS; i++)); do
     # The secret goes by environment (STREAMLIT_SERVER_COOKIE_SECRET is --server.cookieSecret),
     # so it does not show in `ps`. `cmd &` execs python in the child: $! is the replica's pid.
     HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-1} PYTHONUNBUFFERED=1 STREAMLIT_SERVER_COOKIE_SECRET=$SECRET \
+        STREAMLIT_SERVER_ALLOWED_HOSTS="${NAMES[*]}" \
         "$PY" -m streamlit run "$ROOT/app.py" \
         --server.port "${PORTS[$i]}" --server.address 127.0.0.1 \
         --server.headless true --browser.gatherUsageStats false \
@@ -168,11 +186,14 @@ if [ "$(id -u)" = 0 ]; then
     USER_LINE="user nobody $(id -gn nobody 2>/dev/null || echo nogroup);"
     chmod 711 "$RUN_DIR" "$NGINX_DIR"
 fi
+NAME_LINES=
+for name in "${NAMES[@]}"; do NAME_LINES+="        $name 1;"$'\n'; done
 CONF=$(< "$ROOT/deploy/nginx.conf.template")
 CONF=${CONF//@USER_LINE@/$USER_LINE}
 CONF=${CONF//@NGINX_DIR@/$NGINX_DIR}
 CONF=${CONF//@LISTEN@/127.0.0.1:$PORT}
 CONF=${CONF//@SERVERS@/${SERVERS%$'\n'}}
+CONF=${CONF//@SERVER_NAMES@/${NAME_LINES%$'\n'}}
 printf '%s\n' "$CONF" > "$NGINX_DIR/nginx.conf"
 
 NGINX_ARGS=(-p "$NGINX_DIR/" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log")
@@ -180,7 +201,9 @@ NGINX_ARGS=(-p "$NGINX_DIR/" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log
 "$NGINX" "${NGINX_ARGS[@]}" < /dev/null &  # `daemon off;` in the config: $! is the master
 NGINX_PID=$!
 URL=http://127.0.0.1:$PORT
-until healthy "$URL"; do
+HEALTH_HOST=${NAMES[0]}
+[[ $HEALTH_HOST == '*.'* ]] && HEALTH_HOST=health.${HEALTH_HOST#\*.}  # a name the wildcard matches
+until healthy "$URL" "$HEALTH_HOST:$PORT"; do
     if ! alive "$NGINX_PID"; then
         echo "start.sh: nginx exited; the end of $NGINX_DIR/error.log:" >&2
         tail -n 20 "$NGINX_DIR/error.log" >&2
