@@ -88,7 +88,9 @@ def test_routes_stick_by_cookie_and_new_visitors_spread(deployed):
 def _context_on(browser, url: str, upstream: str, tries: int = 30):
     """A new browser context whose route cookie maps to `upstream`: (context, page)."""
     for _ in range(tries):
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        # bypass_csp: support's waits use page.wait_for_function, which evaluates a string, and
+        # nginx's CSP refuses eval; the app under that CSP is tested in tests/test_security.py
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
         page = context.new_page()
         response = page.goto(f"{url}/?text={SENTENCE.replace(' ', '+')}")
         if last_upstream(response.headers["x-headscope-upstream"]) == upstream:
@@ -194,7 +196,7 @@ def test_kubernetes_manifest():
     import yaml
 
     docs = {d["kind"]: d for d in yaml.safe_load_all((ROOT / "deploy" / "kubernetes.yaml").read_text())}
-    assert set(docs) == {"Deployment", "Service", "Ingress"}
+    assert set(docs) == {"Deployment", "Service", "ConfigMap", "Ingress"}  # the ConfigMap: tests/test_security.py
     deployment = docs["Deployment"]["spec"]
     assert deployment["replicas"] == 2
     container = deployment["template"]["spec"]["containers"][0]

@@ -136,6 +136,23 @@ def test_start_refuses_a_server_name_that_is_not_a_host_name(tmp_path, names):
     assert not list(tmp_path.iterdir())  # nothing ran, nothing was made
 
 
+def test_kubernetes_sends_the_same_headers_and_answers_only_its_host_name():
+    """deploy/kubernetes.yaml: the template's header values, in a ConfigMap the Ingress sends."""
+    import yaml
+
+    docs = {d["kind"]: d for d in yaml.safe_load_all((ROOT / "deploy" / "kubernetes.yaml").read_text())}
+    assert docs["ConfigMap"]["data"] == template_headers()
+    ingress = docs["Ingress"]
+    namespace, name = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/custom-headers"].split("/")
+    assert name == docs["ConfigMap"]["metadata"]["name"]
+    [rule] = ingress["spec"]["rules"]
+    container = docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert rule["host"] and env["STREAMLIT_SERVER_ALLOWED_HOSTS"] == rule["host"]
+    header = (ROOT / "deploy" / "kubernetes.yaml").read_text().split("apiVersion:")[0]
+    assert 'large-client-header-buffers: "4 32k"' in header and "large_client_header_buffers 4 32k;" in TEMPLATE.read_text()
+
+
 # --- Content-Security-Policy: what it allows, and the whole app under it in Chromium --------
 
 
