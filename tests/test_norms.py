@@ -8,6 +8,7 @@ shares no code with headscope.norms or headscope.qkv.
 
 from __future__ import annotations
 
+import json
 import threading
 
 import numpy as np
@@ -16,6 +17,7 @@ import pytest
 from headscope import attention, models, norms, words
 from tests import tiny
 from tests.conftest import SENTENCE, SPLIT_SENTENCE
+from tests.support import headscope, one_line_error
 
 TINY_TEXT = "A tiny model reads this."
 
@@ -202,3 +204,30 @@ def test_weighting_picks_the_array(loaded):
     assert norms.attend(loaded, SENTENCE, weighting="norms").weighting == "norms"
     with pytest.raises(attention.InputError, match="unknown weighting 'sizes'"):
         norms.attend(loaded, SENTENCE, weighting="sizes")
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def test_cli_attention_weighted_by_norms(loaded):
+    result = headscope("attention", SENTENCE, "--weighting", "norms", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"model", "tokens", "num_layers", "num_heads", "attention"}
+    assert_matches(np.array(doc["attention"], dtype=np.float32), reference(loaded, SENTENCE))
+
+
+def test_cli_default_weighting_is_the_weights(cat):
+    result = headscope("attention", SENTENCE, "--weighting", "weights", "--words", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    np.testing.assert_allclose(json.loads(result.stdout)["attention"], words.merge(cat).weights, atol=1e-6)
+
+
+def test_cli_bad_weighting_is_one_line():
+    assert "--weighting" in one_line_error(headscope("attention", SENTENCE, "--weighting", "sizes"))
+
+
+def test_cli_unsplittable_model_is_one_line(tmp_path):
+    folder = tiny.make("xlnet", tmp_path / "xlnet")
+    line = one_line_error(headscope("attention", "hello", "--model", str(folder), "--weighting", "norms"))
+    assert "by norms" in line and "xlnet" in line
