@@ -37,7 +37,7 @@ def guard_memory(call, tokens: int):
 
 @dataclass(frozen=True)
 class Attention:
-    """Attention of one text: rows attend from, columns attend to, each row sums to 1."""
+    """Attention of one text: rows attend from, columns attend to, each row sums to 1 (unless weighted by norms)."""
 
     model: str
     text: str

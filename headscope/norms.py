@@ -8,6 +8,11 @@ the length of the vector the head moves into that token, summed over keys' piece
 One forward pass: forward hooks on each layer's value projection record its output
 (x W_V + b_V, with x what the attention reads: after GPT-2's ln_1, T5's layer norm, and
 the encoder's output for cross-attention) while `attention.run` runs the model.
+
+The result is an `Attention` with `weighting == "norms"`. `words.merge` works on it
+unchanged: TO a word sums what its pieces move, FROM a word averages its pieces' rows.
+`attention.without_special` renormalises each row over the remaining tokens, so it
+turns sizes into shares of what the non-special tokens move.
 """
 
 from __future__ import annotations
