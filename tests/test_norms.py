@@ -231,3 +231,10 @@ def test_cli_unsplittable_model_is_one_line(tmp_path):
     folder = tiny.make("xlnet", tmp_path / "xlnet")
     line = one_line_error(headscope("attention", "hello", "--model", str(folder), "--weighting", "norms"))
     assert "by norms" in line and "xlnet" in line
+
+
+def test_cli_text_says_the_rows_are_weighted_by_norms(loaded):
+    from headscope import cli
+
+    assert "weighted by norms" in cli.attention_text(norms.run(loaded, SENTENCE))
+    assert "weighted by norms" not in cli.attention_text(attention.run(loaded, SENTENCE))
