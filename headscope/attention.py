@@ -37,7 +37,7 @@ def guard_memory(call, tokens: int):
 
 @dataclass(frozen=True)
 class Attention:
-    """Attention of one text: rows attend from, columns attend to, each row sums to 1."""
+    """Attention of one text: rows attend from, columns attend to, each row sums to 1 (unless weighted by norms)."""
 
     model: str
     text: str
@@ -54,6 +54,8 @@ class Attention:
     key_tokens: tuple[str, ...] | None = None
     key_offsets: tuple[tuple[int, int], ...] | None = None
     key_special: tuple[bool, ...] | None = None
+    # "weights": alpha_ij; "norms": alpha_ij * ||f_h(x_j)|| (headscope.norms), rows do not sum to 1
+    weighting: str = "weights"
 
     @property
     def columns(self) -> tuple[tuple[str, ...], str, tuple[tuple[int, int], ...], tuple[bool, ...]]:

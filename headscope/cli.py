@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Sequence
 
 
-from headscope import atlas, attention, corpus, models, qkv, roles, syntax, words
+from headscope import atlas, attention, corpus, models, norms, qkv, roles, syntax, words
 from headscope.attention import Attention, InputError
 from headscope.figures import head_name
 from headscope.models import ModelError
@@ -33,6 +33,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("json", "text"), default="text", help="output format (default: text)")
 
 
+def _weighting(parser: argparse.ArgumentParser) -> None:
+    """The --weighting option of `attention`, `syntax` and `atlas`."""
+    parser.add_argument("--weighting", choices=norms.WEIGHTINGS, default="weights",
+                        help="weights: the attention weights alpha_ij (default); norms: alpha_ij * ||f_h(x_j)||, "
+                             "weighted by the norm of what the head moves (Kobayashi et al. 2020), not renormalised")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `headscope` argument parser with one sub-command per analysis."""
     parser = _Parser(prog="headscope", description="See what the attention heads of a transformer do.")
@@ -43,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", default=None, help="encoder-decoder models: the decoder's text (default: TEXT)")
     p.add_argument("--kind", choices=tuple(attention.KINDS), default="encoder",
                    help="encoder-decoder models: encoder, decoder or cross attention (default: encoder)")
+    _weighting(p)
     _common(p)
     p = sub.add_parser("syntax", help="which heads follow which dependency relations in TEXT")
     p.add_argument("text", help="the sentence to parse and score")
@@ -81,6 +89,8 @@ def attention_text(att: Attention) -> str:
     lines = [f"model: {att.model}", f"tokens ({att.num_tokens}): {' '.join(att.tokens)}"]
     if att.dropped:
         lines.append(f"note: the text was truncated; {att.dropped} tokens were dropped")
+    if att.weighting == "norms":
+        lines.append("weighted by norms: alpha_ij * ||f_h(x_j)|| (Kobayashi et al. 2020), rows not renormalised")
     lines.append(f"{att.num_layers} layers x {att.num_heads} heads; each token -> the token it attends to most")
     for layer in range(att.num_layers):
         for head in range(att.num_heads):
@@ -197,7 +207,11 @@ def run_command(args: argparse.Namespace) -> str:
         if args.format == "json":
             return _dump_json(qkv.to_json(parts))
         return head_text(parts)
-    att = attention.run(loaded, args.text, getattr(args, "target", None), getattr(args, "kind", "encoder"))
+    try:
+        att = norms.attend(loaded, args.text, getattr(args, "target", None), getattr(args, "kind", "encoder"),
+                           getattr(args, "weighting", "weights"))
+    except norms.NotSplittable as exc:
+        raise UsageError(str(exc)) from None
     if args.command == "roles":
         doc = roles_json(att, loaded)
         return _dump_json(doc) if args.format == "json" else roles_text(doc)

@@ -9,7 +9,7 @@ import numpy as np
 
 from headscope import attention
 from headscope.attention import clean_token
-from headscope.models import LoadedModel
+from headscope.models import ENCODER_DECODER, LoadedModel
 
 SUPPORTED = ("bert", "roberta", "electra", "distilbert", "albert", "gpt2")
 """Model types whose attention this module can recompute (config.model_type)."""
@@ -67,25 +67,48 @@ class HeadParts:
         return float(np.abs(self.weights - self.model_weights).max())
 
 
-def _layer_modules(loaded: LoadedModel, layer: int) -> _Modules:
-    """The projections of one layer's attention, for the supported families."""
-    model, config = loaded.model, loaded.model.config
+def can_take_apart(loaded: LoadedModel) -> None:
+    """Raise UnsupportedModel unless take_apart can recompute this model's attention scores."""
+    config = loaded.model.config
     kind = getattr(config, "model_type", "")
     if kind not in SUPPORTED:
         raise UnsupportedModel(
-            f"cannot take apart a {kind or type(model).__name__} model; supported: {', '.join(SUPPORTED)}"
+            f"cannot take apart a {kind or type(loaded.model).__name__} model; supported: {', '.join(SUPPORTED)}"
         )
     position = getattr(config, "position_embedding_type", "absolute")
     if position not in (None, "absolute"):
         raise UnsupportedModel(f"cannot take apart attention with {position} position embeddings")
+
+
+KNOWN = SUPPORTED + ("deberta-v2", "bart", "t5")
+"""Model types whose per-layer query, key, value and output projections `_layer_modules` finds."""
+
+_STACKS = ("encoder", "decoder", "cross")
+"""An encoder-decoder model's attentions: encoder self, decoder self, decoder to encoder."""
+
+
+def _layer_modules(loaded: LoadedModel, layer: int, kind: str = "encoder") -> _Modules:
+    """The projections of one layer's attention (`kind`: an encoder-decoder's encoder, decoder or cross)."""
+    model, config = loaded.model, loaded.model.config
+    family = getattr(config, "model_type", "")
+    if family not in KNOWN:
+        raise UnsupportedModel(f"Headscope does not know where the heads of a {family or type(model).__name__} model "
+                               f"keep their projections; it knows {', '.join(KNOWN)}")
+    if family in ("bart", "t5"):
+        return _seq2seq_modules(model, family, layer, kind)
     d_k = loaded_dk(loaded)
-    if kind in ("bert", "roberta", "electra"):
+    if family in ("bert", "roberta", "electra"):
         att = model.encoder.layer[layer].attention
         return _Modules(att.self.query, att.self.key, att.self.value, att.output.dense, False, False, math.sqrt(d_k))
-    if kind == "distilbert":
+    if family == "deberta-v2":  # relative-position terms are added to the scores; values are plain
+        att = model.encoder.layer[layer].attention
+        terms = 1 + sum(1 for t in att.self.pos_att_type if t in ("c2p", "p2c"))
+        return _Modules(att.self.query_proj, att.self.key_proj, att.self.value_proj, att.output.dense, False, False,
+                        math.sqrt(att.self.attention_head_size * terms))
+    if family == "distilbert":
         att = model.transformer.layer[layer].attention
         return _Modules(att.q_lin, att.k_lin, att.v_lin, att.out_lin, False, False, math.sqrt(d_k))
-    if kind == "albert":
+    if family == "albert":
         if config.inner_group_num != 1:
             raise UnsupportedModel("cannot take apart ALBERT with more than one layer per group")
         group = int(layer / (config.num_hidden_layers / config.num_hidden_groups))
@@ -96,6 +119,29 @@ def _layer_modules(loaded: LoadedModel, layer: int) -> _Modules:
     if getattr(config, "scale_attn_by_inverse_layer_idx", False):
         scale *= layer + 1
     return _Modules(att.c_attn, None, None, att.c_proj, True, True, scale)
+
+
+def _seq2seq_modules(model, family: str, layer: int, kind: str) -> _Modules:
+    """BART's and T5's projections of one layer's encoder, decoder or cross attention."""
+    if kind not in _STACKS:
+        raise UnsupportedModel(f"unknown attention kind {kind!r}; pick one of {', '.join(_STACKS)}")
+    stack = model.encoder if kind == "encoder" else model.decoder
+    if family == "bart":
+        block = stack.layers[layer]
+        att = block.encoder_attn if kind == "cross" else block.self_attn
+        return _Modules(att.q_proj, att.k_proj, att.v_proj, att.out_proj, False, kind == "decoder", 1 / att.scaling)
+    block = stack.block[layer]  # t5: scores are not scaled
+    att = block.layer[1].EncDecAttention if kind == "cross" else block.layer[0].SelfAttention
+    return _Modules(att.q, att.k, att.v, att.o, False, kind == "decoder", 1.0)
+
+
+def num_layers(loaded: LoadedModel, kind: str = "encoder") -> int:
+    """Layers of the model's attention of this kind (an encoder-decoder's decoder may have its own count)."""
+    model = loaded.model
+    if loaded.family != ENCODER_DECODER or kind == "encoder":
+        return loaded.num_layers
+    decoder = model.decoder
+    return len(getattr(decoder, "layers", None) or decoder.block)
 
 
 def loaded_dk(loaded: LoadedModel) -> int:
@@ -120,6 +166,7 @@ def take_apart(loaded: LoadedModel, text: str, layer: int, head: int) -> HeadPar
 
     if not 0 <= layer < loaded.num_layers or not 0 <= head < loaded.num_heads:
         raise ValueError(f"no head L{layer}H{head}: layers 0-{loaded.num_layers - 1}, heads 0-{loaded.num_heads - 1}")
+    can_take_apart(loaded)
     mods = _layer_modules(loaded, layer)
     # ALBERT shares one attention module between layers: take this layer's call of it
     call = sum(1 for earlier in range(layer) if _layer_modules(loaded, earlier).q is mods.q)

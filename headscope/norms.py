@@ -1,0 +1,165 @@
+"""Attention weighted by what it moves (Kobayashi et al. 2020): alpha_ij * ||f_h(x_j)||.
+
+f_h(x) = (x W_V,h + b_V,h) W_O,h is what head h adds to the residual stream for key
+token j, with W_O,h the head's rows of the output projection (its bias is shared by all
+heads and left out, as in the paper). The weights are not renormalised: a row sums to
+the length of the vector the head moves into that token, summed over keys' pieces.
+
+One forward pass: forward hooks on each layer's value projection record its output
+(x W_V + b_V, with x what the attention reads: after GPT-2's ln_1, T5's layer norm, and
+the encoder's output for cross-attention) while `attention.run` runs the model.
+
+The result is an `Attention` with `weighting == "norms"`. `words.merge` works on it
+unchanged: TO a word sums what its pieces move, FROM a word averages its pieces' rows.
+`attention.without_special` renormalises each row over the remaining tokens, so it
+turns sizes into shares of what the non-special tokens move.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass, replace
+from typing import Iterator
+
+import numpy as np
+
+from headscope import attention, qkv
+from headscope.attention import Attention, InputError
+from headscope.models import LoadedModel
+
+WEIGHTINGS = ("weights", "norms")
+"""What an attention array holds: the weights alpha_ij, or alpha_ij * ||f_h(x_j)||."""
+
+
+class NotSplittable(qkv.UnsupportedModel):
+    """This model's value and output projections cannot be split per head; the message says why."""
+
+
+@dataclass(frozen=True)
+class _Site:
+    """Where one layer's values come from and go to."""
+
+    value: object  # the module whose output holds every head's values side by side
+    start: int  # first value column of that output (GPT-2's c_attn makes Q, K, V side by side)
+    width: int  # heads * d_k
+    w_out: np.ndarray  # [heads * d_k, d_model]: the output projection as y = concat @ w_out + b
+
+
+@dataclass(frozen=True)
+class NormWeighted:
+    """The model's attention and the norms of what each head moves, from one forward pass."""
+
+    attention: Attention  # alpha_ij, the model's own weights
+    norms: np.ndarray  # float32 [layer, head, key]: ||f_h(x_j)||
+
+    @property
+    def weighted(self) -> Attention:
+        """The attention with alpha_ij * ||f_h(x_j)|| in place of alpha_ij."""
+        return weigh(self.attention, self.norms)
+
+
+def _sites(loaded: LoadedModel, kind: str) -> list[_Site]:
+    """Every layer's value projection and output projection for attention of this kind."""
+    try:
+        layers = [qkv._layer_modules(loaded, layer, kind) for layer in range(qkv.num_layers(loaded, kind))]
+    except qkv.UnsupportedModel as exc:  # its message says which models Headscope can split per head
+        raise NotSplittable(f"cannot weigh this model's attention by norms: {exc}; "
+                            "show the attention weights instead") from None
+    sites = []
+    for mods in layers:
+        w_out, _ = qkv._as_columns(mods.out, 0, _out_features(mods.out, mods.fused), mods.fused)
+        width = w_out.shape[0]
+        value = mods.q if mods.fused else mods.v
+        sites.append(_Site(value=value, start=2 * width if mods.fused else 0, width=width,
+                           w_out=np.ascontiguousarray(w_out, dtype=np.float32)))
+    return sites
+
+
+def _out_features(module, conv1d: bool) -> int:
+    """Width of a projection's output (Conv1D stores [in, out], nn.Linear [out, in])."""
+    return int(module.weight.shape[1] if conv1d else module.weight.shape[0])
+
+
+@contextlib.contextmanager
+def _recording(sites: list[_Site]) -> Iterator[list[np.ndarray]]:
+    """Record each layer's values [T, heads * d_k] while the block runs, in layer order.
+
+    Only this thread's forward passes are recorded: the app shares one model between
+    sessions. A module shared by several layers (ALBERT) is hooked once; its calls come
+    in layer order.
+    """
+    me = threading.get_ident()
+    calls: dict[int, list[np.ndarray]] = {id(site.value): [] for site in sites}
+    hooks = []
+
+    def hook_for(site: _Site):
+        def record(_module, _args, output) -> None:
+            if threading.get_ident() == me:
+                out = output[0, :, site.start:site.start + site.width]  # one text: batch of one
+                calls[id(site.value)].append(out.detach().float().numpy().copy())
+        return record
+
+    seen: set[int] = set()
+    recorded: list[np.ndarray] = []
+    try:
+        for site in sites:
+            if id(site.value) not in seen:
+                seen.add(id(site.value))
+                hooks.append(site.value.register_forward_hook(hook_for(site)))
+        yield recorded
+    finally:
+        for hook in hooks:
+            hook.remove()
+    used: dict[int, int] = {}
+    for site in sites:  # the n-th call of a shared module is the n-th layer that uses it
+        n = used.get(id(site.value), 0)
+        used[id(site.value)] = n + 1
+        if n >= len(calls[id(site.value)]):
+            raise RuntimeError("the model did not call every layer's value projection once per layer")
+        recorded.append(calls[id(site.value)][n])
+
+
+def head_norms(values: np.ndarray, w_out: np.ndarray, heads: int) -> np.ndarray:
+    """[head, token] ||v_h W_O,h|| from values [T, heads * d_k] and W_O [heads * d_k, d_model]."""
+    tokens, width = values.shape
+    d_k = width // heads
+    v = values.reshape(tokens, heads, d_k).transpose(1, 0, 2)  # [head, token, d_k]
+    moved = v @ w_out.reshape(heads, d_k, -1)  # [head, token, d_model]: f_h(x_j)
+    return np.linalg.norm(moved, axis=-1).astype(np.float32)
+
+
+def measure(loaded: LoadedModel, text: str, target: str | None = None, kind: str = "encoder") -> NormWeighted:
+    """Run the model once (as `attention.run`) and measure ||f_h(x_j)|| for every layer, head and key."""
+    sites = _sites(loaded, kind)
+    with _recording(sites) as recorded:
+        att = attention.run(loaded, text, target, kind)
+    if len(recorded) != att.num_layers or any(v.shape[0] != att.num_keys for v in recorded):
+        raise RuntimeError("the recorded values do not match the attention's layers and tokens")
+    norms = np.stack([head_norms(values, site.w_out, att.num_heads) for values, site in zip(recorded, sites)])
+    return NormWeighted(attention=att, norms=norms)
+
+
+def weigh(att: Attention, norms: np.ndarray) -> Attention:
+    """alpha_ij * ||f_h(x_j)||, not renormalised, on the attention's own tokens."""
+    if att.weighting != "weights" or att.level != "pieces":
+        raise ValueError("weigh the model's own piece-level attention weights, then merge words")
+    if norms.shape != (att.num_layers, att.num_heads, att.num_keys):
+        raise ValueError(f"norms of shape {norms.shape} do not fit attention of shape {att.weights.shape}")
+    weights = att.weights * norms[:, :, None, :]
+    return replace(att, weights=np.ascontiguousarray(weights, dtype=np.float32), weighting="norms")
+
+
+def run(loaded: LoadedModel, text: str, target: str | None = None, kind: str = "encoder") -> Attention:
+    """Like `attention.run`, with alpha_ij * ||f_h(x_j)|| in place of alpha_ij."""
+    return measure(loaded, text, target, kind).weighted
+
+
+def attend(loaded: LoadedModel, text: str, target: str | None = None, kind: str = "encoder",
+           weighting: str = "weights") -> Attention:
+    """The text's attention as weights (`attention.run`) or weighted by norms (`run`)."""
+    if weighting not in WEIGHTINGS:
+        raise InputError(f"unknown weighting {weighting!r}; pick one of {', '.join(WEIGHTINGS)}")
+    if weighting == "norms":
+        return run(loaded, text, target, kind)
+    return attention.run(loaded, text, target, kind)
