@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import downloads, engine, faults, heatmaps, links, nav, sidebar
+from components import answer_view, downloads, engine, faults, heatmaps, links, nav, sidebar
 from components.text import HEATMAP_HELP, TOUR
 
 nav.ensure_app()
@@ -27,12 +27,19 @@ if att.dropped:
     )
 
 
+relation = answer_view.link_picker()
+badges, outlines, found = answer_view.marks(s, att, relation)
+answer_view.answer_line(found)
+if "layer" not in st.session_state and found is not None and found.focus is not None:
+    st.session_state["layer"] = found.focus[0]  # open on the layer of the head the answer names
+
+
 @st.fragment
 def one_layer(att) -> None:
     """The layer slider and its heads: moving the slider reruns only this part of the page."""
     links.check_range("layer", att.num_layers, "layer")
     layer = st.select_slider("Layer", options=list(range(att.num_layers)), key="layer")
-    heatmaps.layer_grid(s, layer)
+    heatmaps.layer_grid(s, layer, (badges, outlines))
     downloads.attention_buttons(att, layer)
     links.sync()  # a fragment's rerun skips app.py: keep the address bar and the share box in step here
     links.refresh_share_box()
@@ -40,7 +47,7 @@ def one_layer(att) -> None:
 
 if st.toggle("All layers at once", key="all_layers"):
     st.caption(f"{att.num_layers} layers x {att.num_heads} heads. Click a head to open it large.")
-    clicked = heatmaps.model_grid(s)
+    clicked = heatmaps.model_grid(s, (badges, outlines))
     if clicked is not None:
         heatmaps.head_large(s, *clicked)
     downloads.attention_buttons(att, None)
