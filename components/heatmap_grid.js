@@ -179,11 +179,11 @@ function draw(root, d, levels, rgb, images, onPick) {
     box.dataset.arcs = String((p.outlines || []).length);
     const title = make("div", "hs-title");
     title.appendChild(make("span", "hs-name", p.name));
-    if (p.badge) {
-      const badge = make("span", "hs-badge", p.badge);
-      badge.title = p.badge;
+    if (d.panels.some((q) => q.badge)) { // every panel keeps the badge line, so the names stay in a row
+      const badge = make("span", "hs-badge", p.badge || "\u00a0");
+      badge.title = p.badge || "";
       badge.style.fontSize = `${Math.max(9, Math.round(d.titleSize * 0.85))}px`;
-      if (p.badge.startsWith("follows")) badge.classList.add("hs-follows");
+      if ((p.badge || "").startsWith("follows")) badge.classList.add("hs-follows");
       title.appendChild(badge);
     }
     title.style.fontSize = `${d.titleSize}px`;

@@ -13,9 +13,10 @@ st.markdown(
     "it attends to, brighter = more attention. Layers and heads are numbered from 0 "
     "(**L2H3** is layer 2, head 3)."
 )
-with st.expander("What is an attention head, and how do I read these heatmaps?"):
+help_column, tour_column = st.columns(2)
+with help_column.expander("What is an attention head, and how do I read these heatmaps?"):
     st.markdown(HEATMAP_HELP)
-with st.expander("New here? A five-step tour", icon=":material/school:"):
+with tour_column.expander("New here? A five-step tour", icon=":material/school:"):
     st.markdown(TOUR)
 
 with faults.model_run():
@@ -27,9 +28,12 @@ if att.dropped:
     )
 
 
-relation = answer_view.link_picker()
+picker_column, answer_column = st.columns([1, 2])
+with picker_column:
+    relation = answer_view.link_picker()
 badges, outlines, found = answer_view.marks(s, att, relation)
-answer_view.answer_line(found)
+with answer_column:
+    answer_view.answer_line(found)
 if "layer" not in st.session_state and found is not None and found.focus is not None:
     st.session_state["layer"] = found.focus[0]  # open on the layer of the head the answer names
 
