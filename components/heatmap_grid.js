@@ -1,6 +1,8 @@
 // Headscope's heatmap grid: heads drawn on canvases, with hover values, clicks and downloads.
 //
-// Data (built by headscope/canvas.py): panels [{name, layer, head, cells}] where cells is a
+// Data (built by headscope/canvas.py): panels [{name, layer, head, badge, outlines, cells}] where
+// badge names what the head does (corpus verdict; "" for none), outlines are [row0, col0, row1,
+// col1] cell ranges to outline (a relation's arcs), and cells is a
 // base64 little-endian uint16 array (rows x cols levels 0..levels over 0..zmax; `hidden`
 // marks a cell that is not drawn), rows, cols, rowLabels, colLabels, pooled, ticks,
 // tickSize, columns, panelPx, titleSize, clickable, zmax, levels, hidden, palette (base64
@@ -130,7 +132,8 @@ function geometry(d, width) {
     while (d.ticks && cols > 1 && fit(cols) < MIN_LABELLED) cols -= 1;
     panel = Math.max(24, Math.min(d.panelPx, fit(cols)));
   }
-  const title = Math.round(d.titleSize * 1.6);
+  // a second line under the names for the badges, when any panel has one
+  const title = Math.round(d.titleSize * 1.6) + (d.panels.some((p) => p.badge) ? Math.round(d.titleSize * 1.3) : 0);
   const cellW = yLabels + panel + GAP;
   const cellH = title + panel + xLabels + xTitle + GAP;
   const rows = Math.ceil(d.panels.length / cols);
@@ -172,7 +175,17 @@ function draw(root, d, levels, rgb, images, onPick) {
     const c = k % g.cols;
     const box = make("div", "hs-panel");
     box.dataset.name = p.name;
-    const title = make("div", "hs-title", p.name);
+    box.dataset.badge = p.badge || "";
+    box.dataset.arcs = String((p.outlines || []).length);
+    const title = make("div", "hs-title");
+    title.appendChild(make("span", "hs-name", p.name));
+    if (d.panels.some((q) => q.badge)) { // every panel keeps the badge line, so the names stay in a row
+      const badge = make("span", "hs-badge", p.badge || "\u00a0");
+      badge.title = p.badge || "";
+      badge.style.fontSize = `${Math.max(9, Math.round(d.titleSize * 0.85))}px`;
+      if ((p.badge || "").startsWith("follows")) badge.classList.add("hs-follows");
+      title.appendChild(badge);
+    }
     title.style.fontSize = `${d.titleSize}px`;
     title.style.height = `${g.title}px`;
     title.style.marginLeft = `${g.yLabels}px`;
@@ -205,11 +218,24 @@ function draw(root, d, levels, rgb, images, onPick) {
     canvas.getContext("2d").drawImage(images[k], 0, 0);
     canvas.style.width = canvas.style.height = `${g.panel}px`;
     canvas.setAttribute("role", d.clickable ? "button" : "img");
-    canvas.setAttribute("aria-label", `${p.name}: layer ${p.layer}, head ${p.head}` + (d.clickable ? ". Click to open it large." : ""));
+    const arcs = (p.outlines || []).length;
+    canvas.setAttribute("aria-label", `${p.name}: layer ${p.layer}, head ${p.head}` + (p.badge ? ` (${p.badge})` : "") +
+      (arcs ? `, ${arcs} arc${arcs > 1 ? "s" : ""} outlined` : "") + (d.clickable ? ". Click to open it large." : ""));
     canvas.dataset.layer = p.layer;
     canvas.dataset.head = p.head;
     if (d.selected && d.selected.layer === p.layer && d.selected.head === p.head) canvas.classList.add("hs-picked");
-    row.appendChild(canvas);
+    const cellBox = make("div", "hs-cellbox");
+    cellBox.style.width = cellBox.style.height = `${g.panel}px`;
+    cellBox.appendChild(canvas);
+    for (const [r0, c0, r1, c1] of p.outlines || []) {
+      const arc = make("div", "hs-arc");
+      arc.style.left = `${(100 * c0) / d.cols}%`;
+      arc.style.top = `${(100 * r0) / d.rows}%`;
+      arc.style.width = `${(100 * (c1 - c0 + 1)) / d.cols}%`;
+      arc.style.height = `${(100 * (r1 - r0 + 1)) / d.rows}%`;
+      cellBox.appendChild(arc);
+    }
+    row.appendChild(cellBox);
     box.appendChild(row);
 
     if (d.ticks) {
@@ -321,10 +347,23 @@ function toSvg(d, images, rgb) {
     const c = k % g.cols;
     const x0 = pad + g.yTitle + c * g.cellW + g.yLabels;
     const y0 = pad + r * g.cellH + g.title;
-    root.appendChild(svg("text", { x: x0 + g.panel / 2, y: y0 - 6, "text-anchor": "middle",
+    const badgeSize = Math.max(9, Math.round(d.titleSize * 0.85));
+    const nameY = y0 - 6 - (d.panels.some((q) => q.badge) ? Math.round(d.titleSize * 1.3) : 0);
+    root.appendChild(svg("text", { x: x0 + g.panel / 2, y: nameY, "text-anchor": "middle",
                                    "font-size": d.titleSize, "font-weight": "bold" }, p.name));
+    if (p.badge) {
+      root.appendChild(svg("text", { x: x0 + g.panel / 2, y: y0 - 6, "text-anchor": "middle",
+                                     "font-size": badgeSize }, p.badge));
+    }
     root.appendChild(svgImage({ x: x0, y: y0, width: g.panel, height: g.panel, preserveAspectRatio: "none",
                                 "image-rendering": "pixelated" }, scaled(images[k], 2 * g.panel).toDataURL("image/png")));
+    for (const [r0, c0, r1, c1] of p.outlines || []) {
+      const cw = g.panel / d.cols;
+      const ch = g.panel / d.rows;
+      root.appendChild(svg("rect", { x: x0 + c0 * cw, y: y0 + r0 * ch, width: (c1 - c0 + 1) * cw,
+                                     height: (r1 - r0 + 1) * ch, fill: "none", stroke: "#ffffff",
+                                     "stroke-width": 2 }));
+    }
     if (!d.ticks) return;
     for (let i = 0; i < d.rows; i += g.rowStep) {
       root.appendChild(svg("text", { x: x0 - 4, y: y0 + ((i + 0.5) * g.panel) / d.rows,

@@ -14,6 +14,7 @@ import streamlit as st
 
 from components import charts, engine, faults
 from components.sidebar import Settings
+from headscope import canvas
 from headscope.figures import head_name
 
 _HERE = Path(__file__).parent
@@ -55,17 +56,21 @@ def _panel_of(data: dict, head) -> tuple[int, int] | None:
     return layer, number
 
 
-def layer_grid(s: Settings, layer: int) -> None:
-    """The heads of one layer side by side."""
+Marks = tuple[dict, dict]
+"""(badges, outlines) per head, see headscope.canvas.marked."""
+
+
+def layer_grid(s: Settings, layer: int, marks: Marks = ({}, {})) -> None:
+    """The heads of one layer side by side, with their badges and outlined arcs."""
     with faults.guard("Cannot draw the heatmaps"):
-        data = engine.layer_canvas(s, layer)
+        data = canvas.marked(engine.layer_canvas(s, layer), *marks)
     _draw(data, key=f"layer_grid_{layer}", name=f"layer{layer}")
 
 
-def model_grid(s: Settings) -> tuple[int, int] | None:
-    """Every head as a small heatmap; returns (layer, head) of a clicked one, if any."""
+def model_grid(s: Settings, marks: Marks = ({}, {})) -> tuple[int, int] | None:
+    """Every head as a small heatmap, with badges and outlined arcs; returns (layer, head) of a clicked one."""
     with faults.guard("Cannot draw the heatmaps"):
-        data = engine.model_canvas(s)
+        data = canvas.marked(engine.model_canvas(s), *marks)
     return _draw(data, key="model_grid", name="all-layers", clickable=True)
 
 

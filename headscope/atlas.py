@@ -10,6 +10,7 @@ offset (-3..+3) per relation.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -19,14 +20,14 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from headscope import attention, roles
+from headscope import attention, roles, verdict
 from headscope.attention import Attention
 from headscope.corpus import Corpus
 from headscope.models import LoadedModel
 from headscope.syntax import (ALL, DIRECTIONS, OFFSETS, Parse, arc_ends, offset_hits, pick_offset, predictions,
                               word_attention)
 
-ATLAS_VERSION = 3
+ATLAS_VERSION = 4
 """Bump when the method changes, so that atlases cached on disk are recomputed."""
 
 
@@ -39,6 +40,10 @@ class RelationAtlas:
     correct: np.ndarray  # [layer, head, direction] counts; direction as in syntax.DIRECTIONS
     baseline_offset: int
     baseline_correct: int
+    # per sentence that has arcs of this relation (for the verdict's paired bootstrap):
+    sentence_arcs: np.ndarray | None = None  # [sentence] arcs
+    sentence_correct: np.ndarray | None = None  # [sentence, layer, head, direction] arcs predicted
+    sentence_baseline: np.ndarray | None = None  # [sentence] arcs the baseline offset predicted
 
     @property
     def accuracy(self) -> np.ndarray:
@@ -66,6 +71,14 @@ class RelationAtlas:
         """True when the best head predicts more arcs than the best fixed offset."""
         return self.best()[3] > self.baseline_accuracy
 
+    @functools.cached_property
+    def verdict(self) -> verdict.RelationVerdict:
+        """The one verdict rule (headscope.verdict) applied to this relation's per-sentence counts."""
+        if self.sentence_arcs is None:
+            raise ValueError("this atlas has no per-sentence counts; recompute it")
+        return verdict.decide(self.relation, self.count, self.baseline_offset, self.sentence_arcs,
+                              self.sentence_correct, self.sentence_baseline, DIRECTIONS)
+
 
 @dataclass(frozen=True)
 class Atlas:
@@ -78,6 +91,11 @@ class Atlas:
     relations: dict[str, RelationAtlas]
     stats: roles.HeadStats | None = None  # per-head statistics, mean over the corpus
 
+    def follows(self, relation: str, layer: int, head: int) -> bool:
+        """True when the head follows the relation over this corpus (headscope.verdict's rule)."""
+        ra = self.relations.get(relation)
+        return ra is not None and ra.verdict.head_follows(layer, head)
+
     def positional_heads(self) -> dict[tuple[int, int], str]:
         """Heads that, over the corpus, mostly look at one fixed neighbouring token."""
         if self.stats is None:
@@ -86,33 +104,40 @@ class Atlas:
         return roles.positional_from_shares({-1: s.previous, 0: s.same, 1: s.next})
 
     def syntactic_relations(self) -> dict[tuple[int, int], list[str]]:
-        """Per head, the relations on which it beats the baseline (roles.SYNTACTIC_* rules)."""
+        """Per head, the relations it follows (headscope.verdict's rule)."""
         found: dict[tuple[int, int], list[str]] = {}
         for relation, ra in self.relations.items():
-            if relation == ALL or ra.count < roles.SYNTACTIC_MIN_ARCS:
+            if relation == ALL:
                 continue
-            margin = ra.best_direction_accuracy - ra.baseline_accuracy
-            for layer, head in zip(*np.nonzero(margin >= roles.SYNTACTIC_MARGIN)):
-                found.setdefault((int(layer), int(head)), []).append(relation)
+            for h in ra.verdict.follows:
+                found.setdefault((h.layer, h.head), []).append(relation)
         return found
 
 
-def _count_arcs(pred: np.ndarray, p: Parse, tallies: dict, offsets: dict) -> None:
-    """Add one sentence's arcs to the running tallies."""
+def _count_arcs(pred: np.ndarray, p: Parse, tallies: dict[str, list]) -> None:
+    """Add one sentence's arcs to the per-relation lists: (arcs, [L, H, D] hits, hits per offset)."""
     for relation in {r for _, _, r in p.arcs()} | {ALL}:
         arcs = p.arcs(relation)
         if not arcs:
             continue
         deps, govs = arc_ends(arcs)
         hits = np.stack([(pred[:, :, deps] == govs).sum(-1), (pred[:, :, govs] == deps).sum(-1)], axis=-1)
-        if relation in tallies:
-            tallies[relation][0] += len(arcs)
-            tallies[relation][1] += hits
-        else:
-            tallies[relation] = [len(arcs), hits.astype(np.int64)]
-        per_offset = offsets.setdefault(relation, {o: 0 for o in OFFSETS})
-        for o, n in offset_hits(arcs).items():
-            per_offset[o] += n
+        per_offset = offset_hits(arcs)
+        tallies.setdefault(relation, []).append((len(arcs), hits.astype(np.int32),
+                                                 [per_offset[o] for o in OFFSETS]))
+
+
+def _relation(relation: str, rows: list) -> RelationAtlas:
+    """One relation's atlas from its per-sentence rows."""
+    arcs = np.array([n for n, _, _ in rows], dtype=np.int64)
+    correct = np.stack([h for _, h, _ in rows])
+    offsets = np.array([o for _, _, o in rows], dtype=np.int64)  # [sentence, offset]
+    count = int(arcs.sum())
+    base = pick_offset(dict(zip(OFFSETS, offsets.sum(0).tolist())), count)
+    column = OFFSETS.index(base.offset)
+    return RelationAtlas(relation=relation, count=count, correct=correct.sum(0, dtype=np.int64),
+                         baseline_offset=base.offset, baseline_correct=int(offsets[:, column].sum()),
+                         sentence_arcs=arcs, sentence_correct=correct, sentence_baseline=offsets[:, column])
 
 
 def compute(
@@ -138,7 +163,6 @@ def compute(
 def score(pairs: Iterable[tuple[Attention, Parse]], model: str, corpus: str) -> Atlas:
     """The atlas from each sentence's attention and parse."""
     tallies: dict[str, list] = {}
-    offsets: dict[str, dict[int, int]] = {}
     sentences = words = 0
     stats: list[roles.HeadStats] = []
     for att, p in pairs:
@@ -148,17 +172,8 @@ def score(pairs: Iterable[tuple[Attention, Parse]], model: str, corpus: str) -> 
         stats.append(roles.head_stats(att))
         sentences += 1
         words += len(wa.parse.words)
-        _count_arcs(predictions(wa.weights), wa.parse, tallies, offsets)
-    relations = {}
-    for relation, (count, correct) in sorted(tallies.items()):
-        base = pick_offset(offsets[relation], count)
-        relations[relation] = RelationAtlas(
-            relation=relation,
-            count=count,
-            correct=correct,
-            baseline_offset=base.offset,
-            baseline_correct=offsets[relation][base.offset],
-        )
+        _count_arcs(predictions(wa.weights), wa.parse, tallies)
+    relations = {relation: _relation(relation, rows) for relation, rows in sorted(tallies.items())}
     return Atlas(model=model, corpus=corpus, sentences=sentences, words=words, relations=relations,
                  stats=roles.mean_stats(stats) if stats else None)
 
@@ -173,12 +188,15 @@ def to_json(atlas: Atlas) -> dict:
             "best": {"layer": layer, "head": head, "direction": direction, "accuracy": accuracy},
             "baseline": {"offset": ra.baseline_offset, "accuracy": ra.baseline_accuracy},
             "accuracy": ra.best_direction_accuracy.round(6).tolist(),
+            "follows": [h.as_json() for h in ra.verdict.follows],
+            "verdict": ra.verdict.verdict,
         }
     return {
         "model": atlas.model,
         "corpus": atlas.corpus,
         "sentences": atlas.sentences,
         "words": atlas.words,
+        "rule": verdict.RULE,
         "relations": relations,
     }
 
@@ -192,7 +210,9 @@ def _save(atlas: Atlas, path: Path) -> None:
         "words": atlas.words,
         "relations": {
             r: {"count": ra.count, "correct": ra.correct.tolist(),
-                "baseline_offset": ra.baseline_offset, "baseline_correct": ra.baseline_correct}
+                "baseline_offset": ra.baseline_offset, "baseline_correct": ra.baseline_correct,
+                "sentence_arcs": ra.sentence_arcs.tolist(), "sentence_correct": ra.sentence_correct.tolist(),
+                "sentence_baseline": ra.sentence_baseline.tolist()}
             for r, ra in atlas.relations.items()
         },
         "stats": {k: v.tolist() for k, v in atlas.stats.as_dict().items()} if atlas.stats else None,
@@ -208,7 +228,10 @@ def _load(path: Path) -> Atlas:
     doc = json.loads(path.read_text())
     relations = {
         r: RelationAtlas(relation=r, count=v["count"], correct=np.array(v["correct"], dtype=np.int64),
-                         baseline_offset=v["baseline_offset"], baseline_correct=v["baseline_correct"])
+                         baseline_offset=v["baseline_offset"], baseline_correct=v["baseline_correct"],
+                         sentence_arcs=np.array(v["sentence_arcs"], dtype=np.int64),
+                         sentence_correct=np.array(v["sentence_correct"], dtype=np.int32),
+                         sentence_baseline=np.array(v["sentence_baseline"], dtype=np.int64))
         for r, v in doc["relations"].items()
     }
     stats = roles.HeadStats(**{k: np.array(v) for k, v in doc["stats"].items()}) if doc.get("stats") else None

@@ -59,10 +59,13 @@ def grid_data(att: Attention, panels: list[tuple[int, int]], style: GridStyle, z
             "name": head_name(layer, head),
             "layer": int(layer),
             "head": int(head),
+            "badge": "",
+            "outlines": [],
             "cells": _b64(cell_levels(shown, zmax).tobytes()),
         })
     return {
         "panels": cells,
+        "blocks": [row_block, col_block],
         "rows": math.ceil(n / row_block),
         "cols": math.ceil(m / col_block),
         "rowLabels": [shown_label(t) for t in pooled_labels(att.tokens, row_block, escape=False)],
@@ -90,3 +93,23 @@ def model_data(att: Attention, zmax: float = 1.0) -> dict:
     """Every head of the model as a clickable layer x head grid."""
     panels = [(layer, h) for layer in range(att.num_layers) for h in range(att.num_heads)]
     return grid_data(att, panels, model_style(att.num_heads), zmax)
+
+
+Marks = dict[tuple[int, int], str]
+Outlines = dict[tuple[int, int], list[tuple[int, int, int, int]]]
+
+
+def marked(data: dict, badges: Marks, outlines: Outlines) -> dict:
+    """A grid's data with badges after the heads' names and token ranges outlined (a new dict; `data` is shared).
+
+    `outlines` are (first row, first column, last row, last column) token ranges per head;
+    they are drawn on the grid's (pooled) cells.
+    """
+    row_block, col_block = data["blocks"]
+    panels = []
+    for p in data["panels"]:
+        key = (p["layer"], p["head"])
+        boxes = sorted({(r0 // row_block, c0 // col_block, r1 // row_block, c1 // col_block)
+                        for r0, c0, r1, c1 in outlines.get(key, [])})
+        panels.append(dict(p, badge=badges.get(key, ""), outlines=[list(b) for b in boxes]))
+    return dict(data, panels=panels)

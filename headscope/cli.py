@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Sequence
 
 
-from headscope import atlas, attention, corpus, models, norms, qkv, roles, syntax, words
+from headscope import atlas, attention, corpus, models, norms, qkv, roles, syntax, verdict, words
 from headscope.attention import Attention, InputError
 from headscope.figures import head_name
 from headscope.models import ModelError
@@ -40,6 +40,13 @@ def _weighting(parser: argparse.ArgumentParser) -> None:
                              "weighted by the norm of what the head moves (Kobayashi et al. 2020), not renormalised")
 
 
+def _corpus_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """--corpus and --limit, for the commands that read a corpus."""
+    parser.add_argument("--corpus", default=None,
+                        help=f"{what}: FILE.txt (one sentence a line) or FILE.conllu (default: bundled)")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N sentences")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `headscope` argument parser with one sub-command per analysis."""
     parser = _Parser(prog="headscope", description="See what the attention heads of a transformer do.")
@@ -54,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p = sub.add_parser("syntax", help="which heads follow which dependency relations in TEXT")
     p.add_argument("text", help="the sentence to parse and score")
+    _corpus_option(p, "the corpus whose verdict says which heads follow a relation")
     _common(p)
     p = sub.add_parser("roles", help="per head statistics and a role label for TEXT")
     p.add_argument("text", help="the text to analyse")
@@ -64,8 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--head", type=int, required=True, help="head, from 0")
     _common(p)
     p = sub.add_parser("atlas", help="per head, how often it finds each relation's heads over a corpus")
-    p.add_argument("--corpus", default=None, help="FILE.txt (one sentence a line) or FILE.conllu (default: bundled)")
-    p.add_argument("--limit", type=int, default=None, help="use only the first N sentences")
+    _corpus_option(p, "the corpus to score")
     _common(p)
     return parser
 
@@ -100,16 +107,24 @@ def attention_text(att: Attention) -> str:
     return "\n".join(lines)
 
 
-def syntax_json(scores: SyntaxScores, model: str) -> dict:
-    """The `syntax` command's JSON document (see DESIGN.md)."""
+POSITIONAL_NAMES = {"previous token": "previous", "same token": "same", "next token": "next"}
+"""roles' positional labels as the CLI's `positional` values."""
+
+
+def syntax_json(scores: SyntaxScores, model: str, corpus_atlas: atlas.Atlas) -> dict:
+    """The `syntax` command's JSON document (see DESIGN.md); `follows` is the corpus verdict."""
     p = scores.words.parse
+    positional = corpus_atlas.positional_heads()
     relations = {}
     for relation, rs in scores.relations.items():
         if not rs.arcs:
             continue
         relations[relation] = {
             "heads": [
-                {"layer": h.layer, "head": h.head, "direction": h.direction, "score": h.score} for h in rs.heads
+                {"layer": h.layer, "head": h.head, "direction": h.direction, "score": h.score,
+                 "follows": corpus_atlas.follows(relation, h.layer, h.head),
+                 "positional": POSITIONAL_NAMES.get(positional.get((h.layer, h.head), ""))}
+                for h in rs.heads
             ],
             "baseline": {"offset": rs.baseline.offset, "score": rs.baseline.score},
         }
@@ -121,17 +136,34 @@ def syntax_json(scores: SyntaxScores, model: str) -> dict:
     }
 
 
-def syntax_text(scores: SyntaxScores, model: str) -> str:
-    """A human summary: the parse, then per relation the best heads and the baseline."""
+def syntax_text(scores: SyntaxScores, model: str, corpus_atlas: atlas.Atlas) -> str:
+    """A human summary: the parse, then per relation the heads that follow it, this sentence's best and the baseline."""
     p = scores.words.parse
     lines = [f"model: {model}", "words: " + " ".join(f"{i}:{w}" for i, w in enumerate(p.words))]
     lines += [f"  {p.words[d]} -{r}-> {p.words[h]}" for d, (h, r) in enumerate(zip(p.heads, p.relations)) if h >= 0]
     for relation, rs in scores.relations.items():
         if not rs.arcs:
             continue
+        ra = corpus_atlas.relations.get(relation)
+        answer = verdict_line(ra.verdict) if ra else "no verdict: the corpus has no such arcs"
         best = ", ".join(f"{head_name(h.layer, h.head)} {h.direction} {h.score:.2f}" for h in rs.heads[:3])
-        lines.append(f"{relation} ({len(rs.arcs)} arcs): {best}; baseline offset {rs.baseline.offset:+d} {rs.baseline.score:.2f}")
+        lines.append(f"{relation}: over the corpus, {answer}")
+        lines.append(f"  in this sentence ({len(rs.arcs)} arcs): {best}; baseline offset "
+                     f"{rs.baseline.offset:+d} {rs.baseline.score:.2f}")
+    lines.append(verdict.RULE)
     return "\n".join(lines)
+
+
+def verdict_line(v: verdict.RelationVerdict) -> str:
+    """The corpus verdict of one relation in words."""
+    if v.verdict == verdict.FOLLOWS:
+        return "followed by " + ", ".join(
+            f"{head_name(h.layer, h.head)} ({h.accuracy:.2f}, +{h.margin:.2f} [{h.margin_low:.2f}, {h.margin_high:.2f}])"
+            for h in v.follows) + f" over offset {v.baseline_offset:+d} ({v.baseline_accuracy:.2f})"
+    if v.verdict == verdict.POSITIONAL:
+        return (f"positional in this model: offset {v.baseline_offset:+d} finds {v.baseline_accuracy:.2f} "
+                "of the arcs and no head beats it clearly")
+    return "no head follows it"
 
 
 def roles_json(att: Attention, loaded: models.LoadedModel) -> dict:
@@ -175,14 +207,16 @@ def head_text(parts: qkv.HeadParts) -> str:
 
 
 def atlas_text(doc: dict) -> str:
-    """A human summary of an atlas: per relation the best head against the baseline."""
+    """A human summary of an atlas: per relation the verdict, the best head against the baseline."""
     lines = [f"model: {doc['model']}; corpus: {doc['corpus']} ({doc['sentences']} sentences, {doc['words']} words)",
-             f"{'relation':<12}{'arcs':>6}  {'best head':<24}{'accuracy':>9}  {'baseline':>14}"]
+             f"{'relation':<12}{'arcs':>6}  {'verdict':<11}{'best head':<24}{'accuracy':>9}  {'baseline':>14}  follows"]
     for relation, r in doc["relations"].items():
         best, base = r["best"], r["baseline"]
         head = f"{head_name(best['layer'], best['head'])} {best['direction']}"
-        lines.append(f"{relation:<12}{r['count']:>6}  {head:<24}{best['accuracy']:>9.3f}  "
-                     f"{base['accuracy']:>8.3f} ({base['offset']:+d})")
+        follows = ", ".join(head_name(h["layer"], h["head"]) for h in r["follows"]) or "-"
+        lines.append(f"{relation:<12}{r['count']:>6}  {r['verdict']:<11}{head:<24}{best['accuracy']:>9.3f}  "
+                     f"{base['accuracy']:>8.3f} ({base['offset']:+d})  {follows}")
+    lines.append(doc["rule"])
     return "\n".join(lines)
 
 
@@ -217,9 +251,10 @@ def run_command(args: argparse.Namespace) -> str:
         return _dump_json(doc) if args.format == "json" else roles_text(doc)
     if args.command == "syntax":
         scores = syntax.score_sentence(att, syntax.parse(args.text))
+        corpus_atlas = _corpus_atlas(args, loaded)
         if args.format == "json":
-            return _dump_json(syntax_json(scores, loaded.name))
-        return syntax_text(scores, loaded.name)
+            return _dump_json(syntax_json(scores, loaded.name, corpus_atlas))
+        return syntax_text(scores, loaded.name, corpus_atlas)
     if args.words:
         att = words.merge(att)
     if args.format == "json":
@@ -229,12 +264,18 @@ def run_command(args: argparse.Namespace) -> str:
 
 def _run_atlas(args: argparse.Namespace) -> str:
     """The `atlas` command: read the corpus, score every head, print the result."""
+    doc = atlas.to_json(_corpus_atlas(args))
+    return _dump_json(doc) if args.format == "json" else atlas_text(doc)
+
+
+def _corpus_atlas(args: argparse.Namespace, loaded: models.LoadedModel | None = None) -> atlas.Atlas:
+    """The atlas over --corpus (or the bundled corpus, from the disk cache), limited to --limit sentences."""
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be a positive number of sentences")
     policy = models.Policy.from_settings()
-    if args.corpus is None and args.limit is None:  # the bundled atlas: from the disk cache
-        doc = atlas.to_json(atlas.bundled(models.load(args.model, policy)))
-        return _dump_json(doc) if args.format == "json" else atlas_text(doc)
+    loaded = loaded or models.load(args.model, policy)
+    if args.corpus is None and args.limit is None:
+        return atlas.bundled(loaded)
     if args.corpus is None:
         source = corpus.bundled()
     else:
@@ -249,8 +290,7 @@ def _run_atlas(args: argparse.Namespace) -> str:
         source = corpus.read_upload(data, path.name, policy=policy)
     if args.limit is not None:
         source = replace(source, parses=source.parses[: args.limit])
-    doc = atlas.to_json(atlas.compute(models.load(args.model, policy), source))
-    return _dump_json(doc) if args.format == "json" else atlas_text(doc)
+    return atlas.compute(loaded, source)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

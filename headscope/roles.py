@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from headscope import verdict
 from headscope.attention import Attention
 
 POSITIONAL_SHARE = 0.5
@@ -40,13 +41,6 @@ uniform attention over the same tokens. Clark et al. 2019 (section 3.4) measure 
 entropy and find broad heads in the lower layers; Kovaleva et al. 2019 call them
 "heterogeneous". The 80% line is this project's choice: uniform attention scores 100%."""
 
-SYNTACTIC_MARGIN = 0.05
-SYNTACTIC_MIN_ARCS = 50
-"""A head is syntactic when, in the head atlas, it beats the best fixed-offset baseline of
-some relation with at least 50 arcs by at least 0.05 accuracy (Clark et al. 2019, section
-4.2: a head counts only where it beats the positional baseline; the margin and the arc
-count keep chance wins on rare relations out)."""
-
 POSITIONS = {-1: "previous token", 0: "same token", 1: "next token"}
 
 ROLES = ("previous token", "next token", "same token", "no-op (special tokens)", "punctuation",
@@ -57,8 +51,9 @@ THRESHOLDS = {
     "previous token / next token / same token": f"over {POSITIONAL_SHARE:.0%} of attention on that neighbour",
     "no-op (special tokens)": f"over {SPECIAL_SHARE:.0%} of attention on [CLS]/[SEP] (or BOS/EOS)",
     "punctuation": f"over {PUNCTUATION_SHARE:.0%} of attention on punctuation",
-    "syntactic": f"beats a relation's fixed-offset baseline by {SYNTACTIC_MARGIN} or more "
-                 f"(relations with {SYNTACTIC_MIN_ARCS}+ arcs in the head atlas)",
+    "syntactic": f"follows a relation over the head atlas's corpus: beats its fixed-offset baseline by more "
+                 f"than {verdict.MIN_EFFECT} with {verdict.CONFIDENCE:.0%} confidence "
+                 f"(relations with {verdict.MIN_ARCS}+ arcs; headscope.verdict)",
     "broad": f"mean entropy at least {BROAD_ENTROPY:.0%} of uniform attention's",
 }
 

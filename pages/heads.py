@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import downloads, engine, faults, heatmaps, links, nav, sidebar
+from components import answer_view, downloads, engine, faults, heatmaps, links, nav, sidebar
 from components.text import HEATMAP_HELP, TOUR
 
 nav.ensure_app()
@@ -13,9 +13,10 @@ st.markdown(
     "it attends to, brighter = more attention. Layers and heads are numbered from 0 "
     "(**L2H3** is layer 2, head 3)."
 )
-with st.expander("What is an attention head, and how do I read these heatmaps?"):
+help_column, tour_column = st.columns(2)
+with help_column.expander("What is an attention head, and how do I read these heatmaps?"):
     st.markdown(HEATMAP_HELP)
-with st.expander("New here? A five-step tour", icon=":material/school:"):
+with tour_column.expander("New here? A five-step tour", icon=":material/school:"):
     st.markdown(TOUR)
 
 with faults.model_run():
@@ -27,12 +28,22 @@ if att.dropped:
     )
 
 
+picker_column, answer_column = st.columns([1, 2])
+with picker_column:
+    relation = answer_view.link_picker()
+badges, outlines, found = answer_view.marks(s, att, relation)
+with answer_column:
+    answer_view.answer_line(found)
+if "layer" not in st.session_state and found is not None and found.focus is not None:
+    st.session_state["layer"] = found.focus[0]  # open on the layer of the head the answer names
+
+
 @st.fragment
 def one_layer(att) -> None:
     """The layer slider and its heads: moving the slider reruns only this part of the page."""
     links.check_range("layer", att.num_layers, "layer")
     layer = st.select_slider("Layer", options=list(range(att.num_layers)), key="layer")
-    heatmaps.layer_grid(s, layer)
+    heatmaps.layer_grid(s, layer, (badges, outlines))
     downloads.attention_buttons(att, layer)
     links.sync()  # a fragment's rerun skips app.py: keep the address bar and the share box in step here
     links.refresh_share_box()
@@ -40,7 +51,7 @@ def one_layer(att) -> None:
 
 if st.toggle("All layers at once", key="all_layers"):
     st.caption(f"{att.num_layers} layers x {att.num_heads} heads. Click a head to open it large.")
-    clicked = heatmaps.model_grid(s)
+    clicked = heatmaps.model_grid(s, (badges, outlines))
     if clicked is not None:
         heatmaps.head_large(s, *clicked)
     downloads.attention_buttons(att, None)

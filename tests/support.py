@@ -91,7 +91,7 @@ def chromium():
 
 
 HEATMAP = "g.hm, canvas.hs-cells"  # plotly draws one g.hm per heatmap trace; the Heads grids one canvas a head
-GRID_TITLES = ".hs-grid .hs-title"  # the canvas grids' panel titles (L0H0...)
+GRID_TITLES = ".hs-grid .hs-name"  # the names in the canvas grids' panel titles (L2H0...; the badge is apart)
 
 
 def wait_heatmaps(page, count: int, timeout_ms: int = 90_000) -> None:
@@ -134,7 +134,9 @@ def websocket_log(page, pick) -> list:
 
 def hover_grid_cell(page, panel: int, row: int, col: int, size: int, timeout_ms: int = 10_000) -> str:
     """The hover text over cell (row, col) of a canvas grid's panel of size x size cells."""
-    box = page.locator("canvas.hs-cells").nth(panel).bounding_box()
+    canvas = page.locator("canvas.hs-cells").nth(panel)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
     page.mouse.move(box["x"] + box["width"] * (col + 0.5) / size, box["y"] + box["height"] * (row + 0.5) / size)
     tip = page.locator(".hs-tip")
     tip.wait_for(state="visible", timeout=timeout_ms)

@@ -10,15 +10,16 @@ from tests import tiny
 from tests.support import app_figures, app_grids, count_traces, heads_drawn, linked_app, on_page, run_app, texts
 
 
-def test_home_page_shows_twelve_heads_of_layer_zero():
+def test_home_page_opens_on_the_layer_of_the_subject_verb_answer():
     app = run_app()
     assert heads_drawn(app) == 12 and not app_figures(app)  # a canvas grid: no plotly on the first paint
     grid = app_grids(app)[0]
-    assert [p["name"] for p in grid["panels"]][:2] == ["L0H0", "L0H1"]
+    assert [p["name"] for p in grid["panels"]][:2] == ["L2H0", "L2H1"]  # L2H8 follows nsubj (test_answer.py)
     assert grid["colLabels"][:3] == ["[CLS]", "the\u00b71", "black"] and grid["ticks"]
     assert any("numbered from 0" in m.value for m in app.markdown)
     assert [e.label for e in app.main.expander] == ["What is an attention head, and how do I read these heatmaps?",
-                                                    "New here? A five-step tour"]
+                                                    "New here? A five-step tour",
+                                                    "How is this decided? What do the outlines and badges mean?"]
     assert [e.label for e in app.sidebar.expander] == ["Share this view"]
     assert [t.key for t in app.sidebar.toggle] == ["whole_words", "hide_special"]
     assert app.sidebar.text_area(key="text").value == "The black cat sat on the mat."

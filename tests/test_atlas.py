@@ -74,9 +74,10 @@ def test_hand_checked_atlas():
 def test_json_document_and_disk_round_trip(tmp_path):
     a = atlas.score(hand_corpus(), model="hand", corpus="hand")
     doc = atlas.to_json(a)
-    assert set(doc) == {"model", "corpus", "sentences", "words", "relations"}
+    assert set(doc) == {"model", "corpus", "sentences", "words", "rule", "relations"}
     dobj = doc["relations"]["dobj"]
-    assert set(dobj) == {"count", "best", "baseline", "accuracy"}
+    assert set(dobj) == {"count", "best", "baseline", "accuracy", "follows", "verdict"}
+    assert dobj["follows"] == [] and dobj["verdict"] == "none"  # 2 arcs: too few for a verdict
     assert dobj["accuracy"] == [[0.5]]  # best direction per head
     assert dobj["baseline"] == {"offset": -1, "accuracy": 0.5}
     path = tmp_path / "a.json"

@@ -22,7 +22,7 @@ def test_type_a_sentence_and_see_twelve_heads(page, app_url, tmp_path):
     labels = support.x_tick_labels(page)
     assert "black" not in labels
     assert labels.count("squirrels") == 12
-    assert support.svg_texts(page, support.GRID_TITLES) == [f"L0H{h}" for h in range(12)]
+    assert support.svg_texts(page, support.GRID_TITLES) == [f"L2H{h}" for h in range(12)]  # the nsubj answer's layer
     page.screenshot(path=str(tmp_path / "new-sentence.png"))
 
 
@@ -56,7 +56,7 @@ def test_hover_says_from_to_and_the_models_weight(page, app_url):
     from headscope import attention, models
 
     att = attention.run(models.load(models.BUNDLED_ID), "The black cat sat on the mat.")
-    page.goto(app_url)
+    page.goto(f"{app_url}/?layer=0")
     support.wait_heatmaps(page, 12)
     # L0H5, the row of "cat" (token 3), the column of "black" (token 2)
     assert support.hover_grid_cell(page, 5, 3, 2, att.num_tokens) == f"L0H5 cat \u2192 black: {att.weights[0, 5, 3, 2]:.3f}"
@@ -69,7 +69,7 @@ def test_grid_downloads_png_and_svg(page, app_url, tmp_path):
     import struct
     import xml.etree.ElementTree as ET
 
-    page.goto(app_url)
+    page.goto(f"{app_url}/?layer=0")
     support.wait_heatmaps(page, 12)
     with page.expect_download() as png:
         page.get_by_role("button", name="Download PNG").click()

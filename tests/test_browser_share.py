@@ -18,7 +18,7 @@ def test_a_shared_link_restores_the_view(page, app_url, tmp_path):
     query = urlencode({"text": "Tokenization is unbelievably straightforward.", "layer": "3", "words": "1"})
     page.goto(f"{app_url}/?{query}")
     page.wait_for_function(
-        "[...document.querySelectorAll('.hs-title')].some(t => t.textContent === 'L3H0')", timeout=90_000)
+        "[...document.querySelectorAll('.hs-name')].some(t => t.textContent === 'L3H0')", timeout=90_000)
     support.wait_heatmaps(page, 12)
     assert "unbelievably" in support.x_tick_labels(page)
     assert page.get_by_role("textbox", name="Sentence").input_value() == "Tokenization is unbelievably straightforward."
@@ -43,18 +43,18 @@ def test_the_layer_slider_reruns_only_its_fragment(app_url, browser):
     slider.focus()
     slider.press("ArrowRight")
     page.wait_for_function(
-        "[...document.querySelectorAll('.hs-title')].some(t => t.textContent === 'L1H0')", timeout=30_000)
+        "[...document.querySelectorAll('.hs-name')].some(t => t.textContent === 'L3H0')", timeout=30_000)
     support.wait_idle(page)
     assert roots and 1 not in roots  # the slider's rerun sent the main area only: no sidebar, no model run
-    page.wait_for_function("location.search.includes('layer=1')", timeout=10_000)
+    page.wait_for_function("location.search.includes('layer=3')", timeout=10_000)
     # with the share box open, its link follows the slider too
     page.get_by_text("Share this view").click()
     page.locator("[data-testid=stCode]").wait_for(timeout=30_000)
-    assert "layer=1" in page.locator("[data-testid=stCode]").inner_text()
+    assert "layer=3" in page.locator("[data-testid=stCode]").inner_text()
     slider.focus()
     slider.press("ArrowRight")
     page.wait_for_function(
-        "[...document.querySelectorAll('[data-testid=stCode]')].some(c => c.innerText.includes('layer=2'))",
+        "[...document.querySelectorAll('[data-testid=stCode]')].some(c => c.innerText.includes('layer=4'))",
         timeout=30_000)
     page.close()
 

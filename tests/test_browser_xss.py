@@ -152,7 +152,7 @@ def test_heads_page_one_layer_all_layers_and_one_head(watched, app_url, hostile_
     page, watch = watched
     tokens, labels = hostile_tokens
     n = len(tokens)
-    _open(page, app_url, "")
+    _open(page, app_url, "", layer=0)
     support.wait_heatmaps(page, 12, WAIT_MS)
     _check_labels(_grid_labels(page), labels)
     assert page.get_by_role("textbox", name="Sentence").input_value() == HOSTILE
@@ -165,10 +165,11 @@ def test_heads_page_one_layer_all_layers_and_one_head(watched, app_url, hostile_
     path = tmp_path / "grid.svg"
     download.value.save_as(path)
     watch.check()
+    badges = {b.strip() for b in support.svg_texts(page, ".hs-grid .hs-badge")} - {""}  # corpus badges, not tokens
     page.goto(path.as_uri())
     page.wait_for_selector("svg text", timeout=WAIT_MS)
     in_file = support.svg_texts(page, "svg text")
-    names = {f"L0H{h}" for h in range(12)} | {"attends from", "attends to", "weight"}
+    names = {f"L0H{h}" for h in range(12)} | {"attends from", "attends to", "weight"} | badges
     assert names <= set(in_file)
     _check_labels([t for t in in_file if t not in names], labels)
     watch.check()

@@ -1,0 +1,65 @@
+"""The answer on the Heads page: which heads follow the chosen relation (corpus verdict), this
+sentence's evidence, and the relation's arcs outlined in every head (headscope.answer)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import engine, faults
+from components.sidebar import Settings
+from components.text import literal
+from headscope import answer, verdict
+from headscope.attention import Attention
+from headscope.syntax import DIRECTIONS, RELATION_NAMES
+
+NONE = "none"
+LINK_CHOICES = answer.LINK_CHOICES + (NONE,)
+"""The *Show links* picker's values; the link parameter `links` takes the same."""
+
+
+def _label(relation: str) -> str:
+    return "none" if relation == NONE else f"{RELATION_NAMES[relation]} ({relation})"
+
+
+def link_picker() -> str | None:
+    """The relation whose arcs are outlined (None for none)."""
+    st.session_state.setdefault("show_links", "nsubj")
+    choice = st.selectbox("Show links", LINK_CHOICES, key="show_links", format_func=_label,
+                          help="Outline this relation's arcs (from the bundled parser) in every head, and say "
+                               "which heads follow it over the corpus.")
+    return None if choice in (None, NONE) else choice
+
+
+def marks(s: Settings, att: Attention, relation: str | None) -> tuple[dict, dict, answer.Answer | None]:
+    """(badges, outlines, answer) for the grid on screen: the corpus verdict and this sentence's arcs.
+
+    A failure here (a model the atlas cannot score, a parser error) is reported and the grid
+    is drawn without them.
+    """
+    if s.kind != "encoder":  # a decoder's target or cross-attention: the parse is of another text
+        return {}, {}, None
+    try:
+        a = engine.bundled_atlas(s.model)
+        badges = answer.badges(a, relation, answer.sink_names(engine.raw_attention(s.model, s.text, s.target, s.kind)))
+        if relation is None:
+            return badges, {}, None
+        cells = {d: answer.arc_cells(att, engine.sentence_parse(s.text), relation, d) for d in DIRECTIONS}
+        ra = a.relations.get(relation)
+        heads = ra.verdict.heads if ra is not None else ()
+        outlines = {(h.layer, h.head): cells[h.direction] for h in heads}
+        return badges, outlines, answer.answer(a, relation, engine.sentence_syntax(s.model, s.text))
+    except Exception as exc:  # noqa: BLE001 - the heatmaps are drawn whatever happens here
+        faults.report(exc, "Cannot say which heads follow the relation")
+        return {}, {}, None
+
+
+def answer_line(result: answer.Answer | None) -> None:
+    """The answer for the chosen relation in one paragraph, the rule and the legend under it."""
+    if result is None:
+        return
+    icon = {verdict.FOLLOWS: ":material/check_circle:", verdict.POSITIONAL: ":material/swap_horiz:"}.get(
+        result.verdict.verdict if result.verdict else "", ":material/help:")
+    st.info(literal(result.text()), icon=icon)
+    with st.expander("How is this decided? What do the outlines and badges mean?"):
+        st.markdown(literal(verdict.RULE))
+        st.markdown(answer.LEGEND)

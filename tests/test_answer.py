@@ -1,0 +1,92 @@
+"""The answer on the Heads page: the corpus verdict in words, badges, and a relation's arcs outlined."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from headscope import answer, atlas, attention, syntax, verdict, words
+from tests.conftest import SENTENCE
+from tests.support import app_grids, run_app
+
+KEYS = "The keys to the old cabinet are on the table."
+
+
+def _plain(markdown: str) -> str:
+    """Text written for st.markdown through components.text.literal, as a reader sees it."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+@pytest.fixture(scope="module")
+def corpus_atlas(loaded):
+    return atlas.bundled(loaded)
+
+
+def test_arc_cells_follow_the_tokens_on_screen(cat):
+    """cat -nsubj-> sat: row cat, column sat; the same arc at word level and without special tokens."""
+    p = syntax.parse(SENTENCE)
+    assert answer.arc_cells(cat, p, "nsubj") == [(3, 4, 3, 4)]  # [CLS] the black cat sat
+    assert answer.arc_cells(cat, p, "nsubj", "head->dependent") == [(4, 3, 4, 3)]
+    assert answer.arc_cells(attention.without_special(cat), p, "nsubj") == [(2, 3, 2, 3)]
+    assert sorted(answer.arc_cells(cat, p, "det")) == [(1, 3, 1, 3), (6, 7, 6, 7)]  # the->cat, the->mat
+
+
+def test_arc_cells_span_every_piece_of_a_split_word(loaded):
+    att = attention.run(loaded, "The unbelievably tall tower stood.")
+    p = syntax.parse(att.text)
+    pieces = [i for i, t in enumerate(att.tokens) if t in ("un", "##bel", "##ie", "##va", "##bly")]
+    [(r0, c0, r1, c1)] = answer.arc_cells(att, p, "advmod")
+    assert (r0, r1) == (min(pieces), max(pieces)) and att.tokens[c0] == "tall" == att.tokens[c1]
+    merged = words.merge(att)
+    [(r0, c0, r1, c1)] = answer.arc_cells(merged, p, "advmod")
+    assert merged.tokens[r0] == "unbelievably" and r0 == r1 and merged.tokens[c0] == "tall"
+
+
+def test_the_answer_for_subject_verb_and_adjective_noun(corpus_atlas, loaded):
+    att = attention.run(loaded, KEYS)
+    scores = syntax.score_sentence(att, syntax.parse(KEYS))
+    nsubj = answer.answer(corpus_atlas, "nsubj", scores)
+    assert nsubj.verdict.verdict == verdict.FOLLOWS and nsubj.focus == (2, 8)
+    text = nsubj.text()
+    assert text.startswith("subject -> verb (nsubj): over 362 sentences of ")
+    assert "L2H8 finds 0.56 of them" in text and "95% interval" in text
+    e = nsubj.evidence
+    assert (e.layer, e.head, e.source, e.target) == (2, 8, "keys", "are")
+    assert e.weight == pytest.approx(float(scores.words.weights[2, 8, 1, 6]))  # keys (1) -> are (6)
+    assert f"L2H8 puts {e.weight:.2f} of the attention of \u201ckeys\u201d on \u201care\u201d" in text
+    amod = answer.answer(corpus_atlas, "amod", scores)
+    assert amod.verdict.verdict == verdict.POSITIONAL
+    assert "positional in this model: always looking 1 word to the right finds 0.80" in amod.text()
+    assert answer.answer(corpus_atlas, "nsubj", None).evidence is None
+
+
+def test_badges_come_from_the_corpus(corpus_atlas, cat):
+    b = answer.badges(corpus_atlas, "nsubj", answer.sink_names(cat))
+    assert b[(2, 8)] == "follows nsubj"
+    assert b[(0, 2)] == "previous token"  # over half of its attention on the previous token, over the corpus
+    sinks = {k for k, v in b.items() if v == "[CLS]"}
+    assert sinks and all(corpus_atlas.stats.special[k] > 0.5 for k in sinks)
+    assert answer.badges(corpus_atlas, "amod", {}).get((2, 8)) != "follows amod"  # amod is positional
+    assert "follows" not in " ".join(answer.badges(corpus_atlas, None, {}).values())
+
+
+def test_heads_page_outlines_the_arcs_and_titles_the_heads():
+    app = run_app()
+    grid = app_grids(app)[0]
+    panels = {p["name"]: p for p in grid["panels"]}
+    assert panels["L2H8"]["badge"] == "follows nsubj"
+    assert panels["L2H8"]["outlines"] == [[3, 4, 3, 4]]  # cat -> sat, in every panel
+    assert all(p["outlines"] for p in grid["panels"])
+    [info] = [_plain(i.value) for i in app.info]
+    assert info.startswith("subject -> verb (nsubj): over 362 sentences")
+    assert "In this sentence, L2H8 puts" in info
+    app.selectbox(key="show_links").set_value("amod").run()
+    grid = app_grids(app)[0]
+    assert "positional in this model" in _plain(app.info[0].value)
+    assert all(p["badge"] != "follows amod" for p in grid["panels"])
+    assert {tuple(o) for p in grid["panels"] for o in p["outlines"]} <= {(2, 3, 2, 3), (3, 2, 3, 2)}  # black -> cat
+    app.selectbox(key="show_links").set_value("none").run()
+    grid = app_grids(app)[0]
+    assert not app.info and not any(p["outlines"] for p in grid["panels"])
+    assert any(p["badge"] == "previous token" for p in app_grids(run_app(layer=0))[0]["panels"])
