@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components import charts
-from headscope import figures, roles
+from headscope import figures, roles, verdict
 from headscope.figures import head_name
 
 STAT_NAMES = {
@@ -29,7 +29,8 @@ def _hover(stats: roles.HeadStats, labels, syntactic) -> list[list[str]]:
     for layer in range(layers):
         row = []
         for head in range(heads):
-            extra = f"<br>syntactic for: {', '.join(syntactic[(layer, head)])}" if (layer, head) in syntactic else ""
+            extra = (f"<br>follows (corpus): {', '.join(syntactic[(layer, head)])}"
+                     if (layer, head) in syntactic else "")
             row.append(
                 f"<b>{head_name(layer, head)}</b>: {labels[layer, head]}<br>"
                 f"prev {stats.previous[layer, head]:.2f} · self {stats.same[layer, head]:.2f} · "
@@ -56,6 +57,7 @@ def thresholds() -> None:
             "means over the sentence's words (rows), [CLS] and [SEP] rows left out.\n\n"
             + "\n".join(f"- **{name}**: {rule}" for name, rule in roles.THRESHOLDS.items())
             + "\n- **other**: none of the above.\n\n"
+            + f"The rule for *follows*: {verdict.RULE}\n\n"
             "Sources: Clark et al. 2019 (*What Does BERT Look At?*, sections 3-4), Kovaleva et al. "
             "2019 (*Revealing the Dark Secrets of BERT*), Voita et al. 2019 (*Analyzing Multi-Head "
             "Self-Attention*). The thresholds are in `headscope/roles.py`."
@@ -82,7 +84,17 @@ def all_heads_table(stats: roles.HeadStats, syntactic: dict) -> None:
         for head in range(heads):
             row = {"head": head_name(layer, head), "role": labels[layer, head]}
             row.update({name: round(float(getattr(stats, f)[layer, head]), 3) for f, name in STAT_NAMES.items()})
-            row["syntactic for"] = ", ".join(syntactic.get((layer, head), []))
+            row["follows (corpus)"] = ", ".join(syntactic.get((layer, head), []))
             rows.append(row)
     with st.expander("All heads as a table"):
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+def follows_line(corpus_atlas, layer: int, head: int) -> str:
+    """The relations a head follows over the corpus, with margins and intervals (markdown)."""
+    parts = []
+    for relation in corpus_atlas.syntactic_relations().get((layer, head), []):
+        h = corpus_atlas.relations[relation].verdict.head(layer, head)
+        parts.append(f"**{relation}** (+{h.margin:.2f}, 95% interval {h.margin_low:+.2f} to {h.margin_high:+.2f})")
+    return (f"Follows over the bundled corpus ({corpus_atlas.sentences} sentences), by the margin over the "
+            "best fixed offset: " + ", ".join(parts) + ".")

@@ -27,6 +27,9 @@ over_corpus = st.toggle("Averaged over the bundled corpus", key="overview_corpus
 stats = corpus_atlas.stats if over_corpus else sentence_stats
 where = f"the bundled corpus ({corpus_atlas.sentences} sentences)" if over_corpus else "this sentence"
 clicked = roles_view.role_grid(stats, syntactic, f"Head roles over {where}")
+st.caption(f"**syntactic** comes from the corpus verdict (the heads that follow a relation over the "
+           f"{corpus_atlas.sentences} sentences of the bundled corpus; rule under *How roles are decided*); "
+           f"every other role from the statistics of {where}.")
 roles_view.all_heads_table(stats, syntactic)
 
 if clicked is None:
@@ -35,7 +38,7 @@ else:
     layer, head = clicked
     st.subheader(head_name(layer, head))
     if (layer, head) in syntactic:
-        st.markdown("Beats the positional baseline on: **" + ", ".join(syntactic[(layer, head)]) + "** (head atlas).")
+        st.markdown(roles_view.follows_line(corpus_atlas, layer, head))
     left, right = st.columns([3, 2])
     with left:
         heatmaps.head_large(s, layer, head, title=False)
