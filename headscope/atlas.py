@@ -26,7 +26,7 @@ from headscope.models import LoadedModel
 from headscope.syntax import (ALL, DIRECTIONS, OFFSETS, Parse, arc_ends, offset_hits, pick_offset, predictions,
                               word_attention)
 
-ATLAS_VERSION = 3
+ATLAS_VERSION = 4  # 4: a CoNLL-U multi-word token's words each keep their part of it
 """Bump when the method changes, so that atlases cached on disk are recomputed."""
 
 
