@@ -27,7 +27,7 @@ from headscope.models import LoadedModel
 from headscope.syntax import (ALL, DIRECTIONS, OFFSETS, Parse, arc_ends, offset_hits, pick_offset, predictions,
                               word_attention)
 
-ATLAS_VERSION = 4
+ATLAS_VERSION = 5  # 4: per-sentence counts for the verdict; 5: a CoNLL-U multi-word token's words keep their parts
 """Bump when the method changes, so that atlases cached on disk are recomputed."""
 
 

@@ -133,16 +133,32 @@ def _has_cycle(heads: list[int]) -> int | None:
     return None
 
 
+def _token_spans(token: str, start: int, forms: list[str]) -> list[tuple[int, int]]:
+    """The character spans of a multi-word token's words, the token written from `start`.
+
+    Where the words spell the token ("don't" = "do" + "n't"), each word gets its own part,
+    so that each keeps its own word pieces; otherwise ("du" = "de" + "le") each gets the
+    whole token.
+    """
+    if "".join(forms) != token or not all(forms):
+        return [(start, start + len(token))] * len(forms)
+    spans = []
+    for form in forms:
+        spans.append((start, start + len(form)))
+        start += len(form)
+    return spans
+
+
 def _sentence(rows: list[tuple[int, list[str]]], name: str, ranges: dict[int, tuple[int, list[str]]]) -> Parse:
     """One CoNLL-U sentence (its word lines, with line numbers) as a Parse.
 
     The text is what the sentence says: a multi-word token ("cannot" = "can" + "not") is
-    written once, and each of its words gets the token's span.
+    written once, and its words get their parts of it (see `_token_spans`).
     """
     words, heads, rels, spans = [], [], [], []
     text = ""
     token_end = 0  # the last word id of the multi-word token being read, 0 outside one
-    token_span = (0, 0)
+    token_spans: dict[int, tuple[int, int]] = {}  # word id -> its span in that token
     for expected, (number, cols) in enumerate(rows, 1):
         if int(cols[0]) != expected:
             raise ParseError(f"{name}, line {number}: word ID {cols[0]} where {expected} was expected")
@@ -157,10 +173,11 @@ def _sentence(rows: list[tuple[int, list[str]]], name: str, ranges: dict[int, tu
         form = cols[1]
         if expected in ranges:
             token_end, token = ranges[expected]
-            token_span = (len(text), len(text) + len(token[1]))
+            forms = [word[1] for _, word in rows[expected - 1:token_end]]
+            token_spans = dict(enumerate(_token_spans(token[1], len(text), forms), expected))
             text += token[1] + ("" if "SpaceAfter=No" in token[9].split("|") else " ")
         if expected <= token_end:
-            spans.append(token_span)
+            spans.append(token_spans[expected])
         else:
             spans.append((len(text), len(text) + len(form)))
             text += form
