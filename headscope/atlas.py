@@ -14,13 +14,13 @@ import functools
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from headscope import attention, roles, verdict
+from headscope import attention, norms, roles, verdict
 from headscope.attention import Attention
 from headscope.corpus import Corpus
 from headscope.models import LoadedModel
@@ -90,6 +90,7 @@ class Atlas:
     words: int
     relations: dict[str, RelationAtlas]
     stats: roles.HeadStats | None = None  # per-head statistics, mean over the corpus
+    weighting: str = "weights"  # or "norms": attention weighted by what the heads move (headscope.norms)
 
     def follows(self, relation: str, layer: int, head: int) -> bool:
         """True when the head follows the relation over this corpus (headscope.verdict's rule)."""
@@ -145,19 +146,29 @@ def compute(
     corpus: Corpus,
     batch_size: int = 32,
     progress: Callable[[int, int], None] | None = None,
+    weighting: str = "weights",
 ) -> Atlas:
-    """The atlas of a model over a corpus, in batched forward passes (longest first)."""
+    """The atlas of a model over a corpus, in batched forward passes (longest first).
+
+    With weighting "norms", each sentence's attention is weighted by what the heads move
+    (headscope.norms, one sentence a pass).
+    """
     parses = [p for p in corpus.parses if p.words]
     order = sorted(range(len(parses)), key=lambda i: -len(parses[i].text))
+
+    def run(texts: list[str]) -> list[Attention]:
+        if weighting == "weights":
+            return attention.run_batch(loaded, texts)
+        return [norms.attend(loaded, text, weighting=weighting) for text in texts]
 
     def pairs() -> Iterator[tuple[Attention, Parse]]:
         for start in range(0, len(order), batch_size):
             batch = [parses[i] for i in order[start:start + batch_size]]
-            yield from zip(attention.run_batch(loaded, [p.text for p in batch]), batch)
+            yield from zip(run([p.text for p in batch]), batch)
             if progress:
                 progress(min(start + batch_size, len(order)), len(order))
 
-    return score(pairs(), model=loaded.name, corpus=corpus.name)
+    return replace(score(pairs(), model=loaded.name, corpus=corpus.name), weighting=weighting)
 
 
 def score(pairs: Iterable[tuple[Attention, Parse]], model: str, corpus: str) -> Atlas:
@@ -196,6 +207,7 @@ def to_json(atlas: Atlas) -> dict:
         "corpus": atlas.corpus,
         "sentences": atlas.sentences,
         "words": atlas.words,
+        "weighting": atlas.weighting,
         "rule": verdict.RULE,
         "relations": relations,
     }
@@ -216,6 +228,7 @@ def _save(atlas: Atlas, path: Path) -> None:
             for r, ra in atlas.relations.items()
         },
         "stats": {k: v.tolist() for k, v in atlas.stats.as_dict().items()} if atlas.stats else None,
+        "weighting": atlas.weighting,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -236,7 +249,7 @@ def _load(path: Path) -> Atlas:
     }
     stats = roles.HeadStats(**{k: np.array(v) for k, v in doc["stats"].items()}) if doc.get("stats") else None
     return Atlas(model=doc["model"], corpus=doc["corpus"], sentences=doc["sentences"],
-                 words=doc["words"], relations=relations, stats=stats)
+                 words=doc["words"], relations=relations, stats=stats, weighting=doc.get("weighting", "weights"))
 
 
 def cache_dir() -> Path:
@@ -247,30 +260,31 @@ def cache_dir() -> Path:
     return Path(root)
 
 
-def cache_key(model_name: str, corpus_text: str) -> str:
-    """A file name for the atlas of this model, corpus and method version."""
-    digest = hashlib.sha256(f"{ATLAS_VERSION}\0{model_name}\0{corpus_text}".encode()).hexdigest()[:16]
+def cache_key(model_name: str, corpus_text: str, weighting: str = "weights") -> str:
+    """A file name for the atlas of this model, corpus, weighting and method version."""
+    tag = "" if weighting == "weights" else f"\0{weighting}"
+    digest = hashlib.sha256(f"{ATLAS_VERSION}\0{model_name}\0{corpus_text}{tag}".encode()).hexdigest()[:16]
     return f"atlas-{digest}.json"
 
 
-def bundled(loaded: LoadedModel) -> Atlas:
+def bundled(loaded: LoadedModel, weighting: str = "weights") -> Atlas:
     """The model's atlas over the bundled corpus, from the disk cache when it is there (the file read once)."""
     from headscope import corpus
 
     text = corpus.BUNDLED_CORPUS.read_text(encoding="utf-8")
-    return cached(loaded, text, lambda: corpus.bundled(text))
+    return cached(loaded, text, lambda: corpus.bundled(text), weighting=weighting)
 
 
 def cached(loaded: LoadedModel, corpus_text: str, make_corpus: Callable[[], Corpus],
-           progress: Callable[[int, int], None] | None = None) -> Atlas:
+           progress: Callable[[int, int], None] | None = None, weighting: str = "weights") -> Atlas:
     """The atlas from the disk cache, computed and stored there on first use."""
-    path = cache_dir() / cache_key(loaded.name, corpus_text)
+    path = cache_dir() / cache_key(loaded.name, corpus_text, weighting)
     if path.is_file():
         try:
             return _load(path)
         except Exception:  # noqa: BLE001 - a damaged or outdated cache file is recomputed
             pass
-    atlas = compute(loaded, make_corpus(), progress=progress)
+    atlas = compute(loaded, make_corpus(), progress=progress, weighting=weighting)
     try:
         _save(atlas, path)
     except OSError:

@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("syntax", help="which heads follow which dependency relations in TEXT")
     p.add_argument("text", help="the sentence to parse and score")
     _corpus_option(p, "the corpus whose verdict says which heads follow a relation")
+    _weighting(p)
     _common(p)
     p = sub.add_parser("roles", help="per head statistics and a role label for TEXT")
     p.add_argument("text", help="the text to analyse")
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p = sub.add_parser("atlas", help="per head, how often it finds each relation's heads over a corpus")
     _corpus_option(p, "the corpus to score")
+    _weighting(p)
     _common(p)
     return parser
 
@@ -274,8 +276,9 @@ def _corpus_atlas(args: argparse.Namespace, loaded: models.LoadedModel | None = 
         raise UsageError("--limit must be a positive number of sentences")
     policy = models.Policy.from_settings()
     loaded = loaded or models.load(args.model, policy)
+    weighting = getattr(args, "weighting", "weights")
     if args.corpus is None and args.limit is None:
-        return atlas.bundled(loaded)
+        return atlas.bundled(loaded, weighting)
     if args.corpus is None:
         source = corpus.bundled()
     else:
@@ -290,7 +293,7 @@ def _corpus_atlas(args: argparse.Namespace, loaded: models.LoadedModel | None = 
         source = corpus.read_upload(data, path.name, policy=policy)
     if args.limit is not None:
         source = replace(source, parses=source.parses[: args.limit])
-    return atlas.compute(loaded, source)
+    return atlas.compute(loaded, source, weighting=weighting)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -74,7 +74,7 @@ def test_hand_checked_atlas():
 def test_json_document_and_disk_round_trip(tmp_path):
     a = atlas.score(hand_corpus(), model="hand", corpus="hand")
     doc = atlas.to_json(a)
-    assert set(doc) == {"model", "corpus", "sentences", "words", "rule", "relations"}
+    assert set(doc) == {"model", "corpus", "sentences", "words", "weighting", "rule", "relations"}
     dobj = doc["relations"]["dobj"]
     assert set(dobj) == {"count", "best", "baseline", "accuracy", "follows", "verdict"}
     assert dobj["follows"] == [] and dobj["verdict"] == "none"  # 2 arcs: too few for a verdict

@@ -238,3 +238,25 @@ def test_cli_text_says_the_rows_are_weighted_by_norms(loaded):
 
     assert "weighted by norms" in cli.attention_text(norms.run(loaded, SENTENCE))
     assert "weighted by norms" not in cli.attention_text(attention.run(loaded, SENTENCE))
+
+
+def test_atlas_and_syntax_take_the_weighting(loaded):
+    """The atlas scored on norm-weighted attention is the atlas of norms.run, sentence by sentence."""
+    from dataclasses import replace
+
+    from headscope import atlas, corpus, norms
+
+    source = corpus.bundled()
+    source = replace(source, parses=source.parses[:6])
+    by_norms = atlas.compute(loaded, source, weighting="norms")
+    expected = atlas.score(((norms.run(loaded, p.text), p) for p in source.parses), model=loaded.name, corpus=source.name)
+    assert by_norms.weighting == "norms" and atlas.to_json(by_norms)["weighting"] == "norms"
+    for r, ra in expected.relations.items():
+        assert (by_norms.relations[r].correct == ra.correct).all(), r
+    assert atlas.cache_key("m", "text") != atlas.cache_key("m", "text", "norms")
+    doc = json.loads(headscope("atlas", "--limit", "6", "--weighting", "norms", "--format", "json").stdout)
+    assert doc["weighting"] == "norms"
+    assert doc["relations"]["all"]["accuracy"] == atlas.to_json(by_norms)["relations"]["all"]["accuracy"]
+    syntax_doc = json.loads(headscope("syntax", "The black cat sat on the mat.", "--weighting", "norms",
+                                      "--limit", "6", "--format", "json").stdout)
+    assert syntax_doc["relations"]["nsubj"]["heads"]
