@@ -66,4 +66,8 @@ def report_html(s) -> str:
         positional = engine.positional_heads(s.model, s.text)
     except (InputError, ParseError):  # as the pages do
         scores, positional = None, None
-    return report.build(att, scores, positional)
+    try:
+        corpus_atlas = engine.bundled_atlas(s.model) if scores is not None else None
+    except Exception:  # noqa: BLE001 - the report is whole without the corpus verdict (the page says why)
+        corpus_atlas = None
+    return report.build(att, scores, positional, corpus_atlas)

@@ -6,7 +6,8 @@ import html
 
 import plotly.io as pio
 
-from headscope import figures
+from headscope import answer, figures, verdict
+from headscope.atlas import Atlas
 from headscope.attention import Attention
 from headscope.figures import head_name
 from headscope.syntax import ALL, RELATION_CHOICES, RELATION_NAMES, SyntaxScores
@@ -34,8 +35,9 @@ def _table(headers: list[str], rows: list[list[object]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def build(att: Attention, scores: SyntaxScores | None, positional: dict | None = None) -> str:
-    """The report: every layer's heads, then the parse and the best heads per relation."""
+def build(att: Attention, scores: SyntaxScores | None, positional: dict | None = None,
+          corpus_atlas: Atlas | None = None) -> str:
+    """The report: every layer's heads, then the parse, the corpus verdict and the best heads per relation."""
     first = [True]
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
@@ -53,8 +55,11 @@ def build(att: Attention, scores: SyntaxScores | None, positional: dict | None =
     if scores is not None:
         p = scores.words.parse
         parts.append("<h2>Syntax heads</h2>")
-        parts.append("<p>The dependency parse (spaCy), and for each relation the heads that put the most "
-                     "attention on its arcs, next to the best fixed-offset baseline.</p>")
+        parts.append("<p>The dependency parse (spaCy), and for each relation the answer over the corpus (which "
+                     "heads follow it), then this sentence's evidence: the heads that put the most attention "
+                     "on its arcs, next to the best fixed-offset baseline.</p>")
+        if corpus_atlas is not None:
+            parts.append(f"<p class='muted'>{html.escape(verdict.RULE)}</p>")
         parts.append(_figure(figures.arc_figure(p.words, p.arcs(), ALL), first))
         positional = positional or {}
         for relation in RELATION_CHOICES:
@@ -63,9 +68,16 @@ def build(att: Attention, scores: SyntaxScores | None, positional: dict | None =
                 continue
             b = rs.baseline
             parts.append(f"<h3>{html.escape(relation)}: {html.escape(RELATION_NAMES[relation])}</h3>")
-            parts.append(f"<p>{len(rs.arcs)} arc(s). Best fixed offset: {b.offset:+d}, finds {b.score:.2f} of them.</p>")
-            rows = [[head_name(h.layer, h.head), h.direction, f"{h.score:.3f}", f"{h.accuracy:.2f}",
-                     positional.get((h.layer, h.head), "")] for h in rs.heads[:8]]
-            parts.append(_table(["head", "direction", "mean weight on arcs", "arcs found", "positional"], rows))
+            if corpus_atlas is not None and relation != ALL:
+                said = answer.answer(corpus_atlas, relation, scores).text()
+                parts.append(f"<p><b>Answer</b>: {html.escape(said)}</p>")
+            parts.append(f"<p>In this sentence: {len(rs.arcs)} arc(s). Best fixed offset: {b.offset:+d}, "
+                         f"finds {b.score:.2f} of them.</p>")
+            with_verdict = corpus_atlas is not None
+            rows = [[head_name(h.layer, h.head), h.direction, f"{h.score:.3f}", f"{h.accuracy:.2f}"]
+                    + (["yes" if corpus_atlas.follows(relation, h.layer, h.head) else "no"] if with_verdict else [])
+                    + [positional.get((h.layer, h.head), "")] for h in rs.heads[:8]]
+            parts.append(_table(["head", "direction", "mean weight on arcs (this sentence)", "arcs found"]
+                                + (["follows (corpus)"] if with_verdict else []) + ["positional"], rows))
     parts.append("<p class='muted'>Made with Headscope. This file needs no network.</p></body></html>")
     return "\n".join(parts)

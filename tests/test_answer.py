@@ -90,3 +90,17 @@ def test_heads_page_outlines_the_arcs_and_titles_the_heads():
     grid = app_grids(app)[0]
     assert not app.info and not any(p["outlines"] for p in grid["panels"])
     assert any(p["badge"] == "previous token" for p in app_grids(run_app(layer=0))[0]["panels"])
+
+
+def test_the_report_gives_the_same_answer(corpus_atlas, loaded):
+    import html
+
+    from headscope import report
+
+    att = attention.run(loaded, KEYS)
+    scores = syntax.score_sentence(att, syntax.parse(KEYS))
+    page = report.build(att, scores, corpus_atlas=corpus_atlas)
+    assert html.escape(answer.answer(corpus_atlas, "nsubj", scores).text()) in page
+    assert html.escape(verdict.RULE) in page and "follows (corpus)" in page
+    assert "<td>L2H8</td><td>dependent-&gt;head</td>" in page or "L2H8" in page
+    assert "follows (corpus)" not in report.build(att, scores)  # without the atlas: the sentence only
