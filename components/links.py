@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import re
+from urllib.parse import quote_plus, urlencode
 
 import streamlit as st
 
@@ -13,6 +14,16 @@ from headscope.attention import KINDS
 from headscope.syntax import RELATION_CHOICES
 
 MAX_TEXT = sidebar.MAX_CHARS
+MAX_QUERY = 8_000
+"""The longest query string (URL-encoded bytes) the app writes into a link (address bar, share box).
+
+nginx's default buffer for a request line is 8 KB (`large_client_header_buffers 4 8k`) and
+other proxies are alike: a longer link can be refused with HTTP 400 before it reaches any
+server, so a link the app writes stays under this and always opens. Past it, the long texts
+stay out of the link (`LONG_TEXTS`) and the share box says so.
+"""
+MAX_INT = 10_000
+"""A layer or head number in a link: at most this (a model's own range is checked by `check_range`)."""
 
 # query parameter -> (session-state key, kind of value)
 PARAMS = {
@@ -31,7 +42,7 @@ PARAMS = {
     "bview": ("bertviz_view", "bview"),
     "cmode": ("compare_mode", "cmode"),
     "ctext": ("compare_text", "text"),
-    "cmodel": ("compare_model", "text"),
+    "cmodel": ("compare_model", "cmodel"),
     "clayer": ("compare_layer", "int"),
     "blayer": ("bertviz_layer", "int"),
     "present": ("present_unit", "present"),
@@ -39,6 +50,9 @@ PARAMS = {
     "phead": ("present_head", "int"),
 }
 NOTICES = "_link_notices"
+"""Notices to show at the top of the next full run (see `notices`)."""
+ON_SCREEN = "_link_notices_shown"
+"""The notices the last full run showed (kept when `check_range` draws the app again)."""
 KEEP_BROWSER_TEXT = "_keep_browser_text"
 """Set on a reconnected session's first run: the sidebar keeps the sentence the browser sent."""
 SHARED = "_shared_query"
@@ -51,28 +65,42 @@ CHOICES = {
     "cmode": ("sentences", "models"),
 }
 """Parameters that take one of a few values."""
+LONG_TEXTS = {
+    "text": ("The sentence", "the default sentence"),
+    "ctext": ("The second sentence", "the default second sentence"),
+    "target": ("The target text", "no target text (the decoder reads the source)"),
+}
+"""Parameters a link leaves out when it would be too long (see MAX_QUERY): what each is, and what opens instead."""
 
 
 def _parse(kind: str, raw: str):
-    """A query value as session state wants it, or raise ValueError."""
+    """A query value as session state wants it, or raise ValueError saying in words what is wrong."""
     if kind == "text":
         if len(raw) > MAX_TEXT:
-            raise ValueError(f"longer than {MAX_TEXT:,} characters")
+            raise ValueError(f"longer than {MAX_TEXT:,} characters, the most the app reads")
         return raw
+    if raw == "":
+        raise ValueError("no value")
     if kind == "bool":
         if raw not in ("0", "1", "true", "false"):
             raise ValueError("not 0 or 1")
         return raw in ("1", "true")
     if kind == "int":
-        value = int(raw)
-        if value < 0 or value > 10_000:
+        if not re.fullmatch(r"-?[0-9]+", raw):  # ASCII digits only: int() also takes full-width digits, " 1" and "1_0"
+            raise ValueError("not a number written with the digits 0 to 9")
+        value = int(raw) if len(raw) <= 6 else -1  # int() raises past 4,300 digits
+        if not 0 <= value <= MAX_INT:
             raise ValueError("out of range")
         return value
+    if kind == "cmodel":
+        if raw not in sidebar.listed_models(_policy()):
+            raise ValueError("not a model this server offers for comparison")
+        return raw
     if kind in CHOICES:
         if raw not in CHOICES[kind]:
             raise ValueError(f"not one of {', '.join(CHOICES[kind])}")
         return raw
-    raise ValueError(kind)
+    raise ValueError(f"unknown kind of value {kind}")  # a bug in PARAMS, not in the link
 
 
 def _apply_model(raw: str, notices: list[str]) -> None:
@@ -113,10 +141,18 @@ def _reconnected() -> bool:
         return False
 
 
+def _shown(raw: str) -> str:
+    """A value from a link as a notice quotes it: at most 40 characters."""
+    return repr(raw[:40]) + ("…" if len(raw) > 40 else "")
+
+
 def apply_once() -> None:
     """On a session's first run, copy the URL's query parameters into the session state.
 
-    A value that cannot be used is left out, and a notice says so (shown by `notices`).
+    One rule for every parameter: a value used as given, or left out with a notice that says
+    why in words (shown by `notices`). A parameter given twice is left out (which one was
+    meant is unknown); numbers are ASCII digits only. What is left out also leaves the
+    address bar, because `sync` writes the view shown, and the view never holds it.
     """
     if st.session_state.get("_link_applied"):
         return
@@ -126,33 +162,49 @@ def apply_once() -> None:
         return
     notices: list[str] = []
     params = st.query_params
-    if "model" in params:
-        _apply_model(params["model"], notices)
+    given = {name: params.get_all(name) for name in params}
+    known = {name: values for name, values in given.items() if name in PARAMS or name == "model"}
+    single = {name: values[0] for name, values in known.items() if len(values) == 1}
+    for name, values in known.items():
+        if len(values) > 1:
+            notices.append(f"ignored {name} from the link: it is given {len(values)} times "
+                           f"({', '.join(_shown(v) for v in values[:3])}{', …' if len(values) > 3 else ''}), "
+                           "and a link gives each setting once")
+    if "model" in single:
+        _apply_model(single["model"], notices)
     for name, (key, kind) in PARAMS.items():
-        if name not in params:
+        if name not in single:
             continue
         try:
-            st.session_state[key] = _parse(kind, params[name])
+            st.session_state[key] = _parse(kind, single[name])
         except ValueError as exc:
-            notices.append(f"ignored {name}={params[name][:40]!r} from the link ({exc})")
-    unknown = sorted(set(params) - set(PARAMS) - {"model"})
+            notices.append(f"ignored {name}={_shown(single[name])} from the link ({exc})")
+    unknown = sorted(set(given) - set(known))
     if unknown:
         notices.append("ignored unknown link parameters: " + ", ".join(u[:20] for u in unknown[:5]))
     st.session_state[NOTICES] = notices
 
 
 def check_range(key: str, count: int, what: str) -> None:
-    """Reset a layer or head number outside 0..count-1 (a bad link, another model) with a notice."""
+    """Reset a layer or head number outside 0..count-1 (a bad link, another model) to 0, with a notice.
+
+    The app is then drawn again, so that the address bar and the share box hold the view shown;
+    the notice (and those already on screen) show at the top of that run.
+    """
     value = st.session_state.get(key)
-    if value is not None and value not in range(count):
-        st.session_state[key] = 0
-        st.warning(f"{what.capitalize()} {value} does not exist in this model (0 to {count - 1}); "
-                   f"showing {what} 0.", icon=":material/link_off:")
+    if value is None or count < 1 or value in range(count):
+        return
+    st.session_state[key] = 0
+    notice = f"{what} {value} does not exist in this model (0 to {count - 1}); showing {what} 0"
+    st.session_state[NOTICES] = [*st.session_state.get(ON_SCREEN, []), *st.session_state.get(NOTICES, []), notice]
+    st.rerun(scope="app")
 
 
 def notices() -> None:
-    """Show what a link asked for that could not be used."""
-    for notice in st.session_state.pop(NOTICES, None) or []:
+    """Show what a link asked for that could not be used (once: the next run shows none)."""
+    shown = st.session_state.pop(NOTICES, None) or []
+    st.session_state[ON_SCREEN] = shown
+    for notice in shown:
         st.warning(literal(notice[:1].upper() + notice[1:] + "."), icon=":material/link_off:")  # holds link text
 
 
@@ -172,23 +224,48 @@ def current_params() -> dict[str, str]:
     return params
 
 
+def link_params() -> tuple[dict[str, str], dict[str, int]]:
+    """The current view as a link carries it, and the texts left out of it (name -> characters).
+
+    While the query would be longer than MAX_QUERY, the longest of the texts stays out.
+    """
+    params, left_out = current_params(), {}
+    while len(urlencode(params)) > MAX_QUERY:
+        longest = max((n for n in LONG_TEXTS if n in params), key=lambda n: len(quote_plus(params[n])), default=None)
+        if longest is None:
+            break
+        left_out[longest] = len(params.pop(longest))
+    return params, left_out
+
+
 def sync() -> None:
-    """Write the current view into the URL, so the address bar is always a shareable link."""
-    params = current_params()
-    if dict(st.query_params) != params:
+    """Write the current view into the URL, so the address bar is always a link that opens (MAX_QUERY)."""
+    params, _ = link_params()
+    url = st.query_params
+    if sorted((k, v) for k in url for v in url.get_all(k)) != sorted(params.items()):
         st.query_params.from_dict(params)
+
+
+def left_out_message(name: str, chars: int) -> str:
+    """Why a text is not in the link, and what to do."""
+    what, instead = LONG_TEXTS[name]
+    return (f"{what} is too long to travel in a link ({chars:,} characters): the link opens this view "
+            f"with {instead}. Send the text separately.")
 
 
 def share_box() -> None:
     """A 'copy link' control: the link to this exact view, with a copy button."""
     base = (st.context.url or "").split("?")[0]
-    query = urlencode(current_params())
+    params, left_out = link_params()
+    query = urlencode(params)
     link = f"{base}{'?' + query if query else ''}"
     # The link (a code block, for its copy button) is drawn only while the box is open: the
     # code block's syntax highlighter cost every page view ~0.2 s of browser CPU (Chromium profile).
     box = st.sidebar.expander("Share this view", icon=":material/link:", key="share_open", on_change="rerun")
     with box:
         st.caption("Anyone who opens this link sees this page with the same model, text and settings.")
+        for name, chars in left_out.items():
+            st.warning(left_out_message(name, chars), icon=":material/link_off:")
         if box.open:
             st.code(link, language=None, wrap_lines=True)
             st.session_state[SHARED] = query
@@ -197,5 +274,5 @@ def share_box() -> None:
 def refresh_share_box() -> None:
     """From inside a fragment: if the open share box shows another view than this one, rerun the
     whole app so it shows this one (a fragment's rerun cannot draw in the sidebar)."""
-    if st.session_state.get("share_open") and st.session_state.get(SHARED) != urlencode(current_params()):
+    if st.session_state.get("share_open") and st.session_state.get(SHARED) != urlencode(link_params()[0]):
         st.rerun(scope="app")

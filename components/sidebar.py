@@ -8,12 +8,13 @@ import streamlit as st
 
 from components import charts, faults
 from components.text import literal
-from headscope import models
+from headscope import attention, models
 from headscope.attention import KINDS
 from headscope.models import BUNDLED_ID
 
 DEFAULT_TEXT = "The black cat sat on the mat."
-MAX_CHARS = 20_000
+MAX_CHARS = attention.MAX_CHARS
+"""The longest text the app reads, in characters (the engine refuses longer ones)."""
 OTHER_HUB, LOCAL_FOLDER = "Another hub model…", "A local folder…"
 
 
@@ -39,6 +40,30 @@ def model_options(policy: models.Policy) -> list[str]:
     if policy.allow_local and not policy.allowed:
         options.append(LOCAL_FOLDER)
     return options
+
+
+def listed_models(policy: models.Policy) -> list[str]:
+    """The models the picker lists by name (no custom hub id or folder): what a comparison can use."""
+    return [m for m in model_options(policy) if m not in (OTHER_HUB, LOCAL_FOLDER)]
+
+
+def text_box(label: str, key: str, height: int, hint: str) -> str:
+    """A text area that takes text of any length and cuts it to MAX_CHARS with a message.
+
+    The browser is given no limit: Streamlit's box ignores, without a word, any change that
+    would take it past `max_chars`, counted in UTF-16 units (an emoji is two), so a long
+    paste vanished and an emoji text under the server's limit could not be typed.
+    """
+    text = st.session_state.get(key)
+    cut = isinstance(text, str) and len(text) > MAX_CHARS
+    if cut:
+        st.session_state[key] = text[:MAX_CHARS]  # before the box is drawn: the box shows the cut text
+    value = st.text_area(label, key=key, height=height, help=f"{hint} At most {MAX_CHARS:,} characters.")
+    if cut:
+        st.warning(f"The text had {len(text):,} characters, more than the limit of {MAX_CHARS:,}: only its "
+                   f"first {MAX_CHARS:,} characters are kept. Shorten it to choose which part is read.",
+                   icon=":material/content_cut:")
+    return value
 
 
 def _chosen_model(policy: models.Policy) -> str:
@@ -94,16 +119,11 @@ def render() -> Settings:
         with faults.guard("The model could not be loaded"):
             st.session_state["model"] = _load(_chosen_model(policy))
             family = engine.loaded_model(st.session_state["model"]).family
-        st.text_area(
-            "Sentence" if family != models.ENCODER_DECODER else "Source text (encoder)",
-            key="text",
-            height=100,
-            max_chars=MAX_CHARS,
-            help="Type any text and press Ctrl+Enter (or click outside the box).",
-        )
+        text_box("Sentence" if family != models.ENCODER_DECODER else "Source text (encoder)", "text", 100,
+                 "Type any text and press Ctrl+Enter (or click outside the box).")
         if family == models.ENCODER_DECODER:
-            st.text_area("Target text (decoder)", key="target", height=80, max_chars=MAX_CHARS,
-                         help="What the decoder reads (teacher forcing); empty: the same as the source.")
+            text_box("Target text (decoder)", "target", 80,
+                     "What the decoder reads (teacher forcing); empty: the same as the source.")
             st.selectbox("Attention", list(KINDS), key="kind", format_func=KINDS.get,
                          help="Encoder self-attention (source to source), decoder self-attention "
                               "(target to earlier target tokens) or cross-attention (target to source).")

@@ -20,11 +20,11 @@ mode = st.radio("Compare", links.CHOICES["cmode"], horizontal=True, key="compare
                 format_func={"sentences": "Two sentences, same model", "models": "Same sentence, two models"}.get)
 if mode == "sentences":
     st.session_state.setdefault("compare_text", "The cats that the dog chased sat.")
-    other = st.text_area("Second sentence", key="compare_text", height=70, max_chars=sidebar.MAX_CHARS)
+    other = sidebar.text_box("Second sentence", "compare_text", 70, "Press Ctrl+Enter (or click outside the box).")
     second = replace(s, text=other)
     names = (f"A: {s.text}", f"B: {other}")
 else:
-    options = [m for m in sidebar.model_options(engine.policy()) if m not in (sidebar.OTHER_HUB, sidebar.LOCAL_FOLDER)]
+    options = sidebar.listed_models(engine.policy())
     pick = st.selectbox("Second model", options, key="compare_model",
                         index=min(1, len(options) - 1) if s.model == models.BUNDLED_ID else 0)
     try:

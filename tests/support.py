@@ -155,9 +155,9 @@ def deltas_by_container(page) -> list:
 X_TICK_LABELS = ".js-plotly-plot .xaxislayer-above text, .hs-grid .hs-xlabel"
 
 
-def x_tick_labels(page) -> list[str]:
-    """The x-axis tick labels of every plot and canvas grid on the page, in order."""
-    return svg_texts(page, X_TICK_LABELS)
+def x_tick_labels(page, timeout_ms: int = 90_000) -> list[str]:
+    """The x-axis tick labels of every plot and canvas grid on the page, in order, once some are drawn."""
+    return wait_texts(page, X_TICK_LABELS, bool, "x-axis tick labels", timeout_ms)
 
 
 def wait_x_label(page, label: str, count: int, timeout_ms: int = 90_000) -> None:
@@ -171,6 +171,25 @@ def wait_x_label(page, label: str, count: int, timeout_ms: int = 90_000) -> None
 def svg_texts(page, selector: str) -> list[str]:
     """The text content of SVG elements (Playwright's inner_text is empty for SVG)."""
     return page.locator(selector).evaluate_all("els => els.map(e => e.textContent)")
+
+
+def wait_texts(page, selector: str, ready, what: str, timeout_ms: int = 90_000) -> list[str]:
+    """The texts of the elements `selector` matches (see svg_texts), once `ready(texts)` holds.
+
+    Each chart draws on its own schedule: the heatmaps being there (`wait_heatmaps`) or
+    Streamlit being idle says nothing about another chart's words, or about a chart that is
+    being replaced. Read what a person will see once it is there; fail naming `what` and
+    the texts last read. `page` may be a page, a frame or a frame locator.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        texts = page.locator(selector).evaluate_all("els => els.map(e => e.textContent)")
+        if ready(texts):
+            return texts
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not drawn within {timeout_ms / 1000:.0f} s; "
+                                 f"{selector!r} read {len(texts)} texts: {texts[:30]!r}")
+        time.sleep(0.2)
 
 
 def type_sentence(page, text: str) -> None:

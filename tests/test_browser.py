@@ -36,7 +36,8 @@ def test_all_layers_switch_and_click_opens_a_head(page, app_url, tmp_path):
     page.locator("canvas.hs-cells").nth(3 * 12 + 5).click(position={"x": 30, "y": 20})  # L3H5
     page.get_by_role("heading", name="L3H5").wait_for(timeout=60_000)
     support.wait_heatmaps(page, 73)  # the grid and the large head
-    assert "L3H5" in support.svg_texts(page, ".js-plotly-plot .annotation-text")
+    assert "L3H5" in support.wait_texts(page, ".js-plotly-plot .annotation-text", lambda t: "L3H5" in t,
+                                        "the large head's title L3H5")
     assert page.locator("canvas.hs-picked").get_attribute("aria-label").startswith("L3H5")  # kept after the rerun
     page.screenshot(path=str(tmp_path / "head-open.png"), full_page=True)
 
@@ -45,7 +46,9 @@ def test_all_layers_switch_and_click_opens_a_head(page, app_url, tmp_path):
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="L2H1").wait_for(timeout=60_000)
     support.wait_idle(page)
-    assert "L2H1" in support.svg_texts(page, ".js-plotly-plot .annotation-text")
+    # the heading comes first; the large head's chart is redrawn after it
+    assert "L2H1" in support.wait_texts(page, ".js-plotly-plot .annotation-text", lambda t: "L2H1" in t,
+                                        "the large head's title L2H1")
     # the grid was redrawn (its outline moved) and the keyboard is still on the same head
     page.wait_for_function("document.activeElement.getAttribute('aria-label')?.startsWith('L2H1')", timeout=10_000)
     page.keyboard.press("Tab")
@@ -125,11 +128,13 @@ def test_overview_click_a_cell_opens_the_head(page, app_url, tmp_path):
     page.wait_for_selector(".js-plotly-plot .scatterlayer .point", timeout=60_000)
     support.wait_idle(page)
     points = page.locator(".js-plotly-plot .scatterlayer .point")
-    assert points.count() == 72
+    assert len(support.wait_texts(page, ".js-plotly-plot .scatterlayer .point", lambda t: len(t) >= 72,
+                                  "the role grid's 72 heads")) == 72
     points.nth(1 * 12 + 8).click(force=True)  # L1H8
     page.get_by_role("heading", name="L1H8").wait_for(timeout=60_000)
     support.wait_heatmaps(page, 2)  # the role grid and the head's heatmap
-    assert "L1H8" in support.svg_texts(page, ".js-plotly-plot >> nth=1 >> .annotation-text")
+    assert "L1H8" in support.wait_texts(page, ".js-plotly-plot >> nth=1 >> .annotation-text", lambda t: "L1H8" in t,
+                                        "the opened head's title L1H8")
     page.screenshot(path=str(tmp_path / "overview-L1H8.png"), full_page=True)
 
 

@@ -125,13 +125,14 @@ def test_bertviz_draws_with_the_network_blocked(browser, app_url, view, tmp_path
     page = context.new_page()
     page.goto(f"{app_url}/bertviz?bview={view}")
     frame = page.frame_locator("iframe").first
-    frame.locator("svg text").first.wait_for(timeout=90_000)
-    texts = frame.locator("svg text").evaluate_all("els => els.map(e => e.textContent)")
     if view == "head":
-        assert texts.count("[CLS]") == 2 and "black" in texts  # both sides of the head view
+        texts = support.wait_texts(frame, "svg text", lambda t: t.count("[CLS]") == 2, "both sides of the head view")
+        assert texts.count("[CLS]") == 2 and "black" in texts
     else:
+        texts = support.wait_texts(frame, "svg text", lambda t: "Heads" in t and "Layers" in t, "the model view")
         assert "Heads" in texts and "Layers" in texts
-        assert frame.locator("svg line").count() >= 72 * 10  # a thumbnail of lines per head
+        lines = support.wait_texts(frame, "svg line", lambda t: len(t) >= 72 * 10, "a thumbnail of lines per head")
+        assert len(lines) >= 72 * 10
     page.screenshot(path=str(tmp_path / f"bertviz-{view}.png"))
     context.close()
     assert blocked == []  # and nothing even tried to leave

@@ -18,13 +18,16 @@ def test_deep_link_then_click_an_arc(page, app_url, tmp_path):
     assert page.get_by_role("textbox", name="Sentence").input_value() == "The black cat sat on the mat."
     assert page.get_by_role("heading", name=re.compile(r"^nsubj: subject")).count() == 1
 
-    # click the label on top of the amod arc ("black" -> "cat")
+    # click the label on top of the amod arc ("black" -> "cat"); the arc diagram is drawn on
+    # its own schedule, possibly after the heatmaps
+    drawn = support.wait_texts(page, ".textpoint text", lambda t: "amod" in t, "the arc diagram's labels")
+    assert drawn.count("amod") == 1
     label = page.locator(".textpoint text", has_text="amod")
-    assert label.count() == 1
     box = label.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] + 6)
     page.get_by_role("heading", name=re.compile(r"^amod: adjective")).wait_for(timeout=60_000)
     support.wait_heatmaps(page, 4)
-    titles = support.svg_texts(page, ".js-plotly-plot >> nth=1 >> .annotation-text")
+    titles = support.wait_texts(page, ".js-plotly-plot >> nth=1 >> .annotation-text", lambda t: len(t) >= 4,
+                                "the four heads' titles")
     assert len(titles) == 4 and all("\u2192" in t for t in titles)
     page.screenshot(path=str(tmp_path / "syntax-amod.png"), full_page=True)

@@ -128,6 +128,8 @@ def _open(page, app_url: str, path: str, **params) -> None:
 
 
 def _tick_labels(page, scope: str = ".js-plotly-plot") -> list[str]:
+    """The x and y tick labels of the plots in `scope`, read once its x axis has labels drawn."""
+    support.wait_texts(page, f"{scope} >> .xaxislayer-above text", bool, f"the tick labels of {scope}", WAIT_MS)
     return [text for axis in ("x", "y") for text in support.svg_texts(page, f"{scope} >> .{axis}axislayer-above text")]
 
 
@@ -145,7 +147,7 @@ def _check_labels(shown: list[str], expected: list[str], full: bool = False) -> 
 
 def _grid_labels(page) -> list[str]:
     """The row and column labels of the canvas grids (components/heatmap_grid.js)."""
-    return support.svg_texts(page, ".hs-grid .hs-xlabel, .hs-grid .hs-ylabel")
+    return support.wait_texts(page, ".hs-grid .hs-xlabel, .hs-grid .hs-ylabel", bool, "the grids' labels", WAIT_MS)
 
 
 def test_heads_page_one_layer_all_layers_and_one_head(watched, app_url, hostile_tokens, tmp_path):
@@ -201,7 +203,10 @@ def test_syntax_page_arc_diagram(watched, app_url):
     assert "alert(1)</script" in words and "Tom&lt;b&gt;Jerry" in words  # spaCy keeps these whole
     page.goto(f"{app_url}/syntax?{urlencode({'text': text}, quote_via=quote)}")
     support.wait_heatmaps(page, 4, WAIT_MS)
-    drawn = support.svg_texts(page, ".js-plotly-plot >> nth=0 >> .textpoint text")
+    # the arc diagram (the first chart) is drawn on its own schedule, up to seconds after the
+    # heatmaps under load: until then the first chart on the page is the heatmaps' (no words)
+    drawn = support.wait_texts(page, ".js-plotly-plot >> nth=0 >> .textpoint text", lambda t: len(t) >= len(words),
+                               "the arc diagram's words", WAIT_MS)
     assert drawn[-len(words):] == words  # every word exactly as typed, entities not decoded
     labels = _tick_labels(page, ".js-plotly-plot >> nth=1")
     assert labels and not [s for s in labels if re.search(r"&(lt|gt|amp);", s) and s != "Tom&lt;b&gt;Jerry"], labels
@@ -245,8 +250,9 @@ def test_bertviz_iframe(watched, app_url, hostile_tokens):
         frame = frame_el.element_handle().content_frame()
         selector = "text" if view == "head" else "svg"
         frame.wait_for_selector(selector, timeout=WAIT_MS)
-        if view == "head":
-            drawn = frame.locator("text").evaluate_all("els => els.map(e => e.textContent)")
+        if view == "head":  # the tokens, once in each of its two columns
+            drawn = support.wait_texts(frame, "text", lambda t: len(t) >= 2 * len(tokens), "the head view's tokens",
+                                       WAIT_MS)
             assert set(tokens) <= set(drawn), sorted(set(tokens) - set(drawn))
             assert {"<", ">", '"', "/"} <= set(drawn) and not [d for d in drawn if "&lt;" in d or "&gt;" in d]
         # console errors from inside the frame reach the listener (so the check covers frames)
@@ -343,5 +349,5 @@ def test_report_download_opens_safely(watched, app_url, tmp_path, hostile_tokens
     watch.check()
     assert page.locator("p.quote").inner_text() == HOSTILE
     _check_labels(_tick_labels(page), labels)
-    arcs = support.svg_texts(page, ".textpoint text")
+    arcs = support.wait_texts(page, ".textpoint text", bool, "the report's arc diagram", WAIT_MS)
     assert "alert(1)</script" in arcs

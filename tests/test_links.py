@@ -1,0 +1,152 @@
+"""Links the app reads and writes (components/links.py), and the sentence box's limit (components/sidebar.py).
+
+One rule for a link's values: each is used as given, or left out with a notice in plain
+words, and what is left out also leaves the address bar (the URL is the view shown). A
+link the app writes stays under links.MAX_QUERY, so that every proxy in front lets it
+through. The sentence box takes text of any length and says when it cuts it.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+
+from components import links
+from headscope import models
+from tests.support import app_grids, heads_drawn, linked_app, run_app, texts
+
+CHINESE = ("天地玄黃宇宙洪荒日月盈昃辰宿列張" * 1_000)[:15_001]
+"""15,001 characters, under the 20,000 the app reads; 135,009 bytes once URL-encoded."""
+PYTHON_WORDS = ("invalid literal", "int()", "base 10", "Error", "Traceback")
+
+
+def said(app) -> str:
+    """The warnings of a run (main area and sidebar), as the user reads them."""
+    return " ".join(texts(app.warning) + texts(app.sidebar.warning))
+
+
+def layer_shown(app) -> str:
+    return app_grids(app)[0]["panels"][0]["name"]
+
+
+def url(app) -> dict:
+    """The address bar's parameters after the run, but for numbers at 0 (the sliders' start)."""
+    return {k: v for k, v in app.query_params.items() if v != "0"}
+
+
+def test_a_repeated_parameter_is_left_out_with_a_notice():
+    app = linked_app({"layer": ["1", "2"], "words": "1"})
+    assert "Ignored layer from the link: it is given 2 times ('1', '2'), and a link gives each setting once" \
+        in said(app), said(app)
+    assert layer_shown(app) == "L0H0"  # neither 1 nor 2
+    assert url(app) == {"words": "1"}  # and the address bar no longer holds it
+
+
+@pytest.mark.parametrize("raw", ["\uff11", "\u0661", "two", " 1", "1_0", "\u00b2", "1.0", ""])
+def test_a_number_is_ascii_digits_only(raw):
+    app = linked_app({"layer": raw})
+    notice = said(app)
+    reason = "no value" if raw == "" else "not a number written with the digits 0 to 9"
+    assert f"Ignored layer={raw!r} from the link ({reason})" in notice, notice
+    assert not [w for w in PYTHON_WORDS if w in notice], notice
+    assert layer_shown(app) == "L0H0"
+    assert url(app) == {}
+
+
+@pytest.mark.parametrize("raw", ["9" * 5_000, "10001", "-1"])
+def test_a_number_out_of_range_says_so_in_words(raw):
+    app = linked_app({"ilayer": raw})
+    notice = said(app)
+    assert f"Ignored ilayer={raw[:40]!r}{'…' if len(raw) > 40 else ''} from the link (out of range)." in notice, notice
+    assert not [w for w in PYTHON_WORDS if w in notice], notice  # int() of 5,000 digits raises in Python 3.11
+    assert app.query_params.get("ilayer", "0") == "0"
+
+
+def test_a_layer_and_head_the_model_lacks_are_reset_in_the_address_bar_too():
+    app = linked_app({"ilayer": "6", "ihead": "12"}, "pages/inside.py")
+    notice = said(app)
+    assert "Layer 6 does not exist in this model (0 to 5); showing layer 0" in notice, notice
+    assert "Head 12 does not exist in this model (0 to 11); showing head 0" in notice, notice
+    assert "L0H0" in app.metric[0].label
+    assert app.query_params["ilayer"] == app.query_params["ihead"] == "0"
+
+
+@pytest.mark.parametrize("page, params, key", [
+    ("pages/present.py", {"present": "head", "player": "9", "phead": "99"}, "player"),
+    ("pages/rollout.py", {"rlayer": "6"}, "rlayer"),
+])
+def test_every_page_resets_its_numbers_in_the_address_bar(page, params, key):
+    app = linked_app(params, page)
+    assert "does not exist in this model" in said(app), said(app)
+    assert app.query_params[key] == "0" and "9" not in "".join(app.query_params.values())
+
+
+def test_a_comparison_model_the_server_does_not_offer_gets_a_notice():
+    # the notices show on the link's first run (linked_app's page switch is a second run)
+    notice = said(linked_app({"cmode": "models", "cmodel": "/etc"}))
+    assert "Ignored cmodel='/etc' from the link (not a model this server offers for comparison)" in notice, notice
+    app = linked_app({"cmode": "models", "cmodel": "/etc"}, "pages/compare.py")
+    assert app.query_params.get("cmodel") != "/etc"
+    assert app.selectbox(key="compare_model").value != "/etc"
+    assert said(linked_app({"cmode": "models", "cmodel": models.BUNDLED_ID})) == ""
+
+
+def test_notices_quote_no_python():
+    app = linked_app({"layer": "x", "clayer": "1e3", "words": "yes", "kind": "up", "relation": "<b>"})
+    notice = said(app)
+    assert notice.count("Ignored") == 5, notice
+    assert not [w for w in PYTHON_WORDS if w in notice], notice
+    assert url(app) == {}
+
+
+def test_a_link_with_a_text_longer_than_the_app_reads_opens_with_a_notice():
+    app = linked_app({"text": CHINESE + CHINESE[:5_000], "layer": "2"})
+    assert "longer than 20,000 characters" in said(app), said(app)
+    assert app.sidebar.text_area(key="text").value == "The black cat sat on the mat."
+    assert heads_drawn(app) == 12 and layer_shown(app) == "L2H0"
+    assert url(app) == {"layer": "2"}
+
+
+def test_a_long_text_stays_out_of_the_link_and_the_share_box_says_why():
+    app = run_app(text=CHINESE)
+    assert "text" not in app.query_params
+    assert len(urlencode(app.query_params)) <= links.MAX_QUERY
+    app.session_state["share_open"] = True
+    app.run()
+    box = app.sidebar.expander[0]
+    assert "text=" not in box.code[0].value
+    assert ("The sentence is too long to travel in a link (15,001 characters): the link opens this view "
+            "with the default sentence. Send the text separately.") in texts(box.warning)
+
+
+def test_the_link_keeps_the_text_up_to_the_limit_and_leaves_out_the_longest_first():
+    fits = "a" * (links.MAX_QUERY - len("text=&layer=0"))  # the slider adds layer=0
+    app = run_app(text=fits)
+    assert url(app) == {"text": fits} and not app.sidebar.expander[0].warning
+    assert len(urlencode(app.query_params)) == links.MAX_QUERY
+    app = run_app(text=fits + "a")
+    assert url(app) == {}
+    # two texts: the longer one stays out, the other travels
+    app = run_app(text="Short one.", compare_mode="sentences", compare_text="b" * links.MAX_QUERY)
+    app.switch_page("pages/compare.py").run()
+    assert app.query_params["text"] == "Short one." and "ctext" not in app.query_params
+    assert any("The second sentence is too long to travel in a link" in w for w in texts(app.sidebar.warning))
+
+
+def test_text_typed_over_the_limit_is_cut_with_a_message():
+    app = run_app()
+    app.sidebar.text_area(key="text").input("a" * 20_001).run()
+    assert ("The text had 20,001 characters, more than the limit of 20,000: only its first 20,000 "
+            "characters are kept.") in " ".join(texts(app.sidebar.warning))
+    assert app.sidebar.text_area(key="text").value == "a" * 20_000
+    assert heads_drawn(app) == 12  # the app goes on with the text it kept
+    app.sidebar.text_area(key="text").input("Dogs bark.").run()
+    assert not app.sidebar.warning
+
+
+def test_the_second_sentence_over_the_limit_is_cut_with_a_message():
+    app = run_app(compare_text="b" * 20_005)
+    app.switch_page("pages/compare.py").run()
+    assert any("The text had 20,005 characters" in w for w in texts(app.warning))
+    assert app.text_area(key="compare_text").value == "b" * 20_000
