@@ -12,22 +12,17 @@ from headscope import answer, verdict
 from headscope.attention import Attention
 from headscope.syntax import DIRECTIONS, RELATION_NAMES
 
-NONE = "none"
-LINK_CHOICES = answer.LINK_CHOICES + (NONE,)
-"""The *Show links* picker's values; the link parameter `links` takes the same."""
-
-
 def _label(relation: str) -> str:
-    return "none" if relation == NONE else f"{RELATION_NAMES[relation]} ({relation})"
+    return "none" if relation == answer.NO_LINKS else f"{RELATION_NAMES[relation]} ({relation})"
 
 
 def link_picker() -> str | None:
     """The relation whose arcs are outlined (None for none)."""
-    st.session_state.setdefault("show_links", "nsubj")
-    choice = st.selectbox("Show links", LINK_CHOICES, key="show_links", format_func=_label,
+    st.session_state.setdefault("show_links", answer.DEFAULT_LINKS)
+    choice = st.selectbox("Show links", answer.LINK_CHOICES, key="show_links", format_func=_label,
                           help="Outline this relation's arcs (from the bundled parser) in every head, and say "
                                "which heads follow it over the corpus.")
-    return None if choice in (None, NONE) else choice
+    return None if choice in (None, answer.NO_LINKS) else choice
 
 
 def marks(s: Settings, att: Attention, relation: str | None) -> tuple[dict, dict, answer.Answer | None]:

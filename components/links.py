@@ -11,6 +11,7 @@ from components import sidebar
 from components.text import literal
 from headscope import models
 from headscope.attention import KINDS
+from headscope.answer import DEFAULT_LINKS, LINK_CHOICES
 from headscope.syntax import RELATION_CHOICES
 
 MAX_TEXT = sidebar.MAX_CHARS
@@ -48,6 +49,7 @@ PARAMS = {
     "present": ("present_unit", "present"),
     "player": ("present_layer", "int"),
     "phead": ("present_head", "int"),
+    "links": ("show_links", "links"),
 }
 NOTICES = "_link_notices"
 """Notices to show at the top of the next full run (see `notices`)."""
@@ -63,8 +65,13 @@ CHOICES = {
     "present": ("head", "layer"),
     "bview": ("head", "model", "neuron"),
     "cmode": ("sentences", "models"),
+    "links": LINK_CHOICES,
 }
 """Parameters that take one of a few values."""
+DEFAULTS = {"text": sidebar.DEFAULT_TEXT, "show_links": DEFAULT_LINKS}
+"""Values a link leaves out: the view opens with them anyway."""
+VIEW_DEFAULTS = "_link_view_defaults"
+"""Defaults a page works out for this session (the Heads page's layer: the answer's); see `default`."""
 LONG_TEXTS = {
     "text": ("The sentence", "the default sentence"),
     "ctext": ("The second sentence", "the default second sentence"),
@@ -208,6 +215,12 @@ def notices() -> None:
         st.warning(literal(notice[:1].upper() + notice[1:] + "."), icon=":material/link_off:")  # holds link text
 
 
+def default(key: str, value) -> None:
+    """Give a setting the page's own default: set it unless the user or a link did, and leave it out of links."""
+    st.session_state.setdefault(VIEW_DEFAULTS, {})[key] = value
+    st.session_state.setdefault(key, value)
+
+
 def current_params() -> dict[str, str]:
     """The current view as query parameters (values at their defaults are left out)."""
     state = st.session_state
@@ -218,7 +231,7 @@ def current_params() -> dict[str, str]:
         value = state.get(key)
         if value is None or value == "" or value is False:
             continue
-        if key == "text" and value == sidebar.DEFAULT_TEXT:
+        if {**DEFAULTS, **state.get(VIEW_DEFAULTS, {})}.get(key, object()) == value:
             continue
         params[name] = ("1" if value else "0") if kind == "bool" else str(value)
     return params

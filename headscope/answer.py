@@ -16,8 +16,11 @@ from headscope.attention import Attention
 from headscope.figures import head_name
 from headscope.syntax import DIRECTIONS, RELATION_NAMES, RELATIONS, Parse, SyntaxScores, align
 
-LINK_CHOICES = RELATIONS
-"""The relations the Heads page can outline (its "Show links" picker adds none)."""
+NO_LINKS = "none"
+DEFAULT_LINKS = "nsubj"
+"""The relation the Heads page opens on: subject -> verb."""
+LINK_CHOICES = RELATIONS + (NO_LINKS,)
+"""What the Heads page's *Show links* picker (and its link parameter `links`) offers: a relation, or none."""
 
 POSITION_BADGES = {"previous token": "previous token", "next token": "next token", "same token": "same token"}
 LEGEND = ("Outlined cells: the chosen relation's arcs in this sentence (row: the word that attends, column: "

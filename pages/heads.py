@@ -34,8 +34,8 @@ with picker_column:
 badges, outlines, found = answer_view.marks(s, att, relation)
 with answer_column:
     answer_view.answer_line(found)
-if "layer" not in st.session_state and found is not None and found.focus is not None:
-    st.session_state["layer"] = found.focus[0]  # open on the layer of the head the answer names
+if found is not None and found.focus is not None:
+    links.default("layer", found.focus[0])  # open on the layer of the head the answer names
 
 
 @st.fragment

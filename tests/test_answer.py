@@ -104,3 +104,16 @@ def test_the_report_gives_the_same_answer(corpus_atlas, loaded):
     assert html.escape(verdict.RULE) in page and "follows (corpus)" in page
     assert "<td>L2H8</td><td>dependent-&gt;head</td>" in page or "L2H8" in page
     assert "follows (corpus)" not in report.build(att, scores)  # without the atlas: the sentence only
+
+
+def test_show_links_travels_in_the_link():
+    from tests.support import linked_app
+
+    app = linked_app({"links": "amod"})
+    assert app.selectbox(key="show_links").value == "amod" and dict(app.query_params).get("links") == "amod"
+    assert "positional in this model" in _plain(app.info[0].value)
+    app.selectbox(key="show_links").set_value("nsubj").run()
+    assert "links" not in dict(app.query_params)  # the default is left out
+    app = linked_app({"links": "nmod"})
+    assert app.selectbox(key="show_links").value == "nsubj"
+    assert any("links" in w.value and "nmod" in w.value for w in app.warning)

@@ -291,9 +291,9 @@ def test_the_layer_slider_moves_the_figure_and_the_link():
     # AppTest reruns the whole script on a widget change; that only the fragment reruns in a
     # browser, and that it keeps the URL in step itself, is test_browser_share.py's to check
     app = run_app(text="Dogs bark.")
-    app.select_slider(key="layer").set_value(2).run()
-    assert app_grids(app)[0]["panels"][0]["name"] == "L2H0"
-    assert dict(app.query_params) == {"text": "Dogs bark.", "layer": "2"}
+    app.select_slider(key="layer").set_value(4).run()
+    assert app_grids(app)[0]["panels"][0]["name"] == "L4H0"
+    assert dict(app.query_params) == {"text": "Dogs bark.", "layer": "4"}
     assert [t.key for t in app.sidebar.toggle] == ["whole_words", "hide_special"]
 
 

@@ -26,6 +26,10 @@ def said(app) -> str:
     return " ".join(texts(app.warning) + texts(app.sidebar.warning))
 
 
+DEFAULT_VIEW = "L2H0"
+"""The Heads page opens on the layer of the head that follows nsubj (test_answer.py)."""
+
+
 def layer_shown(app) -> str:
     return app_grids(app)[0]["panels"][0]["name"]
 
@@ -39,7 +43,7 @@ def test_a_repeated_parameter_is_left_out_with_a_notice():
     app = linked_app({"layer": ["1", "2"], "words": "1"})
     assert "Ignored layer from the link: it is given 2 times ('1', '2'), and a link gives each setting once" \
         in said(app), said(app)
-    assert layer_shown(app) == "L0H0"  # neither 1 nor 2
+    assert layer_shown(app) == DEFAULT_VIEW  # neither 1 nor 2: the page's default
     assert url(app) == {"words": "1"}  # and the address bar no longer holds it
 
 
@@ -50,7 +54,7 @@ def test_a_number_is_ascii_digits_only(raw):
     reason = "no value" if raw == "" else "not a number written with the digits 0 to 9"
     assert f"Ignored layer={raw!r} from the link ({reason})" in notice, notice
     assert not [w for w in PYTHON_WORDS if w in notice], notice
-    assert layer_shown(app) == "L0H0"
+    assert layer_shown(app) == DEFAULT_VIEW
     assert url(app) == {}
 
 
@@ -101,11 +105,11 @@ def test_notices_quote_no_python():
 
 
 def test_a_link_with_a_text_longer_than_the_app_reads_opens_with_a_notice():
-    app = linked_app({"text": CHINESE + CHINESE[:5_000], "layer": "2"})
+    app = linked_app({"text": CHINESE + CHINESE[:5_000], "layer": "3"})
     assert "longer than 20,000 characters" in said(app), said(app)
     assert app.sidebar.text_area(key="text").value == "The black cat sat on the mat."
-    assert heads_drawn(app) == 12 and layer_shown(app) == "L2H0"
-    assert url(app) == {"layer": "2"}
+    assert heads_drawn(app) == 12 and layer_shown(app) == "L3H0"
+    assert url(app) == {"layer": "3"}
 
 
 def test_a_long_text_stays_out_of_the_link_and_the_share_box_says_why():
@@ -121,7 +125,7 @@ def test_a_long_text_stays_out_of_the_link_and_the_share_box_says_why():
 
 
 def test_the_link_keeps_the_text_up_to_the_limit_and_leaves_out_the_longest_first():
-    fits = "a" * (links.MAX_QUERY - len("text=&layer=0"))  # the slider adds layer=0
+    fits = "a" * (links.MAX_QUERY - len("text="))  # the slider's layer is the page's default: not in the link
     app = run_app(text=fits)
     assert url(app) == {"text": fits} and not app.sidebar.expander[0].warning
     assert len(urlencode(app.query_params)) == links.MAX_QUERY
