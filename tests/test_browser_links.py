@@ -85,10 +85,10 @@ def test_a_layer_and_head_the_model_lacks_leave_the_address_bar(page, app_url):
 
 
 def test_a_link_with_a_text_longer_than_the_app_reads_opens_with_the_notice(page, app_url):
-    response = page.goto(f"{app_url}/?text={'x' * 20_001}&layer=2")  # 20 KB: the server takes it
+    response = page.goto(f"{app_url}/?text={'x' * 20_001}&layer=3")  # 20 KB: the server takes it
     assert response.status == 200
     page.get_by_text(re.compile(r"Ignored text='x+'… from the link \(longer than 20,000 characters")).wait_for(
         timeout=WAIT_MS)
     support.wait_heatmaps(page, 12, WAIT_MS)
     assert page.get_by_role("textbox", name="Sentence").input_value() == "The black cat sat on the mat."
-    page.wait_for_function("location.search === '?layer=2'", timeout=WAIT_MS)
+    page.wait_for_function("location.search === '?layer=3'", timeout=WAIT_MS)
