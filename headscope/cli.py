@@ -14,6 +14,7 @@ from headscope.attention import Attention, InputError
 from headscope.figures import head_name
 from headscope.models import ModelError
 from headscope.syntax import ParseError, SyntaxScores
+from headscope.wording import dropped_note, plural
 
 
 class UsageError(Exception):
@@ -24,7 +25,8 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser that reports bad usage as one line instead of exiting."""
 
     def error(self, message: str):  # type: ignore[override]
-        raise UsageError(f"{message} (see `python -m headscope {self.prog.split()[-1]} --help`)")
+        command = " ".join(self.prog.split()[1:])  # "headscope syntax" -> "syntax"; "headscope" -> ""
+        raise UsageError(f"{message} (see `python -m headscope {command + ' ' if command else ''}--help`)")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +82,7 @@ def attention_text(att: Attention) -> str:
     """A human summary: for every head, where each token looks most."""
     lines = [f"model: {att.model}", f"tokens ({att.num_tokens}): {' '.join(att.tokens)}"]
     if att.dropped:
-        lines.append(f"note: the text was truncated; {att.dropped} tokens were dropped")
+        lines.append(f"note: the text was truncated; {dropped_note(att.dropped)}")
     lines.append(f"{att.num_layers} layers x {att.num_heads} heads; each token -> the token it attends to most")
     for layer in range(att.num_layers):
         for head in range(att.num_heads):
@@ -120,7 +122,7 @@ def syntax_text(scores: SyntaxScores, model: str) -> str:
         if not rs.arcs:
             continue
         best = ", ".join(f"{head_name(h.layer, h.head)} {h.direction} {h.score:.2f}" for h in rs.heads[:3])
-        lines.append(f"{relation} ({len(rs.arcs)} arcs): {best}; baseline offset {rs.baseline.offset:+d} {rs.baseline.score:.2f}")
+        lines.append(f"{relation} ({plural(len(rs.arcs), 'arc')}): {best}; baseline offset {rs.baseline.offset:+d} {rs.baseline.score:.2f}")
     return "\n".join(lines)
 
 
@@ -166,7 +168,8 @@ def head_text(parts: qkv.HeadParts) -> str:
 
 def atlas_text(doc: dict) -> str:
     """A human summary of an atlas: per relation the best head against the baseline."""
-    lines = [f"model: {doc['model']}; corpus: {doc['corpus']} ({doc['sentences']} sentences, {doc['words']} words)",
+    lines = [f"model: {doc['model']}; corpus: {doc['corpus']} ({plural(doc['sentences'], 'sentence')}, "
+             f"{plural(doc['words'], 'word')})",
              f"{'relation':<12}{'arcs':>6}  {'best head':<24}{'accuracy':>9}  {'baseline':>14}"]
     for relation, r in doc["relations"].items():
         best, base = r["best"], r["baseline"]
@@ -225,6 +228,11 @@ def _run_atlas(args: argparse.Namespace) -> str:
         source = corpus.bundled()
     else:
         path = Path(args.corpus)
+        if path.is_dir():
+            raise UsageError(f"{args.corpus!r} is a directory; give one corpus file (FILE.txt or FILE.conllu)")
+        if path.exists() and not path.is_file():
+            raise UsageError(f"{args.corpus!r} is not a regular file (a pipe or a device); save the corpus "
+                             "to a file and give that")
         if not path.is_file():
             raise UsageError(f"there is no corpus file {args.corpus!r}")
         corpus.check_size(path.stat().st_size, path.name, policy.max_upload_bytes)
@@ -235,7 +243,11 @@ def _run_atlas(args: argparse.Namespace) -> str:
         source = corpus.read_upload(data, path.name, policy=policy)
     if args.limit is not None:
         source = replace(source, parses=source.parses[: args.limit])
-    doc = atlas.to_json(atlas.compute(models.load(args.model, policy), source))
+    loaded = models.load(args.model, policy)
+    if args.corpus is not None:  # the cap on the atlas's work, after --limit
+        corpus.check_tokens([p.text for p in source.parses], source.name, atlas.token_counter(loaded),
+                            policy.max_upload_tokens)
+    doc = atlas.to_json(atlas.compute(loaded, source))
     return _dump_json(doc) if args.format == "json" else atlas_text(doc)
 
 

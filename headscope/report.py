@@ -10,6 +10,7 @@ from headscope import figures
 from headscope.attention import Attention
 from headscope.figures import head_name
 from headscope.syntax import ALL, RELATION_CHOICES, RELATION_NAMES, SyntaxScores
+from headscope.wording import plural
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;
@@ -63,7 +64,7 @@ def build(att: Attention, scores: SyntaxScores | None, positional: dict | None =
                 continue
             b = rs.baseline
             parts.append(f"<h3>{html.escape(relation)}: {html.escape(RELATION_NAMES[relation])}</h3>")
-            parts.append(f"<p>{len(rs.arcs)} arc(s). Best fixed offset: {b.offset:+d}, finds {b.score:.2f} of them.</p>")
+            parts.append(f"<p>{plural(len(rs.arcs), 'arc')}. Best fixed offset: {b.offset:+d}, finds {b.score:.2f} of them.</p>")
             rows = [[head_name(h.layer, h.head), h.direction, f"{h.score:.3f}", f"{h.accuracy:.2f}",
                      positional.get((h.layer, h.head), "")] for h in rs.heads[:8]]
             parts.append(_table(["head", "direction", "mean weight on arcs", "arcs found", "positional"], rows))
