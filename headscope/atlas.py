@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -23,8 +23,9 @@ from headscope import attention, roles
 from headscope.attention import Attention
 from headscope.corpus import Corpus
 from headscope.models import LoadedModel
-from headscope.syntax import (ALL, DIRECTIONS, OFFSETS, Parse, arc_ends, offset_hits, pick_offset, predictions,
-                              word_attention)
+from headscope.syntax import (ALL, DIRECTIONS, OFFSETS, Parse, ParseError, arc_ends, offset_hits, pick_offset,
+                              predictions, word_attention)
+from headscope.wording import plural
 
 ATLAS_VERSION = 3
 """Bump when the method changes, so that atlases cached on disk are recomputed."""
@@ -77,6 +78,7 @@ class Atlas:
     words: int
     relations: dict[str, RelationAtlas]
     stats: roles.HeadStats | None = None  # per-head statistics, mean over the corpus
+    truncated: int = 0  # sentences longer than the model reads: only their start was scored
 
     def positional_heads(self) -> dict[tuple[int, int], str]:
         """Heads that, over the corpus, mostly look at one fixed neighbouring token."""
@@ -97,6 +99,75 @@ class Atlas:
         return found
 
 
+class NoArcs(ParseError):
+    """A corpus in which the model can score no dependency arc; the message says why."""
+
+
+TOKEN_BUDGET = 64 * 2**20
+"""Bytes of attention a batch of atlas sentences may hold ([sentence, layer, head, token, token] float32).
+
+The forward pass keeps about three copies (torch's per-layer tensors, their stack, the numpy
+array); one 512-token sentence of a 6 x 12-head model is 75 MB, so long sentences go one at a time.
+"""
+
+
+@dataclass
+class Tally:
+    """An atlas being computed: running counts over the sentences scored so far.
+
+    `done` counts the sentences of `compute`'s order already run, so that a computation
+    that was stopped can go on from there with the same Tally.
+    """
+
+    done: int = 0
+    sentences: int = 0  # sentences scored (two or more words the model read)
+    words: int = 0
+    arcs_seen: int = 0  # scored arcs in the parses of the sentences run, before truncation
+    truncated: int = 0  # sentences longer than the model reads (cut at its token limit)
+    tallies: dict = field(default_factory=dict)  # relation -> [arcs, correct [layer, head, direction]]
+    offsets: dict = field(default_factory=dict)  # relation -> {offset: arcs it finds}
+    stats: list = field(default_factory=list)  # roles.HeadStats per sentence scored
+
+    def add(self, att: Attention, p: Parse) -> None:
+        """Add one sentence's attention and parse."""
+        self.arcs_seen += len(p.arcs())
+        self.truncated += att.dropped > 0
+        wa = word_attention(att, p)
+        if len(wa.parse.words) < 2:  # nothing the tokenizer kept can attend to another word
+            return
+        self.stats.append(roles.head_stats(att))
+        self.sentences += 1
+        self.words += len(wa.parse.words)
+        _count_arcs(predictions(wa.weights), wa.parse, self.tallies, self.offsets)
+
+    def no_arcs_reason(self) -> str:
+        """Why no arc could be scored, in words."""
+        if self.arcs_seen == 0:
+            return ("no sentence has an arc between two of its words (one-word sentences, only punctuation, or "
+                    "every HEAD 0): the atlas needs sentences such as 'The cat sat on the mat.'")
+        if self.truncated:
+            return (f"the model reads only the start of a long sentence (its token limit), and every arc leads "
+                    f"to words past it ({plural(self.truncated, 'sentence')} cut); split the long sentences")
+        return "no word at the ends of its arcs is one the model reads (only invisible or control characters)"
+
+    def atlas(self, model: str, corpus: str) -> Atlas:
+        """The atlas of the sentences added so far; NoArcs when they hold no arc to score."""
+        if ALL not in self.tallies:
+            raise NoArcs(f"{corpus} has no dependency arcs to score: {self.no_arcs_reason()}")
+        relations = {}
+        for relation, (count, correct) in sorted(self.tallies.items()):
+            base = pick_offset(self.offsets[relation], count)
+            relations[relation] = RelationAtlas(
+                relation=relation,
+                count=count,
+                correct=correct.copy(),
+                baseline_offset=base.offset,
+                baseline_correct=self.offsets[relation][base.offset],
+            )
+        return Atlas(model=model, corpus=corpus, sentences=self.sentences, words=self.words, relations=relations,
+                     stats=roles.mean_stats(self.stats) if self.stats else None, truncated=self.truncated)
+
+
 def _count_arcs(pred: np.ndarray, p: Parse, tallies: dict, offsets: dict) -> None:
     """Add one sentence's arcs to the running tallies."""
     for relation in {r for _, _, r in p.arcs()} | {ALL}:
@@ -115,52 +186,71 @@ def _count_arcs(pred: np.ndarray, p: Parse, tallies: dict, offsets: dict) -> Non
             per_offset[o] += n
 
 
+def token_lengths(loaded: LoadedModel, texts: list[str]) -> list[int]:
+    """Each text's tokens as the model runs it (special tokens in, cut at the model's limit)."""
+    if not texts:
+        return []
+    encoded = loaded.tokenizer(list(texts), truncation=True, max_length=loaded.max_tokens, verbose=False)
+    return [len(ids) for ids in encoded["input_ids"]]
+
+
+def token_counter(loaded: LoadedModel) -> Callable[[list[str]], int]:
+    """The model's tokens over some texts, for a corpus's cap on tokens (corpus.read_upload)."""
+    return lambda texts: sum(token_lengths(loaded, texts))
+
+
+def batches(loaded: LoadedModel, texts: list[str], batch_size: int = 32,
+            budget: int = TOKEN_BUDGET) -> list[list[int]]:
+    """The texts' indices in forward passes: longest (in tokens) first, each pass within the memory budget."""
+    if not texts:
+        return []
+    lengths = token_lengths(loaded, texts)
+    order = sorted(range(len(texts)), key=lambda i: (-lengths[i], i))
+    per_token_pair = loaded.num_layers * loaded.num_heads * 4  # float32 weights
+    out: list[list[int]] = []
+    for i in order:
+        longest = lengths[out[-1][0]] if out else 0  # the first of a batch is its longest
+        if out and len(out[-1]) < batch_size and (len(out[-1]) + 1) * longest ** 2 * per_token_pair <= budget:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
+
+
 def compute(
     loaded: LoadedModel,
     corpus: Corpus,
     batch_size: int = 32,
     progress: Callable[[int, int], None] | None = None,
+    tally: Tally | None = None,
 ) -> Atlas:
-    """The atlas of a model over a corpus, in batched forward passes (longest first)."""
+    """The atlas of a model over a corpus, in batched forward passes (longest first).
+
+    `progress(done, total)` is called after each pass. A `tally` from a computation that
+    was stopped (an exception in `progress`, e.g. a page's rerun) goes on from where it was.
+    """
     parses = [p for p in corpus.parses if p.words]
-    order = sorted(range(len(parses)), key=lambda i: -len(parses[i].text))
-
-    def pairs() -> Iterator[tuple[Attention, Parse]]:
-        for start in range(0, len(order), batch_size):
-            batch = [parses[i] for i in order[start:start + batch_size]]
-            yield from zip(attention.run_batch(loaded, [p.text for p in batch]), batch)
-            if progress:
-                progress(min(start + batch_size, len(order)), len(order))
-
-    return score(pairs(), model=loaded.name, corpus=corpus.name)
+    tally = Tally() if tally is None else tally
+    todo = batches(loaded, [p.text for p in parses], batch_size)
+    total, seen = len(parses), 0
+    for batch in todo:
+        seen += len(batch)
+        if seen <= tally.done:  # scored before a stop
+            continue
+        for att, i in zip(attention.run_batch(loaded, [parses[i].text for i in batch]), batch):
+            tally.add(att, parses[i])
+        tally.done = seen
+        if progress:
+            progress(seen, total)
+    return tally.atlas(loaded.name, corpus.name)
 
 
 def score(pairs: Iterable[tuple[Attention, Parse]], model: str, corpus: str) -> Atlas:
     """The atlas from each sentence's attention and parse."""
-    tallies: dict[str, list] = {}
-    offsets: dict[str, dict[int, int]] = {}
-    sentences = words = 0
-    stats: list[roles.HeadStats] = []
+    tally = Tally()
     for att, p in pairs:
-        wa = word_attention(att, p)
-        if len(wa.parse.words) < 2:  # nothing the tokenizer kept can attend to another word
-            continue
-        stats.append(roles.head_stats(att))
-        sentences += 1
-        words += len(wa.parse.words)
-        _count_arcs(predictions(wa.weights), wa.parse, tallies, offsets)
-    relations = {}
-    for relation, (count, correct) in sorted(tallies.items()):
-        base = pick_offset(offsets[relation], count)
-        relations[relation] = RelationAtlas(
-            relation=relation,
-            count=count,
-            correct=correct,
-            baseline_offset=base.offset,
-            baseline_correct=offsets[relation][base.offset],
-        )
-    return Atlas(model=model, corpus=corpus, sentences=sentences, words=words, relations=relations,
-                 stats=roles.mean_stats(stats) if stats else None)
+        tally.add(att, p)
+    return tally.atlas(model, corpus)
 
 
 def to_json(atlas: Atlas) -> dict:
@@ -196,6 +286,7 @@ def _save(atlas: Atlas, path: Path) -> None:
             for r, ra in atlas.relations.items()
         },
         "stats": {k: v.tolist() for k, v in atlas.stats.as_dict().items()} if atlas.stats else None,
+        "truncated": atlas.truncated,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -213,7 +304,7 @@ def _load(path: Path) -> Atlas:
     }
     stats = roles.HeadStats(**{k: np.array(v) for k, v in doc["stats"].items()}) if doc.get("stats") else None
     return Atlas(model=doc["model"], corpus=doc["corpus"], sentences=doc["sentences"],
-                 words=doc["words"], relations=relations, stats=stats)
+                 words=doc["words"], relations=relations, stats=stats, truncated=doc.get("truncated", 0))
 
 
 def cache_dir() -> Path:
