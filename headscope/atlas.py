@@ -202,15 +202,17 @@ def token_counter(loaded: LoadedModel) -> Callable[[list[str]], int]:
 def batches(loaded: LoadedModel, texts: list[str], batch_size: int = 32,
             budget: int = TOKEN_BUDGET) -> list[list[int]]:
     """The texts' indices in forward passes: longest (in tokens) first, each pass within the memory budget."""
-    if not texts:
-        return []
     lengths = token_lengths(loaded, texts)
     order = sorted(range(len(texts)), key=lambda i: (-lengths[i], i))
-    per_token_pair = loaded.num_layers * loaded.num_heads * 4  # float32 weights
+    return _group(order, lengths, loaded.num_layers * loaded.num_heads * 4, batch_size, budget)
+
+
+def _group(order: list[int], lengths: list[int], bytes_per_pair: int, batch_size: int, budget: int) -> list[list[int]]:
+    """Consecutive runs of `order` (longest first) whose attention arrays fit the budget together."""
     out: list[list[int]] = []
     for i in order:
         longest = lengths[out[-1][0]] if out else 0  # the first of a batch is its longest
-        if out and len(out[-1]) < batch_size and (len(out[-1]) + 1) * longest ** 2 * per_token_pair <= budget:
+        if out and len(out[-1]) < batch_size and (len(out[-1]) + 1) * longest ** 2 * bytes_per_pair <= budget:
             out[-1].append(i)
         else:
             out.append([i])
@@ -231,17 +233,15 @@ def compute(
     """
     parses = [p for p in corpus.parses if p.words]
     tally = Tally() if tally is None else tally
-    todo = batches(loaded, [p.text for p in parses], batch_size)
-    total, seen = len(parses), 0
-    for batch in todo:
-        seen += len(batch)
-        if seen <= tally.done:  # scored before a stop
-            continue
+    lengths = token_lengths(loaded, [p.text for p in parses])
+    order = sorted(range(len(parses)), key=lambda i: (-lengths[i], i))
+    rest = order[tally.done:]  # the sentences not scored before a stop
+    for batch in _group(rest, lengths, loaded.num_layers * loaded.num_heads * 4, batch_size, TOKEN_BUDGET):
         for att, i in zip(attention.run_batch(loaded, [parses[i].text for i in batch]), batch):
             tally.add(att, parses[i])
-        tally.done = seen
+        tally.done += len(batch)
         if progress:
-            progress(seen, total)
+            progress(tally.done, len(parses))
     return tally.atlas(loaded.name, corpus.name)
 
 
