@@ -2,8 +2,8 @@
 
 Run: `/usr/bin/time -v .venv/bin/python -m bench.upload_worst_case` (Maximum resident set
 size is the peak). Prints JSON; asserts nothing. The corpus is made at the default caps
-(headscope.models): plain-text lines of `max_sentence_chars` characters of one- and
-two-letter words and punctuation, each as many tokens as the model reads (its limit), as
+(headscope.models): plain-text lines of `max_sentence_chars` characters of one-letter
+words and punctuation, each as many tokens as the model reads (its limit), as
 many lines as the cap on tokens allows. Long sentences are the slowest per token (the
 attention arrays grow with the square of the length), and plain text adds the parse.
 """
@@ -22,7 +22,7 @@ from headscope import atlas, corpus, models, syntax
 def worst_corpus(policy: models.Policy, loaded: models.LoadedModel) -> bytes:
     """Lines at the character cap, each cut at the model's limit, up to the cap on tokens."""
     rng = random.Random(0)
-    words = "a I to of in it is on at by we he an as or so , .".split()
+    words = "a I , . o x".split()  # one token every two characters: a line reaches the model's limit
     lines: list[str] = []
     tokens = 0
     while len(lines) < policy.max_upload_sentences:

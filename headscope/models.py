@@ -79,7 +79,7 @@ def _cap(value: Any, default: int) -> int:
 MAX_UPLOAD_BYTES = 5_000_000
 MAX_UPLOAD_SENTENCES = 5_000
 MAX_SENTENCE_CHARS = 1_000
-MAX_UPLOAD_TOKENS = 100_000  # the work of an atlas: its forward passes grow with the tokens (README: measured)
+MAX_UPLOAD_TOKENS = 50_000  # the work of an atlas: its forward passes grow with the tokens (README: measured)
 """Default caps on an uploaded corpus (headscope.corpus), overridden by Policy's settings."""
 
 

@@ -283,5 +283,14 @@ def test_the_cycle_check_of_a_long_gold_sentence_is_linear():
     # a chain of 100,000 words: the old check walked every chain to the root (5e9 steps)
     parsed = corpus.read_conllu(gold_sentence([0] + list(range(1, 100_000)), form="w"), "long.conllu")
     assert len(parsed.parses[0].words) == 100_000
-    with pytest.raises(ParseError, match="line 3: the heads form a cycle"):
+    with pytest.raises(ParseError, match="cycle.conllu, line 2: the heads form a cycle"):
         corpus.read_conllu(gold_sentence([0, 3, 2]), "cycle.conllu")
+
+
+def test_the_readme_states_the_token_cap_and_the_measured_worst_case():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    refusals = readme[readme.index("## What the app refuses, and why"):readme.index("## Command line")]
+    row = next(line for line in refusals.splitlines() if "`HEADSCOPE_MAX_UPLOAD_TOKENS`" in line)
+    assert f"| {models.MAX_UPLOAD_TOKENS:,} tokens; " in row
+    assert "bench/upload_worst_case.py" in row and "peak" in row
+    assert corpus.MAX_TOKENS == models.MAX_UPLOAD_TOKENS == models.Policy().max_upload_tokens
