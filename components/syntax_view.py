@@ -260,12 +260,12 @@ def uploaded_atlas(model: str, upload, limits) -> "atlas.Atlas | None":
         if job.corpus is None:
             job.corpus = corpus.read_upload(
                 data, upload.name, policy=limits, count_tokens=atlas.token_counter(loaded),
-                progress=lambda done, total: bar.progress(done / total, text=f"Parsing: {done:,}/{total:,} sentences"))
+                progress=lambda done, total: bar.progress(min(1.0, done / total), text=f"Parsing: {done:,}/{total:,} sentences"))
     job.tally = job.tally or atlas.Tally()
     with faults.guard("Cannot score this corpus"), _cleared_on_failure(stop, bar):
         try:
             result = atlas.compute(loaded, job.corpus, tally=job.tally, progress=lambda done, total: bar.progress(
-                done / total, text=f"Scoring every head: {done:,}/{total:,} sentences"))
+                min(1.0, done / total), text=f"Scoring every head: {done:,}/{total:,} sentences"))
         except Exception:  # e.g. out of memory: nothing is kept, the next try starts over
             st.session_state.pop("atlas_job", None)
             raise
