@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import pandas as pd
 import streamlit as st
 
-from components import charts, downloads
+from components import charts, downloads, faults
 from components.sidebar import Settings
 from components.text import literal
-from headscope import figures
+from headscope import atlas, corpus, figures
 from headscope.figures import head_name
+from headscope.wording import plural
 from headscope.syntax import RELATION_CHOICES, RELATION_NAMES, RelationScores, SyntaxScores
 
 TOP_HEADS = 4
@@ -99,11 +103,11 @@ def describe_baseline(rs: RelationScores) -> str:
     b = rs.baseline
     if b.score == 0:
         return ("Positional baseline: no fixed offset (-3 to +3 words) finds the head of any of "
-                f"these {len(rs.arcs)} arc{'s' if len(rs.arcs) > 1 else ''}: a head that does is following the syntax.")
+                f"{'this arc' if len(rs.arcs) == 1 else f'these {len(rs.arcs)} arcs'}: a head that does is following the syntax.")
     side = "left" if b.offset < 0 else "right"
     hits = round(b.score * len(rs.arcs))
-    return (f"Positional baseline: always looking **{abs(b.offset)} word{'s' if abs(b.offset) > 1 else ''} "
-            f"to the {side}** (offset {b.offset:+d}) finds the head of {hits} of {len(rs.arcs)} arcs "
+    return (f"Positional baseline: always looking **{plural(abs(b.offset), 'word')} "
+            f"to the {side}** (offset {b.offset:+d}) finds the head of {hits} of {plural(len(rs.arcs), 'arc')} "
             f"({b.score:.2f}).")
 
 
@@ -175,17 +179,115 @@ def ordered_relations(a) -> list[str]:
 def atlas_view(a, key: str) -> None:
     """The atlas: the summary table and one relation's layer x head grid."""
     relations = ordered_relations(a)
-    st.markdown(f"**{literal(a.corpus)}**: {a.sentences} sentences, {a.words} words, model **{literal(a.model)}**.")
+    st.markdown(f"**{literal(a.corpus)}**: {plural(a.sentences, 'sentence')}, {plural(a.words, 'word')}, "
+                f"model **{literal(a.model)}**.")
     positional = a.positional_heads()
     st.dataframe(atlas_summary(a, relations, positional), hide_index=True, width="stretch")
     if positional:
         st.caption("Positional heads over this corpus (over half of a token's attention on one fixed "
                    "neighbour): " + ", ".join(f"{head_name(*k)} {v}" for k, v in sorted(positional.items())))
     relation = st.selectbox("Relation to map", relations, key=f"{key}_relation",
-                            format_func=lambda r: f"{r} ({a.relations[r].count} arcs)")
+                            format_func=lambda r: f"{r} ({plural(a.relations[r].count, 'arc')})")
     ra = a.relations[relation]
     title = (f"{relation}: accuracy of each head (better direction); baseline offset "
              f"{ra.baseline_offset:+d} = {ra.baseline_accuracy:.2f}; \u2605 beats it")
     charts.show(figures.atlas_figure(ra.best_direction_accuracy, ra.baseline_accuracy, title),
                 key=f"{key}_grid", name=f"atlas-{relation}")
+    if a.truncated:
+        st.caption(f"{plural(a.truncated, 'sentence')} {'was' if a.truncated == 1 else 'were'} longer than the "
+                   "model reads: only their first tokens were scored, and arcs to the words past them left out.")
     downloads.atlas_buttons(a, key)
+
+
+@dataclass
+class AtlasJob:
+    """An uploaded corpus's atlas being computed in this session: parsed once, scored in resumable steps."""
+
+    key: str
+    corpus: corpus.Corpus | None = None
+    tally: atlas.Tally | None = None
+    stopped: bool = False
+
+
+def _stop(job: AtlasJob) -> None:
+    """Stop button callback: the running computation is interrupted at its next progress step."""
+    job.stopped = True
+
+
+def _go_on(job: AtlasJob) -> None:
+    """Go on button callback: the next run carries on from the sentences already scored."""
+    job.stopped = False
+
+
+@contextmanager
+def _cleared_on_failure(*slots) -> Iterator[None]:
+    """Empty the Stop button and the progress bar when the engine fails (a Stop's rerun redraws the page anyway)."""
+    try:
+        yield
+    except Exception:
+        for slot in slots:
+            slot.empty()
+        raise
+
+
+def uploaded_atlas(model: str, upload, limits) -> "atlas.Atlas | None":
+    """The atlas of an uploaded corpus: parsed and scored with a progress bar and a Stop button.
+
+    Clicking Stop reruns the page, which interrupts the computation at its next progress
+    step (Streamlit stops a run at its next element when a rerun is asked for); what was
+    scored is kept, shown as a partial atlas, and *Go on* carries on from there.
+    Returns None when stopped (the partial atlas is drawn here) or nothing could be shown.
+    """
+    from components import engine
+
+    data = upload.getvalue()
+    key = hashlib.sha256(data).hexdigest()[:16] + model
+    results = st.session_state.setdefault("atlas_results", {})
+    if key in results:
+        return results[key]
+    job = st.session_state.get("atlas_job")
+    if job is None or job.key != key:
+        job = st.session_state["atlas_job"] = AtlasJob(key=key)
+    if job.stopped:
+        _stopped(job, model)
+        return None
+    stop = st.empty()
+    stop.button("Stop", key="atlas_stop", icon=":material/stop_circle:", on_click=_stop, args=(job,),
+                help="Stop computing; what is scored so far is kept and shown.")
+    bar = st.progress(0.0, text="Reading the corpus…")
+    with faults.guard("Cannot read this corpus"), _cleared_on_failure(stop, bar):
+        loaded = engine.loaded_model(model)
+        if job.corpus is None:
+            job.corpus = corpus.read_upload(
+                data, upload.name, policy=limits, count_tokens=atlas.token_counter(loaded),
+                progress=lambda done, total: bar.progress(min(1.0, done / total), text=f"Parsing: {done:,}/{total:,} sentences"))
+    job.tally = job.tally or atlas.Tally()
+    with faults.guard("Cannot score this corpus"), _cleared_on_failure(stop, bar):
+        try:
+            result = atlas.compute(loaded, job.corpus, tally=job.tally, progress=lambda done, total: bar.progress(
+                min(1.0, done / total), text=f"Scoring every head: {done:,}/{total:,} sentences"))
+        except Exception:  # e.g. out of memory: nothing is kept, the next try starts over
+            st.session_state.pop("atlas_job", None)
+            raise
+    stop.empty()
+    bar.empty()
+    results.clear()  # keep one uploaded atlas per session
+    results[key] = result
+    st.session_state.pop("atlas_job", None)
+    return result
+
+
+def _stopped(job: AtlasJob, model: str) -> None:
+    """What a stopped computation shows: how far it got, Go on, and the atlas of what was scored."""
+    total = len([p for p in job.corpus.parses if p.words]) if job.corpus else None
+    done = job.tally.done if job.tally else 0
+    where = (f"after {done:,} of {total:,} sentences" if total is not None else "while parsing")
+    st.warning(f"Stopped {where}.", icon=":material/stop_circle:")
+    st.button("Go on", key="atlas_go_on", icon=":material/play_arrow:", on_click=_go_on, args=(job,))
+    if job.tally and job.tally.done:
+        try:
+            partial = job.tally.atlas(model, job.corpus.name)
+        except atlas.NoArcs:
+            return
+        st.caption("The atlas of the sentences scored so far (the longest first):")
+        atlas_view(partial, key="atlas_partial")

@@ -14,9 +14,9 @@ import functools
 import hashlib
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -24,8 +24,9 @@ from headscope import attention, norms, roles, verdict
 from headscope.attention import Attention
 from headscope.corpus import Corpus
 from headscope.models import LoadedModel
-from headscope.syntax import (ALL, DIRECTIONS, OFFSETS, Parse, arc_ends, offset_hits, pick_offset, predictions,
-                              word_attention)
+from headscope.syntax import (ALL, DIRECTIONS, OFFSETS, Parse, ParseError, arc_ends, offset_hits, pick_offset,
+                              predictions, word_attention)
+from headscope.wording import plural
 
 ATLAS_VERSION = 5  # 4: per-sentence counts for the verdict; 5: a CoNLL-U multi-word token's words keep their parts
 """Bump when the method changes, so that atlases cached on disk are recomputed."""
@@ -90,6 +91,7 @@ class Atlas:
     words: int
     relations: dict[str, RelationAtlas]
     stats: roles.HeadStats | None = None  # per-head statistics, mean over the corpus
+    truncated: int = 0  # sentences longer than the model reads: only their start was scored
     weighting: str = "weights"  # or "norms": attention weighted by what the heads move (headscope.norms)
 
     def follows(self, relation: str, layer: int, head: int) -> bool:
@@ -113,6 +115,80 @@ class Atlas:
             for h in ra.verdict.follows:
                 found.setdefault((h.layer, h.head), []).append(relation)
         return found
+
+
+class NoArcs(ParseError):
+    """A corpus in which the model can score no dependency arc; the message says why."""
+
+
+TOKEN_BUDGET = 64 * 2**20
+"""Bytes of attention a batch of atlas sentences may hold ([sentence, layer, head, token, token] float32).
+
+The forward pass keeps about three copies (torch's per-layer tensors, their stack, the numpy
+array); one 512-token sentence of a 6 x 12-head model is 75 MB, so long sentences go one at a time.
+"""
+
+
+@dataclass
+class Tally:
+    """An atlas being computed: running counts over the sentences scored so far.
+
+    `scored` holds the sentences already run, so that a computation that was stopped can
+    go on from there with the same Tally, and none is counted twice.
+    """
+
+    scored: set = field(default_factory=set)  # indices (in the corpus's sentences with words) already added
+    sentences: int = 0  # sentences scored (two or more words the model read)
+    words: int = 0
+    arcs_seen: int = 0  # scored arcs in the parses of the sentences run, before truncation
+    truncated: int = 0  # sentences longer than the model reads (cut at its token limit)
+    tallies: dict = field(default_factory=dict)  # relation -> per sentence (arcs, hits [L, H, D], hits per offset)
+    stats: list = field(default_factory=list)  # roles.HeadStats per sentence scored
+
+    @property
+    def done(self) -> int:
+        """How many sentences were added."""
+        return len(self.scored)
+
+    def add(self, att: Attention, p: Parse, index: int | None = None) -> None:
+        """Add one sentence's attention and parse; a sentence `index` already added is not counted twice."""
+        if index is not None:
+            if index in self.scored:
+                return
+            self.scored.add(index)
+        self.arcs_seen += len(p.arcs())
+        self.truncated += att.dropped > 0
+        wa = word_attention(att, p)
+        if len(wa.parse.words) < 2:  # nothing the tokenizer kept can attend to another word
+            return
+        self.stats.append(_head_stats(att))
+        self.sentences += 1
+        self.words += len(wa.parse.words)
+        _count_arcs(predictions(wa.weights), wa.parse, self.tallies)
+
+    def no_arcs_reason(self) -> str:
+        """Why no arc could be scored, in words."""
+        if self.arcs_seen == 0:
+            return ("no sentence has an arc between two of its words (one-word sentences, only punctuation, or "
+                    "every HEAD 0): the atlas needs sentences such as 'The cat sat on the mat.'")
+        if self.truncated:
+            return (f"the model reads only the start of a long sentence (its token limit), and every arc leads "
+                    f"to words past it ({plural(self.truncated, 'sentence')} cut); split the long sentences")
+        return "no word at the ends of its arcs is one the model reads (only invisible or control characters)"
+
+    def atlas(self, model: str, corpus: str) -> Atlas:
+        """The atlas of the sentences added so far; NoArcs when they hold no arc to score."""
+        if ALL not in self.tallies:
+            raise NoArcs(f"{corpus} has no dependency arcs to score: {self.no_arcs_reason()}")
+        relations = {relation: _relation(relation, rows) for relation, rows in sorted(self.tallies.items())}
+        return Atlas(model=model, corpus=corpus, sentences=self.sentences, words=self.words, relations=relations,
+                     stats=roles.mean_stats(self.stats) if self.stats else None, truncated=self.truncated)
+
+
+def _head_stats(att: Attention) -> roles.HeadStats:
+    """roles.head_stats one layer at a time: the same numbers, a sixth of its float64 copies at once."""
+    parts = [roles.head_stats(replace(att, weights=att.weights[layer:layer + 1])) for layer in range(att.num_layers)]
+    return roles.HeadStats(**{f: np.concatenate([p.as_dict()[f] for p in parts]) for f in roles.HeadStats.FIELDS})
 
 
 def _count_arcs(pred: np.ndarray, p: Parse, tallies: dict[str, list]) -> None:
@@ -141,52 +217,79 @@ def _relation(relation: str, rows: list) -> RelationAtlas:
                          sentence_arcs=arcs, sentence_correct=correct, sentence_baseline=offsets[:, column])
 
 
+def token_lengths(loaded: LoadedModel, texts: list[str]) -> list[int]:
+    """Each text's tokens as the model runs it (special tokens in, cut at the model's limit)."""
+    if not texts:
+        return []
+    encoded = loaded.tokenizer(list(texts), truncation=True, max_length=loaded.max_tokens, verbose=False)
+    return [len(ids) for ids in encoded["input_ids"]]
+
+
+def token_counter(loaded: LoadedModel) -> Callable[[list[str]], int]:
+    """The model's tokens over some texts, for a corpus's cap on tokens (corpus.read_upload)."""
+    return lambda texts: sum(token_lengths(loaded, texts))
+
+
+def batches(loaded: LoadedModel, texts: list[str], batch_size: int = 32,
+            budget: int = TOKEN_BUDGET) -> list[list[int]]:
+    """The texts' indices in forward passes: longest (in tokens) first, each pass within the memory budget."""
+    lengths = token_lengths(loaded, texts)
+    order = sorted(range(len(texts)), key=lambda i: (-lengths[i], i))
+    return _group(order, lengths, loaded.num_layers * loaded.num_heads * 4, batch_size, budget)
+
+
+def _group(order: list[int], lengths: list[int], bytes_per_pair: int, batch_size: int, budget: int) -> list[list[int]]:
+    """Consecutive runs of `order` (longest first) whose attention arrays fit the budget together."""
+    out: list[list[int]] = []
+    for i in order:
+        longest = lengths[out[-1][0]] if out else 0  # the first of a batch is its longest
+        if out and len(out[-1]) < batch_size and (len(out[-1]) + 1) * longest ** 2 * bytes_per_pair <= budget:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
+
+
 def compute(
     loaded: LoadedModel,
     corpus: Corpus,
     batch_size: int = 32,
     progress: Callable[[int, int], None] | None = None,
+    tally: Tally | None = None,
     weighting: str = "weights",
 ) -> Atlas:
     """The atlas of a model over a corpus, in batched forward passes (longest first).
 
+    `progress(done, total)` is called after each pass. A `tally` from a computation that
+    was stopped (an exception in `progress`, e.g. a page's rerun) goes on from where it was.
     With weighting "norms", each sentence's attention is weighted by what the heads move
     (headscope.norms, one sentence a pass).
     """
-    parses = [p for p in corpus.parses if p.words]
-    order = sorted(range(len(parses)), key=lambda i: -len(parses[i].text))
 
     def run(texts: list[str]) -> list[Attention]:
         if weighting == "weights":
             return attention.run_batch(loaded, texts)
         return [norms.attend(loaded, text, weighting=weighting) for text in texts]
 
-    def pairs() -> Iterator[tuple[Attention, Parse]]:
-        for start in range(0, len(order), batch_size):
-            batch = [parses[i] for i in order[start:start + batch_size]]
-            yield from zip(run([p.text for p in batch]), batch)
-            if progress:
-                progress(min(start + batch_size, len(order)), len(order))
-
-    return replace(score(pairs(), model=loaded.name, corpus=corpus.name), weighting=weighting)
+    parses = [p for p in corpus.parses if p.words]
+    tally = Tally() if tally is None else tally
+    lengths = token_lengths(loaded, [p.text for p in parses])
+    order = sorted(range(len(parses)), key=lambda i: (-lengths[i], i))
+    rest = [i for i in order if i not in tally.scored]  # the sentences not scored before a stop
+    for batch in _group(rest, lengths, loaded.num_layers * loaded.num_heads * 4, batch_size, TOKEN_BUDGET):
+        for att, i in zip(run([parses[i].text for i in batch]), batch):
+            tally.add(att, parses[i], index=i)
+        if progress:
+            progress(tally.done, len(parses))
+    return replace(tally.atlas(loaded.name, corpus.name), weighting=weighting)
 
 
 def score(pairs: Iterable[tuple[Attention, Parse]], model: str, corpus: str) -> Atlas:
     """The atlas from each sentence's attention and parse."""
-    tallies: dict[str, list] = {}
-    sentences = words = 0
-    stats: list[roles.HeadStats] = []
+    tally = Tally()
     for att, p in pairs:
-        wa = word_attention(att, p)
-        if len(wa.parse.words) < 2:  # nothing the tokenizer kept can attend to another word
-            continue
-        stats.append(roles.head_stats(att))
-        sentences += 1
-        words += len(wa.parse.words)
-        _count_arcs(predictions(wa.weights), wa.parse, tallies)
-    relations = {relation: _relation(relation, rows) for relation, rows in sorted(tallies.items())}
-    return Atlas(model=model, corpus=corpus, sentences=sentences, words=words, relations=relations,
-                 stats=roles.mean_stats(stats) if stats else None)
+        tally.add(att, p)
+    return tally.atlas(model, corpus)
 
 
 def to_json(atlas: Atlas) -> dict:
@@ -229,6 +332,7 @@ def _save(atlas: Atlas, path: Path) -> None:
         },
         "stats": {k: v.tolist() for k, v in atlas.stats.as_dict().items()} if atlas.stats else None,
         "weighting": atlas.weighting,
+        "truncated": atlas.truncated,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -249,7 +353,8 @@ def _load(path: Path) -> Atlas:
     }
     stats = roles.HeadStats(**{k: np.array(v) for k, v in doc["stats"].items()}) if doc.get("stats") else None
     return Atlas(model=doc["model"], corpus=doc["corpus"], sentences=doc["sentences"],
-                 words=doc["words"], relations=relations, stats=stats, weighting=doc.get("weighting", "weights"))
+                 words=doc["words"], relations=relations, stats=stats, weighting=doc.get("weighting", "weights"),
+                 truncated=doc.get("truncated", 0))
 
 
 def cache_dir() -> Path:

@@ -105,6 +105,15 @@ MAX_CHARS = 20_000
 """Texts longer than this are refused before tokenizing (a model reads at most a few thousand anyway)."""
 
 
+NOTHING_TO_SCORE = ("the text has no words the model reads (only spaces, invisible or control characters): "
+                    "type a sentence, e.g. 'The black cat sat on the mat.'")
+
+
+def nothing_to_score() -> InputError:
+    """The one error for a text with nothing to show or score: no token besides the special ones, no word."""
+    return InputError(NOTHING_TO_SCORE)
+
+
 def check_text(text: str) -> str:
     """Return the text if it can be analysed, else raise InputError saying why."""
     if not isinstance(text, str) or not text.strip():
@@ -260,8 +269,12 @@ def run(loaded: LoadedModel, text: str, target: str | None = None, kind: str = "
     if loaded.family == ENCODER_DECODER:
         if kind not in KINDS:
             raise InputError(f"unknown attention kind {kind!r}; pick one of {', '.join(KINDS)}")
-        return run_seq2seq(loaded, text, target if target and target.strip() else text)[kind]
-    return run_batch(loaded, [text])[0]
+        att = run_seq2seq(loaded, text, target if target and target.strip() else text)[kind]
+    else:
+        att = run_batch(loaded, [text])[0]
+    if all(att.special) or all(att.columns[3]):  # e.g. only zero-width or control characters: [CLS] [SEP]
+        raise nothing_to_score()
+    return att
 
 
 def without_special(att: Attention) -> Attention:
@@ -270,7 +283,7 @@ def without_special(att: Attention) -> Attention:
     col_tokens, _, col_offsets, col_special = att.columns
     keep_cols = np.flatnonzero(~np.asarray(col_special, dtype=bool))
     if keep.size == 0 or keep_cols.size == 0:
-        raise InputError("the text has no tokens besides the special ones")
+        raise nothing_to_score()
     weights = att.weights[:, :, keep][:, :, :, keep_cols]
     totals = weights.sum(axis=-1, keepdims=True)
     weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)

@@ -14,6 +14,7 @@ from headscope.attention import Attention, InputError
 from headscope.figures import head_name
 from headscope.models import ModelError
 from headscope.syntax import ParseError, SyntaxScores
+from headscope.wording import dropped_note, plural
 
 
 class UsageError(Exception):
@@ -24,7 +25,8 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser that reports bad usage as one line instead of exiting."""
 
     def error(self, message: str):  # type: ignore[override]
-        raise UsageError(f"{message} (see `python -m headscope {self.prog.split()[-1]} --help`)")
+        command = " ".join(self.prog.split()[1:])  # "headscope syntax" -> "syntax"; "headscope" -> ""
+        raise UsageError(f"{message} (see `python -m headscope {command + ' ' if command else ''}--help`)")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -97,7 +99,7 @@ def attention_text(att: Attention) -> str:
     """A human summary: for every head, where each token looks most."""
     lines = [f"model: {att.model}", f"tokens ({att.num_tokens}): {' '.join(att.tokens)}"]
     if att.dropped:
-        lines.append(f"note: the text was truncated; {att.dropped} tokens were dropped")
+        lines.append(f"note: the text was truncated; {dropped_note(att.dropped)}")
     if att.weighting == "norms":
         lines.append("weighted by norms: alpha_ij * ||f_h(x_j)|| (Kobayashi et al. 2020), rows not renormalised")
     lines.append(f"{att.num_layers} layers x {att.num_heads} heads; each token -> the token it attends to most")
@@ -150,7 +152,7 @@ def syntax_text(scores: SyntaxScores, model: str, corpus_atlas: atlas.Atlas) -> 
         answer = verdict_line(ra.verdict) if ra else "no verdict: the corpus has no such arcs"
         best = ", ".join(f"{head_name(h.layer, h.head)} {h.direction} {h.score:.2f}" for h in rs.heads[:3])
         lines.append(f"{relation}: over the corpus, {answer}")
-        lines.append(f"  in this sentence ({len(rs.arcs)} arcs): {best}; baseline offset "
+        lines.append(f"  in this sentence ({plural(len(rs.arcs), 'arc')}): {best}; baseline offset "
                      f"{rs.baseline.offset:+d} {rs.baseline.score:.2f}")
     lines.append(verdict.RULE)
     return "\n".join(lines)
@@ -210,7 +212,8 @@ def head_text(parts: qkv.HeadParts) -> str:
 
 def atlas_text(doc: dict) -> str:
     """A human summary of an atlas: per relation the verdict, the best head against the baseline."""
-    lines = [f"model: {doc['model']}; corpus: {doc['corpus']} ({doc['sentences']} sentences, {doc['words']} words)",
+    lines = [f"model: {doc['model']}; corpus: {doc['corpus']} ({plural(doc['sentences'], 'sentence')}, "
+             f"{plural(doc['words'], 'word')})",
              f"{'relation':<12}{'arcs':>6}  {'verdict':<11}{'best head':<24}{'accuracy':>9}  {'baseline':>14}  follows"]
     for relation, r in doc["relations"].items():
         best, base = r["best"], r["baseline"]
@@ -283,6 +286,11 @@ def _corpus_atlas(args: argparse.Namespace, loaded: models.LoadedModel | None = 
         source = corpus.bundled()
     else:
         path = Path(args.corpus)
+        if path.is_dir():
+            raise UsageError(f"{args.corpus!r} is a directory; give one corpus file (FILE.txt or FILE.conllu)")
+        if path.exists() and not path.is_file():
+            raise UsageError(f"{args.corpus!r} is not a regular file (a pipe or a device); save the corpus "
+                             "to a file and give that")
         if not path.is_file():
             raise UsageError(f"there is no corpus file {args.corpus!r}")
         corpus.check_size(path.stat().st_size, path.name, policy.max_upload_bytes)
@@ -293,6 +301,9 @@ def _corpus_atlas(args: argparse.Namespace, loaded: models.LoadedModel | None = 
         source = corpus.read_upload(data, path.name, policy=policy)
     if args.limit is not None:
         source = replace(source, parses=source.parses[: args.limit])
+    if args.corpus is not None:  # the cap on the atlas's work, after --limit
+        corpus.check_tokens([p.text for p in source.parses], source.name, atlas.token_counter(loaded),
+                            policy.max_upload_tokens)
     return atlas.compute(loaded, source, weighting=weighting)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from headscope import models
 from headscope.models import Policy
@@ -13,10 +14,12 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 BUNDLED_CORPUS = DATA / "corpus.txt"
 
 # Defaults of an upload's caps; a server sets its own in Policy (HEADSCOPE_MAX_UPLOAD_BYTES,
-# HEADSCOPE_MAX_UPLOAD_SENTENCES, HEADSCOPE_MAX_SENTENCE_CHARS or [headscope] in secrets.toml).
+# HEADSCOPE_MAX_UPLOAD_SENTENCES, HEADSCOPE_MAX_SENTENCE_CHARS, HEADSCOPE_MAX_UPLOAD_TOKENS or [headscope]
+# in secrets.toml).
 MAX_BYTES = models.MAX_UPLOAD_BYTES
 MAX_SENTENCES = models.MAX_UPLOAD_SENTENCES
 MAX_SENTENCE_CHARS = models.MAX_SENTENCE_CHARS
+MAX_TOKENS = models.MAX_UPLOAD_TOKENS
 
 UD_TO_SPACY = {
     "obj": "dobj",
@@ -51,7 +54,8 @@ def size_text(num_bytes: int) -> str:
 def limits_text(policy: Policy) -> str:
     """The caps on an uploaded corpus, in a sentence."""
     return (f"At most {size_text(policy.max_upload_bytes)}, {policy.max_upload_sentences:,} sentences, "
-            f"{policy.max_sentence_chars:,} characters a line (plain text).")
+            f"{policy.max_sentence_chars:,} characters a line (plain text), {policy.max_upload_tokens:,} of "
+            "the model's tokens in all.")
 
 
 def check_size(num_bytes: int, name: str, max_bytes: int) -> None:
@@ -60,9 +64,33 @@ def check_size(num_bytes: int, name: str, max_bytes: int) -> None:
         raise ParseError(f"{name} is {size_text(num_bytes)}; the limit is {size_text(max_bytes)}")
 
 
+def _utf16_or_32(head: bytes) -> str | None:
+    """'UTF-16' or 'UTF-32' when the file starts with that byte-order mark or decodes as such plain text."""
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    if b"\x00" not in head:
+        return None
+    for encoding, codecs in (("UTF-32", ("utf-32-le", "utf-32-be")), ("UTF-16", ("utf-16-le", "utf-16-be"))):
+        for codec in codecs:
+            cut = head[: len(head) - len(head) % (4 if encoding == "UTF-32" else 2)]
+            try:
+                text = cut.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if text and "\x00" not in text and sum(c.isprintable() or c in "\t\r\n" for c in text) > 0.95 * len(text):
+                return encoding
+    return None
+
+
 def _check_size(data: bytes, name: str, max_bytes: int) -> str:
     """Decode an uploaded corpus as UTF-8 text within the size cap, or say why not."""
     check_size(len(data), name, max_bytes)
+    encoding = _utf16_or_32(data[:65536])
+    if encoding:
+        raise ParseError(f"{name} is {encoding} text, not UTF-8: save it as UTF-8, or convert it, e.g. "
+                         f"`iconv -f {encoding} -t UTF-8 in.txt > out.txt`")
     if b"\x00" in data[:65536]:
         raise ParseError(f"{name} looks like a binary file, not text")
     if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark: drop it, so line numbers stay right
@@ -74,9 +102,28 @@ def _check_size(data: bytes, name: str, max_bytes: int) -> str:
         raise ParseError(f"{name}, line {line}: not UTF-8 text (save the file as UTF-8)") from None
 
 
+Progress = Callable[[int, int], None]
+TokenCount = Callable[[list[str]], int]
+
+
+def check_tokens(texts: list[str], name: str, count_tokens: TokenCount | None, max_tokens: int) -> None:
+    """Refuse a corpus whose sentences make more tokens for the model than the cap (the atlas's work)."""
+    if count_tokens is None:
+        return
+    total = count_tokens(texts)
+    if total > max_tokens:
+        raise ParseError(f"{name} makes {total:,} tokens for this model; the limit is {max_tokens:,} "
+                         "(the atlas's time grows with them): use fewer or shorter sentences")
+
+
 def read_txt(text: str, name: str = "corpus.txt", max_sentences: int = MAX_SENTENCES,
-             max_chars: int = MAX_SENTENCE_CHARS) -> Corpus:
-    """One sentence a line (blank lines skipped), parsed by the bundled parser."""
+             max_chars: int = MAX_SENTENCE_CHARS, count_tokens: TokenCount | None = None,
+             max_tokens: int = MAX_TOKENS, progress: Progress | None = None) -> Corpus:
+    """One sentence a line (blank lines skipped), parsed by the bundled parser.
+
+    With `count_tokens` (the model's tokens of some texts), a corpus over `max_tokens` is
+    refused before it is parsed; `progress(done, total)` follows the parse.
+    """
     lines = [line.strip() for line in lines_of(text)]
     sentences = [line for line in lines if line]
     if not sentences:
@@ -86,7 +133,8 @@ def read_txt(text: str, name: str = "corpus.txt", max_sentences: int = MAX_SENTE
     for number, line in enumerate(lines, 1):
         if len(line) > max_chars:
             raise ParseError(f"{name}, line {number}: longer than {max_chars:,} characters")
-    return Corpus(name=name, parses=parse_many(sentences), gold=False)
+    check_tokens(sentences, name, count_tokens, max_tokens)
+    return Corpus(name=name, parses=parse_many(sentences, progress=progress), gold=False)
 
 
 def lines_of(text: str) -> list[str]:
@@ -122,14 +170,18 @@ def _case_to_prep_pobj(heads: list[int], rels: list[str]) -> tuple[list[int], li
 
 
 def _has_cycle(heads: list[int]) -> int | None:
-    """The index of a word whose chain of heads never reaches the root, if any."""
+    """The index of a word whose chain of heads never reaches the root, if any (each word walked once)."""
+    reaches_root = [False] * len(heads)
     for start in range(len(heads)):
-        seen, node = set(), start
-        while node >= 0:
-            if node in seen:
+        path, on_path, node = [], set(), start
+        while node >= 0 and not reaches_root[node]:
+            if node in on_path:
                 return start
-            seen.add(node)
+            path.append(node)
+            on_path.add(node)
             node = heads[node]
+        for n in path:
+            reaches_root[n] = True
     return None
 
 
@@ -235,13 +287,21 @@ def read_conllu(text: str, name: str = "corpus.conllu", max_sentences: int = MAX
     return Corpus(name=name, parses=parses, gold=True)
 
 
-def read_upload(data: bytes, filename: str, policy: Policy | None = None) -> Corpus:
-    """An uploaded corpus within the policy's caps: .conllu for a treebank, anything else one sentence a line."""
+def read_upload(data: bytes, filename: str, policy: Policy | None = None, count_tokens: TokenCount | None = None,
+                progress: Progress | None = None) -> Corpus:
+    """An uploaded corpus within the policy's caps: .conllu for a treebank, anything else one sentence a line.
+
+    `count_tokens` (the model's tokens of some texts) applies the cap on tokens; `progress`
+    follows the parse of a plain-text corpus.
+    """
     policy = policy or Policy()
     text = _check_size(data, filename, policy.max_upload_bytes)
     if filename.lower().endswith((".conllu", ".conll")):
-        return read_conllu(text, filename, policy.max_upload_sentences)
-    return read_txt(text, filename, policy.max_upload_sentences, policy.max_sentence_chars)
+        treebank = read_conllu(text, filename, policy.max_upload_sentences)
+        check_tokens([p.text for p in treebank.parses], filename, count_tokens, policy.max_upload_tokens)
+        return treebank
+    return read_txt(text, filename, policy.max_upload_sentences, policy.max_sentence_chars,
+                    count_tokens, policy.max_upload_tokens, progress)
 
 
 def bundled(text: str | None = None) -> Corpus:

@@ -79,6 +79,7 @@ def _cap(value: Any, default: int) -> int:
 MAX_UPLOAD_BYTES = 5_000_000
 MAX_UPLOAD_SENTENCES = 5_000
 MAX_SENTENCE_CHARS = 1_000
+MAX_UPLOAD_TOKENS = 50_000  # the work of an atlas: its forward passes grow with the tokens (README: measured)
 """Default caps on an uploaded corpus (headscope.corpus), overridden by Policy's settings."""
 
 
@@ -96,6 +97,7 @@ class Policy:
     max_upload_bytes: int = MAX_UPLOAD_BYTES  # an uploaded corpus file
     max_upload_sentences: int = MAX_UPLOAD_SENTENCES  # sentences in an uploaded corpus
     max_sentence_chars: int = MAX_SENTENCE_CHARS  # characters in one line of an uploaded .txt corpus
+    max_upload_tokens: int = MAX_UPLOAD_TOKENS  # the model's tokens over all sentences of an uploaded corpus
 
     ENV = {
         "allowed": "HEADSCOPE_ALLOWED_MODELS",
@@ -108,6 +110,7 @@ class Policy:
         "max_upload_bytes": "HEADSCOPE_MAX_UPLOAD_BYTES",
         "max_upload_sentences": "HEADSCOPE_MAX_UPLOAD_SENTENCES",
         "max_sentence_chars": "HEADSCOPE_MAX_SENTENCE_CHARS",
+        "max_upload_tokens": "HEADSCOPE_MAX_UPLOAD_TOKENS",
     }
 
     def no_such_folder(self) -> str:
@@ -146,6 +149,7 @@ class Policy:
             max_upload_bytes=read("max_upload_bytes", _cap, MAX_UPLOAD_BYTES),
             max_upload_sentences=read("max_upload_sentences", _cap, MAX_UPLOAD_SENTENCES),
             max_sentence_chars=read("max_sentence_chars", _cap, MAX_SENTENCE_CHARS),
+            max_upload_tokens=read("max_upload_tokens", _cap, MAX_UPLOAD_TOKENS),
         )
 
 

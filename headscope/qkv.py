@@ -176,6 +176,8 @@ def take_apart(loaded: LoadedModel, text: str, layer: int, head: int) -> HeadPar
         enc, stacked = attention._forward(loaded, [text])
     finally:
         hook.remove()
+    if all(enc["special_tokens_mask"][0].tolist()):  # as attention.run: nothing but [CLS] [SEP]
+        raise attention.nothing_to_score()
     x = captured[call][0]  # [T, d_model]
     n_heads, d_k = loaded.num_heads, loaded_dk(loaded)
     width = n_heads * d_k

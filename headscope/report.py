@@ -11,6 +11,7 @@ from headscope.atlas import Atlas
 from headscope.attention import Attention
 from headscope.figures import head_name
 from headscope.syntax import ALL, RELATION_CHOICES, RELATION_NAMES, SyntaxScores
+from headscope.wording import plural
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;
@@ -71,7 +72,7 @@ def build(att: Attention, scores: SyntaxScores | None, positional: dict | None =
             if corpus_atlas is not None and relation != ALL:
                 said = answer.answer(corpus_atlas, relation, scores).text()
                 parts.append(f"<p><b>Answer</b>: {html.escape(said)}</p>")
-            parts.append(f"<p>In this sentence: {len(rs.arcs)} arc(s). Best fixed offset: {b.offset:+d}, "
+            parts.append(f"<p>In this sentence: {plural(len(rs.arcs), 'arc')}. Best fixed offset: {b.offset:+d}, "
                          f"finds {b.score:.2f} of them.</p>")
             with_verdict = corpus_atlas is not None
             rows = [[head_name(h.layer, h.head), h.direction, f"{h.score:.3f}", f"{h.accuracy:.2f}"]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
-from headscope.attention import Attention
+from headscope.attention import Attention, nothing_to_score
 from headscope.models import first_line, out_of_memory
 from headscope.words import merge_weights
 
@@ -117,11 +118,17 @@ def parse(text: str, nlp=None) -> Parse:
     raise failure  # outside the except block: the failed call's frames are freed
 
 
-def parse_many(texts: list[str], nlp=None, batch_size: int = 64) -> list[Parse]:
-    """Parse many texts at once (spaCy's pipe)."""
+def parse_many(texts: list[str], nlp=None, batch_size: int = 64,
+               progress: Callable[[int, int], None] | None = None) -> list[Parse]:
+    """Parse many texts at once (spaCy's pipe); `progress(done, total)` after every `batch_size` texts."""
     nlp = nlp or load_parser()
+    parses: list[Parse] = []
     try:
-        return [_doc_to_parse(t, d) for t, d in zip(texts, nlp.pipe(texts, batch_size=batch_size))]
+        for t, d in zip(texts, nlp.pipe(texts, batch_size=batch_size)):
+            parses.append(_doc_to_parse(t, d))
+            if progress and (len(parses) % batch_size == 0 or len(parses) == len(texts)):
+                progress(len(parses), len(texts))
+        return parses
     except Exception as exc:  # noqa: BLE001 - spaCy raises many kinds; the caller gets one
         failure = _parser_failed(exc, len(texts))
     raise failure
@@ -293,5 +300,7 @@ def relation_scores(wa: WordAttention, relation: str, pred: np.ndarray | None = 
 def score_sentence(att: Attention, p: Parse, relations=RELATION_CHOICES) -> SyntaxScores:
     """Scores of every head for each relation present in the sentence."""
     wa = word_attention(att, p)
+    if not wa.parse.words:  # no word of the parse has a piece the model read
+        raise nothing_to_score()
     pred = predictions(wa.weights)  # once for every relation
     return SyntaxScores(words=wa, relations={r: relation_scores(wa, r, pred) for r in relations})

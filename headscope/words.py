@@ -58,24 +58,29 @@ def word_groups(text: str, offsets, special) -> list[list[int]]:
     return groups
 
 
-def membership(groups: list[list[int]], num_tokens: int) -> np.ndarray:
-    """A [word, token] 0/1 matrix: 1 where the token belongs to the word."""
-    matrix = np.zeros((len(groups), num_tokens), dtype=np.float32)
-    for w, members in enumerate(groups):
-        matrix[w, members] = 1.0
-    return matrix
-
-
 def merge_weights(weights: np.ndarray, groups: list[list[int]], col_groups: list[list[int]] | None = None) -> np.ndarray:
     """Word-level attention: TO a word sums over its pieces, FROM a word averages them.
 
     `col_groups` groups the columns when they are other tokens than the rows (cross-attention).
     """
-    member = membership(groups, weights.shape[-2])
-    cols = member if col_groups is None else membership(col_groups, weights.shape[-1])
-    mean_rows = member / member.sum(axis=1, keepdims=True)
-    to_words = weights @ cols.T  # [..., query, word]
-    return np.einsum("wq,...qk->...wk", mean_rows, to_words).astype(np.float32)
+    to_words = _sum_groups(weights, groups if col_groups is None else col_groups, axis=-1)  # [..., query, word]
+    sizes = np.array([len(g) for g in groups], dtype=np.float32)[:, None]
+    return (_sum_groups(to_words, groups, axis=-2) / sizes).astype(np.float32, copy=False)
+
+
+def _sum_groups(x: np.ndarray, groups: list[list[int]], axis: int) -> np.ndarray:
+    """Sums of x's entries along one axis, one per group of indices (each group non-empty).
+
+    A gather and np.add.reduceat: linear in the array's size (a matrix product with the
+    0/1 membership matrix costs as much as a forward pass on a 512-token atlas sentence).
+    """
+    if not groups:
+        shape = list(x.shape)
+        shape[axis] = 0
+        return np.zeros(shape, dtype=x.dtype)
+    index = np.fromiter((i for g in groups for i in g), dtype=np.intp)
+    starts = np.cumsum([0] + [len(g) for g in groups[:-1]])
+    return np.add.reduceat(np.take(x, index, axis=axis), starts, axis=axis)
 
 
 def merge(att: Attention) -> Attention:

@@ -1,12 +1,11 @@
 """Head atlas: each head's accuracy at finding each relation's heads over a corpus."""
 
-import hashlib
 import math
 
 import streamlit as st
 
 from components import engine, faults, nav, sidebar, syntax_view
-from headscope import atlas, corpus
+from headscope import corpus
 
 nav.ensure_app()
 s = sidebar.current()
@@ -43,15 +42,6 @@ if upload is None:
     st.stop()
 with faults.guard("Cannot read this corpus"):
     corpus.check_size(upload.size, upload.name, limits.max_upload_bytes)  # before reading or parsing anything
-    data = upload.getvalue()
-    key = hashlib.sha256(data).hexdigest()[:16] + s.model
-    results = st.session_state.setdefault("atlas_results", {})
-    parsed = None if key in results else corpus.read_upload(data, upload.name, policy=limits)
-if parsed is not None:
-    bar = st.progress(0.0, text="Scoring every head…")
-    results.clear()  # keep one uploaded atlas per session
-    with faults.guard("Cannot score this corpus"):  # e.g. out of memory: nothing is kept, the next try starts over
-        results[key] = atlas.compute(engine.loaded_model(s.model), parsed,
-                                     progress=lambda done, total: bar.progress(done / total, text=f"{done}/{total} sentences"))
-    bar.empty()
-syntax_view.atlas_view(results[key], key="atlas_upload")
+result = syntax_view.uploaded_atlas(s.model, upload, limits)
+if result is not None:
+    syntax_view.atlas_view(result, key="atlas_upload")

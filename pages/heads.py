@@ -4,6 +4,7 @@ import streamlit as st
 
 from components import answer_view, downloads, engine, faults, heatmaps, links, nav, sidebar
 from components.text import HEATMAP_HELP, TOUR
+from headscope.wording import dropped_note
 
 nav.ensure_app()
 s = sidebar.current()
@@ -24,7 +25,7 @@ with faults.model_run():
 if att.dropped:
     st.warning(
         f"The text is longer than the model accepts ({att.num_tokens + att.dropped} tokens, "
-        f"limit {engine.loaded_model(s.model).max_tokens}): the last {att.dropped} tokens were dropped."
+        f"limit {engine.loaded_model(s.model).max_tokens}): {dropped_note(att.dropped)}."
     )
 
 
