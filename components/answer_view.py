@@ -25,6 +25,15 @@ def link_picker() -> str | None:
     return None if choice in (None, answer.NO_LINKS) else choice
 
 
+def corpus_atlas(s: Settings):
+    """The bundled corpus's atlas for the model, or None (the failure reported) where it cannot be had."""
+    try:
+        return engine.bundled_atlas(s.model)
+    except Exception as exc:  # noqa: BLE001 - the page goes on without the corpus verdict
+        faults.report(exc, "Cannot say which heads follow the relation")
+        return None
+
+
 def marks(s: Settings, att: Attention, relation: str | None) -> tuple[dict, dict, answer.Answer | None]:
     """(badges, outlines, answer) for the grid on screen: the corpus verdict and this sentence's arcs.
 
@@ -33,8 +42,10 @@ def marks(s: Settings, att: Attention, relation: str | None) -> tuple[dict, dict
     """
     if s.kind != "encoder":  # a decoder's target or cross-attention: the parse is of another text
         return {}, {}, None
+    a = corpus_atlas(s)
+    if a is None:
+        return {}, {}, None
     try:
-        a = engine.bundled_atlas(s.model)
         badges = answer.badges(a, relation, answer.sink_names(engine.raw_attention(s.model, s.text, s.target, s.kind)))
         if relation is None:
             return badges, {}, None

@@ -7,16 +7,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import charts, downloads, faults
+from components import answer_view, charts, downloads, faults
 from components.sidebar import Settings
 from components.text import literal
-from headscope import atlas, corpus, figures
+from headscope import answer, atlas, corpus, figures, verdict
 from headscope.figures import head_name
 from headscope.wording import plural
-from headscope.syntax import RELATION_CHOICES, RELATION_NAMES, RelationScores, SyntaxScores
+from headscope.syntax import RELATION_CHOICES, RELATION_NAMES, HeadScore, RelationScores, SyntaxScores
 
 TOP_HEADS = 4
 
@@ -111,30 +112,87 @@ def describe_baseline(rs: RelationScores) -> str:
             f"({b.score:.2f}).")
 
 
-def ranking_table(rs: RelationScores, positional: dict[tuple[int, int], str], rows: int = 12) -> None:
-    """The best heads for the relation, with their scores and whether they are positional."""
-    base = rs.baseline.score
-    table = pd.DataFrame(
-        [
-            {
-                "head": head_name(h.layer, h.head),
-                "direction": h.direction,
-                "mean weight on arcs": round(h.score, 3),
-                "arcs found": f"{round(h.accuracy * len(rs.arcs))}/{len(rs.arcs)}",
-                "beats baseline": "yes" if h.accuracy > base else "no",
-                "positional": positional.get((h.layer, h.head), ""),
-            }
-            for h in rs.heads[:rows]
-        ]
-    )
+SENTENCE_COLUMNS = {"mean weight on arcs (this sentence)": "score", "arcs found (this sentence)": "accuracy"}
+
+
+def _sentence_row(h: HeadScore, rs: RelationScores) -> dict:
+    """A head's numbers on this sentence's arcs."""
+    return {"mean weight on arcs (this sentence)": round(h.score, 3),
+            "arcs found (this sentence)": f"{round(h.accuracy * len(rs.arcs))}/{len(rs.arcs)}"}
+
+
+def ranking_table(rs: RelationScores, positional: dict[tuple[int, int], str], following: set, rows: int = 12,
+                  only_positional: bool = False) -> None:
+    """This sentence's best heads for the relation, without (or only) the positional ones."""
+    heads = [h for h in rs.heads if ((h.layer, h.head) in positional) == only_positional][:rows]
+    table = pd.DataFrame([
+        {"head": head_name(h.layer, h.head), "direction": h.direction, **_sentence_row(h, rs),
+         "follows (corpus)": "yes" if (h.layer, h.head) in following else "no",
+         "positional": positional.get((h.layer, h.head), "")}
+        for h in heads
+    ])
     st.dataframe(table, hide_index=True, width="stretch")
 
 
-def top_heads_figure(s: Settings, scores: SyntaxScores, rs: RelationScores, positional) -> None:
-    """Heatmaps (word level) of the best heads, with the relation's arc cells outlined."""
+def verdict_sections(scores: SyntaxScores, rs: RelationScores, positional: dict, corpus_atlas) -> set:
+    """The answer first: the heads that follow the relation over the corpus, then this sentence's
+    evidence, then the positional heads apart. Returns the (layer, head) that follow it."""
+    relation = rs.relation
+    ra = corpus_atlas.relations.get(relation) if corpus_atlas is not None else None
+    v = ra.verdict if ra is not None else None
+    if corpus_atlas is not None:
+        answer_view.answer_line(answer.answer(corpus_atlas, relation, scores))
+    follows = v.follows if v is not None else ()
+    following = {(h.layer, h.head) for h in follows}
+    st.markdown(f"#### Heads that follow {relation} over the corpus")
+    if follows:
+        in_sentence = {(h.layer, h.head, h.direction): h for h in rs.heads}
+        st.dataframe(pd.DataFrame([
+            {"head": head_name(h.layer, h.head), "direction": h.direction, "accuracy (corpus)": round(h.accuracy, 3),
+             "margin over the offset": round(h.margin, 3),
+             "95% interval": f"{h.margin_low:+.3f} to {h.margin_high:+.3f}",
+             **_sentence_row(in_sentence[(h.layer, h.head, h.direction)], rs)}
+            for h in follows
+        ]), hide_index=True, width="stretch")
+    elif corpus_atlas is not None:
+        st.caption(f"None: no head beats the fixed offset on {relation} by the rule's margin over the corpus "
+                   f"({'positional in this model' if v is not None and v.verdict == verdict.POSITIONAL else 'no verdict'}).")
+    st.markdown("#### In this sentence")
+    st.markdown(describe_baseline(rs))
+    top = next((h for h in rs.heads if (h.layer, h.head) not in positional), None)
+    if top is not None and corpus_atlas is not None and (top.layer, top.head) not in following:
+        others = ", ".join(head_name(h.layer, h.head) for h in follows[:3])
+        st.info(f"Sentence and corpus disagree: in this sentence **{head_name(top.layer, top.head)}** puts the most "
+                f"attention on the {relation} arcs ({top.score:.2f}), but over the corpus it does not follow "
+                f"{relation}" + (f"; {others} {'does' if len(follows) == 1 else 'do'}." if others else
+                                 "; no head does.")
+                + " One sentence is evidence, never a verdict.", icon=":material/compare_arrows:")
+    ranking_table(rs, positional, following)
+    st.caption(
+        "Mean weight: the attention the head puts on this sentence's arcs (dependent\u2192head: the dependent "
+        "attends to its head). Arcs found: how often the word it attends to most (itself and "
+        "[CLS]/[SEP] left out) is the right one. Follows (corpus): the verdict over the bundled corpus."
+    )
+    st.markdown("#### Positional heads")
+    st.caption("Over half of their attention goes to the previous, the same or the next token in this sentence "
+               "(Clark et al. 2019): whatever they score here, do not read it as syntax.")
+    ranking_table(rs, positional, following, rows=6, only_positional=True)
+    return following
+
+
+def top_heads_figure(s: Settings, scores: SyntaxScores, rs: RelationScores, positional, following=frozenset()) -> None:
+    """Heatmaps (word level) of the heads that follow the relation, then this sentence's best non-positional
+    ones, with the relation's arc cells outlined."""
     wa = scores.words
     words_att = wa.as_attention(s.model)
-    top = rs.heads[:TOP_HEADS]
+    ranked = sorted(rs.heads, key=lambda h: ((h.layer, h.head) not in following, (h.layer, h.head) in positional))
+    top, seen = [], set()
+    for h in ranked:
+        if (h.layer, h.head) not in seen:
+            seen.add((h.layer, h.head))
+            top.append(h)
+        if len(top) == TOP_HEADS:
+            break
     panels = [(h.layer, h.head) for h in top]
     outlines = [
         [(d, g) if h.direction == "dependent->head" else (g, d) for d, g, _ in rs.arcs] for h in top
@@ -143,27 +201,32 @@ def top_heads_figure(s: Settings, scores: SyntaxScores, rs: RelationScores, posi
     for h in top:
         mark = positional.get((h.layer, h.head))
         arrow = "dep\u2192head" if h.direction == "dependent->head" else "head\u2192dep"
-        titles.append(f"{head_name(h.layer, h.head)} {arrow} {h.score:.2f}" + (f" ({mark})" if mark else ""))
+        follows = " \u00b7 follows" if (h.layer, h.head) in following else ""
+        titles.append(f"{head_name(h.layer, h.head)}{follows} {arrow} {h.score:.2f}" + (f" ({mark})" if mark else ""))
     fig = figures.grid_figure(words_att, panels, figures.LAYER_STYLE, titles=titles, outlines=outlines)
     charts.show(fig, key="syntax_top_heads", name=f"{rs.relation}-best-heads")
 
 
 def atlas_summary(a, relations: list[str], positional: dict) -> pd.DataFrame:
-    """Per relation: arcs, best head and its accuracy against the best fixed offset (positional heads marked)."""
+    """Per relation: the verdict, the heads that follow it (margin, interval), the best head and the offset."""
     rows = []
     for r in relations:
         ra = a.relations[r]
+        v = ra.verdict
         layer, head, direction, accuracy = ra.best()
         rows.append({
             "relation": r,
             "means": RELATION_NAMES.get(r, ""),
             "arcs": ra.count,
+            "verdict": v.verdict,
+            "heads that follow it (margin, 95% interval)": "; ".join(
+                f"{head_name(h.layer, h.head)} +{h.margin:.3f} [{h.margin_low:+.3f}, {h.margin_high:+.3f}]"
+                for h in v.follows[:4]) + (f"; {len(v.follows) - 4} more" if len(v.follows) > 4 else ""),
             "best head": head_name(layer, head),
             "direction": direction,
             "accuracy": round(accuracy, 3),
             "baseline": round(ra.baseline_accuracy, 3),
             "baseline offset": f"{ra.baseline_offset:+d}",
-            "beats baseline": "yes" if ra.beats_baseline() else "no",
             "best head is positional": positional.get((layer, head), ""),
         })
     return pd.DataFrame(rows)
@@ -183,6 +246,7 @@ def atlas_view(a, key: str) -> None:
                 f"model **{literal(a.model)}**.")
     positional = a.positional_heads()
     st.dataframe(atlas_summary(a, relations, positional), hide_index=True, width="stretch")
+    st.caption(f"Verdicts from this corpus, none from the sentence in the sidebar. {verdict.RULE}")
     if positional:
         st.caption("Positional heads over this corpus (over half of a token's attention on one fixed "
                    "neighbour): " + ", ".join(f"{head_name(*k)} {v}" for k, v in sorted(positional.items())))
@@ -190,8 +254,11 @@ def atlas_view(a, key: str) -> None:
                             format_func=lambda r: f"{r} ({plural(a.relations[r].count, 'arc')})")
     ra = a.relations[relation]
     title = (f"{relation}: accuracy of each head (better direction); baseline offset "
-             f"{ra.baseline_offset:+d} = {ra.baseline_accuracy:.2f}; \u2605 beats it")
-    charts.show(figures.atlas_figure(ra.best_direction_accuracy, ra.baseline_accuracy, title),
+             f"{ra.baseline_offset:+d} = {ra.baseline_accuracy:.2f}; \u2605 follows it (the rule above)")
+    follows = np.zeros(ra.best_direction_accuracy.shape, dtype=bool)
+    for h in ra.verdict.follows:
+        follows[h.layer, h.head] = True
+    charts.show(figures.atlas_figure(ra.best_direction_accuracy, follows, title),
                 key=f"{key}_grid", name=f"atlas-{relation}")
     if a.truncated:
         st.caption(f"{plural(a.truncated, 'sentence')} {'was' if a.truncated == 1 else 'were'} longer than the "

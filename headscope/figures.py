@@ -435,8 +435,8 @@ def arc_figure(words: tuple[str, ...], arcs: list[tuple[int, int, str]], highlig
     return go.Figure(data=traces, layout=layout)
 
 
-def atlas_figure(accuracy: np.ndarray, baseline: float, title: str) -> go.Figure:
-    """A layer x head grid of accuracies; heads that beat the baseline are marked with a dot."""
+def atlas_figure(accuracy: np.ndarray, marked: np.ndarray, title: str) -> go.Figure:
+    """A layer x head grid of accuracies; the `marked` heads (those that follow the relation) get a star."""
     layers, heads = accuracy.shape
     text = [[f"{accuracy[l, h]:.2f}" for h in range(heads)] for l in range(layers)]
     fig = go.Figure(
@@ -447,7 +447,7 @@ def atlas_figure(accuracy: np.ndarray, baseline: float, title: str) -> go.Figure
             hovertemplate="L%{y}H%{x}: accuracy %{z:.3f}<extra></extra>",
         )
     )
-    above = np.argwhere(accuracy > baseline)
+    above = np.argwhere(marked)
     if len(above):
         fig.add_trace(go.Scatter(
             x=above[:, 1], y=above[:, 0] - 0.32, mode="markers", hoverinfo="skip", showlegend=False,

@@ -117,3 +117,42 @@ def test_show_links_travels_in_the_link():
     app = linked_app({"links": "nmod"})
     assert app.selectbox(key="show_links").value == "nsubj"
     assert any("links" in w.value and "nmod" in w.value for w in app.warning)
+
+
+def test_one_verdict_on_every_page_the_report_and_the_cli(corpus_atlas, loaded):
+    """The heads that follow nsubj (and amod: none) are the same on Heads, Syntax heads, Model overview,
+    Head atlas, the report and the CLI: all read headscope.verdict."""
+    import html as html_lib
+    import json
+
+    from headscope import report
+    from tests.support import headscope, on_page
+
+    def head(name: str) -> tuple[int, int]:
+        layer, number = name[1:].split("H")
+        return int(layer), int(number)
+
+    for relation in ("nsubj", "amod"):
+        expected = {(h.layer, h.head) for h in corpus_atlas.relations[relation].verdict.follows}
+        assert (relation == "nsubj") == bool(expected)
+        grid = app_grids(run_app(text=KEYS, all_layers=True, show_links=relation))[0]
+        on_heads = {(p["layer"], p["head"]) for p in grid["panels"] if p["badge"] == f"follows {relation}"}
+        syntax_page = on_page("pages/syntax.py", text=KEYS, relation=relation)
+        first = syntax_page.dataframe[0].value
+        on_syntax = {head(n) for n in first["head"]} if "95% interval" in first else set()
+        overview = on_page("pages/overview.py", text=KEYS).dataframe[0].value
+        on_overview = {head(n) for n, rels in zip(overview["head"], overview["follows (corpus)"])
+                       if relation in rels.split(", ")}
+        atlas_table = on_page("pages/atlas.py").dataframe[0].value
+        listed = atlas_table[atlas_table["relation"] == relation].iloc[0]["heads that follow it (margin, 95% interval)"]
+        on_atlas = {head(part.split()[0]) for part in listed.split("; ") if part and "more" not in part}
+        att = attention.run(loaded, KEYS)
+        page = report.build(att, syntax.score_sentence(att, syntax.parse(KEYS)), corpus_atlas=corpus_atlas)
+        in_report = html_lib.unescape(page).split(f"<h3>{relation}:")[1].split("<h3>")[0]
+        rows = re.findall(r"<tr><td>(L\d+H\d+)</td><td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>(yes|no)</td>", in_report)
+        cli = json.loads(headscope("atlas", "--format", "json").stdout)["relations"][relation]["follows"]
+        on_cli = {(h["layer"], h["head"]) for h in cli}
+        syntax_cli = json.loads(headscope("syntax", KEYS, "--format", "json").stdout)["relations"][relation]["heads"]
+        assert on_heads == on_syntax == on_overview == on_atlas == on_cli == expected, relation
+        assert {(h["layer"], h["head"]) for h in syntax_cli if h["follows"]} == expected
+        assert rows and all((answer_ == "yes") == (head(n) in expected) for n, answer_ in rows)

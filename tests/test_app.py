@@ -108,8 +108,13 @@ def test_syntax_page_ranks_heads_for_nsubj():
     assert sum(t["type"] == "heatmap" for t in top["data"]) == 4
     assert len(top["layout"]["shapes"]) == 4  # one nsubj arc, outlined in each of 4 heads
     assert top["data"][0]["x"][:3] == ["The", "keys", "to"]  # parser words
-    table = app.dataframe[0].value
-    assert len(table) == 12 and list(table["head"][:1]) == ["L3H1"]
+    assert top["layout"]["annotations"][0]["text"].startswith("<b>L2H8 \u00b7 follows")  # the corpus answer first
+    follows, sentence = app.dataframe[0].value, app.dataframe[1].value
+    assert list(follows["head"]) == ["L2H8"] and "95% interval" in follows  # the answer leads, with its numbers
+    assert len(sentence) == 12 and list(sentence["head"][:1]) == ["L3H1"]  # then this sentence's evidence
+    assert "mean weight on arcs (this sentence)" in sentence and sentence["follows (corpus)"][0] == "no"
+    assert any("Sentence and corpus disagree" in i.value and "L3H1" in i.value and "L2H8" in i.value
+               for i in app.info)
     assert any("no fixed offset" in m.value for m in app.markdown)
     assert any("Subject far from its verb" in i.value for i in app.info)
 
@@ -126,11 +131,11 @@ def test_syntax_example_buttons_and_relations():
     assert any("has no **poss** arc" in i.value for i in app.info)
 
 
-def test_syntax_page_positional_heads_are_marked():
+def test_syntax_page_positional_heads_are_apart():
     app = on_page("pages/syntax.py", relation="amod")  # "black cat": L0H2 (previous token) ranks high
-    table = app.dataframe[0].value
-    marked = dict(zip(table["head"], table["positional"]))
-    assert marked.get("L0H2") == "previous token"
+    sentence, positional = app.dataframe[-2].value, app.dataframe[-1].value
+    assert "L0H2" not in set(sentence["head"]) and not any(sentence["positional"])  # never first: not there at all
+    assert dict(zip(positional["head"], positional["positional"])).get("L0H2") == "previous token"
 
 
 def test_syntax_page_empty_text():
@@ -145,7 +150,9 @@ def test_atlas_page_bundled_corpus():
     table = app.dataframe[0].value
     assert list(table["relation"][:4]) == ["nsubj", "amod", "det", "dobj"]
     nsubj = table[table["relation"] == "nsubj"].iloc[0]
-    assert nsubj["arcs"] >= 100 and nsubj["beats baseline"] == "yes"
+    assert nsubj["arcs"] >= 100 and nsubj["verdict"] == "follows"
+    assert nsubj["heads that follow it (margin, 95% interval)"].startswith("L2H8 +0.06")
+    assert table[table["relation"] == "amod"].iloc[0]["verdict"] == "positional"
     assert any("previous token" in c.value for c in app.caption)
     fig = app_figures(app)[0]
     assert fig["data"][0]["type"] == "heatmap"
