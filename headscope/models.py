@@ -80,6 +80,8 @@ MAX_UPLOAD_BYTES = 5_000_000
 MAX_UPLOAD_SENTENCES = 5_000
 MAX_SENTENCE_CHARS = 1_000
 """Default caps on an uploaded corpus (headscope.corpus), overridden by Policy's settings."""
+CACHE_MB = 256
+"""Default memory for results shared by a server's sessions (components/cache.py)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class Policy:
     max_upload_bytes: int = MAX_UPLOAD_BYTES  # an uploaded corpus file
     max_upload_sentences: int = MAX_UPLOAD_SENTENCES  # sentences in an uploaded corpus
     max_sentence_chars: int = MAX_SENTENCE_CHARS  # characters in one line of an uploaded .txt corpus
+    cache_mb: int = CACHE_MB  # the server's cache of results (attention, figures) for all sessions
 
     ENV = {
         "allowed": "HEADSCOPE_ALLOWED_MODELS",
@@ -108,6 +111,7 @@ class Policy:
         "max_upload_bytes": "HEADSCOPE_MAX_UPLOAD_BYTES",
         "max_upload_sentences": "HEADSCOPE_MAX_UPLOAD_SENTENCES",
         "max_sentence_chars": "HEADSCOPE_MAX_SENTENCE_CHARS",
+        "cache_mb": "HEADSCOPE_CACHE_MB",
     }
 
     @classmethod
@@ -141,6 +145,7 @@ class Policy:
             max_upload_bytes=read("max_upload_bytes", _cap, MAX_UPLOAD_BYTES),
             max_upload_sentences=read("max_upload_sentences", _cap, MAX_UPLOAD_SENTENCES),
             max_sentence_chars=read("max_sentence_chars", _cap, MAX_SENTENCE_CHARS),
+            cache_mb=read("cache_mb", _cap, CACHE_MB),
         )
 
 
