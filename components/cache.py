@@ -270,6 +270,15 @@ def _libc():
 
 
 _LIBC = _libc()
+MMAP_BYTES = 2**20
+"""Allocations from this size up get their own pages, returned to the system when freed.
+
+glibc's default threshold rises to the largest block freed (up to 32 MB), after which a
+long text's 12 MB per-layer arrays come from the heap and its freed space stays with the
+process. Measured with bench/memory.py's long-text soak, 10 texts: 1.49 GB at the end and
+a 2.0 GB peak with this setting, 1.63 GB and 2.5 GB without; no slower forward pass."""
+if _LIBC is not None:
+    _LIBC.mallopt(-3, MMAP_BYTES)  # M_MMAP_THRESHOLD
 
 
 def release_free_memory() -> None:
