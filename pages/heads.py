@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import downloads, engine, faults, heatmaps, links, nav, sidebar
+from components import downloads, engine, faults, heatmaps, nav, sidebar
 from components.text import HEATMAP_HELP, TOUR
 
 nav.ensure_app()
@@ -26,24 +26,12 @@ if att.dropped:
         f"limit {engine.loaded_model(s.model).max_tokens}): the last {att.dropped} tokens were dropped."
     )
 
-
-@st.fragment
-def one_layer(att) -> None:
-    """The layer slider and its heads: moving the slider reruns only this part of the page."""
-    links.check_range("layer", att.num_layers, "layer")
-    layer = st.select_slider("Layer", options=list(range(att.num_layers)), key="layer")
-    heatmaps.layer_grid(s, layer)
-    downloads.attention_buttons(att, layer)
-    links.sync()  # a fragment's rerun skips app.py: keep the address bar and the share box in step here
-    links.refresh_share_box()
-
-
 if st.toggle("All layers at once", key="all_layers"):
     st.caption(f"{att.num_layers} layers x {att.num_heads} heads. Click a head to open it large.")
     clicked = heatmaps.model_grid(s)
     if clicked is not None:
         heatmaps.head_large(s, *clicked)
-    downloads.attention_buttons(att, None)
+    downloads.attention_buttons(s, None)
 else:
-    one_layer(att)
+    heatmaps.layer_view(s, att.num_layers)
 downloads.report_button(s, key="report_heads")
