@@ -14,9 +14,9 @@ CSV_CELL_LIMIT = 2_000_000
 def attention_buttons(s, layer: int | None) -> None:
     """The attention on screen as .npz (every layer) and as long-format .csv.
 
-    The buttons keep the settings, not the array: Streamlit keeps a download's callable for
-    as long as the server runs once its session has expired, so a captured array (72 MB at
-    512 tokens) would never be freed. The array comes from the engine's cache when clicked.
+    The buttons keep the settings, not the array: Streamlit keeps a download's callable with
+    the session, also for two minutes after it disconnects, so a captured array (72 MB at 512
+    tokens) outlived the engine's cache. The array comes from that cache when clicked.
     """
     from components import engine  # imported late, as in report_html
 
