@@ -12,14 +12,19 @@ import statistics
 import time
 from urllib.parse import urlencode
 
+from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 TIMEOUT_S = 120
 
 
-async def page_view(base: str, query: str) -> tuple[float, int, bool]:
-    """One page view: (seconds until the script run finished, bytes received, finished cleanly)."""
+async def page_view(base: str, query: str, page: str = "", errors: list | None = None) -> tuple[float, int, bool]:
+    """One page view: (seconds until the script run finished, bytes received, finished cleanly).
+
+    `page` is the page's URL path ("syntax"; "" for the default page). With `errors`, the
+    texts of the error messages and exceptions the view showed are appended to it.
+    """
     from websockets.asyncio.client import connect
 
     ws_url = base.replace("http://", "ws://") + "/_stcore/stream"
@@ -30,15 +35,31 @@ async def page_view(base: str, query: str) -> tuple[float, int, bool]:
         msg = BackMsg()
         msg.rerun_script.query_string = query
         msg.rerun_script.page_script_hash = ""
+        msg.rerun_script.page_name = page
         await ws.send(msg.SerializeToString())
         while True:
             data = await asyncio.wait_for(ws.recv(), TIMEOUT_S)
             received += len(data)
             forward = ForwardMsg()
             forward.ParseFromString(data)
+            if errors is not None:
+                errors.extend(_shown_errors(forward))
             if forward.WhichOneof("type") == "script_finished":
                 ok = forward.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
                 return time.perf_counter() - start, received, ok
+
+
+def _shown_errors(forward: ForwardMsg) -> list[str]:
+    """The text of an error message or exception that a message draws, if it draws one."""
+    if forward.WhichOneof("type") != "delta" or forward.delta.WhichOneof("type") != "new_element":
+        return []
+    element = forward.delta.new_element
+    kind = element.WhichOneof("type")
+    if kind == "exception":
+        return [f"{element.exception.type}: {element.exception.message}"]
+    if kind == "alert" and element.alert.format == Alert.ERROR:
+        return [element.alert.body]
+    return []
 
 
 async def _user(base: str, queries: list[str]) -> list[tuple[float, int, bool]]:

@@ -6,22 +6,29 @@ import streamlit as st
 
 from components.charts import file_name
 from headscope import export
-from headscope.attention import Attention
 
 CSV_CELL_LIMIT = 2_000_000
 """Above this many weights, the CSV holds the current layer only (a CSV row is ~40 bytes)."""
 
 
-def attention_buttons(att: Attention, layer: int | None) -> None:
-    """The attention on screen as .npz (every layer) and as long-format .csv."""
+def attention_buttons(s, layer: int | None) -> None:
+    """The attention on screen as .npz (every layer) and as long-format .csv.
+
+    The buttons keep the settings, not the array: Streamlit keeps a download's callable with
+    the session, also for two minutes after it disconnects, so a captured array (72 MB at 512
+    tokens) outlived the engine's cache. The array comes from that cache when clicked.
+    """
+    from components import engine  # imported late, as in report_html
+
+    att = engine.attention_view(s)
     cells = att.weights.size
     layers = None if cells <= CSV_CELL_LIMIT or layer is None else [layer]
     left, right = st.columns(2)
-    left.download_button("Attention as .npz (array + tokens)", data=lambda: export.attention_npz(att),
+    left.download_button("Attention as .npz (array + tokens)", data=lambda: export.attention_npz(engine.attention_view(s)),
                          file_name=file_name("attention", att.level) + ".npz", mime="application/octet-stream",
                          on_click="ignore", icon=":material/download:", key="dl_npz", width="stretch")
     label = "Attention as .csv" + ("" if layers is None else f" (layer {layer}; the text is long)")
-    right.download_button(label, data=lambda: export.attention_csv(att, layers),
+    right.download_button(label, data=lambda: export.attention_csv(engine.attention_view(s), layers),
                           file_name=file_name("attention", att.level, "" if layers is None else f"layer{layer}") + ".csv",
                           mime="text/csv", on_click="ignore", icon=":material/download:", key="dl_csv", width="stretch")
 

@@ -1,4 +1,9 @@
-"""The engine behind Streamlit's caches: one model per process, results shared by sessions."""
+"""The engine behind the caches: one model per process, results shared by sessions.
+
+Models, the parser and the corpus atlas are per-process resources (`st.cache_resource`, a
+few per model). Every result that depends on a text lives in one cache bounded by bytes,
+`HEADSCOPE_CACHE_MB` (components/cache.py): decorate a new one with `@shared`.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from dataclasses import replace
 import streamlit as st
 
 from headscope import atlas, attention, canvas, figures, models, qkv, roles, rollout, syntax, words
+from components.cache import SharedCache
 from components.sidebar import Settings
 from headscope.attention import Attention
 
@@ -24,7 +30,12 @@ def policy() -> models.Policy:
     return models.Policy.from_settings(secrets=secrets)
 
 
-@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
+RESULTS = SharedCache(budget=lambda: policy().cache_mb * 2**20)
+"""Every text's results (attention, figures, scores), least recently used out first."""
+shared = RESULTS.cached
+
+
+@shared
 def model_info(model_id: str) -> str:
     """'110 M parameters, 440 MB on disk', read from the config before any weight is loaded."""
     return models.inspect(model_id, policy()).describe()
@@ -44,13 +55,13 @@ def loaded_model(model_id: str) -> models.LoadedModel:
     return loaded
 
 
-@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
+@shared
 def raw_attention(model_id: str, text: str, target: str = "", kind: str = "encoder") -> Attention:
     """The model's attention for a text, at the level of the tokenizer's pieces."""
     return attention.run(loaded_model(model_id), text, target or None, kind)
 
 
-@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
+@shared
 def attention_view(s: Settings) -> Attention:
     """Attention as the user asked to see it: pieces or whole words, special tokens or not."""
     return _as_shown(raw_attention(s.model, s.text, s.target, s.kind), s)
@@ -65,25 +76,25 @@ def _as_shown(att: Attention, s: Settings) -> Attention:
     return att
 
 
-@st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)
+@shared
 def layer_figure(s: Settings, layer: int):
     """The heads of one layer as one figure, built once and shared across sessions."""
     return figures.freeze(figures.layer_figure(attention_view(s), layer))
 
 
-@st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)
+@shared
 def layer_canvas(s: Settings, layer: int) -> dict:
     """The heads of one layer for the canvas grid, built once and shared across sessions (read-only)."""
     return canvas.layer_data(attention_view(s), layer)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32, ttl=3600)
+@shared
 def model_canvas(s: Settings) -> dict:
     """All heads of the model for the clickable canvas grid (read-only)."""
     return canvas.model_data(attention_view(s))
 
 
-@st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)
+@shared
 def head_figure(s: Settings, layer: int, head: int):
     """One head, large."""
     return figures.freeze(figures.head_figure(attention_view(s), layer, head))
@@ -95,19 +106,19 @@ def parser():
     return syntax.load_parser()
 
 
-@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
+@shared
 def sentence_parse(text: str) -> syntax.Parse:
     """The bundled parser's dependency parse of a text."""
     return syntax.parse(text, parser())
 
 
-@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
+@shared
 def sentence_syntax(model_id: str, text: str) -> syntax.SyntaxScores:
     """Every head's relation scores for a sentence."""
     return syntax.score_sentence(raw_attention(model_id, text), sentence_parse(text))
 
 
-@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
+@shared
 def positional_heads(model_id: str, text: str) -> dict[tuple[int, int], str]:
     """Heads whose attention is mostly on one neighbouring token, for this text."""
     return roles.positional_heads(raw_attention(model_id, text))
@@ -120,19 +131,19 @@ def bundled_atlas(model_id: str) -> atlas.Atlas:
     return atlas.bundled(loaded_model(model_id))
 
 
-@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
+@shared
 def head_stats(s: Settings) -> roles.HeadStats:
     """Every head's statistics for one text (the attention kind chosen, pieces, specials kept)."""
     return roles.head_stats(raw_attention(s.model, s.text, s.target, s.kind))
 
 
-@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
+@shared
 def head_parts(model_id: str, text: str, layer: int, head: int) -> qkv.HeadParts:
     """One head taken apart, step by step, for one text."""
     return qkv.take_apart(loaded_model(model_id), text, layer, head)
 
 
-@st.cache_data(show_spinner=False, max_entries=128, ttl=3600)
+@shared
 def rollout_view(s: Settings) -> Attention:
     """Attention rollout after each layer, shaped as [layer, 1, query, input] and shown like attention."""
     raw = raw_attention(s.model, s.text, s.target, s.kind)

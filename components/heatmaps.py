@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import charts, engine, faults
+from components import charts, downloads, engine, faults, links
 from components.sidebar import Settings
 from headscope import canvas
 from headscope.figures import head_name
@@ -65,6 +65,23 @@ def layer_grid(s: Settings, layer: int, marks: Marks = ({}, {})) -> None:
     with faults.guard("Cannot draw the heatmaps"):
         data = canvas.marked(engine.layer_canvas(s, layer), *marks)
     _draw(data, key=f"layer_grid_{layer}", name=f"layer{layer}")
+
+
+@st.fragment
+def layer_view(s: Settings, num_layers: int, marks: Marks = ({}, {})) -> None:
+    """The layer slider and its heads: moving the slider reruns only this part of the page.
+
+    Defined here, not in the page, and given the settings, not the attention: Streamlit keeps
+    a fragment (its arguments, and a page function's globals) with the session, also for two
+    minutes after it disconnects, so it must not hold the text's arrays (72 MB at 512 tokens);
+    `marks` (badges and outlined cells, see `layer_grid`) are a few small tuples.
+    """
+    links.check_range("layer", num_layers, "layer")
+    layer = st.select_slider("Layer", options=list(range(num_layers)), key="layer")
+    layer_grid(s, layer, marks)
+    downloads.attention_buttons(s, layer)
+    links.sync()  # a fragment's rerun skips app.py: keep the address bar and the share box in step here
+    links.refresh_share_box()
 
 
 def model_grid(s: Settings, marks: Marks = ({}, {})) -> tuple[int, int] | None:

@@ -79,11 +79,16 @@ def scores(p: HeadParts) -> None:
 
 
 @st.fragment
-def one_query(p: HeadParts) -> None:
+def one_query(model: str, text: str, layer: int, head: int) -> None:
     """One query token's dot products with every key, its scaled scores and weights.
 
     A fragment: picking another query token reruns this part only, not the page's ten figures.
+    Given the head's key, not its parts: Streamlit keeps a fragment's arguments with the
+    session, and the parts come from the engine's cache.
     """
+    from components import engine
+
+    p = engine.head_parts(model, text, layer, head)
     toks = list(p.tokens)
     labels = figures.axis_labels(toks)
     names = figures.token_labels(toks)  # widgets show plain text; `labels` are escaped for plotly

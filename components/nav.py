@@ -30,3 +30,17 @@ def ensure_app() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def step(delta: int, layers: int, heads: int) -> None:
+    """Presentation mode's Previous/Next: the next (or previous) head, or layer, wrapping around.
+
+    A callback kept with the session's widgets: defined here rather than in the page, whose
+    globals (the text's attention) it would otherwise keep alive with the session.
+    """
+    state = st.session_state
+    if state["present_unit"] == "layer":
+        state["present_layer"] = (state["present_layer"] + delta) % layers
+        return
+    index = (state["present_layer"] * heads + state["present_head"] + delta) % (layers * heads)
+    state["present_layer"], state["present_head"] = divmod(index, heads)

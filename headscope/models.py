@@ -81,6 +81,8 @@ MAX_UPLOAD_SENTENCES = 5_000
 MAX_SENTENCE_CHARS = 1_000
 MAX_UPLOAD_TOKENS = 50_000  # the work of an atlas: its forward passes grow with the tokens (README: measured)
 """Default caps on an uploaded corpus (headscope.corpus), overridden by Policy's settings."""
+CACHE_MB = 256
+"""Default memory for results shared by a server's sessions (components/cache.py)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class Policy:
     max_upload_sentences: int = MAX_UPLOAD_SENTENCES  # sentences in an uploaded corpus
     max_sentence_chars: int = MAX_SENTENCE_CHARS  # characters in one line of an uploaded .txt corpus
     max_upload_tokens: int = MAX_UPLOAD_TOKENS  # the model's tokens over all sentences of an uploaded corpus
+    cache_mb: int = CACHE_MB  # the server's cache of results (attention, figures) for all sessions
 
     ENV = {
         "allowed": "HEADSCOPE_ALLOWED_MODELS",
@@ -111,6 +114,7 @@ class Policy:
         "max_upload_sentences": "HEADSCOPE_MAX_UPLOAD_SENTENCES",
         "max_sentence_chars": "HEADSCOPE_MAX_SENTENCE_CHARS",
         "max_upload_tokens": "HEADSCOPE_MAX_UPLOAD_TOKENS",
+        "cache_mb": "HEADSCOPE_CACHE_MB",
     }
 
     def no_such_folder(self) -> str:
@@ -150,6 +154,7 @@ class Policy:
             max_upload_sentences=read("max_upload_sentences", _cap, MAX_UPLOAD_SENTENCES),
             max_sentence_chars=read("max_sentence_chars", _cap, MAX_SENTENCE_CHARS),
             max_upload_tokens=read("max_upload_tokens", _cap, MAX_UPLOAD_TOKENS),
+            cache_mb=read("cache_mb", _cap, CACHE_MB),
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,7 +172,13 @@ def take_apart(loaded: LoadedModel, text: str, layer: int, head: int) -> HeadPar
     # ALBERT shares one attention module between layers: take this layer's call of it
     call = sum(1 for earlier in range(layer) if _layer_modules(loaded, earlier).q is mods.q)
     captured: list[torch.Tensor] = []
-    hook = mods.q.register_forward_pre_hook(lambda _m, args: captured.append(args[0].detach()))
+    caller = threading.get_ident()  # the model is shared: another thread's forward pass must not be captured
+
+    def capture(_module, args) -> None:
+        if threading.get_ident() == caller:
+            captured.append(args[0].detach())
+
+    hook = mods.q.register_forward_pre_hook(capture)
     try:
         enc, stacked = attention._forward(loaded, [text])
     finally:

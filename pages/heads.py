@@ -38,24 +38,12 @@ with answer_column:
 if found is not None and found.focus is not None:
     links.default("layer", found.focus[0])  # open on the layer of the head the answer names
 
-
-@st.fragment
-def one_layer(att) -> None:
-    """The layer slider and its heads: moving the slider reruns only this part of the page."""
-    links.check_range("layer", att.num_layers, "layer")
-    layer = st.select_slider("Layer", options=list(range(att.num_layers)), key="layer")
-    heatmaps.layer_grid(s, layer, (badges, outlines))
-    downloads.attention_buttons(att, layer)
-    links.sync()  # a fragment's rerun skips app.py: keep the address bar and the share box in step here
-    links.refresh_share_box()
-
-
 if st.toggle("All layers at once", key="all_layers"):
     st.caption(f"{att.num_layers} layers x {att.num_heads} heads. Click a head to open it large.")
     clicked = heatmaps.model_grid(s, (badges, outlines))
     if clicked is not None:
         heatmaps.head_large(s, *clicked)
-    downloads.attention_buttons(att, None)
+    downloads.attention_buttons(s, None)
 else:
-    one_layer(att)
+    heatmaps.layer_view(s, att.num_layers, (badges, outlines))
 downloads.report_button(s, key="report_heads")

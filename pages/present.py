@@ -23,19 +23,11 @@ state.setdefault("present_layer", 0)
 state.setdefault("present_head", 0)
 
 
-def step(delta: int) -> None:
-    """Move to the next (or previous) head, or layer, wrapping around."""
-    if state["present_unit"] == "layer":
-        state["present_layer"] = (state["present_layer"] + delta) % att.num_layers
-        return
-    index = (state["present_layer"] * att.num_heads + state["present_head"] + delta) % (att.num_layers * att.num_heads)
-    state["present_layer"], state["present_head"] = divmod(index, att.num_heads)
-
-
 left, middle, right = st.columns([1, 4, 1])
-left.button("Previous", icon=":material/arrow_back:", on_click=step, args=(-1,), shortcut="Left",
+shape = (att.num_layers, att.num_heads)
+left.button("Previous", icon=":material/arrow_back:", on_click=nav.step, args=(-1, *shape), shortcut="Left",
             key="present_prev", width="stretch")
-right.button("Next", icon=":material/arrow_forward:", on_click=step, args=(1,), shortcut="Right",
+right.button("Next", icon=":material/arrow_forward:", on_click=nav.step, args=(1, *shape), shortcut="Right",
              key="present_next", width="stretch")
 with middle:
     st.segmented_control("Show", links.CHOICES["present"], key="present_unit",

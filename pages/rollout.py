@@ -40,7 +40,7 @@ with right:
 
 labels = figures.axis_labels(toks)
 names = figures.token_labels(toks)  # widgets show plain text; `labels` are escaped for plotly
-q = st.selectbox("Which input tokens feed this token?", range(len(toks)), format_func=lambda i: names[i],
+q = st.selectbox("Which input tokens feed this token?", range(len(toks)), format_func=names.__getitem__,
                  key="rollout_token", index=min(2, len(toks) - 1))
 charts.show(figures.bars_figure(toks, {
     f"rollout after layer {layer}": rolled.weights[layer, 0, q],
