@@ -121,13 +121,20 @@ def _sentence_row(h: HeadScore, rs: RelationScores) -> dict:
             "arcs found (this sentence)": f"{round(h.accuracy * len(rs.arcs))}/{len(rs.arcs)}"}
 
 
-def ranking_table(rs: RelationScores, positional: dict[tuple[int, int], str], following: set, rows: int = 12,
+def following_heads(corpus_atlas, relation: str) -> set[tuple[int, int]] | None:
+    """The (layer, head) that follow the relation over the corpus; None without a corpus verdict."""
+    if corpus_atlas is None or relation not in corpus_atlas.relations:
+        return None
+    return {(h.layer, h.head) for h in corpus_atlas.relations[relation].verdict.follows}
+
+
+def ranking_table(rs: RelationScores, positional: dict[tuple[int, int], str], following: set | None, rows: int = 12,
                   only_positional: bool = False) -> None:
     """This sentence's best heads for the relation, without (or only) the positional ones."""
     heads = [h for h in rs.heads if ((h.layer, h.head) in positional) == only_positional][:rows]
     table = pd.DataFrame([
         {"head": head_name(h.layer, h.head), "direction": h.direction, **_sentence_row(h, rs),
-         "follows (corpus)": "yes" if (h.layer, h.head) in following else "no",
+         **({} if following is None else {"follows (corpus)": "yes" if (h.layer, h.head) in following else "no"}),
          "positional": positional.get((h.layer, h.head), "")}
         for h in heads
     ])
@@ -143,7 +150,7 @@ def verdict_sections(scores: SyntaxScores, rs: RelationScores, positional: dict,
     if corpus_atlas is not None:
         answer_view.answer_line(answer.answer(corpus_atlas, relation, scores))
     follows = v.follows if v is not None else ()
-    following = {(h.layer, h.head) for h in follows}
+    following = following_heads(corpus_atlas, relation)
     st.markdown(f"#### Heads that follow {relation} over the corpus")
     if follows:
         in_sentence = {(h.layer, h.head, h.direction): h for h in rs.heads}
@@ -160,7 +167,7 @@ def verdict_sections(scores: SyntaxScores, rs: RelationScores, positional: dict,
     st.markdown("#### In this sentence")
     st.markdown(describe_baseline(rs))
     top = next((h for h in rs.heads if (h.layer, h.head) not in positional), None)
-    if top is not None and corpus_atlas is not None and (top.layer, top.head) not in following:
+    if top is not None and following is not None and (top.layer, top.head) not in following:
         others = ", ".join(head_name(h.layer, h.head) for h in follows[:3])
         st.info(f"Sentence and corpus disagree: in this sentence **{head_name(top.layer, top.head)}** puts the most "
                 f"attention on the {relation} arcs ({top.score:.2f}), but over the corpus it does not follow "
@@ -177,7 +184,7 @@ def verdict_sections(scores: SyntaxScores, rs: RelationScores, positional: dict,
     st.caption("Over half of their attention goes to the previous, the same or the next token in this sentence "
                "(Clark et al. 2019): whatever they score here, do not read it as syntax.")
     ranking_table(rs, positional, following, rows=6, only_positional=True)
-    return following
+    return following or set()
 
 
 def top_heads_figure(s: Settings, scores: SyntaxScores, rs: RelationScores, positional, following=frozenset()) -> None:

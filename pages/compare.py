@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components import charts, engine, faults, links, nav, sidebar, syntax_view
+from components import answer_view, charts, engine, faults, links, nav, sidebar, syntax_view
 from components.text import literal
 from headscope import figures, models
 
@@ -75,4 +75,5 @@ for col, name, setting in zip(cols, names, (s, second)):
             st.caption(f"No {relation} arc here.")
             continue
         st.markdown(syntax_view.describe_baseline(rs))
-        syntax_view.ranking_table(rs, engine.positional_heads(setting.model, setting.text), rows=6)
+        syntax_view.ranking_table(rs, engine.positional_heads(setting.model, setting.text),
+                                  syntax_view.following_heads(answer_view.corpus_atlas(setting), relation), rows=6)

@@ -154,8 +154,9 @@ def test_parser_failure_on_the_syntax_page_then_other_pages_work(monkeypatch):
     assert not app.get("plotly_chart")  # nothing half-drawn
 
     app.switch_page("pages/heads.py").run()  # the session goes on: other pages work
-    assert not app.exception and not app.error
-    assert heatmaps(app) == 12
+    assert not app.exception and heatmaps(app) == 12
+    # the heatmaps are drawn; only the outlined arcs, which need the parser, are left out, and it says why
+    assert all(e.startswith("Cannot say which heads follow the relation: the parser failed") for e in texts(app.error))
 
     monkeypatch.undo()  # the parser works again: the failure was not cached
     app.switch_page("pages/syntax.py").run()
@@ -282,7 +283,8 @@ def test_out_of_memory_on_the_pages_then_the_next_run_works(monkeypatch):
 
     monkeypatch.undo()  # memory is back: the same text now runs (no failure or half result was cached)
     app.switch_page("pages/heads.py").run()
-    assert not app.exception and not app.info and not app.error
+    assert not app.exception and not app.error
+    assert not [i for i in texts(app.info) if i.startswith("Nothing to show")]  # the answer line is the only note
     assert heatmaps(app) == 12
 
 
