@@ -28,7 +28,7 @@ def link_picker() -> str | None:
 def corpus_atlas(s: Settings):
     """The bundled corpus's atlas for the model, or None (the failure reported) where it cannot be had."""
     try:
-        return engine.bundled_atlas(s.model)
+        return engine.bundled_atlas(s.model, s.weighting)
     except Exception as exc:  # noqa: BLE001 - the page goes on without the corpus verdict
         faults.report(exc, "Cannot say which heads follow the relation")
         return None
@@ -53,7 +53,7 @@ def marks(s: Settings, att: Attention, relation: str | None) -> tuple[dict, dict
         ra = a.relations.get(relation)
         heads = ra.verdict.heads if ra is not None else ()
         outlines = {(h.layer, h.head): cells[h.direction] for h in heads}
-        return badges, outlines, answer.answer(a, relation, engine.sentence_syntax(s.model, s.text))
+        return badges, outlines, answer.answer(a, relation, engine.sentence_syntax(s.model, s.text, s.weighting))
     except Exception as exc:  # noqa: BLE001 - the heatmaps are drawn whatever happens here
         faults.report(exc, "Cannot say which heads follow the relation")
         return {}, {}, None

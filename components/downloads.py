@@ -69,12 +69,12 @@ def report_html(s) -> str:
 
     att = engine.attention_view(s)
     try:
-        scores = engine.sentence_syntax(s.model, s.text) if att.square else None
+        scores = engine.sentence_syntax(s.model, s.text, s.weighting) if att.square else None
         positional = engine.positional_heads(s.model, s.text)
     except (InputError, ParseError):  # as the pages do
         scores, positional = None, None
     try:
-        corpus_atlas = engine.bundled_atlas(s.model) if scores is not None else None
+        corpus_atlas = engine.bundled_atlas(s.model, s.weighting) if scores is not None else None
     except Exception:  # noqa: BLE001 - the report is whole without the corpus verdict (the page says why)
         corpus_atlas = None
     return report.build(att, scores, positional, corpus_atlas)

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from headscope import atlas, attention, canvas, figures, models, qkv, roles, rollout, syntax, words
+from headscope import atlas, attention, canvas, figures, models, norms, qkv, roles, rollout, syntax, words
 from components.cache import SharedCache
 from components.sidebar import Settings
 from headscope.attention import Attention
@@ -56,15 +56,16 @@ def loaded_model(model_id: str) -> models.LoadedModel:
 
 
 @shared
-def raw_attention(model_id: str, text: str, target: str = "", kind: str = "encoder") -> Attention:
-    """The model's attention for a text, at the level of the tokenizer's pieces."""
-    return attention.run(loaded_model(model_id), text, target or None, kind)
+def raw_attention(model_id: str, text: str, target: str = "", kind: str = "encoder",
+                  weighting: str = "weights") -> Attention:
+    """The model's attention for a text, at the level of the tokenizer's pieces (weighted by norms if asked)."""
+    return norms.attend(loaded_model(model_id), text, target or None, kind, weighting)
 
 
 @shared
 def attention_view(s: Settings) -> Attention:
     """Attention as the user asked to see it: pieces or whole words, special tokens or not."""
-    return _as_shown(raw_attention(s.model, s.text, s.target, s.kind), s)
+    return _as_shown(raw_attention(s.model, s.text, s.target, s.kind, s.weighting), s)
 
 
 def _as_shown(att: Attention, s: Settings) -> Attention:
@@ -79,25 +80,29 @@ def _as_shown(att: Attention, s: Settings) -> Attention:
 @shared
 def layer_figure(s: Settings, layer: int):
     """The heads of one layer as one figure, built once and shared across sessions."""
-    return figures.freeze(figures.layer_figure(attention_view(s), layer))
+    att = attention_view(s)
+    return figures.freeze(figures.layer_figure(att, layer, norms.scale_max(att)))
 
 
 @shared
 def layer_canvas(s: Settings, layer: int) -> dict:
     """The heads of one layer for the canvas grid, built once and shared across sessions (read-only)."""
-    return canvas.layer_data(attention_view(s), layer)
+    att = attention_view(s)
+    return canvas.layer_data(att, layer, norms.scale_max(att))
 
 
 @shared
 def model_canvas(s: Settings) -> dict:
     """All heads of the model for the clickable canvas grid (read-only)."""
-    return canvas.model_data(attention_view(s))
+    att = attention_view(s)
+    return canvas.model_data(att, norms.scale_max(att))
 
 
 @shared
 def head_figure(s: Settings, layer: int, head: int):
     """One head, large."""
-    return figures.freeze(figures.head_figure(attention_view(s), layer, head))
+    att = attention_view(s)
+    return figures.freeze(figures.head_figure(att, layer, head, norms.scale_max(att)))
 
 
 @st.cache_resource(show_spinner="Loading the parser…")
@@ -113,9 +118,9 @@ def sentence_parse(text: str) -> syntax.Parse:
 
 
 @shared
-def sentence_syntax(model_id: str, text: str) -> syntax.SyntaxScores:
-    """Every head's relation scores for a sentence."""
-    return syntax.score_sentence(raw_attention(model_id, text), sentence_parse(text))
+def sentence_syntax(model_id: str, text: str, weighting: str = "weights") -> syntax.SyntaxScores:
+    """Every head's relation scores for a sentence (on attention weighted as asked)."""
+    return syntax.score_sentence(raw_attention(model_id, text, weighting=weighting), sentence_parse(text))
 
 
 @shared
@@ -125,10 +130,10 @@ def positional_heads(model_id: str, text: str) -> dict[tuple[int, int], str]:
 
 
 @st.cache_resource(show_spinner="Scoring every head over the bundled corpus (once)…", max_entries=4)
-def bundled_atlas(model_id: str) -> atlas.Atlas:
+def bundled_atlas(model_id: str, weighting: str = "weights") -> atlas.Atlas:
     """The atlas over the bundled corpus: from the disk cache, or computed once and stored."""
     parser()
-    return atlas.bundled(loaded_model(model_id))
+    return atlas.bundled(loaded_model(model_id), weighting)
 
 
 @shared

@@ -32,6 +32,7 @@ PARAMS = {
     "target": ("target", "text"),
     "kind": ("kind", "kind"),
     "words": ("whole_words", "bool"),
+    "norms": ("norm_weighted", "bool"),
     "nospecial": ("hide_special", "bool"),
     "all": ("all_layers", "bool"),
     "layer": ("layer", "int"),

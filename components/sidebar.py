@@ -28,6 +28,7 @@ class Settings:
     hide_special: bool
     target: str = ""  # encoder-decoder models: the decoder's text ("" = the same as text)
     kind: str = "encoder"  # encoder-decoder models: encoder, decoder or cross attention
+    weighting: str = "weights"  # or "norms": attention weighted by what each head moves (Kobayashi et al. 2020)
 
 
 def model_options(policy: models.Policy) -> list[str]:
@@ -134,6 +135,14 @@ def render() -> Settings:
             "the sum over its pieces, attention FROM a word is the mean over its pieces.",
         )
         st.toggle(
+            "Weigh by what heads move",
+            key="norm_weighted",
+            help="Show alpha_ij x ||f_h(x_j)|| instead of alpha_ij: each weight times the size of what the head "
+            "moves from that token (Kobayashi et al. 2020, 'Attention is not only a weight'). Shrinks the "
+            "[CLS]/[SEP] sink that hides the links; the colour scale runs to the largest value. The syntax "
+            "pages and the answer are scored on it too.",
+        )
+        st.toggle(
             "Hide special tokens",
             key="hide_special",
             help="Drop special tokens ([CLS], [SEP], <s>, </s>, ...) from both axes and rescale each "
@@ -153,4 +162,5 @@ def current() -> Settings:
         hide_special=bool(state.get("hide_special", False)),
         target=state.get("target", "") or "",
         kind=state.get("kind", "encoder") or "encoder",
+        weighting="norms" if state.get("norm_weighted") else "weights",
     )

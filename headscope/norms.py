@@ -155,6 +155,14 @@ def run(loaded: LoadedModel, text: str, target: str | None = None, kind: str = "
     return measure(loaded, text, target, kind).weighted
 
 
+def scale_max(att: Attention) -> float:
+    """The top of a heatmap's colour scale: 1 for attention weights, the largest value for norm-weighted attention."""
+    if att.weighting == "weights":
+        return 1.0
+    top = float(np.nanmax(att.weights)) if att.weights.size else 0.0
+    return top if top > 0 else 1.0
+
+
 def attend(loaded: LoadedModel, text: str, target: str | None = None, kind: str = "encoder",
            weighting: str = "weights") -> Attention:
     """The text's attention as weights (`attention.run`) or weighted by norms (`run`)."""

@@ -20,7 +20,7 @@ st.markdown(
 source = st.radio("Corpus", ["Bundled corpus", "Upload my own"], horizontal=True, key="atlas_source")
 if source == "Bundled corpus":
     with faults.guard("Cannot compute the atlas"):
-        result = engine.bundled_atlas(s.model)
+        result = engine.bundled_atlas(s.model, s.weighting)
     syntax_view.atlas_view(result, key="atlas_bundled")
     st.caption(f"The bundled corpus: {result.sentences} English sentences written for this project "
                "(data/corpus.txt), parsed by spaCy's en_core_web_sm.")

@@ -17,7 +17,7 @@ st.markdown(
 syntax_view.examples(s.text)
 
 with faults.guard("Cannot score this sentence"):  # a bad text, a parser failure, out of memory: one message
-    scores = engine.sentence_syntax(s.model, s.text)
+    scores = engine.sentence_syntax(s.model, s.text, s.weighting)
 
 relation = syntax_view.relation_picker()
 syntax_view.arc_diagram(scores, relation)

@@ -156,3 +156,25 @@ def test_one_verdict_on_every_page_the_report_and_the_cli(corpus_atlas, loaded):
         assert on_heads == on_syntax == on_overview == on_atlas == on_cli == expected, relation
         assert {(h["layer"], h["head"]) for h in syntax_cli if h["follows"]} == expected
         assert rows and all((answer_ == "yes") == (head(n) in expected) for n, answer_ in rows)
+
+
+def test_the_norms_switch_weighs_every_heatmap_and_the_answer(loaded):
+    """Weigh by what heads move: the grid shows norms.run's values on a scale to their maximum, and the answer
+    comes from the atlas scored on them."""
+    import base64
+
+    import numpy as np
+
+    from headscope import atlas as atlas_module, canvas, norms
+
+    app = run_app(norm_weighted=True, layer=0)
+    grid = app_grids(app)[0]
+    expected = norms.run(loaded, SENTENCE)
+    assert grid["zmax"] == pytest.approx(float(expected.weights.max()), rel=1e-6) and grid["zmax"] > 1
+    levels = np.frombuffer(base64.b64decode(grid["panels"][5]["cells"]), dtype="<u2").reshape(10, 10)
+    assert np.allclose(levels / canvas.LEVELS * grid["zmax"], expected.weights[0, 5], atol=grid["zmax"] / canvas.LEVELS)
+    norms_atlas = atlas_module.bundled(loaded, "norms")
+    said = _plain(app.info[0].value)
+    assert said == answer.answer(norms_atlas, "nsubj", syntax.score_sentence(expected, syntax.parse(SENTENCE))).text()
+    assert dict(app.query_params).get("norms") == "1"
+    assert app_grids(run_app(layer=0))[0]["zmax"] == 1.0  # attention weights: the scale stays 0 to 1

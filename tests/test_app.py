@@ -21,7 +21,7 @@ def test_home_page_opens_on_the_layer_of_the_subject_verb_answer():
                                                     "New here? A five-step tour",
                                                     "How is this decided? What do the outlines and badges mean?"]
     assert [e.label for e in app.sidebar.expander] == ["Share this view"]
-    assert [t.key for t in app.sidebar.toggle] == ["whole_words", "hide_special"]
+    assert [t.key for t in app.sidebar.toggle] == ["whole_words", "norm_weighted", "hide_special"]
     assert app.sidebar.text_area(key="text").value == "The black cat sat on the mat."
     assert not app.warning
 
@@ -92,7 +92,7 @@ def test_reruns_keep_the_sidebar():
     # sends every run through app.py, so the sidebar survives a rerun.
     app = run_app()
     app.text_area(key="text").set_value("Dogs chase squirrels.").run()
-    assert [t.key for t in app.sidebar.toggle] == ["whole_words", "hide_special"]
+    assert [t.key for t in app.sidebar.toggle] == ["whole_words", "norm_weighted", "hide_special"]
     assert "squirrels" in app_grids(app)[0]["colLabels"]
 
 
@@ -301,7 +301,7 @@ def test_the_layer_slider_moves_the_figure_and_the_link():
     app.select_slider(key="layer").set_value(4).run()
     assert app_grids(app)[0]["panels"][0]["name"] == "L4H0"
     assert dict(app.query_params) == {"text": "Dogs bark.", "layer": "4"}
-    assert [t.key for t in app.sidebar.toggle] == ["whole_words", "hide_special"]
+    assert [t.key for t in app.sidebar.toggle] == ["whole_words", "norm_weighted", "hide_special"]
 
 
 def test_a_link_to_another_page_keeps_its_state():
