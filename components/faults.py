@@ -12,14 +12,18 @@ from streamlit.errors import StreamlitAPIException
 from components.text import literal
 from headscope.attention import InputError, OutOfMemory
 from headscope.models import ModelError, SettingsError, out_of_memory
+from headscope.qkv import UnsupportedModel
 from headscope.syntax import ParseError
+
+PLAIN = (InputError, ModelError, ParseError, UnsupportedModel)
+"""Failures whose own message says what is wrong and what to do (no traceback in the log)."""
 
 log = logging.getLogger("headscope")
 
 
 def message(exc: BaseException) -> str:
     """One line for the user: the engine's own message, or what failed and where for anything else."""
-    if isinstance(exc, (InputError, ModelError, ParseError)):
+    if isinstance(exc, PLAIN):
         return str(exc)
     if out_of_memory(exc):
         return "the server ran out of memory on this request; try a shorter text or a smaller model"
@@ -60,7 +64,7 @@ def report(exc: Exception, what: str) -> None:
     """
     if isinstance(exc, StreamlitAPIException):
         raise exc
-    if not isinstance(exc, (InputError, ModelError, ParseError)) and not out_of_memory(exc):
+    if not isinstance(exc, PLAIN) and not out_of_memory(exc):
         log.exception("%s failed", what, exc_info=exc)  # the traceback goes to the log, not to the user
     show(exc, what)
 

@@ -260,3 +260,16 @@ def test_atlas_and_syntax_take_the_weighting(loaded):
     syntax_doc = json.loads(headscope("syntax", "The black cat sat on the mat.", "--weighting", "norms",
                                       "--limit", "6", "--format", "json").stdout)
     assert syntax_doc["relations"]["nsubj"]["heads"]
+
+
+def test_a_model_that_cannot_be_split_gets_a_plain_note_in_the_app(tmp_path):
+    """Weigh by what heads move on a model whose projections cannot be split per head: one plain message."""
+    from components import faults
+    from tests import tiny
+
+    folder = tiny.make("xlnet", tmp_path / "xlnet")
+    with pytest.raises(norms.NotSplittable) as caught:
+        norms.attend(models.load(str(folder)), "The cat sat.", weighting="norms")
+    said = faults.message(caught.value)
+    assert said == str(caught.value) and "show the attention weights instead" in said
+    assert "something went wrong" not in said and "NotSplittable" not in said
