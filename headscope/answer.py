@@ -14,6 +14,7 @@ from headscope import roles, verdict
 from headscope.atlas import Atlas
 from headscope.attention import Attention
 from headscope.figures import head_name
+from headscope.wording import plural
 from headscope.syntax import DIRECTIONS, RELATION_NAMES, RELATIONS, Parse, SyntaxScores, align
 
 NO_LINKS = "none"
@@ -74,7 +75,7 @@ class Answer:
                               f"(+{h.margin:.2f}, 95% interval {h.margin_low:+.2f} to {h.margin_high:+.2f})"
                               for h in v.follows[:3])
             more = f" and {len(v.follows) - 3} more" if len(v.follows) > 3 else ""
-            said = (f"{name}: {where}, {_count(len(v.follows), 'head')} follow{'s' if len(v.follows) == 1 else ''} "
+            said = (f"{name}: {where}, {plural(len(v.follows), 'head')} follow{'s' if len(v.follows) == 1 else ''} "
                     f"it: {heads}{more}, against {v.baseline_accuracy:.2f} for {offset}.")
         else:
             best = v.heads[0]
@@ -96,13 +97,9 @@ class Answer:
         return said
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def _offset_words(offset: int) -> str:
     """A fixed offset in words: 'always looking 1 word to the right'."""
-    return f"always looking {_count(abs(offset), 'word')} to the {'left' if offset < 0 else 'right'}"
+    return f"always looking {plural(abs(offset), 'word')} to the {'left' if offset < 0 else 'right'}"
 
 
 def evidence(scores: SyntaxScores, relation: str, layer: int, head: int, direction: str) -> Evidence | None:
