@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from headscope import atlas, attention, canvas, figures, models, norms, qkv, roles, rollout, syntax, words
+from headscope import atlas, attention, canvas, models, norms, panels, qkv, roles, rollout, syntax, words
 from components.cache import SharedCache
 from components.sidebar import Settings
 from headscope.attention import Attention
@@ -78,17 +78,25 @@ def _as_shown(att: Attention, s: Settings) -> Attention:
 
 
 @shared
-def layer_figure(s: Settings, layer: int):
-    """The heads of one layer as one figure, built once and shared across sessions."""
-    att = attention_view(s)
-    return figures.freeze(figures.layer_figure(att, layer, norms.scale_max(att)))
-
-
-@shared
 def layer_canvas(s: Settings, layer: int) -> dict:
     """The heads of one layer for the canvas grid, built once and shared across sessions (read-only)."""
     att = attention_view(s)
     return canvas.layer_data(att, layer, norms.scale_max(att))
+
+
+@shared
+def difference_canvas(a: Settings, b: Settings, layer: int) -> dict:
+    """A's heads minus B's in one layer, on a diverging scale (both must have the same shape)."""
+    return canvas.difference_data(attention_view(a), attention_view(b), layer)
+
+
+@shared
+def present_canvas(s: Settings, layer: int, head: int | None) -> dict:
+    """Presentation: one head, or one layer, filling the screen in large type."""
+    att = attention_view(s)
+    if head is None:
+        return canvas.layer_data(att, layer, norms.scale_max(att), panels.PRESENT_LAYER)
+    return canvas.attention_grid(att, [(layer, head)], panels.PRESENT_HEAD, norms.scale_max(att))
 
 
 @shared
@@ -99,10 +107,10 @@ def model_canvas(s: Settings) -> dict:
 
 
 @shared
-def head_figure(s: Settings, layer: int, head: int):
-    """One head, large."""
+def head_canvas(s: Settings, layer: int, head: int, window: canvas.Window | None = None) -> dict:
+    """One head, large, or a zoomed window of it (read-only)."""
     att = attention_view(s)
-    return figures.freeze(figures.head_figure(att, layer, head, norms.scale_max(att)))
+    return canvas.head_data(att, layer, head, norms.scale_max(att), window)
 
 
 @st.cache_resource(show_spinner="Loading the parser…")

@@ -1,15 +1,17 @@
-// Headscope's heatmap grid: heads drawn on canvases, with hover values, clicks and downloads.
+// Headscope's heatmap grid: every matrix of the app, drawn on canvases, with hover values,
+// clicks, keys, zoom and downloads. The report embeds this same file (headscope/report.py).
 //
-// Data (built by headscope/canvas.py): panels [{name, layer, head, badge, outlines, cells}] where
-// badge names what the head does (corpus verdict; "" for none), outlines are [row0, col0, row1,
-// col1] cell ranges to outline (a relation's arcs), and cells is a
-// base64 little-endian uint16 array (rows x cols levels 0..levels over 0..zmax; `hidden`
-// marks a cell that is not drawn), rows, cols, rowLabels, colLabels, pooled, ticks,
-// tickSize, columns, panelPx, titleSize, clickable, zmax, levels, hidden, palette (base64
-// RGB triples); and, per view, file (the download name) and selected ({layer, head} or null).
+// Data (built by headscope/canvas.py, which documents every field): panels [{name, layer,
+// head, badge, outlines, cells, text, hover}], rows, cols, blocks, first, full, rowLabels,
+// colLabels, pooled, ticks, tickSize, columns, panelPx, panelHeight, fill, titleSize,
+// clickable ("panel", "cell" or false), zoomable, rowTitle, colTitle, valueName, format,
+// scale {kind, lo, hi, title, ticks, categories}, levels, hidden, palette (base64 RGBA);
+// and, per view, file (the download name) and selected ({layer, head} or null).
 //
-// Every text that comes from the user's sentence is set with textContent or as an SVG text
-// node: never parsed as markup.
+// One function, `layout`, places everything (titles, labels, cells, outlines, colour bar) for
+// a given width; the page (`paint`) and the SVG file (`toSvg`) both draw its items, so what
+// is saved is what is seen. Every text that comes from the user's sentence is set with
+// textContent or as an SVG text node: never parsed as markup.
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const XLINK_NS = "http://www.w3.org/1999/xlink";
@@ -17,8 +19,9 @@ const LABEL_CHARS = 16; // a tick label longer than this is cut with "…" (the 
 const GAP = 16; // px between panels
 const BAR = 12; // colour bar width, px
 const MIN_LABELLED = 120; // px: the smallest panel drawn with tick labels before the grid wraps
-const TEXT = "#31333f";
-const BAR_TICKS = [0, 0.25, 0.5, 0.75, 1]; // colour-bar ticks, as fractions of zmax
+const FILE_TEXT = "#31333f"; // text colour in a downloaded file (white background)
+const BAR_TICKS = [0, 0.25, 0.5, 0.75, 1]; // colour-bar ticks, as fractions of the scale
+const AXIS_TITLE = 11; // px
 
 function bytesOf(b64) {
   const s = atob(b64);
@@ -53,39 +56,39 @@ function short(label) {
   return label.length > LABEL_CHARS ? label.slice(0, LABEL_CHARS - 1) + "\u2026" : label;
 }
 
-// The panel's cells as an image one pixel a cell (hidden cells transparent).
-function cellImage(d, levels, rgb) {
+// The palette index of a level (categorical scales: the level is the index).
+function colourIndex(d, v, count) {
+  if (d.scale.kind === "categorical") return Math.min(v, count - 1);
+  return Math.round((v / d.levels) * (count - 1));
+}
+
+// The panel's cells as an image one pixel a cell (hidden cells, and transparent colours, see-through).
+function cellImage(d, levels, rgba) {
   const canvas = document.createElement("canvas");
   canvas.width = d.cols;
   canvas.height = d.rows;
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(d.cols, d.rows);
-  const top = rgb.length / 3 - 1;
+  const count = rgba.length / 4;
   for (let i = 0; i < levels.length; i++) {
     const v = levels[i];
     if (v === d.hidden) continue;
-    const k = 3 * Math.round((v / d.levels) * top);
-    img.data[4 * i] = rgb[k];
-    img.data[4 * i + 1] = rgb[k + 1];
-    img.data[4 * i + 2] = rgb[k + 2];
-    img.data[4 * i + 3] = 255;
+    const k = 4 * colourIndex(d, v, count);
+    img.data.set(rgba.subarray(k, k + 4), 4 * i);
   }
   ctx.putImageData(img, 0, 0);
   return canvas;
 }
 
 // The colour scale as a vertical image, high values at the top.
-function barImage(rgb) {
-  const count = rgb.length / 3;
+function barImage(rgba) {
+  const count = rgba.length / 4;
   const canvas = document.createElement("canvas");
   canvas.width = 1;
   canvas.height = count;
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(1, count);
-  for (let i = 0; i < count; i++) {
-    const k = 3 * (count - 1 - i);
-    img.data.set([rgb[k], rgb[k + 1], rgb[k + 2], 255], 4 * i);
-  }
+  for (let i = 0; i < count; i++) img.data.set(rgba.subarray(4 * (count - 1 - i), 4 * (count - i)), 4 * i);
   ctx.putImageData(img, 0, 0);
   return canvas;
 }
@@ -102,9 +105,22 @@ function scaled(image, px) {
   return out;
 }
 
-function weightText(d, v) {
-  if (v === d.hidden) return "not attended (a later token)";
-  return (d.pooled ? "max " : "") + ((v / d.levels) * d.zmax).toFixed(3);
+function value(d, v) {
+  return d.scale.lo + (v / d.levels) * (d.scale.hi - d.scale.lo);
+}
+
+function number(d, x) {
+  if (d.format === "signed") return (x >= 0 ? "+" : "") + x.toFixed(3);
+  if (d.format === "general") return String(+x.toPrecision(4));
+  return x.toFixed(3);
+}
+
+function hoverText(d, k, i, j, v) {
+  const p = d.panels[k];
+  if (p.hover) return p.hover[i * d.cols + j];
+  const where = `${d.rowLabels[i]} \u2192 ${d.colLabels[j]}`;
+  if (v === d.hidden) return `${where}: not attended (a later token)`;
+  return `${where}: ${d.pooled ? "max " : ""}${d.valueName} ${number(d, value(d, v))}`;
 }
 
 // Every k-th label, so that labels of `font` px do not overlap on cells of `cell` px.
@@ -116,286 +132,436 @@ function longest(labels) {
   return labels.reduce((n, s) => Math.max(n, short(s).length), 0);
 }
 
-// Sizes shared by the page and the downloaded file.
-function geometry(d, width) {
-  const yLabels = d.ticks ? Math.min(110, Math.ceil(longest(d.rowLabels) * d.tickSize * 0.62) + 8) : 0;
-  const yTitle = d.ticks ? 18 : 0;
-  const xLabels = d.ticks ? Math.ceil(longest(d.colLabels) * d.tickSize * 0.62 * 0.87) + 14 : 0;
-  const xTitle = d.ticks ? 18 : 0;
-  const barSpace = BAR + 56;
+function textWidth(chars, size) {
+  return Math.ceil(chars * size * 0.62);
+}
+
+// White or near-black, whichever reads on a cell of palette entry k.
+function inkOn(rgba, k) {
+  const [r, g, b] = rgba.subarray(4 * k, 4 * k + 3);
+  return 0.299 * r + 0.587 * g + 0.114 * b > 140 ? "#111111" : "#ffffff";
+}
+
+// ---- one layout for the page and the file ---------------------------------------------
+
+// Sizes: panels, labels, titles and the colour bar, for a page `width` px wide (0: the file,
+// at the grid's own size) and at most `tall` px of panel height (a projector; 0: no limit).
+function geometry(d, width, tall) {
+  const tick = d.tickSize;
+  const yLabels = d.ticks ? Math.min(130, textWidth(longest(d.rowLabels), tick) + 8) : 0;
+  const yTitle = d.rowTitle ? AXIS_TITLE + 8 : 0;
+  const xLabels = d.colTicks ? Math.ceil(textWidth(longest(d.colLabels), tick) * 0.87) + 14 : 0;
+  const xTitle = d.colTitle ? AXIS_TITLE + 8 : 0;
+  const categorical = d.scale.kind === "categorical";
+  const legendChars = categorical ? longest(d.scale.categories.map((c) => c[0])) : 6;
+  const barSpace = categorical ? textWidth(legendChars, 11) + 40 : BAR + 56;
   const fit = (n) => Math.floor((width - barSpace - yTitle - n * (yLabels + GAP)) / n);
-  let cols = d.columns;
+  let cols = Math.min(d.columns, d.panels.length);
   let panel = d.panelPx;
   if (width) {
     // panels with tick labels wrap to fewer columns rather than shrink below MIN_LABELLED
     // (a phone); the all-heads grid keeps a row per layer
-    while (d.ticks && cols > 1 && fit(cols) < MIN_LABELLED) cols -= 1;
-    panel = Math.max(24, Math.min(d.panelPx, fit(cols)));
+    while ((d.ticks || d.colTicks) && cols > 1 && fit(cols) < MIN_LABELLED) cols -= 1;
+    panel = d.fill ? Math.max(24, fit(cols)) : Math.max(24, Math.min(d.panelPx, fit(cols)));
   }
-  // a second line under the names for the badges, when any panel has one
-  const title = Math.round(d.titleSize * 1.6) + (d.panels.some((p) => p.badge) ? Math.round(d.titleSize * 1.3) : 0);
-  const cellW = yLabels + panel + GAP;
-  const cellH = title + panel + xLabels + xTitle + GAP;
+  const badges = d.panels.some((p) => p.badge);
+  const title = d.panels.some((p) => p.name) ? Math.round(d.titleSize * 1.6) + (badges ? Math.round(d.titleSize * 1.3) : 0) : 4;
   const rows = Math.ceil(d.panels.length / cols);
-  return { yLabels, yTitle, xLabels, xTitle, panel, title, cellW, cellH, rows, cols, barSpace,
-           width: yTitle + cols * cellW + barSpace, height: rows * cellH,
-           rowStep: labelStep(panel / d.rows, d.tickSize), colStep: labelStep(panel / d.cols, d.tickSize),
-           // the panels with nothing below them carry the "attends to" title
-           bottom: (k) => Math.floor(k / cols) === rows - 1 || k + cols >= d.panels.length };
+  let height = d.panelHeight ? Math.round((d.panelHeight * panel) / d.panelPx) : Math.round((panel * d.rows) / d.cols);
+  if (d.panelHeight && !d.fill) height = d.panelHeight; // a fixed height a row: long matrices
+  if (tall) {
+    // fit the grid's rows into `tall` px: shrink the panels (and their width with them)
+    const room = Math.floor((tall - rows * (title + xLabels + xTitle + GAP)) / rows);
+    if (room < height && room > 24) {
+      panel = Math.max(24, Math.floor((panel * room) / height));
+      height = room;
+    }
+  }
+  const cellW = yLabels + panel + GAP;
+  const cellH = title + height + xLabels + xTitle + GAP;
+  const cw = panel / d.cols;
+  const ch = height / d.rows;
+  return { yLabels, yTitle, xLabels, xTitle, panel, height, title, cellW, cellH, rows, cols, barSpace, cw, ch, badges,
+           width: yTitle + cols * cellW + barSpace, totalHeight: rows * cellH,
+           rowStep: labelStep(ch, tick), colStep: labelStep(cw, tick) };
 }
 
-function barTickText(d, t) {
-  return String(+(t * d.zmax).toFixed(3));
+function barTicks(d) {
+  const s = d.scale;
+  return (s.ticks && s.ticks.length ? s.ticks : BAR_TICKS.map((t) => s.lo + t * (s.hi - s.lo)))
+    .map((v) => ({ at: (v - s.lo) / (s.hi - s.lo || 1), text: String(+v.toFixed(3)) }));
 }
 
-function decode(d) {
-  return d.panels.map((p) => {
-    const raw = bytesOf(p.cells);
-    return new Uint16Array(raw.buffer, 0, raw.length / 2);
+// Every item of the grid, placed: {kind, panel (index or -1), x, y, ...}.
+function layout(d, g, rgba) {
+  const items = [];
+  const text = (panel, cls, x, y, size, label, extra = {}) =>
+    items.push({ kind: "text", panel, cls, x, y, size, text: label, anchor: "middle", angle: 0, ...extra });
+  d.panels.forEach((p, k) => {
+    const r = Math.floor(k / g.cols);
+    const c = k % g.cols;
+    const x0 = g.yTitle + c * g.cellW + g.yLabels;
+    const y0 = r * g.cellH + g.title;
+    items.push({ kind: "panel", panel: k, x: x0, y: y0, w: g.panel, h: g.height });
+    if (p.name) {
+      const nameY = y0 - 4 - Math.round(d.titleSize * 0.5) - (g.badges ? Math.round(d.titleSize * 1.3) : 0);
+      text(k, "hs-name", x0 + g.panel / 2, nameY, d.titleSize, p.name, { bold: true });
+      if (g.badges) {
+        const size = Math.max(9, Math.round(d.titleSize * 0.85));
+        text(k, "hs-badge" + ((p.badge || "").startsWith("follows") ? " hs-follows" : ""), x0 + g.panel / 2,
+             y0 - 4 - Math.round(size * 0.5), size, p.badge || "\u00a0", { clip: g.panel + g.yLabels });
+      }
+    }
+    items.push({ kind: "cells", panel: k, x: x0, y: y0, w: g.panel, h: g.height });
+    for (const [r0, c0, r1, c1] of p.outlines || []) {
+      items.push({ kind: "box", panel: k, cls: "hs-arc", x: x0 + c0 * g.cw, y: y0 + r0 * g.ch,
+                   w: (c1 - c0 + 1) * g.cw, h: (r1 - r0 + 1) * g.ch });
+    }
+    if (p.text) {
+      const count = rgba.length / 4;
+      const size = Math.max(8, Math.min(12, Math.floor(g.cw / 3.2), Math.floor(g.ch * 0.5)));
+      const levels = d.decoded[k];
+      for (let i = 0; i < d.rows; i++) {
+        for (let j = 0; j < d.cols; j++) {
+          const t = p.text[i * d.cols + j];
+          if (!t) continue;
+          const v = levels[i * d.cols + j];
+          const ink = v === d.hidden ? null : inkOn(rgba, colourIndex(d, v, count));
+          text(k, "hs-celltext", x0 + (j + 0.5) * g.cw, y0 + (i + 0.5) * g.ch, size, t, { ink });
+        }
+      }
+    }
+    if (d.ticks) {
+      for (let i = 0; i < d.rows; i += g.rowStep) {
+        text(k, "hs-ylabel", x0 - 4, y0 + (i + 0.5) * g.ch, d.tickSize, short(d.rowLabels[i]), { anchor: "end" });
+      }
+    }
+    if (d.colTicks) {
+      for (let j = 0; j < d.cols; j += g.colStep) {
+        text(k, "hs-xlabel", x0 + (j + 0.5) * g.cw, y0 + g.height + 4, d.tickSize, short(d.colLabels[j]),
+             { anchor: "end", angle: -60 });
+      }
+    }
+    if (c === 0 && d.rowTitle) {
+      text(k, "hs-ytitle", AXIS_TITLE / 2 + 2, y0 + g.height / 2, AXIS_TITLE, d.rowTitle, { angle: -90 });
+    }
+    // the panels with nothing below them carry the column title
+    if (d.colTitle && (r === g.rows - 1 || k + g.cols >= d.panels.length)) {
+      text(k, "hs-xtitle", x0 + g.panel / 2, y0 + g.height + g.xLabels + AXIS_TITLE / 2 + 2, AXIS_TITLE, d.colTitle);
+    }
   });
+  // the colour bar (or a categorical legend), beside the first row
+  const bx = g.yTitle + g.cols * g.cellW + 8;
+  const by = g.title;
+  items.push({ kind: "text", panel: -1, cls: "hs-bar-title", x: bx, y: by - 12, size: 11, text: d.scale.title,
+               anchor: "start", angle: 0 });
+  if (d.scale.kind === "categorical") {
+    d.scale.categories.forEach(([name, colour], i) => {
+      const y = by + i * 18;
+      items.push({ kind: "swatch", panel: -1, x: bx, y, w: 12, h: 12, colour });
+      items.push({ kind: "text", panel: -1, cls: "hs-legend", x: bx + 18, y: y + 6, size: 11, text: name,
+                   anchor: "start", angle: 0 });
+    });
+  } else {
+    const bh = Math.max(120, Math.min(240, g.totalHeight - GAP - g.title));
+    items.push({ kind: "bar", panel: -1, x: bx, y: by, w: BAR, h: bh });
+    for (const t of barTicks(d)) {
+      items.push({ kind: "text", panel: -1, cls: "hs-bar-tick", x: bx + BAR + 4, y: by + (1 - t.at) * bh, size: 10,
+                   text: t.text, anchor: "start", angle: 0 });
+    }
+    g.barBottom = by + bh;
+  }
+  g.legendBottom = d.scale.kind === "categorical" ? by + d.scale.categories.length * 18 : g.barBottom;
+  return items;
 }
 
 // ---- the grid on the page -------------------------------------------------------------
 
-function draw(root, d, levels, rgb, images, onPick) {
+const ORIGIN = { start: "0 50%", middle: "50% 50%", end: "100% 50%" };
+const SHIFT = { start: "0", middle: "-50%", end: "-100%" };
+
+function placeText(it, dx, dy) {
+  const e = make("span", it.cls, it.text);
+  e.style.left = `${it.x - dx}px`;
+  e.style.top = `${it.y - dy}px`;
+  e.style.fontSize = `${it.size}px`;
+  if (it.bold) e.style.fontWeight = "700";
+  if (it.ink) e.style.color = it.ink;
+  if (it.clip) { e.style.maxWidth = `${it.clip}px`; e.title = it.text.trim(); }
+  e.style.transformOrigin = ORIGIN[it.anchor];
+  e.style.transform = `translate(${SHIFT[it.anchor]}, -50%)` + (it.angle ? ` rotate(${it.angle}deg)` : "");
+  return e;
+}
+
+function paint(root, d, g, items, images, rgba, onPick, onZoom) {
   // a redraw (new data after a click, a new width) keeps the keyboard on the same head
   const had = root.contains(document.activeElement) ? document.activeElement.dataset : null;
-  const refocus = had && had.layer !== undefined ? `canvas[data-layer="${had.layer}"][data-head="${had.head}"]` : null;
+  const refocus = had && had.panel !== undefined ? `canvas[data-panel="${had.panel}"]` : null;
   root.replaceChildren();
-  const g = geometry(d, root.clientWidth || 900);
   const tip = make("div", "hs-tip");
   tip.hidden = true;
   const body = make("div", "hs-body");
-  const grid = make("div", "hs-panels");
-  grid.style.gridTemplateColumns = `repeat(${g.cols}, ${g.cellW}px)`;
-  grid.style.paddingLeft = `${g.yTitle}px`;
-  const tick = `${d.tickSize}px`;
-
-  d.panels.forEach((p, k) => {
-    const c = k % g.cols;
-    const box = make("div", "hs-panel");
-    box.dataset.name = p.name;
-    box.dataset.badge = p.badge || "";
-    box.dataset.arcs = String((p.outlines || []).length);
-    const title = make("div", "hs-title");
-    title.appendChild(make("span", "hs-name", p.name));
-    if (d.panels.some((q) => q.badge)) { // every panel keeps the badge line, so the names stay in a row
-      const badge = make("span", "hs-badge", p.badge || "\u00a0");
-      badge.title = p.badge || "";
-      badge.style.fontSize = `${Math.max(9, Math.round(d.titleSize * 0.85))}px`;
-      if ((p.badge || "").startsWith("follows")) badge.classList.add("hs-follows");
-      title.appendChild(badge);
+  const plane = make("div", "hs-plane");
+  plane.style.width = `${g.width}px`;
+  plane.style.height = `${Math.max(g.totalHeight, (g.legendBottom || 0) + 24)}px`;
+  const boxes = [];
+  for (const it of items) {
+    if (it.kind === "panel") {
+      const p = d.panels[it.panel];
+      const box = make("div", "hs-panel");
+      box.dataset.name = p.name;
+      box.dataset.badge = p.badge || "";
+      box.dataset.arcs = String((p.outlines || []).length);
+      box.style.left = `${it.x}px`;
+      box.style.top = `${it.y}px`;
+      boxes[it.panel] = { box, x: it.x, y: it.y };
+      plane.appendChild(box);
+      continue;
     }
-    title.style.fontSize = `${d.titleSize}px`;
-    title.style.height = `${g.title}px`;
-    title.style.marginLeft = `${g.yLabels}px`;
-    title.style.width = `${g.panel}px`;
-    box.appendChild(title);
-
-    const row = make("div", "hs-row");
-    if (d.ticks) {
-      const ys = make("div", "hs-ylabels");
-      ys.style.width = `${g.yLabels}px`;
-      ys.style.height = `${g.panel}px`;
-      ys.style.fontSize = tick;
-      for (let i = 0; i < d.rows; i += g.rowStep) {
-        const t = make("span", "hs-ylabel", short(d.rowLabels[i]));
-        t.style.top = `${((i + 0.5) * g.panel) / d.rows}px`;
-        ys.appendChild(t);
-      }
-      if (c === 0) {
-        const yt = make("div", "hs-ytitle", "attends from");
-        yt.style.height = `${g.panel}px`;
-        yt.style.left = `${-g.yTitle}px`;
-        ys.appendChild(yt);
-      }
-      row.appendChild(ys);
+    const host = it.panel >= 0 ? boxes[it.panel] : { box: plane, x: 0, y: 0 };
+    if (it.kind === "text") host.box.appendChild(placeText(it, host.x, host.y));
+    else if (it.kind === "cells") host.box.appendChild(cellCanvas(root, d, g, it, images, tip, onPick, onZoom));
+    else if (it.kind === "box") {
+      const e = make("div", it.cls);
+      Object.assign(e.style, { left: `${it.x - host.x}px`, top: `${it.y - host.y}px`, width: `${it.w}px`, height: `${it.h}px` });
+      host.box.appendChild(e);
+    } else if (it.kind === "bar") {
+      const bar = barImage(rgba);
+      bar.className = "hs-barcells";
+      Object.assign(bar.style, { left: `${it.x}px`, top: `${it.y}px`, width: `${it.w}px`, height: `${it.h}px` });
+      const wrap = make("div", "hs-bar");
+      wrap.appendChild(bar);
+      plane.appendChild(wrap);
+    } else if (it.kind === "swatch") {
+      const e = make("div", "hs-swatch");
+      Object.assign(e.style, { left: `${it.x}px`, top: `${it.y}px`, width: `${it.w}px`, height: `${it.h}px`,
+                               background: it.colour || "transparent" });
+      plane.appendChild(e);
     }
-    const canvas = document.createElement("canvas");
-    canvas.className = "hs-cells";
-    canvas.width = images[k].width;
-    canvas.height = images[k].height;
-    canvas.getContext("2d").drawImage(images[k], 0, 0);
-    canvas.style.width = canvas.style.height = `${g.panel}px`;
-    canvas.setAttribute("role", d.clickable ? "button" : "img");
-    const arcs = (p.outlines || []).length;
-    canvas.setAttribute("aria-label", `${p.name}: layer ${p.layer}, head ${p.head}` + (p.badge ? ` (${p.badge})` : "") +
-      (arcs ? `, ${arcs} arc${arcs > 1 ? "s" : ""} outlined` : "") + (d.clickable ? ". Click to open it large." : ""));
-    canvas.dataset.layer = p.layer;
-    canvas.dataset.head = p.head;
-    if (d.selected && d.selected.layer === p.layer && d.selected.head === p.head) canvas.classList.add("hs-picked");
-    const cellBox = make("div", "hs-cellbox");
-    cellBox.style.width = cellBox.style.height = `${g.panel}px`;
-    cellBox.appendChild(canvas);
-    for (const [r0, c0, r1, c1] of p.outlines || []) {
-      const arc = make("div", "hs-arc");
-      arc.style.left = `${(100 * c0) / d.cols}%`;
-      arc.style.top = `${(100 * r0) / d.rows}%`;
-      arc.style.width = `${(100 * (c1 - c0 + 1)) / d.cols}%`;
-      arc.style.height = `${(100 * (r1 - r0 + 1)) / d.rows}%`;
-      cellBox.appendChild(arc);
-    }
-    row.appendChild(cellBox);
-    box.appendChild(row);
-
-    if (d.ticks) {
-      const xs = make("div", "hs-xlabels");
-      xs.style.marginLeft = `${g.yLabels}px`;
-      xs.style.width = `${g.panel}px`;
-      xs.style.height = `${g.xLabels}px`;
-      xs.style.fontSize = tick;
-      for (let j = 0; j < d.cols; j += g.colStep) {
-        const t = make("span", "hs-xlabel", short(d.colLabels[j]));
-        t.style.left = `${((j + 0.5) * g.panel) / d.cols}px`;
-        xs.appendChild(t);
-      }
-      box.appendChild(xs);
-      if (g.bottom(k)) {
-        const xt = make("div", "hs-xtitle", "attends to");
-        xt.style.marginLeft = `${g.yLabels}px`;
-        xt.style.width = `${g.panel}px`;
-        box.appendChild(xt);
-      }
-    }
-
-    canvas.addEventListener("mousemove", (e) => {
-      const rect = canvas.getBoundingClientRect();
-      const j = Math.min(d.cols - 1, Math.floor(((e.clientX - rect.left) / rect.width) * d.cols));
-      const i = Math.min(d.rows - 1, Math.floor(((e.clientY - rect.top) / rect.height) * d.rows));
-      if (i < 0 || j < 0) return;
-      tip.replaceChildren(
-        make("b", "", p.name),
-        make("span", "", ` ${d.rowLabels[i]} \u2192 ${d.colLabels[j]}: ${weightText(d, levels[k][i * d.cols + j])}`),
-      );
-      tip.hidden = false;
-      const outer = root.getBoundingClientRect();
-      let x = e.clientX - outer.left + 14;
-      if (x + tip.offsetWidth > outer.width) x = Math.max(0, e.clientX - outer.left - tip.offsetWidth - 14);
-      tip.style.left = `${x}px`;
-      tip.style.top = `${e.clientY - outer.top + 16}px`;
-    });
-    canvas.addEventListener("mouseleave", () => { tip.hidden = true; });
-    if (d.clickable) {
-      canvas.tabIndex = 0;
-      const pick = () => {
-        root.querySelectorAll(".hs-picked").forEach((x) => x.classList.remove("hs-picked"));
-        canvas.classList.add("hs-picked");
-        onPick({ layer: p.layer, head: p.head });
-      };
-      canvas.addEventListener("click", pick);
-      canvas.addEventListener("keydown", (e) => {
-        if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(); }
-      });
-    }
-    grid.appendChild(box);
-  });
-  body.appendChild(grid);
-  body.appendChild(colourBar(d, rgb, barHeight(g)));
+  }
+  body.appendChild(plane);
   const tools = make("div", "hs-tools");
+  const status = make("span", "hs-status");
+  status.setAttribute("role", "status");
+  tools.appendChild(status);
+  if (d.zoomable && d.zoomed) {
+    const out = make("button", "hs-download", "Reset zoom");
+    out.type = "button";
+    out.addEventListener("click", () => onZoom(null));
+    tools.appendChild(out);
+  }
   for (const kind of ["PNG", "SVG"]) {
     const b = make("button", "hs-download", `Download ${kind}`);
     b.type = "button";
-    b.title = kind === "SVG" ? "Vector labels, for papers" : "An image at twice the SVG file's size";
-    b.addEventListener("click", () => download(d, images, rgb, kind, status));
+    b.title = kind === "SVG" ? "Labels as vector text; the cells as an embedded image" : "An image at twice the SVG file's size";
+    b.addEventListener("click", () => download(d, images, rgba, kind, status));
     tools.appendChild(b);
   }
-  const status = make("span", "hs-status");
-  status.setAttribute("role", "status");
-  tools.prepend(status);
   root.append(tools, body, tip);
   root.dataset.drawn = String(d.panels.length);
   if (refocus) root.querySelector(refocus)?.focus();
 }
 
-// The colour bar's height, the same on the page and in a file: room for its five ticks.
-function barHeight(g) {
-  return Math.max(120, Math.min(240, g.height - GAP - g.title));
+function cellCanvas(root, d, g, it, images, tip, onPick, onZoom) {
+  const k = it.panel;
+  const p = d.panels[k];
+  const canvas = document.createElement("canvas");
+  canvas.className = "hs-cells";
+  canvas.width = images[k].width;
+  canvas.height = images[k].height;
+  canvas.getContext("2d").drawImage(images[k], 0, 0);
+  canvas.style.width = `${it.w}px`;
+  canvas.style.height = `${it.h}px`;
+  canvas.dataset.panel = String(k);
+  if (p.layer !== null && p.layer !== undefined) {
+    canvas.dataset.layer = p.layer;
+    canvas.dataset.head = p.head;
+  }
+  const arcs = (p.outlines || []).length;
+  const what = p.layer !== null && p.layer !== undefined ? `${p.name}: layer ${p.layer}, head ${p.head}` : (p.name || d.scale.title);
+  const action = d.clickable === "panel" ? ". Click to open it large." :
+    d.clickable === "cell" ? ". Click a cell, or move with the arrow keys and press Enter, to open that head." :
+    d.zoomable ? ". Drag over cells to zoom in; keys: + and - zoom, arrows move, 0 resets." : "";
+  canvas.setAttribute("role", d.clickable || d.zoomable ? "button" : "img");
+  canvas.setAttribute("aria-label", what + (p.badge ? ` (${p.badge})` : "") +
+    (arcs ? `, ${arcs} arc${arcs > 1 ? "s" : ""} outlined` : "") + action);
+  const sel = d.selected;
+  if (sel && d.clickable === "panel" && sel.layer === p.layer && sel.head === p.head) canvas.classList.add("hs-picked");
+  const cellOf = (e) => {
+    const rect = canvas.getBoundingClientRect();
+    const j = Math.min(d.cols - 1, Math.floor(((e.clientX - rect.left) / rect.width) * d.cols));
+    const i = Math.min(d.rows - 1, Math.floor(((e.clientY - rect.top) / rect.height) * d.rows));
+    return [i, j];
+  };
+  const showTip = (i, j, x, y) => {
+    tip.replaceChildren(...(p.name && !p.hover ? [make("b", "", p.name)] : []),
+                        make("span", "", ` ${hoverText(d, k, i, j, d.decoded[k][i * d.cols + j])}`));
+    tip.hidden = false;
+    const outer = root.getBoundingClientRect();
+    let left = x - outer.left + 14;
+    if (left + tip.offsetWidth > outer.width) left = Math.max(0, x - outer.left - tip.offsetWidth - 14);
+    tip.style.left = `${left}px`;
+    tip.style.top = `${y - outer.top + 16}px`;
+  };
+  canvas.addEventListener("mousemove", (e) => {
+    const [i, j] = cellOf(e);
+    if (i < 0 || j < 0) return;
+    showTip(i, j, e.clientX, e.clientY);
+    if (drag) drag.update(i, j);
+  });
+  canvas.addEventListener("mouseleave", () => { tip.hidden = true; });
+
+  // a cell cursor for the keyboard (cell-click grids), shown as an outline
+  let cursor = null;
+  const cursorBox = make("div", "hs-cursor");
+  cursorBox.hidden = true;
+  const moveCursor = (i, j) => {
+    cursor = [Math.max(0, Math.min(d.rows - 1, i)), Math.max(0, Math.min(d.cols - 1, j))];
+    cursorBox.style.left = `${cursor[1] * g.cw}px`;
+    cursorBox.style.top = `${cursor[0] * g.ch}px`;
+    cursorBox.style.width = `${g.cw}px`;
+    cursorBox.style.height = `${g.ch}px`;
+    cursorBox.hidden = false;
+    const r = canvas.getBoundingClientRect();
+    showTip(cursor[0], cursor[1], r.left + (cursor[1] + 1) * g.cw, r.top + (cursor[0] + 0.5) * g.ch);
+  };
+  if (d.clickable === "cell" && sel && sel.layer !== undefined && sel.layer < d.rows && sel.head < d.cols) {
+    const picked = make("div", "hs-cellpick");
+    Object.assign(picked.style, { left: `${sel.head * g.cw}px`, top: `${sel.layer * g.ch}px`, width: `${g.cw}px`,
+                                  height: `${g.ch}px` });
+    queueMicrotask(() => canvas.parentElement && canvas.parentElement.appendChild(picked));
+  }
+  queueMicrotask(() => canvas.parentElement && canvas.parentElement.appendChild(cursorBox));
+
+  // a rubber band over the cells: a window of the text to zoom into
+  let drag = null;
+  if (d.zoomable) {
+    const band = make("div", "hs-band");
+    band.hidden = true;
+    queueMicrotask(() => canvas.parentElement && canvas.parentElement.appendChild(band));
+    canvas.addEventListener("mousedown", (e) => {
+      const [i, j] = cellOf(e);
+      drag = { i0: i, j0: j, i1: i, j1: j, update(a, b) {
+        this.i1 = a; this.j1 = b;
+        const [r0, r1] = [Math.min(this.i0, a), Math.max(this.i0, a)];
+        const [c0, c1] = [Math.min(this.j0, b), Math.max(this.j0, b)];
+        Object.assign(band.style, { left: `${c0 * g.cw}px`, top: `${r0 * g.ch}px`, width: `${(c1 - c0 + 1) * g.cw}px`,
+                                    height: `${(r1 - r0 + 1) * g.ch}px` });
+        band.hidden = false;
+      } };
+      e.preventDefault();
+      window.addEventListener("mouseup", () => {
+        if (!drag) return;
+        const { i0, j0, i1, j1 } = drag;
+        drag = null;
+        band.hidden = true;
+        if (Math.abs(i1 - i0) < 1 && Math.abs(j1 - j0) < 1) return; // a click, not a drag
+        onZoom(windowOf(d, Math.min(i0, i1), Math.min(j0, j1), Math.max(i0, i1), Math.max(j0, j1)));
+      }, { once: true });
+    });
+  }
+
+  if (d.clickable || d.zoomable) {
+    canvas.tabIndex = 0;
+    const pick = (i, j) => {
+      if (d.clickable === "panel") {
+        root.querySelectorAll(".hs-picked").forEach((x) => x.classList.remove("hs-picked"));
+        canvas.classList.add("hs-picked");
+        onPick({ layer: p.layer, head: p.head });
+      } else if (d.clickable === "cell") {
+        onPick({ layer: i, head: j });
+      }
+    };
+    canvas.addEventListener("click", (e) => {
+      if (d.clickable === "cell") { const [i, j] = cellOf(e); pick(i, j); } else if (d.clickable) pick();
+    });
+    canvas.addEventListener("keydown", (e) => {
+      const step = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[e.key];
+      if (d.clickable === "cell") {
+        if (step) { e.preventDefault(); const [i, j] = cursor || [0, 0]; moveCursor(i + (cursor ? step[0] : 0), j + (cursor ? step[1] : 0)); }
+        else if ((e.key === "Enter" || e.key === " ") && cursor) { e.preventDefault(); pick(cursor[0], cursor[1]); }
+        return;
+      }
+      if (d.clickable === "panel" && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); pick(); return; }
+      if (d.zoomable) {
+        const w = zoomKey(d, e.key);
+        if (w !== undefined) { e.preventDefault(); onZoom(w); }
+      }
+    });
+    canvas.addEventListener("blur", () => { cursorBox.hidden = true; tip.hidden = true; });
+  }
+  return canvas;
 }
 
-function colourBar(d, rgb, height) {
-  const box = make("div", "hs-bar");
-  box.appendChild(make("div", "hs-bar-title", "weight"));
-  const inner = make("div", "hs-bar-inner");
-  const bar = barImage(rgb);
-  bar.style.width = `${BAR}px`;
-  bar.style.height = `${height}px`;
-  inner.appendChild(bar);
-  const ticks = make("div", "hs-bar-ticks");
-  ticks.style.height = `${height}px`;
-  for (const t of BAR_TICKS) {
-    const s = make("span", "", barTickText(d, t));
-    s.style.top = `${(1 - t) * height}px`;
-    ticks.appendChild(s);
+// Token range [r0, c0, r1, c1] (inclusive, whole text) of the cells i0..i1, j0..j1 shown.
+function windowOf(d, i0, j0, i1, j1) {
+  const [rb, cb] = d.blocks;
+  const [fr, fc] = d.first;
+  const [n, m] = d.full;
+  return { r0: fr + i0 * rb, c0: fc + j0 * cb, r1: Math.min(n - 1, fr + (i1 + 1) * rb - 1),
+           c1: Math.min(m - 1, fc + (j1 + 1) * cb - 1) };
+}
+
+// The window after a key: + and - zoom around the centre, arrows move, 0 resets (null).
+function zoomKey(d, key) {
+  const [n, m] = d.full;
+  const [fr, fc] = d.first;
+  const h = Math.ceil(d.rows * d.blocks[0]);
+  const w = Math.ceil(d.cols * d.blocks[1]);
+  const clamp = (a, size, total) => Math.max(0, Math.min(total - size, a));
+  const box = (r0, c0, hh, ww) => {
+    hh = Math.max(2, Math.min(n, hh));
+    ww = Math.max(2, Math.min(m, ww));
+    r0 = clamp(r0, hh, n);
+    c0 = clamp(c0, ww, m);
+    return { r0, c0, r1: r0 + hh - 1, c1: c0 + ww - 1 };
+  };
+  if (key === "0" || key === "Escape") return null;
+  if (key === "+" || key === "=") return box(fr + Math.floor(h / 4), fc + Math.floor(w / 4), Math.ceil(h / 2), Math.ceil(w / 2));
+  if (key === "-") {
+    const win = box(fr - Math.floor(h / 2), fc - Math.floor(w / 2), h * 2, w * 2);
+    return win.r1 - win.r0 + 1 >= n && win.c1 - win.c0 + 1 >= m ? null : win;
   }
-  inner.appendChild(ticks);
-  box.appendChild(inner);
-  return box;
+  const step = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[key];
+  if (step && d.zoomed) return box(fr + step[0] * Math.ceil(h / 4), fc + step[1] * Math.ceil(w / 4), h, w);
+  return undefined;
 }
 
 // ---- the grid as a file ---------------------------------------------------------------
 
-function toSvg(d, images, rgb) {
-  const g = geometry(d, 0);
+function toSvg(d, images, rgba) {
+  const g = geometry(d, 0, 0);
+  const items = layout(d, g, rgba);
   const pad = 10;
   const width = g.width + 2 * pad;
-  const height = Math.max(g.height, g.title + barHeight(g) + GAP) + 2 * pad;
+  const height = Math.max(g.totalHeight, (g.legendBottom || 0) + GAP) + 2 * pad;
   const root = svg("svg", { xmlns: SVG_NS, width, height, viewBox: `0 0 ${width} ${height}`,
-                            "font-family": "Helvetica, Arial, sans-serif", fill: TEXT });
+                            "font-family": "Helvetica, Arial, sans-serif", fill: FILE_TEXT });
   root.appendChild(svg("rect", { x: 0, y: 0, width, height, fill: "white" }));
-  d.panels.forEach((p, k) => {
-    const r = Math.floor(k / g.cols);
-    const c = k % g.cols;
-    const x0 = pad + g.yTitle + c * g.cellW + g.yLabels;
-    const y0 = pad + r * g.cellH + g.title;
-    const badgeSize = Math.max(9, Math.round(d.titleSize * 0.85));
-    const nameY = y0 - 6 - (d.panels.some((q) => q.badge) ? Math.round(d.titleSize * 1.3) : 0);
-    root.appendChild(svg("text", { x: x0 + g.panel / 2, y: nameY, "text-anchor": "middle",
-                                   "font-size": d.titleSize, "font-weight": "bold" }, p.name));
-    if (p.badge) {
-      root.appendChild(svg("text", { x: x0 + g.panel / 2, y: y0 - 6, "text-anchor": "middle",
-                                     "font-size": badgeSize }, p.badge));
+  const at = svg("g", { transform: `translate(${pad} ${pad})` });
+  root.appendChild(at);
+  for (const it of items) {
+    if (it.kind === "text") {
+      const attrs = { x: it.x, y: it.y, "text-anchor": it.anchor, "dominant-baseline": "central", "font-size": it.size,
+                      class: it.cls };
+      if (it.bold) attrs["font-weight"] = "bold";
+      if (it.ink) attrs.fill = it.ink;
+      if (it.angle) attrs.transform = `rotate(${it.angle} ${it.x} ${it.y})`;
+      if (it.text.trim()) at.appendChild(svg("text", attrs, it.text));
+    } else if (it.kind === "cells") {
+      at.appendChild(svgImage({ x: it.x, y: it.y, width: it.w, height: it.h, preserveAspectRatio: "none",
+                                "image-rendering": "pixelated" }, scaled(images[it.panel], 2 * Math.max(it.w, it.h)).toDataURL("image/png")));
+    } else if (it.kind === "box") {
+      at.appendChild(svg("rect", { x: it.x, y: it.y, width: it.w, height: it.h, fill: "none", stroke: "#ffffff",
+                                   "stroke-width": 2, class: it.cls }));
+    } else if (it.kind === "bar") {
+      at.appendChild(svgImage({ x: it.x, y: it.y, width: it.w, height: it.h, preserveAspectRatio: "none" },
+                              scaled(barImage(rgba), it.h).toDataURL("image/png")));
+    } else if (it.kind === "swatch" && it.colour) {
+      at.appendChild(svg("rect", { x: it.x, y: it.y, width: it.w, height: it.h, fill: it.colour }));
+    } else if (it.kind === "swatch") {
+      at.appendChild(svg("rect", { x: it.x, y: it.y, width: it.w, height: it.h, fill: "none", stroke: "#999999" }));
     }
-    root.appendChild(svgImage({ x: x0, y: y0, width: g.panel, height: g.panel, preserveAspectRatio: "none",
-                                "image-rendering": "pixelated" }, scaled(images[k], 2 * g.panel).toDataURL("image/png")));
-    for (const [r0, c0, r1, c1] of p.outlines || []) {
-      const cw = g.panel / d.cols;
-      const ch = g.panel / d.rows;
-      root.appendChild(svg("rect", { x: x0 + c0 * cw, y: y0 + r0 * ch, width: (c1 - c0 + 1) * cw,
-                                     height: (r1 - r0 + 1) * ch, fill: "none", stroke: "#ffffff",
-                                     "stroke-width": 2 }));
-    }
-    if (!d.ticks) return;
-    for (let i = 0; i < d.rows; i += g.rowStep) {
-      root.appendChild(svg("text", { x: x0 - 4, y: y0 + ((i + 0.5) * g.panel) / d.rows,
-                                     "text-anchor": "end", "dominant-baseline": "central",
-                                     "font-size": d.tickSize }, short(d.rowLabels[i])));
-    }
-    for (let j = 0; j < d.cols; j += g.colStep) {
-      const x = x0 + ((j + 0.5) * g.panel) / d.cols;
-      const y = y0 + g.panel + 4;
-      root.appendChild(svg("text", { x, y, "text-anchor": "end", "dominant-baseline": "central",
-                                     transform: `rotate(-60 ${x} ${y})`, "font-size": d.tickSize }, short(d.colLabels[j])));
-    }
-    if (c === 0) {
-      const x = pad + 10;
-      const y = y0 + g.panel / 2;
-      root.appendChild(svg("text", { x, y, "text-anchor": "middle", transform: `rotate(-90 ${x} ${y})`,
-                                     "font-size": 11 }, "attends from"));
-    }
-    if (g.bottom(k)) {
-      root.appendChild(svg("text", { x: x0 + g.panel / 2, y: y0 + g.panel + g.xLabels + 12,
-                                     "text-anchor": "middle", "font-size": 11 }, "attends to"));
-    }
-  });
-  const bx = pad + g.yTitle + g.cols * g.cellW + 8;
-  const by = pad + g.title;
-  const bh = barHeight(g);
-  root.appendChild(svg("text", { x: bx, y: by - 12, "font-size": 11 }, "weight"));
-  root.appendChild(svgImage({ x: bx, y: by, width: BAR, height: bh, preserveAspectRatio: "none" },
-                            scaled(barImage(rgb), bh).toDataURL("image/png")));
-  for (const t of BAR_TICKS) {
-    root.appendChild(svg("text", { x: bx + BAR + 4, y: by + (1 - t) * bh, "dominant-baseline": "central",
-                                   "font-size": 10 }, barTickText(d, t)));
   }
   return { text: new XMLSerializer().serializeToString(root), width, height };
 }
@@ -411,9 +577,9 @@ function save(blob, name) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function download(d, images, rgb, kind, status) {
+function download(d, images, rgba, kind, status) {
   status.textContent = "";
-  const picture = toSvg(d, images, rgb);
+  const picture = toSvg(d, images, rgba);
   const svgBlob = new Blob([picture.text], { type: "image/svg+xml" });
   if (kind === "SVG") {
     save(svgBlob, `${d.file}.svg`);
@@ -437,29 +603,59 @@ function download(d, images, rgb, kind, status) {
   img.src = url;
 }
 
-// ---- Streamlit's entry point ----------------------------------------------------------
+// ---- entry points ---------------------------------------------------------------------
 
-export default function (component) {
-  const { data, parentElement, setStateValue } = component;
-  let root = parentElement.querySelector(":scope > .hs-grid");
+function decode(d) {
+  return d.panels.map((p) => {
+    const raw = bytesOf(p.cells);
+    return new Uint16Array(raw.buffer, 0, raw.length / 2);
+  });
+}
+
+// Room for the panels' height: the window below the grid's top (a projector), or no limit.
+function tallness(root, d) {
+  if (!d.fill) return 0;
+  const top = root.getBoundingClientRect().top + window.scrollY;
+  return Math.max(200, window.innerHeight - Math.max(0, top) - 40);
+}
+
+// Draw `data` into `parent` (a Streamlit element, or a report's div); returns a clean-up.
+function render(parent, data, setStateValue) {
+  let root = parent.querySelector(":scope > .hs-grid");
   if (!root) {
     root = make("div", "hs-grid");
-    parentElement.appendChild(root);
+    parent.appendChild(root);
   }
-  const levels = decode(data);
-  const rgb = bytesOf(data.palette);
-  const images = levels.map((l) => cellImage(data, l, rgb));
+  data.decoded = decode(data);
+  const rgba = bytesOf(data.palette);
+  const images = data.decoded.map((l) => cellImage(data, l, rgba));
   const pick = (head) => setStateValue("head", head);
-  draw(root, data, levels, rgb, images, pick);
+  const zoom = (win) => setStateValue("zoom", win);
+  const redraw = () => {
+    const g = geometry(data, root.clientWidth || 900, tallness(root, data));
+    paint(root, data, g, layout(data, g, rgba), images, rgba, pick, zoom);
+  };
+  redraw();
   let width = root.clientWidth;
+  let tall = window.innerHeight;
   if (root.hsWatcher) root.hsWatcher.disconnect(); // the last render's, if its clean-up did not run
   const watcher = new ResizeObserver(() => {
-    if (Math.abs(root.clientWidth - width) > 24) { // a new page width (sidebar folded, window resized)
+    // a new page width (sidebar folded, window resized) or, for a projector, a new height
+    if (Math.abs(root.clientWidth - width) > 24 || (data.fill && Math.abs(window.innerHeight - tall) > 24)) {
       width = root.clientWidth;
-      draw(root, data, levels, rgb, images, pick);
+      tall = window.innerHeight;
+      redraw();
     }
   });
   watcher.observe(root);
+  if (data.fill) watcher.observe(document.documentElement);
   root.hsWatcher = watcher;
   return () => watcher.disconnect();
+}
+
+if (typeof window !== "undefined") window.headscopeGrid = render; // the report calls it directly
+
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  return render(parentElement, data, setStateValue);
 }

@@ -1,9 +1,9 @@
-"""Heatmap grids on the page: one layer, every layer (clickable), one head large.
+"""Every matrix on every page goes through here: one renderer, heatmap_grid.js (data: headscope/canvas.py).
 
-The two grids are drawn by a small canvas component of our own (heatmap_grid.js), not plotly:
-they are the first thing the Heads page shows, and Streamlit's plotly.js chunk alone costs
-about 1 s of a page's first paint (`make bench`, floor_*). The head opened large stays a plotly
-figure, with its toolbar.
+A small canvas component of our own, not plotly: Streamlit's plotly.js chunk alone costs
+about 1 s of a page's first paint (`make bench`, floor_*). Each grid gets from it hover on
+every cell, clicks and keys, outlines, badges, a colour bar, zoom (a head opened large) and
+PNG/SVG downloads drawn from the same layout as the page.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import streamlit as st
 from components import charts, downloads, engine, faults, links
 from components.sidebar import Settings
 from headscope import canvas
-from headscope.figures import head_name
+from headscope.panels import head_name
 
 _HERE = Path(__file__).parent
 _grid = st.components.v2.component(
@@ -26,15 +26,18 @@ _grid = st.components.v2.component(
 )
 
 
-def _draw(data: dict, key: str, name: str, clickable: bool = False) -> tuple[int, int] | None:
-    """Mount the canvas grid; returns (layer, head) of the panel last clicked, if any.
+def show(data: dict, key: str, name: str) -> tuple[int, int] | None:
+    """Mount the renderer; returns (layer, head) last clicked (a panel, or a cell of a layer x head grid), if any.
 
     A click sets the component's state and reruns the script, so the state is already in
-    session_state when this runs: read once, it both outlines the panel and opens the head.
+    session_state when this runs: read once, it both outlines the pick and opens the head.
     """
+    clickable = data.get("clickable")
     picked = _panel_of(data, (st.session_state.get(key) or {}).get("head")) if clickable else None
     selected = None if picked is None else {"layer": picked[0], "head": picked[1]}
     callbacks = {"on_head_change": lambda: None} if clickable else {}
+    if data.get("zoomable"):
+        callbacks["on_zoom_change"] = lambda: None
     _grid(data=dict(data, file=charts.file_name(name), selected=selected), key=key, **callbacks)
     return picked
 
@@ -51,6 +54,8 @@ def _panel_of(data: dict, head) -> tuple[int, int] | None:
     layer, number = head.get("layer"), head.get("head")
     if type(layer) is not int or type(number) is not int:  # not bool, float or text
         return None
+    if data.get("clickable") == "cell":  # a layer x head grid: a cell is a head
+        return (layer, number) if 0 <= layer < data["rows"] and 0 <= number < data["cols"] else None
     if not any(p["layer"] == layer and p["head"] == number for p in data["panels"]):
         return None
     return layer, number
@@ -64,7 +69,7 @@ def layer_grid(s: Settings, layer: int, marks: Marks = ({}, {})) -> None:
     """The heads of one layer side by side, with their badges and outlined arcs."""
     with faults.guard("Cannot draw the heatmaps"):
         data = canvas.marked(engine.layer_canvas(s, layer), *marks)
-    _draw(data, key=f"layer_grid_{layer}", name=f"layer{layer}")
+    show(data, key=f"layer_grid_{layer}", name=f"layer{layer}")
 
 
 @st.fragment
@@ -88,13 +93,19 @@ def model_grid(s: Settings, marks: Marks = ({}, {})) -> tuple[int, int] | None:
     """Every head as a small heatmap, with badges and outlined arcs; returns (layer, head) of a clicked one."""
     with faults.guard("Cannot draw the heatmaps"):
         data = canvas.marked(engine.model_canvas(s), *marks)
-    return _draw(data, key="model_grid", name="all-layers", clickable=True)
+    return show(data, key="model_grid", name="all-layers")
 
 
-def head_large(s: Settings, layer: int, head: int, title: bool = True) -> None:
-    """One head, large, with hover on every cell."""
+def head_large(s: Settings, layer: int, head: int, title: bool = True, key: str = "head_large") -> None:
+    """One head, large, with hover on every cell; drag over cells (or + and -) to zoom into a window of the text."""
     if title:
         st.subheader(head_name(layer, head))
     with faults.guard("Cannot draw the heatmaps"):
-        fig = engine.head_figure(s, layer, head)
-    charts.show(fig, key="head_large", name=head_name(layer, head), width="content")
+        att = engine.attention_view(s)
+        window = canvas.clamp_window((st.session_state.get(key) or {}).get("zoom"), att.num_tokens, att.num_keys)
+        data = engine.head_canvas(s, layer, head, window)
+    show(data, key=key, name=head_name(layer, head))
+    if window:
+        r0, c0, r1, c1 = window
+        st.caption(f"Zoomed in: rows {r0}–{r1}, columns {c0}–{c1} of {att.num_tokens} tokens. "
+                   "Press 0 on the heatmap, or *Reset zoom*, to see the whole head.")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import charts
-from headscope import figures, roles, verdict
-from headscope.figures import head_name
+from components import heatmaps
+from headscope import canvas, roles, verdict
+from headscope.panels import head_name
 
 STAT_NAMES = {
     "entropy": "entropy (nats)",
@@ -29,12 +30,12 @@ def _hover(stats: roles.HeadStats, labels, syntactic) -> list[list[str]]:
     for layer in range(layers):
         row = []
         for head in range(heads):
-            extra = (f"<br>follows (corpus): {', '.join(syntactic[(layer, head)])}"
+            extra = (f"\nfollows (corpus): {', '.join(syntactic[(layer, head)])}"
                      if (layer, head) in syntactic else "")
             row.append(
-                f"<b>{head_name(layer, head)}</b>: {labels[layer, head]}<br>"
+                f"{head_name(layer, head)}: {labels[layer, head]}\n"
                 f"prev {stats.previous[layer, head]:.2f} · self {stats.same[layer, head]:.2f} · "
-                f"next {stats.next[layer, head]:.2f}<br>special {stats.special[layer, head]:.2f} · "
+                f"next {stats.next[layer, head]:.2f}\nspecial {stats.special[layer, head]:.2f} · "
                 f"punct {stats.punctuation[layer, head]:.2f} · entropy {stats.entropy[layer, head]:.2f}{extra}"
             )
         out.append(row)
@@ -44,9 +45,12 @@ def _hover(stats: roles.HeadStats, labels, syntactic) -> list[list[str]]:
 def role_grid(stats: roles.HeadStats, syntactic: dict, title: str) -> tuple[int, int] | None:
     """The layer x head grid coloured by role; returns the clicked head, if any."""
     labels = roles.labels(stats, frozenset(syntactic))
-    fig = figures.role_figure(labels, _hover(stats, labels, syntactic), title)
-    event = charts.show(fig, key="role_grid", name="roles", on_select="rerun", selection_mode="points")
-    return charts.clicked_head(event)
+    index = {name: i for i, name in enumerate(roles.ROLES)}
+    values = np.vectorize(index.__getitem__)(labels).astype(np.float32)
+    scale = canvas.Scale("role", kind="categorical", categories=tuple((r.name, r.colour) for r in roles.ROLE_TABLE))
+    text = [[roles.ROLE_BY_NAME[r].short for r in row] for row in labels]
+    data = canvas.heads_grid(values, title, scale, text=text, hover=_hover(stats, labels, syntactic))
+    return heatmaps.show(data, key="role_grid", name="roles")
 
 
 def thresholds() -> None:

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import answer_view, charts, downloads, faults
+from components import answer_view, charts, downloads, faults, heatmaps
 from components.sidebar import Settings
 from components.text import literal
-from headscope import answer, atlas, corpus, figures, verdict
-from headscope.figures import head_name
+from headscope import answer, atlas, canvas, corpus, figures, panels, verdict
+from headscope.panels import head_name
 from headscope.wording import plural
 from headscope.syntax import RELATION_CHOICES, RELATION_NAMES, HeadScore, RelationScores, SyntaxScores
 
@@ -200,18 +200,16 @@ def top_heads_figure(s: Settings, scores: SyntaxScores, rs: RelationScores, posi
             top.append(h)
         if len(top) == TOP_HEADS:
             break
-    panels = [(h.layer, h.head) for h in top]
-    outlines = [
-        [(d, g) if h.direction == "dependent->head" else (g, d) for d, g, _ in rs.arcs] for h in top
-    ]
-    titles = []
+    data = canvas.attention_grid(words_att, [(h.layer, h.head) for h in top], panels.LAYER_STYLE)
+    badges, outlines = {}, {}
     for h in top:
-        mark = positional.get((h.layer, h.head))
+        key = (h.layer, h.head)
+        mark = positional.get(key)
         arrow = "dep\u2192head" if h.direction == "dependent->head" else "head\u2192dep"
-        follows = " \u00b7 follows" if (h.layer, h.head) in following else ""
-        titles.append(f"{head_name(h.layer, h.head)}{follows} {arrow} {h.score:.2f}" + (f" ({mark})" if mark else ""))
-    fig = figures.grid_figure(words_att, panels, figures.LAYER_STYLE, titles=titles, outlines=outlines)
-    charts.show(fig, key="syntax_top_heads", name=f"{rs.relation}-best-heads")
+        follows = "follows \u00b7 " if key in following else ""
+        badges[key] = f"{follows}{arrow} {h.score:.2f}" + (f" ({mark})" if mark else "")
+        outlines[key] = [(d, g, d, g) if h.direction == "dependent->head" else (g, d, g, d) for d, g, _ in rs.arcs]
+    heatmaps.show(canvas.marked(data, badges, outlines), key="syntax_top_heads", name=f"{rs.relation}-best-heads")
 
 
 def atlas_summary(a, relations: list[str], positional: dict) -> pd.DataFrame:
@@ -265,8 +263,14 @@ def atlas_view(a, key: str) -> None:
     follows = np.zeros(ra.best_direction_accuracy.shape, dtype=bool)
     for h in ra.verdict.follows:
         follows[h.layer, h.head] = True
-    charts.show(figures.atlas_figure(ra.best_direction_accuracy, follows, title),
-                key=f"{key}_grid", name=f"atlas-{relation}")
+    acc = ra.best_direction_accuracy
+    text = [[f"{acc[l, h]:.2f}" + ("\u2605" if follows[l, h] else "") for h in range(acc.shape[1])]
+            for l in range(acc.shape[0])]
+    hover = [[f"{head_name(l, h)}: accuracy {acc[l, h]:.3f}" + (" \u00b7 follows it" if follows[l, h] else "")
+              for h in range(acc.shape[1])] for l in range(acc.shape[0])]
+    data = canvas.heads_grid(acc, title, canvas.Scale("accuracy"), text=text, hover=hover, marks=follows,
+                             clickable=False)
+    heatmaps.show(data, key=f"{key}_grid", name=f"atlas-{relation}")
     if a.truncated:
         st.caption(f"{plural(a.truncated, 'sentence')} {'was' if a.truncated == 1 else 'were'} longer than the "
                    "model reads: only their first tokens were scored, and arcs to the words past them left out.")

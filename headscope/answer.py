@@ -13,7 +13,7 @@ import numpy as np
 from headscope import roles, verdict
 from headscope.atlas import Atlas
 from headscope.attention import Attention
-from headscope.figures import head_name
+from headscope.panels import head_name
 from headscope.wording import plural
 from headscope.syntax import DIRECTIONS, RELATION_NAMES, RELATIONS, Parse, SyntaxScores, align
 

@@ -1,11 +1,10 @@
-"""Heatmap grids for a browser canvas: attention in, a compact JSON-ready description out.
+"""Every matrix the app draws, as data for one renderer: the canvas grid (components/heatmap_grid.js).
 
-The Heads page draws its grids with a small canvas component (components/heatmap_grid.js)
-rather than plotly: Streamlit's plotly.js chunk alone cost 1.0 s of a page's first paint
-in Chromium on 2 cores (`make bench`, floor_*), more than the whole budget for the page.
-Every weight travels as two bytes (0..LEVELS over 0..zmax; HIDDEN for a decoder's future),
-so hover reads the value of every cell; panels never get more cells than they have pixels
-(see `figures.pool`).
+Attention grids, a head opened large, differences, the atlas and role grids, a head's inner
+matrices and the report all go through `grid`: values in, a compact JSON-ready description
+out. Every value travels as two bytes (levels 0..LEVELS over the scale; HIDDEN for a cell
+that is not drawn, such as a decoder's future), so the hover reads every cell; panels never
+get more cells than they have pixels (see `panels.pool`). The renderer reads nothing else.
 """
 
 from __future__ import annotations
@@ -13,20 +12,23 @@ from __future__ import annotations
 import base64
 import math
 import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from headscope import panels as P
 from headscope.attention import Attention
-from headscope.figures import (
-    LAYER_STYLE, TICKS_UP_TO, GridStyle, colour_table, future_mask, head_name, model_style, panel_weights,
-    pool_size, pooled_labels,
-)
 
 LEVELS = 65534
-"""Weights are sent as whole levels 0..LEVELS over 0..zmax: steps of 1.5e-5 at zmax 1."""
+"""Values are sent as whole levels 0..LEVELS over the scale: steps of 1.5e-5 of its range."""
 
 HIDDEN = 65535
-"""The level of a cell that is not drawn (a decoder's future)."""
+"""The level of a cell that is not drawn (a decoder's future; a role with no colour)."""
+
+SCRIPT = Path(__file__).resolve().parent.parent / "components" / "heatmap_grid.js"
+STYLE = SCRIPT.with_suffix(".css")
+"""The renderer: mounted by components/heatmaps.py, embedded whole by the report."""
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -40,59 +42,220 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def cell_levels(matrix: np.ndarray, zmax: float) -> np.ndarray:
-    """Weights as little-endian uint16 levels 0..LEVELS over 0..zmax; NaN cells HIDDEN."""
-    levels = np.clip(np.rint(np.nan_to_num(matrix) / zmax * LEVELS), 0, LEVELS).astype("<u2")
-    levels[np.isnan(matrix)] = HIDDEN
-    return levels
+@dataclass(frozen=True)
+class Scale:
+    """How values become colours: a range on a palette, or named categories."""
+
+    title: str = "weight"
+    lo: float = 0.0
+    hi: float = 1.0
+    kind: str = "sequential"  # sequential (viridis), diverging (blue-white-red around 0) or categorical
+    categories: tuple[tuple[str, str | None], ...] = ()  # categorical: (name, colour; None: not coloured)
+
+    def rgba(self) -> np.ndarray:
+        """The palette as RGBA bytes: 255 colours, or one per category."""
+        if self.kind == "categorical":
+            out = np.zeros((len(self.categories), 4), dtype=np.uint8)
+            for i, (_, colour) in enumerate(self.categories):
+                if colour:
+                    out[i, :3] = P._rgb(colour)
+                    out[i, 3] = 255
+            return out
+        rgb = P.palette(P.DIVERGING if self.kind == "diverging" else P.VIRIDIS)
+        return np.concatenate([rgb, np.full((len(rgb), 1), 255, dtype=np.uint8)], axis=1)
+
+    def levels(self, matrix: np.ndarray) -> np.ndarray:
+        """Values as little-endian uint16 levels (category indices for a categorical scale); NaN cells HIDDEN."""
+        if self.kind == "categorical":
+            levels = np.nan_to_num(matrix).astype("<u2")
+            drawn = np.array([colour is not None for _, colour in self.categories])
+            levels[~drawn[np.clip(levels, 0, len(drawn) - 1)]] = HIDDEN
+        else:
+            span = (self.hi - self.lo) or 1.0
+            levels = np.clip(np.rint((np.nan_to_num(matrix, nan=self.lo) - self.lo) / span * LEVELS), 0, LEVELS).astype("<u2")
+        levels[np.isnan(matrix)] = HIDDEN
+        return levels
 
 
-def grid_data(att: Attention, panels: list[tuple[int, int]], style: GridStyle, zmax: float = 1.0) -> dict:
-    """Everything the canvas grid needs to draw `panels` (layer, head) of `att` with hover and labels."""
-    n, m = att.num_tokens, att.num_keys
-    row_block, col_block = pool_size(n, style.panel_px), pool_size(m, style.panel_px)
-    hidden = future_mask(att)
-    cells = []
-    for layer, head in panels:
-        shown = panel_weights(att, layer, head, row_block, col_block, hidden)
-        cells.append({
-            "name": head_name(layer, head),
-            "layer": int(layer),
-            "head": int(head),
-            "badge": "",
-            "outlines": [],
-            "cells": _b64(cell_levels(shown, zmax).tobytes()),
+def weights(zmax: float = 1.0) -> Scale:
+    """Attention weights, 0 to `zmax` (1, or the largest norm when heads are weighed by what they move)."""
+    return Scale("weight", 0.0, float(zmax))
+
+
+def diverging(bound: float, title: str = "difference") -> Scale:
+    """Signed values around 0: blue below, red above, `bound` at both ends (1 when all are 0)."""
+    bound = float(bound) if np.isfinite(bound) and bound > 0 else 1.0
+    return Scale(title, -bound, bound, "diverging")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One matrix of a grid: its name (L2H8, or a title), its cells, and what is drawn on them."""
+
+    name: str
+    matrix: np.ndarray  # rows x columns; NaN: not drawn
+    layer: int | None = None
+    head: int | None = None
+    badge: str = ""
+    outlines: tuple[tuple[int, int, int, int], ...] = ()  # (first row, first column, last row, last column)
+    text: tuple[str, ...] | None = None  # a word in each cell, row by row (small grids)
+    hover: tuple[str, ...] | None = None  # each cell's hover, row by row, instead of its value
+    extra: dict = field(default_factory=dict)
+
+
+def grid(
+    panels: list[Panel],
+    row_labels: list[str],
+    col_labels: list[str],
+    style: P.GridStyle,
+    scale: Scale | None = None,
+    *,
+    row_title: str = "attends from",
+    col_title: str = "attends to",
+    value_name: str = "weight",
+    number: str = "fixed",
+    row_px: int | None = None,
+    first: tuple[int, int] = (0, 0),
+    full: tuple[int, int] | None = None,
+    zoomable: bool = False,
+) -> dict:
+    """Everything the renderer needs to draw `panels` (all of one shape) with hover, labels and a colour bar.
+
+    `number`: how hover values read ("fixed": 0.123, "signed": +0.123, "general": 4 digits).
+    `row_px`: a fixed height a row (a matrix with few rows and many columns); None: square panels.
+    `first`, `full`: the position of the first row and column in the whole matrix, and its
+    size, when these panels show a window of it (zoom).
+    """
+    scale = scale or weights()
+    n, m = panels[0].matrix.shape
+    categorical = scale.kind == "categorical"
+    row_block = 1 if categorical else P.pool_size(n, style.panel_px)
+    col_block = 1 if categorical else P.pool_size(m, style.panel_px)
+    signed = scale.kind == "diverging"
+    rows, cols = math.ceil(n / row_block), math.ceil(m / col_block)
+    out = []
+    for p in panels:
+        shown = P.pool(np.asarray(p.matrix, dtype=np.float32), row_block, col_block, signed=signed)
+        boxes = sorted({(r0 // row_block, c0 // col_block, r1 // row_block, c1 // col_block)
+                        for r0, c0, r1, c1 in p.outlines})
+        out.append({
+            "name": shown_label(p.name),
+            "layer": None if p.layer is None else int(p.layer),
+            "head": None if p.head is None else int(p.head),
+            "badge": p.badge,
+            "outlines": [list(b) for b in boxes],
+            "cells": _b64(scale.levels(shown).tobytes()),
+            "text": None if p.text is None else [shown_label(t) for t in p.text],
+            "hover": None if p.hover is None else [shown_label(t) for t in p.hover],
         })
+    clickable = ("panel" if panels[0].layer is not None else "cell") if style.clickable else False
+    if not style.ticks:
+        row_title = col_title = ""
     return {
-        "panels": cells,
+        "panels": out,
         "blocks": [row_block, col_block],
-        "rows": math.ceil(n / row_block),
-        "cols": math.ceil(m / col_block),
-        "rowLabels": [shown_label(t) for t in pooled_labels(att.tokens, row_block, escape=False)],
-        "colLabels": [shown_label(t) for t in pooled_labels(att.columns[0], col_block, escape=False)],
+        "rows": rows,
+        "cols": cols,
+        "first": [int(first[0]), int(first[1])],
+        "full": list(full or (n, m)),
+        "zoomed": full is not None and (n, m) != tuple(full),
+        "rowLabels": [shown_label(t) for t in P.pooled_labels(row_labels, row_block, first[0])],
+        "colLabels": [shown_label(t) for t in P.pooled_labels(col_labels, col_block, first[1])],
         "pooled": row_block > 1 or col_block > 1,
-        "ticks": style.ticks and max(n, m) <= TICKS_UP_TO,
+        "ticks": style.ticks and n <= P.TICKS_UP_TO,  # row labels drawn
+        "colTicks": style.ticks and m <= P.TICKS_UP_TO,  # column labels drawn
         "tickSize": style.tick_px(n),
         "columns": min(style.columns, len(panels)),
         "panelPx": style.panel_px,
+        "panelHeight": None if row_px is None else max(40, rows * row_px),
+        "fill": style.fill,
         "titleSize": style.title_size,
-        "clickable": style.clickable,
-        "zmax": float(zmax),
+        "clickable": clickable,
+        "zoomable": zoomable,
+        "rowTitle": row_title,
+        "colTitle": col_title,
+        "valueName": value_name,
+        "format": "signed" if signed and number == "fixed" else number,
+        "scale": {"kind": scale.kind, "lo": scale.lo, "hi": scale.hi, "title": scale.title,
+                  "categories": [list(c) for c in scale.categories]},
         "levels": LEVELS,
         "hidden": HIDDEN,
-        "palette": _b64(colour_table().tobytes()),
+        "palette": _b64(scale.rgba().tobytes()),
     }
 
 
-def layer_data(att: Attention, layer: int, zmax: float = 1.0) -> dict:
-    """All heads of one layer, with tokens on both axes (as `figures.layer_figure`)."""
-    return grid_data(att, [(layer, h) for h in range(att.num_heads)], LAYER_STYLE, zmax)
+# ---- attention --------------------------------------------------------------------------
+
+def head_matrix(att: Attention, layer: int, head: int) -> np.ndarray:
+    """One head's weights as a panel shows them: a decoder's future cells NaN (not drawn)."""
+    matrix = att.weights[layer, head]
+    hidden = P.future_mask(att)
+    return matrix if hidden is None else np.where(hidden, np.float32(np.nan), matrix)
+
+
+def attention_grid(att: Attention, heads: list[tuple[int, int]], style: P.GridStyle, zmax: float = 1.0,
+                   titles: list[str] | None = None) -> dict:
+    """Heads of `att` side by side, one panel per (layer, head), tokens on both axes."""
+    panels = [Panel(titles[k] if titles else P.head_name(layer, head), head_matrix(att, layer, head), layer, head)
+              for k, (layer, head) in enumerate(heads)]
+    return grid(panels, P.token_labels(att.tokens), P.token_labels(att.columns[0]), style, weights(zmax))
+
+
+def layer_data(att: Attention, layer: int, zmax: float = 1.0, style: P.GridStyle = P.LAYER_STYLE) -> dict:
+    """All heads of one layer, with tokens on both axes."""
+    return attention_grid(att, [(layer, h) for h in range(att.num_heads)], style, zmax)
+
+
+def difference_data(a: Attention, b: Attention, layer: int) -> dict:
+    """The heads of one layer, A minus B (same shape): red where A attends more, blue where B does.
+
+    Where the two texts' tokens differ, a label shows both (A/B).
+    """
+    rows = [x if x == y else f"{x}/{y}" for x, y in zip(P.token_labels(a.tokens), P.token_labels(b.tokens))]
+    cols = [x if x == y else f"{x}/{y}" for x, y in zip(P.token_labels(a.columns[0]), P.token_labels(b.columns[0]))]
+    diff = a.weights[layer] - b.weights[layer]
+    hidden = P.future_mask(a)
+    if hidden is not None:
+        diff = np.where(hidden, np.float32(np.nan), diff)
+    bound = float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 1.0
+    panels = [Panel(P.head_name(layer, h), diff[h], layer, h) for h in range(a.num_heads)]
+    return grid(panels, rows, cols, P.LAYER_STYLE, diverging(bound), value_name="A − B")
 
 
 def model_data(att: Attention, zmax: float = 1.0) -> dict:
     """Every head of the model as a clickable layer x head grid."""
-    panels = [(layer, h) for layer in range(att.num_layers) for h in range(att.num_heads)]
-    return grid_data(att, panels, model_style(att.num_heads), zmax)
+    heads = [(layer, h) for layer in range(att.num_layers) for h in range(att.num_heads)]
+    return attention_grid(att, heads, P.model_style(att.num_heads), zmax)
+
+
+Window = tuple[int, int, int, int]
+"""First row, first column, last row, last column (tokens, inclusive) of a zoomed head."""
+
+
+def clamp_window(window, n: int, m: int) -> Window | None:
+    """A zoom window the browser sent, checked: four ints in range, at least 2 x 2; else None (the whole head)."""
+    if not isinstance(window, dict):
+        return None
+    vals = [window.get(k) for k in ("r0", "c0", "r1", "c1")]
+    if any(type(v) is not int for v in vals):
+        return None
+    r0, c0, r1, c1 = vals
+    r0, r1 = max(0, min(r0, r1)), min(n - 1, max(r0, r1))
+    c0, c1 = max(0, min(c0, c1)), min(m - 1, max(c0, c1))
+    if r1 - r0 < 1 or c1 - c0 < 1 or (r0, c0, r1, c1) == (0, 0, n - 1, m - 1):
+        return None
+    return r0, c0, r1, c1
+
+
+def head_data(att: Attention, layer: int, head: int, zmax: float = 1.0, window: Window | None = None,
+              style: P.GridStyle = P.HEAD_STYLE) -> dict:
+    """One head, large, zoomable: the whole head, or the token `window` of it."""
+    matrix = head_matrix(att, layer, head)
+    rows, cols = P.token_labels(att.tokens), P.token_labels(att.columns[0])
+    r0, c0, r1, c1 = window or (0, 0, len(rows) - 1, len(cols) - 1)
+    panel = Panel(P.head_name(layer, head), matrix[r0:r1 + 1, c0:c1 + 1], layer, head)
+    return grid([panel], rows[r0:r1 + 1], cols[c0:c1 + 1], style, weights(zmax), first=(r0, c0),
+                full=matrix.shape, zoomable=True)
 
 
 Marks = dict[tuple[int, int], str]
@@ -106,10 +269,53 @@ def marked(data: dict, badges: Marks, outlines: Outlines) -> dict:
     they are drawn on the grid's (pooled) cells.
     """
     row_block, col_block = data["blocks"]
+    fr, fc = data["first"]
     panels = []
     for p in data["panels"]:
         key = (p["layer"], p["head"])
-        boxes = sorted({(r0 // row_block, c0 // col_block, r1 // row_block, c1 // col_block)
-                        for r0, c0, r1, c1 in outlines.get(key, [])})
+        boxes = sorted({((r0 - fr) // row_block, (c0 - fc) // col_block, (r1 - fr) // row_block, (c1 - fc) // col_block)
+                        for r0, c0, r1, c1 in outlines.get(key, [])
+                        if r0 >= fr and c0 >= fc and (r1 - fr) // row_block < data["rows"]
+                        and (c1 - fc) // col_block < data["cols"]})
         panels.append(dict(p, badge=badges.get(key, ""), outlines=[list(b) for b in boxes]))
     return dict(data, panels=panels)
+
+
+# ---- layer x head grids -----------------------------------------------------------------
+
+def heads_grid(values: np.ndarray, title: str, scale: Scale, *, text: list[list[str]] | None = None,
+               hover: list[list[str]] | None = None, marks: np.ndarray | None = None,
+               clickable: bool = True) -> dict:
+    """A layer x head grid (one cell per head): numbers on a scale, or roles as categories.
+
+    A click on a cell reports that head; `marks` (a boolean [layer, head] array) are outlined.
+    """
+    layers, heads = values.shape
+    outlines = tuple((int(l), int(h), int(l), int(h)) for l, h in np.argwhere(marks)) if marks is not None else ()
+    flat = lambda grid: None if grid is None else tuple(s for row in grid for s in row)  # noqa: E731
+    panel = Panel(title, np.asarray(values, dtype=np.float32), text=flat(text), hover=flat(hover), outlines=outlines)
+    style = P.GridStyle(columns=1, panel_px=min(640, max(240, 44 * heads)), ticks=True, clickable=clickable,
+                        title_size=14, tick_size=12)
+    return grid([panel], [f"L{l}" for l in range(layers)], [f"H{h}" for h in range(heads)], style, scale,
+                row_title="layer", col_title="head", row_px=max(26, min(44, 560 // max(1, layers))))
+
+
+# ---- any labelled matrix ----------------------------------------------------------------
+
+def matrix_data(matrix: np.ndarray, rows: list[str], cols: list[str] | None, title: str, scale: Scale, *,
+                row_title: str = "", col_title: str = "", value_name: str = "value", number: str = "general",
+                outline_cols: tuple[int, int] | None = None, style: P.GridStyle = P.HEAD_STYLE) -> dict:
+    """One labelled matrix (a head's queries, keys, scores...): tokens down, dimensions or tokens across.
+
+    `cols` None: the columns are numbered dimensions (no tick labels). `outline_cols`: a
+    half-open range of columns outlined over every row (one head's slice of a concatenation).
+    """
+    matrix = np.asarray(matrix, dtype=np.float32)
+    n, m = matrix.shape
+    names = P.token_labels(cols) if cols is not None else [str(j) for j in range(m)]
+    outlines = ((0, outline_cols[0], n - 1, outline_cols[1] - 1),) if outline_cols else ()
+    square = cols is not None
+    return grid([Panel(title, matrix, outlines=outlines)], P.token_labels(rows), names,
+                P.GridStyle(columns=1, panel_px=style.panel_px, ticks=True, clickable=False, title_size=13, tick_size=style.tick_size),
+                scale, row_title=row_title, col_title=col_title, value_name=value_name, number=number,
+                row_px=None if square else max(10, min(18, 360 // max(1, n))))

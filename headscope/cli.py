@@ -11,7 +11,7 @@ from typing import Sequence
 
 from headscope import atlas, attention, corpus, models, norms, qkv, roles, syntax, verdict, words
 from headscope.attention import Attention, InputError
-from headscope.figures import head_name
+from headscope.panels import head_name
 from headscope.models import ModelError
 from headscope.syntax import ParseError, SyntaxScores
 from headscope.wording import dropped_note, plural

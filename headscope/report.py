@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+import json
 
 import plotly.io as pio
 
-from headscope import answer, figures, verdict
+from headscope import answer, canvas, figures, norms, verdict
 from headscope.atlas import Atlas
 from headscope.attention import Attention
-from headscope.figures import head_name
+from headscope.panels import head_name
 from headscope.syntax import ALL, RELATION_CHOICES, RELATION_NAMES, SyntaxScores
 from headscope.wording import plural
 
@@ -23,10 +24,33 @@ text-align:left}th{background:#f4f4f4}.quote{font-size:1.2em;background:#f7f7f7;
 
 
 def _figure(fig, first: list[bool]) -> str:
-    """A figure as an HTML fragment; plotly.js is inlined with the first one only."""
+    """A plotly chart (the arc diagram) as an HTML fragment; plotly.js is inlined with the first one only."""
     include = first[0]
     first[0] = False
     return pio.to_html(fig, full_html=False, include_plotlyjs=include, config={"displaylogo": False})
+
+
+class _Grids:
+    """Matrices drawn by the app's own renderer (components/heatmap_grid.js), embedded whole: the file works offline."""
+
+    def __init__(self) -> None:
+        self.data: list[tuple[str, dict]] = []
+
+    def add(self, data: dict, name: str) -> str:
+        """A place for one grid; its data goes into the script at the end."""
+        key = f"hs-grid-{len(self.data)}"
+        self.data.append((key, dict(data, file=f"headscope_{name}", selected=None)))
+        return f"<div id='{key}' class='hs-host'></div>"
+
+    def script(self) -> str:
+        """The renderer and every grid's data; `</` is escaped so no value can close the script."""
+        if not self.data:
+            return ""
+        data = json.dumps(self.data).replace("</", "<\\/")
+        return (f"<style>{canvas.STYLE.read_text(encoding='utf-8')}</style>"
+                f"<script type='module'>{canvas.SCRIPT.read_text(encoding='utf-8')}</script>"
+                "<script type='module'>for (const [key, data] of " + data +
+                ") window.headscopeGrid(document.getElementById(key), data, () => {});</script>")
 
 
 def _table(headers: list[str], rows: list[list[object]]) -> str:
@@ -40,6 +64,7 @@ def build(att: Attention, scores: SyntaxScores | None, positional: dict | None =
           corpus_atlas: Atlas | None = None) -> str:
     """The report: every layer's heads, then the parse, the corpus verdict and the best heads per relation."""
     first = [True]
+    grids = _Grids()
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f"<title>Headscope report: {html.escape(att.model)}</title><style>{_STYLE}</style></head><body>",
@@ -52,7 +77,7 @@ def build(att: Attention, scores: SyntaxScores | None, positional: dict | None =
     ]
     for layer in range(att.num_layers):
         parts.append(f"<h3>Layer {layer}</h3>")
-        parts.append(_figure(figures.layer_figure(att, layer), first))
+        parts.append(grids.add(canvas.layer_data(att, layer, norms.scale_max(att)), f"layer{layer}"))
     if scores is not None:
         p = scores.words.parse
         parts.append("<h2>Syntax heads</h2>")
@@ -80,5 +105,7 @@ def build(att: Attention, scores: SyntaxScores | None, positional: dict | None =
                     + [positional.get((h.layer, h.head), "")] for h in rs.heads[:8]]
             parts.append(_table(["head", "direction", "mean weight on arcs (this sentence)", "arcs found"]
                                 + (["follows (corpus)"] if with_verdict else []) + ["positional"], rows))
-    parts.append("<p class='muted'>Made with Headscope. This file needs no network.</p></body></html>")
+    parts.append("<p class='muted'>Made with Headscope. This file needs no network.</p>")
+    parts.append(grids.script())
+    parts.append("</body></html>")
     return "\n".join(parts)

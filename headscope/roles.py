@@ -43,19 +43,40 @@ entropy and find broad heads in the lower layers; Kovaleva et al. 2019 call them
 
 POSITIONS = {-1: "previous token", 0: "same token", 1: "next token"}
 
-ROLES = ("previous token", "next token", "same token", "no-op (special tokens)", "punctuation",
-         "syntactic", "broad", "other")
-"""Role labels, in the order they are tested: the first that applies is the head's role."""
 
-THRESHOLDS = {
-    "previous token / next token / same token": f"over {POSITIONAL_SHARE:.0%} of attention on that neighbour",
-    "no-op (special tokens)": f"over {SPECIAL_SHARE:.0%} of attention on [CLS]/[SEP] (or BOS/EOS)",
-    "punctuation": f"over {PUNCTUATION_SHARE:.0%} of attention on punctuation",
-    "syntactic": f"follows a relation over the head atlas's corpus: beats its fixed-offset baseline by more "
-                 f"than {verdict.MIN_EFFECT} with {verdict.CONFIDENCE:.0%} confidence "
-                 f"(relations with {verdict.MIN_ARCS}+ arcs; headscope.verdict)",
-    "broad": f"mean entropy at least {BROAD_ENTROPY:.0%} of uniform attention's",
-}
+@dataclass(frozen=True)
+class Role:
+    """A head's role: its name, a short label for a grid cell, its colour (None: left uncoloured) and its rule."""
+
+    name: str
+    short: str
+    colour: str | None
+    rule: str
+
+
+ROLE_TABLE = (
+    Role("previous token", "prev", "#1f77b4", f"over {POSITIONAL_SHARE:.0%} of attention on the previous token"),
+    Role("next token", "next", "#17becf", f"over {POSITIONAL_SHARE:.0%} of attention on the next token"),
+    Role("same token", "self", "#9467bd", f"over {POSITIONAL_SHARE:.0%} of attention on the token itself"),
+    Role("no-op (special tokens)", "no-op", "#8c8c8c",
+         f"over {SPECIAL_SHARE:.0%} of attention on [CLS]/[SEP] (or BOS/EOS)"),
+    Role("punctuation", "punct", "#8c564b", f"over {PUNCTUATION_SHARE:.0%} of attention on punctuation"),
+    Role("syntactic", "syntax", "#d62728",
+         f"follows a relation over the head atlas's corpus: beats its fixed-offset baseline by more "
+         f"than {verdict.MIN_EFFECT} with {verdict.CONFIDENCE:.0%} confidence "
+         f"(relations with {verdict.MIN_ARCS}+ arcs; headscope.verdict)"),
+    Role("broad", "broad", "#ff7f0e", f"mean entropy at least {BROAD_ENTROPY:.0%} of uniform attention's"),
+    Role("other", "", None, "none of the above"),
+)
+"""Every role, in the order they are tested: the first that applies is the head's role.
+
+The one list of roles: the page's grid and legend, the thresholds and the CLI read it. "other"
+has no colour, so the heads that do something stand out (in a dark theme too)."""
+
+ROLES = tuple(r.name for r in ROLE_TABLE)
+ROLE_BY_NAME = {r.name: r for r in ROLE_TABLE}
+THRESHOLDS = {r.name: r.rule for r in ROLE_TABLE if r.name != "other"}
+"""Each role's rule, as the CLI's JSON and the page's explanation give it."""
 
 
 def offset_shares(att: Attention) -> dict[int, np.ndarray]:

@@ -4,9 +4,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components import answer_view, charts, engine, faults, links, nav, sidebar, syntax_view
+from components import answer_view, engine, faults, heatmaps, links, nav, sidebar, syntax_view
 from components.text import literal
-from headscope import figures, models
+from headscope import canvas, models
 
 nav.ensure_app()
 s = sidebar.current()
@@ -42,17 +42,14 @@ with faults.guard("Cannot compare"):
 layers = min(a.num_layers, b.num_layers)
 links.check_range("compare_layer", layers, "layer")
 layer = st.select_slider("Layer", options=list(range(layers)), key="compare_layer")
-for name, setting, key in ((names[0], s, "compare_a"), (names[1], second, "compare_b")):
-    st.markdown(f"**{literal(name[:120])}**")
-    charts.show(engine.layer_figure(setting, layer), key=key, name=f"{key}-layer{layer}")  # cached, as on Heads
+for column, name, setting, key in zip(st.columns(2), names, (s, second), ("compare_a", "compare_b")):
+    with column:
+        st.markdown(f"**{literal(name[:120])}**")
+        heatmaps.show(engine.layer_canvas(setting, layer), key=key, name=f"{key}-layer{layer}")  # cached, as on Heads
 
 st.subheader("Difference (A minus B)")
 if a.weights.shape[1:] == b.weights.shape[1:]:
-    both = tuple(x if x == y else f"{x}/{y}" for x, y in zip(a.tokens, b.tokens))
-    diff = replace(a, weights=a.weights[:layers] - b.weights[:layers], tokens=both, key_tokens=None, key_text=None,
-                   key_offsets=None, key_special=None) if a.square else replace(a, weights=a.weights[:layers] - b.weights[:layers])
-    charts.show(figures.grid_figure(diff, [(layer, h) for h in range(a.num_heads)], figures.LAYER_STYLE,
-                                    diverging=True), key="compare_diff", name=f"difference-layer{layer}")
+    heatmaps.show(engine.difference_canvas(s, second, layer), key="compare_diff", name=f"difference-layer{layer}")
     st.caption("Red: A attends more; blue: B attends more. Where the tokens differ, the label shows both (A/B).")
 else:
     st.caption(f"Not drawn: the shapes differ ({a.num_tokens} tokens x {a.num_heads} heads vs {b.num_tokens} "

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components import engine, faults, heatmaps, nav, roles_view, sidebar
-from headscope.figures import head_name
+from headscope.panels import head_name
 
 nav.ensure_app()
 s = sidebar.current()

@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from components import charts, engine, faults, links, nav, sidebar
+from components import engine, faults, heatmaps, links, nav, sidebar
 from components.text import literal
-from headscope import figures
-from headscope.figures import head_name
+from headscope.panels import head_name
 
 nav.ensure_app()
 st.set_page_config(initial_sidebar_state="collapsed")  # fold the sidebar: the figure gets the screen
@@ -36,11 +35,11 @@ with middle:
 layer, head = state["present_layer"], state["present_head"]
 if state["present_unit"] == "layer":
     st.title(f"Layer {layer}")
-    fig = figures.present_figure(att, layer)
+    data = engine.present_canvas(s, layer, None)
     name = f"layer{layer}"
 else:
     st.title(head_name(layer, head))
-    fig = figures.present_figure(att, layer, head)
+    data = engine.present_canvas(s, layer, head)
     name = head_name(layer, head)
 st.markdown(f"“{literal(s.text[:200])}”  ·  rows attend from, columns attend to  ·  ← → to move")
-charts.show(fig, key="present_figure", name=f"present-{name}")
+heatmaps.show(data, key="present_figure", name=f"present-{name}")

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from components import charts, engine, faults, links, nav, sidebar
-from headscope import figures
+from components import charts, engine, faults, heatmaps, links, nav, sidebar
+from headscope import canvas, figures
+from headscope.panels import token_labels
 
 nav.ensure_app()
 s = sidebar.current()
@@ -28,18 +29,19 @@ layer = st.select_slider("Up to layer", options=layers, key="rollout_layer")
 toks = list(raw.tokens)
 left, right = st.columns(2)
 with left:
-    charts.show(figures.matrix_figure(raw.weights[layer].mean(0), toks, toks,
-                                          f"layer {layer} alone: attention averaged over heads",
-                                          zmin=0, zmax=1, row_title="attends from", col_title="attends to",
-                                          value_name="weight"), key="rollout_raw", name=f"layer{layer}-mean")
+    heatmaps.show(canvas.matrix_data(raw.weights[layer].mean(0), toks, toks,
+                                     f"layer {layer} alone: attention averaged over heads", canvas.weights(1.0),
+                                     row_title="attends from", col_title="attends to", value_name="weight",
+                                     number="fixed"), key="rollout_raw", name=f"layer{layer}-mean")
 with right:
-    charts.show(figures.matrix_figure(rolled.weights[layer, 0], toks, toks,
-                                          f"rollout through layers 0-{layer}" if layer else "rollout through layer 0",
-                                          zmin=0, zmax=1, row_title="position", col_title="input token",
-                                          value_name="share"), key="rollout_rolled", name=f"rollout-layer{layer}")
+    heatmaps.show(canvas.matrix_data(rolled.weights[layer, 0], toks, toks,
+                                     f"rollout through layers 0-{layer}" if layer else "rollout through layer 0",
+                                     canvas.Scale("share"), row_title="position", col_title="input token",
+                                     value_name="share", number="fixed"), key="rollout_rolled",
+                  name=f"rollout-layer{layer}")
 
 labels = figures.axis_labels(toks)
-names = figures.token_labels(toks)  # widgets show plain text; `labels` are escaped for plotly
+names = token_labels(toks)  # widgets show plain text; `labels` are escaped for plotly
 q = st.selectbox("Which input tokens feed this token?", range(len(toks)), format_func=names.__getitem__,
                  key="rollout_token", index=min(2, len(toks) - 1))
 charts.show(figures.bars_figure(toks, {
