@@ -170,11 +170,12 @@ def test_the_norms_switch_weighs_every_heatmap_and_the_answer(loaded):
     app = run_app(norm_weighted=True, layer=0)
     grid = app_grids(app)[0]
     expected = norms.run(loaded, SENTENCE)
-    assert grid["zmax"] == pytest.approx(float(expected.weights.max()), rel=1e-6) and grid["zmax"] > 1
+    zmax = grid["scale"]["hi"]
+    assert zmax == pytest.approx(float(expected.weights.max()), rel=1e-6) and zmax > 1
     levels = np.frombuffer(base64.b64decode(grid["panels"][5]["cells"]), dtype="<u2").reshape(10, 10)
-    assert np.allclose(levels / canvas.LEVELS * grid["zmax"], expected.weights[0, 5], atol=grid["zmax"] / canvas.LEVELS)
+    assert np.allclose(levels / canvas.LEVELS * zmax, expected.weights[0, 5], atol=zmax / canvas.LEVELS)
     norms_atlas = atlas_module.bundled(loaded, "norms")
     said = _plain(app.info[0].value)
     assert said == answer.answer(norms_atlas, "nsubj", syntax.score_sentence(expected, syntax.parse(SENTENCE))).text()
     assert dict(app.query_params).get("norms") == "1"
-    assert app_grids(run_app(layer=0))[0]["zmax"] == 1.0  # attention weights: the scale stays 0 to 1
+    assert app_grids(run_app(layer=0))[0]["scale"]["hi"] == 1.0  # attention weights: the scale stays 0 to 1

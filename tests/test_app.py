@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests import tiny
-from tests.support import app_figures, app_grids, count_traces, heads_drawn, linked_app, on_page, run_app, texts
+from tests.support import app_figures, app_grids, heads_drawn, linked_app, on_page, run_app, texts
 
 
 def test_home_page_opens_on_the_layer_of_the_subject_verb_answer():
@@ -44,8 +44,10 @@ def test_a_clicked_head_opens_large_and_only_if_it_is_in_the_grid(tiny_folders):
     app = run_app(all_layers=True)
     app.session_state["model_grid"] = {"head": {"layer": 3, "head": 5}}  # what a click in the browser sets
     app.run()
-    assert [h.value for h in app.subheader] == ["L3H5"] and count_traces(app, "heatmap") == 1
-    assert app_grids(app)[0]["selected"] == {"layer": 3, "head": 5}  # drawn outlined
+    grids = app_grids(app)
+    assert [h.value for h in app.subheader] == ["L3H5"] and len(grids) == 2
+    assert grids[0]["selected"] == {"layer": 3, "head": 5}  # drawn outlined
+    assert [p["name"] for p in grids[1]["panels"]] == ["L3H5"] and grids[1]["zoomable"]  # opened large
     # the same state after a switch to a model with 2 layers: no such head, nothing opened, no error
     app.session_state["model_choice"] = "A local folder…"
     app.session_state["model_custom"] = str(tiny_folders["bert"])
@@ -101,14 +103,15 @@ def test_syntax_page_ranks_heads_for_nsubj():
     assert app.title[0].value == "Syntax heads"
     assert app.segmented_control(key="relation").value == "nsubj"
     figs = app_figures(app)
-    assert len(figs) == 2  # the arc diagram and the best heads
+    assert len(figs) == 1  # the arc diagram (plotly: not a matrix)
     arc_labels = next(t for t in figs[0]["data"] if t.get("name") == "arcs")["text"]
     assert "nsubj" in arc_labels and "amod" in arc_labels
-    top = figs[1]
-    assert sum(t["type"] == "heatmap" for t in top["data"]) == 4
-    assert len(top["layout"]["shapes"]) == 4  # one nsubj arc, outlined in each of 4 heads
-    assert top["data"][0]["x"][:3] == ["The", "keys", "to"]  # parser words
-    assert top["layout"]["annotations"][0]["text"].startswith("<b>L2H8 \u00b7 follows")  # the corpus answer first
+    top = app_grids(app)[0]
+    assert len(top["panels"]) == 4
+    assert [len(p["outlines"]) for p in top["panels"]] == [1, 1, 1, 1]  # one nsubj arc, outlined in each of 4 heads
+    assert top["colLabels"][:3] == ["The", "keys", "to"]  # parser words
+    first = top["panels"][0]
+    assert first["name"] == "L2H8" and first["badge"].startswith("follows")  # the corpus answer first
     follows, sentence = app.dataframe[0].value, app.dataframe[1].value
     assert list(follows["head"]) == ["L2H8"] and "95% interval" in follows  # the answer leads, with its numbers
     assert len(sentence) == 12 and list(sentence["head"][:1]) == ["L3H1"]  # then this sentence's evidence
@@ -126,7 +129,7 @@ def test_syntax_example_buttons_and_relations():
     assert any("Adjective after its noun" in i.value for i in app.info)
     app.segmented_control(key="relation").set_value("amod").run()
     assert not app.exception
-    assert len(app_figures(app)[1]["layout"]["shapes"]) == 4  # black -> cat
+    assert [len(p["outlines"]) for p in app_grids(app)[0]["panels"]] == [1, 1, 1, 1]  # black -> cat
     app.segmented_control(key="relation").set_value("poss").run()
     assert any("has no **poss** arc" in i.value for i in app.info)
 
@@ -154,9 +157,11 @@ def test_atlas_page_bundled_corpus():
     assert nsubj["heads that follow it (margin, 95% interval)"].startswith("L2H8 +0.06")
     assert table[table["relation"] == "amod"].iloc[0]["verdict"] == "positional"
     assert any("previous token" in c.value for c in app.caption)
-    fig = app_figures(app)[0]
-    assert fig["data"][0]["type"] == "heatmap"
-    assert "nsubj" in fig["layout"]["title"]["text"]
+    grid = app_grids(app)[0]
+    assert (grid["rows"], grid["cols"], grid["scale"]["title"]) == (6, 12, "accuracy")
+    assert "nsubj" in grid["panels"][0]["name"]
+    text = grid["panels"][0]["text"]
+    assert text[2 * 12 + 8].endswith("\u2605") and grid["panels"][0]["outlines"] == [[2, 8, 2, 8]]  # L2H8 follows
 
 
 def test_atlas_page_upload_conllu_and_a_broken_file():
@@ -176,39 +181,44 @@ def test_atlas_page_upload_conllu_and_a_broken_file():
 @pytest.mark.parametrize("page", ["../pages/syntax.py", "../pages/atlas.py"])
 def test_pages_run_on_their_own(page):
     at = run_app(page)
-    assert len(at.get("plotly_chart")) >= 1
+    assert len(app_grids(at)) >= 1
 
 
 def test_overview_page_role_grid():
     app = on_page("pages/overview.py")
-    fig = app_figures(app)[0]
-    grid = fig["data"][0]
-    assert grid["type"] == "heatmap"
-    text = grid["text"]
-    assert len(text) == 6 and len(text[0]) == 12
-    assert text[0][2] == "prev" and text[1][8] == "next"  # L0H2 previous token, L1H8 next token
-    clicks = next(t for t in fig["data"] if t.get("name") == "heads")
-    assert len(clicks["x"]) == 72 and clicks["customdata"][2] == [0, 2]
-    assert "Head roles over this sentence" in fig["layout"]["title"]["text"]
+    assert not app_figures(app)
+    grid = app_grids(app)[0]
+    assert (grid["rows"], grid["cols"], grid["clickable"], grid["scale"]["kind"]) == (6, 12, "cell", "categorical")
+    text = grid["panels"][0]["text"]
+    assert text[2] == "prev" and text[12 + 8] == "next"  # L0H2 previous token, L1H8 next token
+    assert grid["panels"][0]["hover"][2].startswith("L0H2: previous token")
+    assert "Head roles over this sentence" in grid["panels"][0]["name"]
+    # a click on a cell (what the browser sets) opens that head
+    app.session_state["role_grid"] = {"head": {"layer": 1, "head": 8}}
+    app.run()
+    assert [h.value for h in app.subheader] == ["L1H8"] and app_grids(app)[1]["panels"][0]["name"] == "L1H8"
+    app.session_state["role_grid"] = {"head": {"layer": 6, "head": 0}}  # no such head: nothing opens
+    app.run()
+    assert not app.exception and not app.subheader
     assert any(e.label == "How roles are decided" for e in app.expander)
     assert len(app.dataframe[0].value) == 72
 
 
 def test_overview_page_corpus_switch():
     app = on_page("pages/overview.py", overview_corpus=True)
-    fig = app_figures(app)[0]
-    assert "bundled corpus" in fig["layout"]["title"]["text"]
-    assert fig["data"][0]["text"][0][2] == "prev"
+    panel = app_grids(app)[0]["panels"][0]
+    assert "bundled corpus" in panel["name"]
+    assert panel["text"][2] == "prev"
 
 
 def test_inside_page_check_and_steps():
     app = on_page("pages/inside.py", inside_layer=3, inside_head=5)
-    metric = app.metric[0]
-    assert "L3H5" in metric.label and "equal" in metric.delta
-    assert float(metric.value.split("=")[1]) < 1e-5
-    titles = [f["layout"]["title"]["text"] for f in app_figures(app)]
-    assert titles[0] == "input  [10 x 384]"
-    assert "Q (queries)  [10 x 32]" in titles and "Q K^T / 5.657" in titles
+    check = next(c.value for c in app.caption if c.value.startswith("Check:"))
+    assert "L3H5" in check and "same weights" in check and not app.metric
+    assert float(re.search(r"at most ([0-9.e+-]+)", check).group(1).rstrip(",")) < 1e-5
+    titles = [g["panels"][0]["name"] for g in app_grids(app)]
+    assert titles[0] == "input [10 x 384]"
+    assert "Q (queries) [10 x 32]" in titles and "Q K^T / 5.657" in titles
     assert any("concatenated heads" in t for t in titles)
     assert any(m.value.startswith("#### 3. Scores") for m in app.markdown)
 
@@ -222,9 +232,9 @@ def test_inside_page_says_when_it_cannot_take_a_model_apart(tmp_path):
 
 def test_rollout_page():
     app = on_page("pages/rollout.py")
-    figs = app_figures(app)
-    assert len(figs) == 3
-    assert figs[1]["layout"]["title"]["text"] == "rollout through layers 0-5"
+    grids = app_grids(app)
+    assert len(grids) == 2 and len(app_figures(app)) == 1  # two matrices, then the bars
+    assert grids[1]["panels"][0]["name"] == "rollout through layers 0-5"
     assert app.selectbox(key="rollout_token").value == 2
 
 
@@ -238,7 +248,7 @@ def test_token_pickers_show_markup_as_typed(page, key):
 
 @pytest.mark.parametrize("page", ["../pages/overview.py", "../pages/inside.py", "../pages/rollout.py"])
 def test_issue4_pages_run_on_their_own(page):
-    assert len(run_app(page).get("plotly_chart")) >= 1
+    assert len(app_grids(run_app(page))) >= 1
 
 
 PAGES = ("pages/heads.py", "pages/syntax.py", "pages/atlas.py", "pages/overview.py", "pages/inside.py",
@@ -335,7 +345,7 @@ def test_bad_links_fall_back_with_a_notice(params, notice):
 def test_bad_head_in_an_inside_link():
     app = linked_app({"ilayer": "2", "ihead": "40"}, "pages/inside.py")
     assert any("Head 40 does not exist" in w.value for w in app.warning)
-    assert "L2H0" in app.metric[0].label
+    assert any("L2H0" in c.value for c in app.caption if c.value.startswith("Check:"))
 
 
 def test_bertviz_page():
@@ -350,15 +360,15 @@ def test_bertviz_page():
 
 def test_compare_two_sentences():
     app = on_page("pages/compare.py", text="The cat sat on the mat.", compare_text="The dog sat on the rug.")
-    figs = app_figures(app)
-    assert len(figs) == 3  # A, B and their difference
-    assert figs[1]["data"][0]["x"][2] == "dog"
-    diff = figs[2]
-    assert diff["layout"]["coloraxis"]["colorscale"][0][1] or diff["layout"]["coloraxis"]["cmin"] < 0
-    assert diff["data"][0]["x"][2] == "cat/dog" and diff["data"][0]["x"][3] == "sat"
+    grids = app_grids(app)
+    assert len(grids) == 3 and not app_figures(app)  # A, B and their difference
+    assert grids[1]["colLabels"][2] == "dog"
+    diff = grids[2]
+    assert diff["scale"]["kind"] == "diverging" and diff["scale"]["lo"] < 0 < diff["scale"]["hi"]
+    assert diff["colLabels"][2] == "cat/dog" and diff["colLabels"][3] == "sat"
     assert len(app.dataframe) == 2  # the head ranking of both
     app = on_page("pages/compare.py", compare_text="The cats that the old dog chased sat.")
-    assert len(app_figures(app)) == 2 and any("Not drawn: the shapes differ" in c.value for c in app.caption)
+    assert len(app_grids(app)) == 2 and any("Not drawn: the shapes differ" in c.value for c in app.caption)
 
 
 def test_compare_two_models(tiny_folders):
@@ -376,10 +386,10 @@ def test_presentation_mode_walks_heads_and_layers():
     app.button(key="present_prev").click().run()
     app.button(key="present_prev").click().run()
     assert app.title[0].value == "L5H11"  # wraps around
-    fig = app_figures(app)[0]
-    assert fig["layout"]["annotations"][0]["font"]["size"] == 30  # large type
+    grid = app_grids(app)[0]
+    assert grid["titleSize"] >= 24 and grid["tickSize"] >= 18 and grid["fill"]  # large type, filling the screen
     app.segmented_control(key="present_unit").set_value("layer").run()
-    assert app.title[0].value == "Layer 5" and count_traces(app, "heatmap") == 12
+    assert app.title[0].value == "Layer 5" and heads_drawn(app) == 12
     app.button(key="present_next").click().run()
     assert app.title[0].value == "Layer 0"
 

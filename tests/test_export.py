@@ -48,8 +48,9 @@ def test_report_is_self_contained_and_escapes_text(loaded):
     page = report.build(att, scores)
     assert page.startswith("<!DOCTYPE html>") and "Plotly.newPlot" in page
     assert "cdn" not in page.lower().split("<body>")[1][:2000]
-    assert "<script src=" not in page  # plotly.js inlined, nothing fetched
-    assert page.count('class="plotly-graph-div"') == 6 + 1  # six layers and the parse
+    assert "<script src=" not in page  # plotly.js and the grid renderer inlined, nothing fetched
+    assert page.count('class="plotly-graph-div"') == 1  # the parse (not a matrix)
+    assert page.count("class='hs-host'") == 6 and "window.headscopeGrid" in page  # six layers, the app's renderer
     assert "<img src=x" not in page and "<svg onload" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # the sentence, shown as text
     # inside the figures' JSON, the markup is escaped for plotly and for the <script> block

@@ -46,7 +46,7 @@ def engine(monkeypatch):
 
 def _cached(engine) -> list:
     return [engine.raw_attention, engine.attention_view, engine.layer_canvas, engine.model_canvas,
-            engine.head_figure, engine.layer_figure, engine.sentence_parse, engine.sentence_syntax,
+            engine.head_canvas, engine.difference_canvas, engine.present_canvas, engine.sentence_parse, engine.sentence_syntax,
             engine.positional_heads, engine.head_stats, engine.head_parts, engine.rollout_view]
 
 
@@ -62,8 +62,8 @@ def _open_pages(engine, text: str) -> None:
     engine.attention_view(s)
     engine.layer_canvas(s, 0)
     engine.model_canvas(s)
-    engine.head_figure(s, 0, 0)
-    engine.layer_figure(s, 0)
+    engine.head_canvas(s, 0, 0)
+    engine.present_canvas(s, 0, None)
     engine.sentence_syntax(BUNDLED_ID, text)
     engine.positional_heads(BUNDLED_ID, text)
     engine.rollout_view(s)
@@ -113,9 +113,9 @@ def test_a_session_cannot_change_what_another_sees(engine):
         att.weights[0, 0, 0, 0] = 5.0  # shared, so read-only
     grid = engine.layer_canvas(s, 0)
     grid["panels"].clear()
-    grid["zmax"] = -1
+    grid["levels"] = -1
     again = engine.layer_canvas(s, 0)
-    assert len(again["panels"]) == 12 and again["zmax"] != -1
+    assert len(again["panels"]) == 12 and again["levels"] != -1
     scores = engine.sentence_syntax(BUNDLED_ID, text)
     scores.relations.clear()
     assert engine.sentence_syntax(BUNDLED_ID, text).relations
