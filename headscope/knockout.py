@@ -321,24 +321,6 @@ def _means(store: dict[int, Any], mask, heads: int) -> dict[int, Any]:
     return {layer: x[0, m].mean(dim=0) for layer, x in store.items()}
 
 
-def _knockout_edit(heads: Sequence[tuple[int, int]], num_heads: int, means: dict[int, Any] | None) -> Edit:
-    """An edit that replaces the given heads' slices by zeros (means None) or by their means."""
-    by_layer: dict[int, list[int]] = {}
-    for layer, head in heads:
-        by_layer.setdefault(layer, []).append(head)
-
-    def edit(layer: int, x):
-        if layer not in by_layer:
-            return x
-        x = x.clone()
-        d_k = x.shape[-1] // num_heads
-        for head in by_layer[layer]:
-            sl = slice(head * d_k, (head + 1) * d_k)
-            x[..., sl] = 0 if means is None else means[layer][sl]
-        return x
-    return edit
-
-
 # --- one text, encoded once -----------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -460,27 +442,32 @@ def knockout(loaded: LoadedModel, text: str, heads: Sequence[tuple[int, int]], a
     heads = tuple(sorted({check_head(int(l), int(h), loaded.num_layers, loaded.num_heads) for l, h in heads}))
     if not heads:
         raise InputError("no heads to switch off: pick at least one head, e.g. L2H8")
+    import torch
+
     runner = _runner(loaded)
     t = _encode(loaded, text)
     store: dict[int, Any] = {}
 
-    def run():
-        intact = _forward(runner, t.inputs, _recorder(store))
-        means = _means(store, t.inputs["attention_mask"], loaded.num_heads) if ablation == "mean" else None
-        knocked = _forward(runner, t.inputs, _knockout_edit(heads, loaded.num_heads, means))
-        return intact, knocked
+    def run() -> _Pass:
+        if ablation == "zero":  # one pass: row 0 intact, row 1 knocked out
+            return _forward(runner, _repeat(t.inputs, 2), _batch_edit([(), heads], loaded.num_heads, None))
+        intact = _forward(runner, t.inputs, _recorder(store))  # the means come from the intact run
+        means = _means(store, t.inputs["attention_mask"], loaded.num_heads)
+        knocked = _forward(runner, t.inputs, _batch_edit([heads], loaded.num_heads, means))
+        return _Pass(*(None if a is None else torch.cat([a, b]) for a, b in (
+            (intact.attentions, knocked.attentions), (intact.hidden, knocked.hidden), (intact.logits, knocked.logits))))
 
-    intact, knocked = attention.guard_memory(run, len(t.ids))
-    before = _attention(loaded, t, intact.attentions[0].float().numpy())
-    after = _attention(loaded, t, knocked.attentions[0].float().numpy())
-    h0, h1 = intact.hidden[0].float().numpy(), knocked.hidden[0].float().numpy()
+    both = attention.guard_memory(run, 2 * len(t.ids))
+    before = _attention(loaded, t, both.attentions[0].float().numpy())
+    after = _attention(loaded, t, both.attentions[1].float().numpy())
+    h0, h1 = both.hidden[0].float().numpy(), both.hidden[1].float().numpy()
     mask = t.inputs["attention_mask"].numpy()
     cos = None
     if runner.task == EMBEDDING:
         cos = float(cosine(pool(h0[None], mask, runner.pooling), pool(h1[None], mask, runner.pooling))[0])
     preds = None
     if runner.task != EMBEDDING:
-        preds = tuple(_predictions(loaded, t, runner.task, intact.logits[0], knocked.logits[0]))
+        preds = tuple(_predictions(loaded, t, runner.task, both.logits[0], both.logits[1]))
     return Knockout(heads=heads, ablation=ablation, task=runner.task, intact=before, knocked_out=after,
                     token_change=(1 - cosine(h0, h1)).astype(np.float32), embedding_cosine=cos,
                     pooling=runner.pooling, predictions=preds,
@@ -548,27 +535,28 @@ class Importance:
     sentences: int = 1  # how many texts the effect is averaged over
 
 
-def _batch_edit(rows: Sequence[tuple[int, int]], num_heads: int, means: dict[int, Any] | None) -> Edit:
-    """An edit for a batch whose row r has head rows[r] knocked out (zeros, or its mean)."""
+def _batch_edit(rows: Sequence[Sequence[tuple[int, int]]], num_heads: int, means: dict[int, Any] | None) -> Edit:
+    """An edit for a batch of copies of one text: row r has the heads rows[r] knocked out (zeros, or their means)."""
     import torch
 
     by_layer: dict[int, list[tuple[int, int]]] = {}
-    for r, (layer, head) in enumerate(rows):
-        by_layer.setdefault(layer, []).append((r, head))
-    keeps: dict[tuple[int, int], Any] = {}
+    for r, heads in enumerate(rows):
+        for layer, head in heads:
+            by_layer.setdefault(layer, []).append((r, head))
+    keeps: dict[int, Any] = {}
 
     def edit(layer: int, x):
         if layer not in by_layer:
             return x
-        batch, width = x.shape[0], x.shape[-1]
-        d_k = width // num_heads
-        key = (layer, batch)
-        if key not in keeps:
-            keep = torch.ones(batch, width, dtype=x.dtype)
+        if x.shape[0] != len(rows):
+            raise RuntimeError(f"a batch of {x.shape[0]} rows reached a knockout made for {len(rows)}")
+        if layer not in keeps:
+            d_k = x.shape[-1] // num_heads
+            keep = torch.ones(len(rows), x.shape[-1], dtype=x.dtype)
             for r, head in by_layer[layer]:
                 keep[r, head * d_k:(head + 1) * d_k] = 0
-            keeps[key] = keep
-        keep = keeps[key][:, None, :]
+            keeps[layer] = keep[:, None, :]
+        keep = keeps[layer]
         if means is None:
             return x * keep
         return x * keep + (1 - keep) * means[layer]
@@ -617,15 +605,22 @@ def importance(loaded: LoadedModel, text: str, ablation: str = "zero", gradient:
     mask = t.inputs["attention_mask"]
 
     def run():
-        intact = _forward(runner, t.inputs, _recorder(store) if ablation == "mean" else None, attentions=False)
-        means = _means(store, mask, loaded.num_heads) if ablation == "mean" else None
+        means, intact = None, None
+        if ablation == "mean":  # the means come from an intact run
+            intact = _forward(runner, t.inputs, _recorder(store), attentions=False)
+            means = _means(store, mask, loaded.num_heads)
         step = _rows_per_pass(len(t.ids), loaded)
         effects, measure = [], MEASURES[runner.task]
         for start in range(0, len(heads), step):
-            rows = heads[start:start + step]
-            knocked = _forward(runner, _repeat(t.inputs, len(rows)), _batch_edit(rows, loaded.num_heads, means),
-                               attentions=False)
-            effect, measure = _effects(runner, t, intact, knocked, mask)
+            rows = [[head] for head in heads[start:start + step]]
+            if intact is None:  # zero ablation: the intact run is the first pass's last row
+                rows.append([])
+            out = _forward(runner, _repeat(t.inputs, len(rows)), _batch_edit(rows, loaded.num_heads, means),
+                           attentions=False)
+            if intact is None:
+                intact = _Pass(None, out.hidden[-1:], None if out.logits is None else out.logits[-1:])
+                out = _Pass(None, out.hidden[:-1], None if out.logits is None else out.logits[:-1])
+            effect, measure = _effects(runner, t, intact, out, mask)
             effects.append(effect)
         return np.concatenate(effects), measure
 
