@@ -719,25 +719,39 @@ def corpus_importance(loaded: LoadedModel, texts: Sequence[str], ablation: str =
                       sentences=count)
 
 
-def bundled_importance(loaded: LoadedModel, ablation: str = "zero",
-                       progress: Callable[[int, int], None] | None = None) -> Importance:
-    """The importance averaged over the bundled corpus, from the disk cache (atlas.cache_dir) when it is there."""
+def _bundled_cache(loaded: LoadedModel, ablation: str) -> tuple[Path, str]:
+    """Where the bundled corpus's importance for this model is kept (atlas.cache_dir), and the corpus's text."""
     from headscope import atlas, corpus
 
     text = corpus.BUNDLED_CORPUS.read_text(encoding="utf-8")
-    path = atlas.cache_dir() / corpus_cache_key(loaded.name, text, ablation)
-    if path.is_file():
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            return Importance(model=doc["model"], tokens=(), effect=np.asarray(doc["effect"], dtype=np.float32),
-                              measure=doc["measure"], ablation=doc["ablation"], sentences=int(doc["sentences"]))
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # a damaged cache file is recomputed
+    return atlas.cache_dir() / corpus_cache_key(loaded.name, text, ablation), text
+
+
+def cached_bundled_importance(loaded: LoadedModel, ablation: str = "zero") -> Importance | None:
+    """The importance over the bundled corpus if the disk cache has it, else None (nothing is computed)."""
+    path, _ = _bundled_cache(loaded, ablation)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        return Importance(model=doc["model"], tokens=(), effect=np.asarray(doc["effect"], dtype=np.float32),
+                          measure=doc["measure"], ablation=doc["ablation"], sentences=int(doc["sentences"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # not there yet, or damaged: computed again
+
+
+def bundled_importance(loaded: LoadedModel, ablation: str = "zero",
+                       progress: Callable[[int, int], None] | None = None) -> Importance:
+    """The importance averaged over the bundled corpus, from the disk cache when it is there, else computed and stored."""
+    from headscope import corpus
+
+    found = cached_bundled_importance(loaded, ablation)
+    if found is not None:
+        return found
+    path, text = _bundled_cache(loaded, ablation)
     sentences = [line.strip() for line in corpus.lines_of(text) if line.strip()]
     result = corpus_importance(loaded, sentences, ablation, "bundled corpus", progress)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps({"model": result.model, "effect": result.effect.tolist(), "measure": result.measure,
                                    "ablation": result.ablation, "sentences": result.sentences}), encoding="utf-8")
         os.replace(tmp, path)
