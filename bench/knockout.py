@@ -29,8 +29,27 @@ def view(loaded, text: str, heads, nlp) -> None:
 
 
 def run(loaded=None, repeat: int = 7) -> dict:
-    """Median seconds of the importance grid and milliseconds of a knockout view (the first of each not counted)."""
+    """The figures with torch's default threads, and with one thread.
+
+    On a machine whose cores are busy with other work, torch's threads wait for each other
+    (a 10-token pass went from 40 ms to 1.2 s at a load average of 7 on 2 cores): the
+    one-thread figures show the work itself.
+    """
+    import torch
+
     loaded = loaded or models.load()
+    threads = torch.get_num_threads()
+    result = {"torch_threads": threads, **_measure(loaded, repeat)}
+    torch.set_num_threads(1)
+    try:
+        result["one_thread"] = _measure(loaded, repeat)
+    finally:
+        torch.set_num_threads(threads)
+    return result
+
+
+def _measure(loaded, repeat: int) -> dict:
+    """Median seconds of the importance grid and milliseconds of a knockout view (the first of each not counted)."""
     tokens = len(knockout._encode(loaded, TEXT).ids)
     knockout.importance(loaded, TEXT)  # warm
     load_before = os.getloadavg()[0]
