@@ -315,7 +315,7 @@ def _recorder(store: dict[int, Any]) -> Edit:
     return record
 
 
-def _means(store: dict[int, Any], mask, heads: int) -> dict[int, Any]:
+def _means(store: dict[int, Any], mask) -> dict[int, Any]:
     """Per layer, each head's mean context vector over the text's tokens: [heads * d_k] (batch of one text)."""
     m = mask[0].bool()
     return {layer: x[0, m].mean(dim=0) for layer, x in store.items()}
@@ -452,7 +452,7 @@ def knockout(loaded: LoadedModel, text: str, heads: Sequence[tuple[int, int]], a
         if ablation == "zero":  # one pass: row 0 intact, row 1 knocked out
             return _forward(runner, _repeat(t.inputs, 2), _batch_edit([(), heads], loaded.num_heads, None))
         intact = _forward(runner, t.inputs, _recorder(store))  # the means come from the intact run
-        means = _means(store, t.inputs["attention_mask"], loaded.num_heads)
+        means = _means(store, t.inputs["attention_mask"])
         knocked = _forward(runner, t.inputs, _batch_edit([heads], loaded.num_heads, means))
         return _Pass(*(None if a is None else torch.cat([a, b]) for a, b in (
             (intact.attentions, knocked.attentions), (intact.hidden, knocked.hidden), (intact.logits, knocked.logits))))
@@ -608,7 +608,7 @@ def importance(loaded: LoadedModel, text: str, ablation: str = "zero", gradient:
         means, intact = None, None
         if ablation == "mean":  # the means come from an intact run
             intact = _forward(runner, t.inputs, _recorder(store), attentions=False)
-            means = _means(store, mask, loaded.num_heads)
+            means = _means(store, mask)
         step = _rows_per_pass(len(t.ids), loaded)
         effects, measure = [], MEASURES[runner.task]
         for start in range(0, len(heads), step):
