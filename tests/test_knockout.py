@@ -170,6 +170,7 @@ def test_batched_importance_equals_one_at_a_time(loaded):
     imp = knockout.importance(loaded, text)
     assert imp.effect.shape == (6, 12) and imp.gradient is None
     assert imp.measure == knockout.MEASURES[knockout.EMBEDDING]
+    assert imp.effect.max() > 1e-2 and (imp.effect > 0).all()  # every head changes the embedding a little
     for layer, head in [(0, 0), (2, 8), (4, 3), (5, 11), (5, 6)]:
         one = knockout.knockout(loaded, text, [(layer, head)])
         assert imp.effect[layer, head] == pytest.approx(1 - one.embedding_cosine, abs=1e-5)
