@@ -14,6 +14,7 @@ page = st.navigation(
         st.Page("pages/overview.py", title="Model overview", icon=":material/dashboard:"),
         st.Page("pages/inside.py", title="Inside a head", icon=":material/calculate:"),
         st.Page("pages/rollout.py", title="Attention rollout", icon=":material/timeline:"),
+        st.Page("pages/knockout.py", title="Switch heads off", icon=":material/power_settings_new:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
         st.Page("pages/present.py", title="Presentation mode", icon=":material/slideshow:"),
         st.Page("pages/bertviz.py", title="bertviz views", icon=":material/share:"),

@@ -62,6 +62,9 @@ def main() -> None:
     report: dict = {"cores": os.cpu_count(), "engine": engine()}
     loaded = models.load()
     report["syntax"] = syntax_bench.run(loaded)
+    from bench import knockout as knockout_bench
+
+    report["knockout"] = _guarded(lambda: knockout_bench.run(loaded))
     report["payloads"] = figure_bench.payloads(loaded)
     try:
         from tests.support import chromium

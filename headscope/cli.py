@@ -1,4 +1,4 @@
-"""Command line: `python -m headscope attention|syntax|atlas|roles|head ... [--model M] [--format json|text]`."""
+"""Command line: `python -m headscope attention|syntax|atlas|roles|head|knockout|importance ... [--model M] [--format json|text]`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 
-from headscope import atlas, attention, corpus, models, norms, qkv, roles, syntax, verdict, words
+from headscope import atlas, attention, corpus, knockout, models, norms, qkv, roles, syntax, verdict, words
 from headscope.attention import Attention, InputError
 from headscope.panels import head_name
 from headscope.models import ModelError
@@ -78,7 +79,23 @@ def build_parser() -> argparse.ArgumentParser:
     _corpus_option(p, "the corpus to score")
     _weighting(p)
     _common(p)
+    p = sub.add_parser("knockout", help="switch heads off and compare attention and output with the intact run")
+    p.add_argument("text", help="the text to analyse")
+    p.add_argument("--heads", required=True, help="heads to switch off, e.g. L2H8,L3H1 (numbered from 0)")
+    _ablation(p)
+    _common(p)
+    p = sub.add_parser("importance", help="every head switched off on its own: its effect on the output")
+    p.add_argument("text", help="the text to analyse")
+    _ablation(p)
+    _common(p)
     return parser
+
+
+def _ablation(parser: argparse.ArgumentParser) -> None:
+    """The --ablation option of `knockout` and `importance`."""
+    parser.add_argument("--ablation", choices=knockout.ABLATIONS, default="zero",
+                        help="what a switched-off head outputs: zero (default), or mean: its mean output over "
+                             "this text's tokens")
 
 
 def attention_json(att: Attention) -> dict:
@@ -238,6 +255,8 @@ def run_command(args: argparse.Namespace) -> str:
         return _run_atlas(args)
     attention.check_text(args.text)
     loaded = models.load(args.model, models.Policy.from_settings())
+    if args.command in ("knockout", "importance"):
+        return _run_knockout(args, loaded)
     if args.command == "head":  # its own forward pass, inside take_apart
         try:
             parts = qkv.take_apart(loaded, args.text, args.layer, args.head)
@@ -265,6 +284,70 @@ def run_command(args: argparse.Namespace) -> str:
     if args.format == "json":
         return _dump_json(attention_json(att))
     return attention_text(att)
+
+
+def _run_knockout(args: argparse.Namespace, loaded: models.LoadedModel) -> str:
+    """The `knockout` and `importance` commands."""
+    try:
+        if args.command == "importance":
+            imp = knockout.importance(loaded, args.text, args.ablation)
+            gradient = knockout.gradient_measure(knockout.task(loaded))
+            if args.format == "json":
+                return _dump_json(knockout.importance_json(imp, gradient))
+            return importance_text(imp, gradient)
+        heads = knockout.parse_heads(args.heads, loaded.num_layers, loaded.num_heads)
+        result = knockout.knockout(loaded, args.text, heads, args.ablation, syntax.parse(args.text))
+    except knockout.NotKnockable as exc:
+        raise UsageError(str(exc)) from None
+    if args.format == "json":
+        return _dump_json(knockout.knockout_json(result))
+    return knockout_text(result)
+
+
+def knockout_text(k: knockout.Knockout) -> str:
+    """A human summary of a knockout: the output's change, the arcs, the heads whose attention changed most."""
+    names = ", ".join(head_name(layer, head) for layer, head in k.heads)
+    lines = [f"model: {k.intact.model}", f"tokens: {' '.join(k.intact.tokens)}",
+             f"switched off: {names} ({knockout.ABLATION_WORDS[k.ablation]})"]
+    if k.embedding_cosine is not None:
+        lines.append(f"sentence embedding ({'+'.join(k.pooling)} pooling): cosine with the intact one "
+                     f"{k.embedding_cosine:.4f}")
+    for p in k.predictions or ():
+        where = "next word" if k.task == knockout.NEXT else f"{k.intact.tokens[p.position]} at token {p.position}"
+        words = lambda ws: ", ".join(f"{w.word} {w.probability:.2f}" for w in ws)  # noqa: E731
+        lines.append(f"{where}: intact {words(p.intact)}; switched off {words(p.knocked_out)}")
+    if k.task == knockout.MASKED and not k.predictions:
+        lines.append("no [MASK] in the text: put one where a word should be predicted")
+    change = ", ".join(f"{tok} {c:.3f}" for tok, c in zip(k.intact.tokens, k.token_change))
+    lines.append(f"each token's change (1 - cosine of its last hidden state): {change}")
+    for a in k.arcs:
+        layer, head = a.largest
+        lines.append(f"{a.relation} {a.source} -> {a.target} ({a.direction}): largest change at "
+                     f"{head_name(layer, head)}, {a.intact[layer, head]:.3f} -> {a.knocked_out[layer, head]:.3f}")
+    diff = np.abs(k.difference).max(axis=(2, 3))
+    top = np.argsort(diff, axis=None)[::-1][:5]
+    lines.append("heads whose attention changed most (max |difference|): " + ", ".join(
+        f"{head_name(*divmod(int(i), diff.shape[1]))} {diff.flat[i]:.3f}" for i in top))
+    return "\n".join(lines)
+
+
+def importance_text(imp: knockout.Importance, gradient: str) -> str:
+    """A human summary of head importance: the grid and the most important heads."""
+    lines = [f"model: {imp.model}", f"tokens: {' '.join(imp.tokens)}",
+             f"effect of switching each head off on its own ({imp.ablation}): {imp.measure}"]
+    heads = imp.effect.shape[1]
+    lines.append("layer " + "".join(f"{'H' + str(h):>8}" for h in range(heads)))
+    lines += [f"{'L' + str(layer):<6}" + "".join(f"{v:>8.4f}" for v in row) for layer, row in enumerate(imp.effect)]
+    top = np.argsort(imp.effect, axis=None)[::-1][:5]
+    lines.append("most important: " + ", ".join(f"{head_name(*divmod(int(i), heads))} {imp.effect.flat[i]:.4f}"
+                                                for i in top))
+    if imp.gradient is not None:
+        g = np.argsort(imp.gradient, axis=None)[::-1][:5]
+        lines.append(f"gradient score, {gradient}: " + ", ".join(
+            f"{head_name(*divmod(int(i), heads))} {imp.gradient.flat[i]:.4f}" for i in g))
+    else:
+        lines.append(f"no gradient score: {gradient}")
+    return "\n".join(lines)
 
 
 def _run_atlas(args: argparse.Namespace) -> str:

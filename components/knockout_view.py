@@ -1,0 +1,189 @@
+"""Pieces of the Switch heads off page: the head picker, the grids before and after, the output, importance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from components import charts, engine, faults
+from headscope import canvas, figures, knockout
+from headscope.figures import head_name
+from headscope.knockout import Importance, Knockout
+
+HEADS_KEY, ABLATION_KEY, LAYER_KEY = "knockout_heads", "knockout_ablation", "knockout_layer"
+
+EXPLAIN = (
+    "A switched-off head still looks where it looked (its own attention is computed before its output), "
+    "but what it would have passed on is replaced: by zeros, or by its mean output over this sentence's "
+    "tokens. The heads of later layers then read a changed input, and their attention and the model's "
+    "output change. Heads are numbered from 0: L2H8 is layer 2, head 8."
+)
+CAVEATS = (
+    "**What this does not show.** Other heads can take over the work of a head that is switched off, so a "
+    "small change does not prove the head is useless, and switching two heads off can matter more than "
+    "the sum of each alone. Zero is one choice of what a silent head passes on, its mean is another "
+    "(zero also removes the part of its output that never depends on the sentence): try both. One "
+    "sentence is one example; the corpus column averages over the bundled corpus."
+)
+
+
+# --- cached results (one cache for every text's results: components/engine.py) -----------------
+
+@engine.shared
+def result(model_id: str, text: str, heads: tuple[tuple[int, int], ...], ablation: str) -> Knockout:
+    """The model run intact and with the heads switched off, with the sentence's arcs."""
+    return knockout.knockout(engine.loaded_model(model_id), text, heads, ablation, engine.sentence_parse(text))
+
+
+@engine.shared
+def sentence_importance(model_id: str, text: str, ablation: str) -> Importance:
+    """Every head switched off on its own, for this sentence."""
+    return knockout.importance(engine.loaded_model(model_id), text, ablation)
+
+
+@st.cache_resource(show_spinner="Switching every head off, sentence by sentence, over the bundled corpus (once "
+                            "for this model)…", max_entries=4)
+def corpus_importance(model_id: str, ablation: str) -> Importance:
+    """Every head switched off on its own, averaged over the bundled corpus (from the disk cache, else computed)."""
+    return knockout.bundled_importance(engine.loaded_model(model_id), ablation)
+
+
+def _corpus_column(model_id: str, ablation: str) -> Importance | None:
+    """The corpus importance if it is on disk or asked for; else a button that computes it (minutes, once)."""
+    found = knockout.cached_bundled_importance(engine.loaded_model(model_id), ablation)
+    if found is not None:
+        return found
+    st.caption("The average over the bundled corpus is not computed yet for this model: it switches every "
+               "head off in each of its sentences, a few minutes on a small server, once.")
+    if st.button("Average over the bundled corpus", key=f"knockout_corpus_{ablation}"):
+        with faults.guard("Cannot switch every head off over the corpus"):
+            return corpus_importance(model_id, ablation)
+    return None
+
+
+# --- the picker ---------------------------------------------------------------------------
+
+def pickers(num_layers: int, num_heads: int) -> tuple[tuple[tuple[int, int], ...], str]:
+    """The heads to switch off (L0H0...) and zero or mean."""
+    names = [head_name(layer, head) for layer in range(num_layers) for head in range(num_heads)]
+    kept = [n for n in st.session_state.get(HEADS_KEY) or [] if n in names]  # a smaller model: drop the rest
+    if kept != (st.session_state.get(HEADS_KEY) or []):
+        st.session_state[HEADS_KEY] = kept
+    left, right = st.columns([3, 1])
+    chosen = left.multiselect("Heads to switch off", names, key=HEADS_KEY, placeholder="Pick heads, e.g. L2H8")
+    ablation = right.radio("Replace their output by", knockout.ABLATIONS, key=ABLATION_KEY, horizontal=True,
+                           format_func=lambda a: {"zero": "zero", "mean": "its mean"}[a])
+    heads = tuple(knockout.parse_heads(chosen, num_layers, num_heads)) if chosen else ()
+    return heads, ablation
+
+
+# --- drawing ------------------------------------------------------------------------------
+
+def _draw_layer(k: Knockout, layer: int, which: str) -> None:
+    """One layer's heads on the canvas grid (the Heads page's renderer), intact or knocked out."""
+    from components import heatmaps
+
+    att = k.intact if which == "intact" else k.knocked_out
+    heatmaps._draw(canvas.layer_data(att, layer), key=f"knockout_grid_{which}", name=f"knockout-{which}-L{layer}")
+
+
+def grids(k: Knockout) -> None:
+    """A layer's heads intact and knocked out, and how much every head's attention changed."""
+    layers = k.intact.num_layers
+    if st.session_state.get(LAYER_KEY, 0) >= layers:
+        st.session_state[LAYER_KEY] = 0
+    first = min(k.first_changed_layer(), layers - 1)
+    layer = st.select_slider("Layer", options=list(range(layers)), key=LAYER_KEY)
+    if layer < first:
+        st.caption(f"Layer {layer} comes before the first layer whose attention can change (layer "
+                   f"{first}): both grids are the same.")
+    st.markdown(f"**Intact**, layer {layer}")
+    _draw_layer(k, layer, "intact")
+    st.markdown(f"**Switched off: {', '.join(head_name(*h) for h in k.heads)}**, layer {layer}")
+    _draw_layer(k, layer, "knocked")
+    change = np.abs(k.difference).max(axis=(2, 3))
+    st.markdown("**How much each head's attention changed** (the largest change of one weight, "
+                "knocked out minus intact)")
+    charts.show(figures.matrix_figure(change, [f"L{i}" for i in range(layers)],
+                                      [f"H{h}" for h in range(k.intact.num_heads)], "largest |change| of a weight",
+                                      zmin=0, zmax=float(change.max()) or 1.0, row_title="layer", col_title="head",
+                                      value_name="largest |change|"), key="knockout_change", name="knockout-change")
+    l, h = np.unravel_index(int(change.argmax()), change.shape)
+    toks = list(k.intact.tokens)
+    charts.show(figures.matrix_figure(k.difference[l, h], toks, toks,
+                                      f"{head_name(int(l), int(h))}: knocked out minus intact (the head that changed most)",
+                                      diverging=True, row_title="attends from", col_title="attends to",
+                                      value_name="change"), key="knockout_difference", name="knockout-difference")
+
+
+def output(k: Knockout) -> None:
+    """What the model outputs, intact and knocked out: the embedding's cosine, or the top words."""
+    st.subheader("What the model outputs")
+    if k.embedding_cosine is not None:
+        st.metric("Cosine between the sentence embeddings (1 = unchanged)", f"{k.embedding_cosine:.4f}")
+        st.caption(f"The sentence embedding is the model's own: {' + '.join(k.pooling)} pooling of the last "
+                   "layer's token vectors.")
+    for p in k.predictions or ():
+        where = ("The next word" if k.task == knockout.NEXT
+                 else f"At {k.intact.tokens[p.position]} (token {p.position})")
+        st.markdown(f"**{where}**")
+        st.dataframe(pd.DataFrame({
+            "intact": [f"{w.word} ({w.probability:.2f})" for w in p.intact],
+            "switched off": [f"{w.word} ({w.probability:.2f})" for w in p.knocked_out],
+        }), hide_index=True)
+    if k.task == knockout.MASKED and not k.predictions:
+        st.info("This model predicts masked words: write [MASK] in the sentence, e.g. "
+                "'The keys to the old cabinet [MASK] on the table.'")
+    st.markdown("**Each token's change** (1 - cosine between its last-layer vector intact and knocked out)")
+    st.bar_chart(pd.DataFrame({"token": [f"{i}: {t}" for i, t in enumerate(k.intact.tokens)],
+                               "change": k.token_change}), x="token", y="change")
+
+
+def arcs(k: Knockout) -> None:
+    """The attention along the sentence's subject-verb and adjective-noun arcs, before and after."""
+    st.subheader("Along the sentence's arcs")
+    if not k.arcs:
+        st.caption("The parser found no subject -> verb (nsubj) or adjective -> noun (amod) arc in this sentence.")
+        return
+    rows = []
+    for a in k.arcs:
+        layer, head = a.largest
+        rows.append({"arc": f"{a.source} -> {a.target}", "relation": a.relation, "direction": a.direction,
+                     "head that changed most": head_name(layer, head),
+                     "intact": round(float(a.intact[layer, head]), 3),
+                     "switched off": round(float(a.knocked_out[layer, head]), 3),
+                     "mean |change| over heads": round(float(np.abs(a.change).mean()), 4)})
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.caption("Word-level attention (Clark et al. 2019: to a word, the sum over its pieces; from a word, "
+               "the mean).")
+
+
+def importance(model_id: str, text: str, ablation: str) -> None:
+    """Every head switched off on its own: this sentence beside the bundled corpus."""
+    st.subheader("Which heads matter: every head switched off on its own")
+    with faults.guard("Cannot switch every head off"):
+        one = sentence_importance(model_id, text, ablation)
+    st.caption(f"Effect: {one.measure}. Darker: the model needs the head more.")
+    rows = [f"L{i}" for i in range(one.effect.shape[0])]
+    cols = [f"H{h}" for h in range(one.effect.shape[1])]
+    left, right = st.columns(2)
+    with right:
+        corpus = _corpus_column(model_id, ablation)
+    shown = [(left, one, "this sentence", "knockout_importance")]
+    if corpus is not None:
+        shown.append((right, corpus, f"bundled corpus ({corpus.sentences:,} sentences)", "knockout_importance_corpus"))
+    for col, imp, title, key in shown:
+        with col:
+            charts.show(figures.matrix_figure(imp.effect, rows, cols, title, zmin=0,
+                                              zmax=float(imp.effect.max()) or 1.0, row_title="layer",
+                                              col_title="head", value_name="effect"), key=key, name=key)
+    if one.gradient is not None:
+        st.caption("Michel et al. 2019's gradient score: " + knockout.gradient_measure(knockout.task(
+            engine.loaded_model(model_id))))
+        charts.show(figures.matrix_figure(one.gradient, rows, cols, "gradient score, this sentence", zmin=0,
+                                          zmax=float(one.gradient.max()) or 1.0, row_title="layer",
+                                          col_title="head", value_name="|d loss / d gate|"),
+                    key="knockout_gradient", name="knockout-gradient")
+    else:
+        st.caption("No gradient score: " + knockout.NO_GRADIENT + ".")

@@ -1,0 +1,36 @@
+"""The Switch heads off page in Chromium: pick a head, see both grids, the change and the output."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests import support
+
+pytestmark = pytest.mark.browser
+
+
+def test_pick_a_head_and_see_what_changes(page, app_url, tmp_path):
+    page.goto(f"{app_url}/knockout")
+    page.get_by_role("heading", name="Switch heads off").wait_for(timeout=90_000)
+    page.get_by_text("Pick one or more heads", exact=False).wait_for(timeout=90_000)
+    support.wait_idle(page)
+
+    picker = page.get_by_role("combobox", name="Heads to switch off")
+    picker.click()
+    page.keyboard.type("L2H8")
+    page.get_by_role("option", name="L2H8", exact=True).click()
+    page.keyboard.press("Escape")
+    page.get_by_text("Cosine between the sentence embeddings", exact=False).wait_for(timeout=90_000)
+    support.wait_idle(page)
+
+    # the layer's heads twice on the canvas grids (intact, switched off), and the plotly change grids
+    page.wait_for_function("document.querySelectorAll('canvas.hs-cells').length === 24", timeout=90_000)
+    assert page.locator(".hs-panel[data-name=L0H0] canvas").first.get_attribute("aria-label").startswith("L0H0")
+    assert page.get_by_text(re.compile(r"^Switched off: L2H8")).count() == 1
+    cosine = page.get_by_test_id("stMetricValue").first.inner_text()
+    assert 0.9 < float(cosine) < 1
+    assert page.get_by_text("knocked out minus intact", exact=False).count() >= 1
+    assert page.get_by_text("What this does not show.", exact=False).count() == 1
+    page.screenshot(path=str(tmp_path / "knockout.png"), full_page=True)
