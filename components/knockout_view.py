@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import charts, engine, faults
-from headscope import canvas, figures, knockout
-from headscope.figures import head_name
+from components import engine, faults, heatmaps
+from headscope import canvas, knockout
+from headscope.panels import head_name
 from headscope.knockout import Importance, Knockout
 
 HEADS_KEY, ABLATION_KEY, LAYER_KEY = "knockout_heads", "knockout_ablation", "knockout_layer"
@@ -70,6 +70,7 @@ def pickers(num_layers: int, num_heads: int) -> tuple[tuple[tuple[int, int], ...
     kept = [n for n in st.session_state.get(HEADS_KEY) or [] if n in names]  # a smaller model: drop the rest
     if kept != (st.session_state.get(HEADS_KEY) or []):
         st.session_state[HEADS_KEY] = kept
+    _add_clicked(names)
     left, right = st.columns([3, 1])
     chosen = left.multiselect("Heads to switch off", names, key=HEADS_KEY, placeholder="Pick heads, e.g. L2H8")
     ablation = right.radio("Replace their output by", knockout.ABLATIONS, key=ABLATION_KEY, horizontal=True,
@@ -78,43 +79,60 @@ def pickers(num_layers: int, num_heads: int) -> tuple[tuple[tuple[int, int], ...
     return heads, ablation
 
 
+CLICK_GRIDS = ("knockout_change", "knockout_importance", "knockout_importance_corpus", "knockout_gradient")
+
+
+def _add_clicked(names: list[str]) -> None:
+    """A head clicked in one of the page's layer x head grids joins the heads switched off (once per click)."""
+    state = st.session_state
+    for key in CLICK_GRIDS:
+        head = (state.get(key) or {}).get("head")
+        if head == state.get(f"{key}_used"):
+            continue
+        state[f"{key}_used"] = head
+        if isinstance(head, dict) and type(head.get("layer")) is int and type(head.get("head")) is int:
+            name = head_name(head["layer"], head["head"])
+            if name in names and name not in (state.get(HEADS_KEY) or []):
+                state[HEADS_KEY] = [*(state.get(HEADS_KEY) or []), name]
+
+
 # --- drawing ------------------------------------------------------------------------------
 
-def _draw_layer(k: Knockout, layer: int, which: str) -> None:
-    """One layer's heads on the canvas grid (the Heads page's renderer), intact or knocked out."""
-    from components import heatmaps
-
-    att = k.intact if which == "intact" else k.knocked_out
-    heatmaps._draw(canvas.layer_data(att, layer), key=f"knockout_grid_{which}", name=f"knockout-{which}-L{layer}")
+def _heads(values: np.ndarray, title: str, scale_title: str, key: str, marks: np.ndarray | None = None) -> None:
+    """A layer x head grid of one number per head; a click on a head adds it to the heads switched off."""
+    top = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
+    hover = [[f"{head_name(l, h)}: {scale_title} {values[l, h]:.4g}" for h in range(values.shape[1])]
+             for l in range(values.shape[0])]
+    data = canvas.heads_grid(values, title, canvas.Scale(scale_title, 0.0, top or 1.0), hover=hover, marks=marks)
+    heatmaps.show(data, key=key, name=key)
 
 
 def grids(k: Knockout) -> None:
-    """A layer's heads intact and knocked out, and how much every head's attention changed."""
+    """A layer's heads intact and knocked out, their difference, and how much every head's attention changed."""
     layers = k.intact.num_layers
     if st.session_state.get(LAYER_KEY, 0) >= layers:
         st.session_state[LAYER_KEY] = 0
     first = min(k.first_changed_layer(), layers - 1)
+    change = np.abs(k.difference).max(axis=(2, 3))
+    st.markdown("**How much each head's attention changed** (the largest change of one weight, switched off "
+                "minus intact). Heads before the first switched-off layer cannot change.")
+    _heads(change, "largest |change| of a weight", "largest |change|", "knockout_change")
     layer = st.select_slider("Layer", options=list(range(layers)), key=LAYER_KEY)
     if layer < first:
         st.caption(f"Layer {layer} comes before the first layer whose attention can change (layer "
                    f"{first}): both grids are the same.")
-    st.markdown(f"**Intact**, layer {layer}")
-    _draw_layer(k, layer, "intact")
-    st.markdown(f"**Switched off: {', '.join(head_name(*h) for h in k.heads)}**, layer {layer}")
-    _draw_layer(k, layer, "knocked")
-    change = np.abs(k.difference).max(axis=(2, 3))
-    st.markdown("**How much each head's attention changed** (the largest change of one weight, "
-                "knocked out minus intact)")
-    charts.show(figures.matrix_figure(change, [f"L{i}" for i in range(layers)],
-                                      [f"H{h}" for h in range(k.intact.num_heads)], "largest |change| of a weight",
-                                      zmin=0, zmax=float(change.max()) or 1.0, row_title="layer", col_title="head",
-                                      value_name="largest |change|"), key="knockout_change", name="knockout-change")
-    l, h = np.unravel_index(int(change.argmax()), change.shape)
-    toks = list(k.intact.tokens)
-    charts.show(figures.matrix_figure(k.difference[l, h], toks, toks,
-                                      f"{head_name(int(l), int(h))}: knocked out minus intact (the head that changed most)",
-                                      diverging=True, row_title="attends from", col_title="attends to",
-                                      value_name="change"), key="knockout_difference", name="knockout-difference")
+    name = f"L{layer}"
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**Intact**, layer {layer}")
+        heatmaps.show(canvas.layer_data(k.intact, layer), key="knockout_grid_intact", name=f"knockout-intact-{name}")
+    with right:
+        st.markdown(f"**Switched off: {', '.join(head_name(*h) for h in k.heads)}**, layer {layer}")
+        heatmaps.show(canvas.layer_data(k.knocked_out, layer), key="knockout_grid_knocked",
+                      name=f"knockout-off-{name}")
+    st.markdown(f"**Switched off minus intact**, layer {layer}: red, more attention without the heads; blue, less.")
+    heatmaps.show(canvas.difference_data(k.knocked_out, k.intact, layer, value_name="change"),
+                  key="knockout_difference", name=f"knockout-difference-{name}")
 
 
 def output(k: Knockout) -> None:
@@ -173,17 +191,29 @@ def importance(model_id: str, text: str, ablation: str) -> None:
     shown = [(left, one, "this sentence", "knockout_importance")]
     if corpus is not None:
         shown.append((right, corpus, f"bundled corpus ({corpus.sentences:,} sentences)", "knockout_importance_corpus"))
+    follows = _following_heads(model_id, one.effect.shape)
     for col, imp, title, key in shown:
         with col:
-            charts.show(figures.matrix_figure(imp.effect, rows, cols, title, zmin=0,
-                                              zmax=float(imp.effect.max()) or 1.0, row_title="layer",
-                                              col_title="head", value_name="effect"), key=key, name=key)
+            _heads(imp.effect, title, "effect", key, follows)
+    if follows is not None:
+        st.caption("Outlined: the heads that follow a relation over the bundled corpus (Head atlas). Click a head "
+                   "in any of these grids to switch it off too.")
     if one.gradient is not None:
         st.caption("Michel et al. 2019's gradient score: " + knockout.gradient_measure(knockout.task(
             engine.loaded_model(model_id))))
-        charts.show(figures.matrix_figure(one.gradient, rows, cols, "gradient score, this sentence", zmin=0,
-                                          zmax=float(one.gradient.max()) or 1.0, row_title="layer",
-                                          col_title="head", value_name="|d loss / d gate|"),
-                    key="knockout_gradient", name="knockout-gradient")
+        _heads(one.gradient, "gradient score, this sentence", "|d loss / d gate|", "knockout_gradient", follows)
     else:
         st.caption("No gradient score: " + knockout.NO_GRADIENT + ".")
+
+
+def _following_heads(model_id: str, shape: tuple[int, int]) -> np.ndarray | None:
+    """Heads that follow any relation over the bundled corpus, as a [layer, head] mask; None without an atlas."""
+    try:
+        atlas = engine.bundled_atlas(model_id)
+    except Exception:  # noqa: BLE001 - the grids stand without the outlines (the Head atlas page says why)
+        return None
+    marks = np.zeros(shape, dtype=bool)
+    for layer, head in atlas.syntactic_relations():
+        if layer < shape[0] and head < shape[1]:
+            marks[layer, head] = True
+    return marks

@@ -206,7 +206,7 @@ def layer_data(att: Attention, layer: int, zmax: float = 1.0, style: P.GridStyle
     return attention_grid(att, [(layer, h) for h in range(att.num_heads)], style, zmax)
 
 
-def difference_data(a: Attention, b: Attention, layer: int) -> dict:
+def difference_data(a: Attention, b: Attention, layer: int, value_name: str = "A \u2212 B") -> dict:
     """The heads of one layer, A minus B (same shape): red where A attends more, blue where B does.
 
     Where the two texts' tokens differ, a label shows both (A/B).

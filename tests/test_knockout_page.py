@@ -9,15 +9,17 @@ from tests.support import app_figures, app_grids, on_page, texts
 PAGE = "pages/knockout.py"
 
 
-def _z(fig: dict) -> np.ndarray:
-    """A heatmap figure's z, as plotly sends it (a list, or typed binary data)."""
-    z = fig["data"][0]["z"]
-    if isinstance(z, dict):
-        import base64
+def _values(grid: dict) -> np.ndarray:
+    """A one-panel grid's cells as the values its hover shows."""
+    import base64
 
-        shape = tuple(int(n) for n in str(z["shape"]).split(","))
-        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"])).reshape(shape)
-    return np.array(z)
+    levels = np.frombuffer(base64.b64decode(grid["panels"][0]["cells"]), dtype="<u2").reshape(grid["rows"], grid["cols"])
+    scale = grid["scale"]
+    return scale["lo"] + levels / grid["levels"] * (scale["hi"] - scale["lo"])
+
+
+def _by_name(at) -> dict:
+    return {g["panels"][0]["name"]: g for g in app_grids(at)}
 
 
 def test_no_heads_picked_asks_for_some():
@@ -25,9 +27,9 @@ def test_no_heads_picked_asks_for_some():
     assert at.title[0].value == "Switch heads off"
     assert any("Pick one or more heads" in t for t in texts(at.info))
     assert at.multiselect(key="knockout_heads").options[:2] == ["L0H0", "L0H1"]
-    assert not app_grids(at)
-    titles = [f["layout"]["title"]["text"] for f in app_figures(at)]
-    assert "this sentence" in titles  # the importance grid is there without a pick
+    grids = _by_name(at)
+    assert list(grids) == ["this sentence"] and not app_figures(at)  # the importance grid is there without a pick
+    assert grids["this sentence"]["clickable"] == "cell" and grids["this sentence"]["panels"][0]["outlines"]
     assert any("not computed yet" in c.value for c in at.caption)
     assert any("Other heads can take over" in m.value for m in at.markdown)
 
@@ -38,8 +40,8 @@ def test_picking_heads_shows_grids_output_and_arcs():
     assert not at.exception, at.exception
     at.select_slider(key="knockout_layer").set_value(3).run()
     assert not at.exception, at.exception
-    grids = app_grids(at)
-    assert len(grids) == 2 and all(len(g["panels"]) == 12 for g in grids)
+    grids = [g for g in app_grids(at) if len(g["panels"]) == 12]
+    assert len(grids) == 3  # intact, switched off, and their difference
     assert grids[0]["rowLabels"][0] == "[CLS]" and "black" in grids[0]["rowLabels"]
     assert grids[0]["panels"][0]["cells"] != grids[1]["panels"][0]["cells"]  # layer 3 reads a changed input
     cosine = next(m for m in at.metric if "Cosine" in m.label)
@@ -47,11 +49,16 @@ def test_picking_heads_shows_grids_output_and_arcs():
     frames = [df.value for df in at.dataframe]
     arcs = next(f for f in frames if "arc" in f.columns)
     assert {"cat -> sat", "black -> cat"} <= set(arcs["arc"])
-    figures = {f["layout"]["title"]["text"]: f for f in app_figures(at)}
-    diff = next(f for t, f in figures.items() if "knocked out minus intact" in t)
-    assert diff["data"][0]["zmid"] == 0  # diverging around zero
-    change = _z(next(f for t, f in figures.items() if t.startswith("largest")))
+    diff = grids[2]
+    assert diff["scale"]["kind"] == "diverging" and diff["scale"]["lo"] == -diff["scale"]["hi"]  # around zero
+    change = _values(_by_name(at)["largest |change| of a weight"])
     assert change.shape == (6, 12) and np.all(change[:3] == 0) and change[3:].max() > 0
+    # a click on a head of a layer x head grid switches it off too
+    at.session_state["knockout_importance"] = {"head": {"layer": 4, "head": 1}}
+    at.run()
+    assert at.multiselect(key="knockout_heads").value == ["L2H8", "L4H1"]
+    at.run()  # the same click, read again, adds nothing
+    assert at.multiselect(key="knockout_heads").value == ["L2H8", "L4H1"]
 
 
 def test_mean_ablation_and_going_back_to_no_heads():
@@ -78,7 +85,7 @@ def test_corpus_column_shows_the_cached_corpus_grid():
                                               "measure": "m", "ablation": "zero", "sentences": 362}))
     try:
         at = on_page(PAGE, knockout_heads=["L5H11"])
-        titles = [f["layout"]["title"]["text"] for f in app_figures(at)]
-        assert "bundled corpus (362 sentences)" in titles
+        corpus = _by_name(at)["bundled corpus (362 sentences)"]
+        assert _values(corpus).argmax() == 5 * 12 + 11
     finally:
         path.unlink()
