@@ -30,11 +30,87 @@ def _drawn_ms(page, url: str, count: int, selector: str = support.HEATMAP) -> fl
     return 1000 * (time.perf_counter() - start)
 
 
+# What a page shows, counted in the page (its main frame) when Streamlit is idle: canvas grids and
+# how many of them are drawn, plotly charts and how many are drawn, titles and messages.
+_FIGURES_JS = """() => {
+  const grids = [...document.querySelectorAll('.hs-grid')];
+  const plots = [...document.querySelectorAll('.js-plotly-plot')];
+  return {
+    idle: !document.querySelector('[data-testid="stStatusWidget"]'),
+    grids: grids.length,
+    grids_drawn: grids.filter(g => g.dataset.drawn !== undefined).length,
+    plots: plots.length,
+    plots_drawn: plots.filter(p => p._fullLayout && p.querySelector('.main-svg')).length,
+    headings: document.querySelectorAll('[data-testid="stHeading"]').length,
+    alerts: document.querySelectorAll('[data-testid="stAlert"]').length,
+  };
+}"""
+
+FRAME_DRAWN = "svg text"  # a frame (bertviz's sandboxed one) is drawn once its SVG has words
+
+
+def figures_now(page) -> dict:
+    """What the page shows right now (see _FIGURES_JS), with `frames_drawn`: frames holding an SVG with words."""
+    state = page.evaluate(_FIGURES_JS)
+    drawn = 0
+    for frame in page.frames[1:]:
+        try:
+            drawn += frame.evaluate(f"document.querySelectorAll('{FRAME_DRAWN}').length > 0")
+        except Exception:  # noqa: BLE001 - a frame that went away while counted
+            pass
+    state["frames_drawn"] = drawn
+    return state
+
+
+def _complete(state: dict, expect: dict) -> bool:
+    """Idle, and at least the figures `expect` counts are there and drawn (and every one there is drawn)."""
+    return (state["idle"] and state["headings"] + state["alerts"] >= expect["headings"] + expect["alerts"]
+            and state["grids_drawn"] == state["grids"] >= expect["grids"]
+            and state["plots_drawn"] == state["plots"] >= expect["plots"]
+            and state["frames_drawn"] >= expect["frames_drawn"])
+
+
+def figures_expected(page, url: str, settle_s: float = 3.0, timeout_s: float = 180.0) -> dict:
+    """Open url and wait until the page has been idle with the same figures for `settle_s`; those figures.
+
+    The first load of a page: it learns what "drawn" means for it (bench/pages.py measures the loads after).
+    """
+    page.goto(url)
+    deadline = time.monotonic() + timeout_s
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        state = figures_now(page)
+        shown = state["headings"] + state["alerts"] > 0
+        if state != last or not (state["idle"] and shown):
+            last, since = state, time.monotonic()
+        elif time.monotonic() - since >= settle_s:
+            return {k: v for k, v in state.items() if k != "idle"}
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not settle in {timeout_s:.0f} s; last seen {last}")
+
+
+def figures_drawn_s(page, url: str, expect: dict, timeout_s: float = 180.0) -> float:
+    """Navigate to url; seconds until Streamlit is idle and every figure `expect` counts is drawn
+    (canvas grids, plotly charts, bertviz's frame), and the browser has painted them."""
+    start = time.perf_counter()
+    page.goto(url)
+    deadline = time.monotonic() + timeout_s
+    while not _complete(state := figures_now(page), expect):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} not drawn in {timeout_s:.0f} s: expected {expect}, saw {state}")
+        time.sleep(0.02)
+    page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    return time.perf_counter() - start
+
+
+EMPTY_PAGE = "/?text=%20"  # the Heads page with an empty sentence: the app's frame and a message, no figure
+
+
 def _cases(url: str) -> dict:
     """name -> (url, elements to wait for, CSS selector)."""
     long_text = " ".join(["word"] * 510)  # 512 tokens with [CLS] and [SEP]
     return {
-        "empty_page": (f"{url}/?text=%20", 1, "[data-testid=stAlert]"),
+        "empty_page": (f"{url}{EMPTY_PAGE}", 1, "[data-testid=stAlert]"),
         "heads_10_tokens_one_layer": (url, 12, support.HEATMAP),
         "all_layers_10_tokens_72_heads": (f"{url}/?all=1", 72, support.HEATMAP),
         "one_layer_512_tokens": (f"{url}/?{urlencode({'text': long_text})}", 12, support.HEATMAP),

@@ -62,16 +62,21 @@ def _shown_errors(forward: ForwardMsg) -> list[str]:
     return []
 
 
-async def _user(base: str, queries: list[str]) -> list[tuple[float, int, bool]]:
-    """One user's page views, one after the other."""
-    return [await page_view(base, q) for q in queries]
+async def _user(base: str, queries: list[str], page: str = "",
+                errors: list | None = None) -> list[tuple[float, int, bool]]:
+    """One user's page views of `page`, one after the other."""
+    return [await page_view(base, q, page, errors) for q in queries]
 
 
-def run_users(base: str, users: int, views: int, query_for) -> dict:
-    """`users` at once, each making `views` page views; query_for(user, view) gives each query string."""
+def run_users(base: str, users: int, views: int, query_for, page: str = "") -> dict:
+    """`users` at once, each making `views` page views of `page` (its URL path, "" for the default
+    page); query_for(user, view) gives each query string."""
+    shown: list[str] = []
+
     async def main():
         start = time.perf_counter()
-        results = await asyncio.gather(*(_user(base, [query_for(u, v) for v in range(views)]) for u in range(users)))
+        results = await asyncio.gather(
+            *(_user(base, [query_for(u, v) for v in range(views)], page, shown) for u in range(users)))
         return results, time.perf_counter() - start
 
     results, wall = asyncio.run(main())
@@ -87,6 +92,8 @@ def run_users(base: str, users: int, views: int, query_for) -> dict:
         "p90_s": round(p90, 3),
         "max_s": round(latencies[-1], 3),
         "median_bytes": int(statistics.median(r[1] for r in flat)),
+        "errors_shown": len(shown),
+        "first_error": shown[0][:200] if shown else None,
     }
 
 
