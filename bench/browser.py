@@ -70,18 +70,31 @@ def _complete(state: dict, expect: dict) -> bool:
             and state["frames_drawn"] >= expect["frames_drawn"])
 
 
-def figures_expected(page, url: str, settle_s: float = 3.0, timeout_s: float = 180.0) -> dict:
-    """Open url and wait until the page has been idle with the same figures for `settle_s`; those figures.
+def _runs_finished(page) -> list:
+    """From now on: one entry for each script run of the page's sessions that finished cleanly.
+
+    Streamlit's status widget is not a sign of a run: it was absent for seconds while a fresh
+    server loaded the model (seen on the Heads page), so "idle" alone ended the wait too soon.
+    """
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    return support.websocket_log(page, lambda m: True if m.WhichOneof("type") == "script_finished"
+                                 and m.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY else None)
+
+
+def figures_expected(page, url: str, settle_s: float = 3.0, timeout_s: float = 300.0) -> dict:
+    """Open url; once a script run has finished and the page has shown the same figures for
+    `settle_s`, those figures.
 
     The first load of a page: it learns what "drawn" means for it (bench/pages.py measures the loads after).
     """
+    log = _runs_finished(page)
     page.goto(url)
     deadline = time.monotonic() + timeout_s
     last, since = None, time.monotonic()
     while time.monotonic() < deadline:
         state = figures_now(page)
-        shown = state["headings"] + state["alerts"] > 0
-        if state != last or not (state["idle"] and shown):
+        if state != last or not (state["idle"] and True in log):
             last, since = state, time.monotonic()
         elif time.monotonic() - since >= settle_s:
             return {k: v for k, v in state.items() if k != "idle"}
@@ -90,12 +103,13 @@ def figures_expected(page, url: str, settle_s: float = 3.0, timeout_s: float = 1
 
 
 def figures_drawn_s(page, url: str, expect: dict, timeout_s: float = 180.0) -> float:
-    """Navigate to url; seconds until Streamlit is idle and every figure `expect` counts is drawn
-    (canvas grids, plotly charts, bertviz's frame), and the browser has painted them."""
+    """Navigate to url; seconds until a script run has finished, Streamlit is idle and every figure
+    `expect` counts is drawn (canvas grids, plotly charts, bertviz's frame), and the browser has painted them."""
+    log = _runs_finished(page)
     start = time.perf_counter()
     page.goto(url)
     deadline = time.monotonic() + timeout_s
-    while not _complete(state := figures_now(page), expect):
+    while not (_complete(state := figures_now(page), expect) and True in log):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{url} not drawn in {timeout_s:.0f} s: expected {expect}, saw {state}")
         time.sleep(0.02)

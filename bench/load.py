@@ -19,11 +19,13 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 TIMEOUT_S = 120
 
 
-async def page_view(base: str, query: str, page: str = "", errors: list | None = None) -> tuple[float, int, bool]:
+async def page_view(base: str, query: str, page: str = "", errors: list | None = None,
+                    messages: list | None = None) -> tuple[float, int, bool]:
     """One page view: (seconds until the script run finished, bytes received, finished cleanly).
 
     `page` is the page's URL path ("syntax"; "" for the default page). With `errors`, the
-    texts of the error messages and exceptions the view showed are appended to it.
+    texts of the error messages and exceptions the view showed are appended to it; with
+    `messages`, every message the server sent (a ForwardMsg).
     """
     from websockets.asyncio.client import connect
 
@@ -44,6 +46,8 @@ async def page_view(base: str, query: str, page: str = "", errors: list | None =
             forward.ParseFromString(data)
             if errors is not None:
                 errors.extend(_shown_errors(forward))
+            if messages is not None:
+                messages.append(forward)
             if forward.WhichOneof("type") == "script_finished":
                 ok = forward.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
                 return time.perf_counter() - start, received, ok

@@ -11,7 +11,7 @@ empty page (the Heads page with an empty sentence):
 
     python -m bench.pages [--pages heads,syntax] [--repeat 3] [--users 30] [--views 3]
     python -m bench.pages --table            # the same run, printed as the README's Markdown table
-    python -m bench.pages --from run.json    # the table of a JSON document printed earlier
+    python -m bench.pages --from bench.json  # the table of a JSON document printed earlier (or by make bench)
 
 Prints one JSON document; never fails on a number (a page that cannot be measured gets an error).
 """
@@ -141,15 +141,16 @@ def _guarded(fn) -> dict:
 
 def run(keys: list[str] | None = None, repeat: int = 3, users: int = 30, views: int = 3,
         browser: bool = True, load: bool = True, url: str | None = None) -> dict:
-    """{"pages": {key: figures}, "empty_page": figures, ...} on one server (started here unless `url`)."""
+    """{"pages": {key: figures}, "empty_page": figures, "pages_conditions": {...}} on one server
+    (started here unless `url`); the conditions hold the load average (1, 5, 15 min) before and after."""
     import contextlib
 
     from bench.browser import EMPTY_PAGE
     from tests import support
 
     pages = select(keys)
-    report: dict = {"cores": os.cpu_count(), "load_average_start": [round(x, 2) for x in os.getloadavg()],
-                    "repeat": repeat, "users": users, "views_each": views, "pages": {}}
+    conditions = {"cores": os.cpu_count(), "load_average_start": [round(x, 2) for x in os.getloadavg()],
+                  "fresh_tab_repeat": repeat, "users": users, "views_each": views}
     targets = [(p.key, p.title, p.url_path, "") for p in pages]
     targets.append((EMPTY, "Empty page", "", EMPTY_PAGE.split("?", 1)[1]))
     found = {key: {"title": title, "url": f"/{path}" + (f"?{query}" if query else "")}
@@ -166,10 +167,9 @@ def run(keys: list[str] | None = None, repeat: int = 3, users: int = 30, views: 
             for key, _, path, query in targets:
                 found[key].update(_guarded(lambda: classroom(url, path, query, users, views)))
                 print(f"load {key}: {json.dumps(found[key])}", file=sys.stderr, flush=True)
-    report[EMPTY] = found.pop(EMPTY)
-    report["pages"] = found
-    report["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
-    return report
+    conditions["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    empty = found.pop(EMPTY)
+    return {"pages": found, EMPTY: empty, "pages_conditions": conditions}
 
 
 def table(report: dict) -> str:
@@ -194,12 +194,12 @@ def table(report: dict) -> str:
         lines.append(f"| {name} | {cell(cold, ' s')} | {cell(f.get('fresh_tab_warm_s'), ' s')} | "
                      f"{cell(over, ' s')} | {cell(f.get('views_per_s'))} | {cell(f.get('p90_s'), ' s')} | "
                      f"{cell(failed)} |")
-    start, end = report.get("load_average_start"), report.get("load_average_end")
-    if start:
+    c = report.get("pages_conditions")
+    if c:
         lines.append("")
-        lines.append(f"{report.get('cores')} cores; load average (1, 5, 15 min) {start} at the start, {end} at the end; "
-                     f"fresh tab: median of {report.get('repeat')} loads; {report.get('users')} users x "
-                     f"{report.get('views_each')} views of each page's link.")
+        lines.append(f"{c['cores']} cores; load average (1, 5, 15 min) {c['load_average_start']} at the start, "
+                     f"{c.get('load_average_end')} at the end; fresh tab: median of {c['fresh_tab_repeat']} loads; "
+                     f"load: {c['users']} users x {c['views_each']} views of each page's link, one server process.")
     return "\n".join(lines)
 
 
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.source:
         report = json.loads(args.source.read_text())
-        print(table(report.get("per_page", report)))
+        print(table(report))
         return
     if args.list:
         for page in app_pages():
