@@ -67,51 +67,75 @@ def _complete(state: dict, expect: dict) -> bool:
     return (state["idle"] and state["headings"] + state["alerts"] >= expect["headings"] + expect["alerts"]
             and state["grids_drawn"] == state["grids"] >= expect["grids"]
             and state["plots_drawn"] == state["plots"] >= expect["plots"]
-            and state["frames_drawn"] >= expect["frames_drawn"])
+            and state["frames_drawn"] >= expect["frames_drawn"]
+            and state["plots_drawn"] >= expect.get("plots_sent", 0)
+            and state["grids_drawn"] + state["frames_drawn"] >= expect.get("components_sent", 0))
 
 
-def _runs_finished(page) -> list:
-    """From now on: one entry for each script run of the page's sessions that finished cleanly.
+def _watch(page) -> list:
+    """From now on: what the server sends the page's sessions: "finished" for each script run that
+    finished cleanly, and (delta path, kind) for each element drawn ("plotly" or "component").
 
-    Streamlit's status widget is not a sign of a run: it was absent for seconds while a fresh
-    server loaded the model (seen on the Heads page), so "idle" alone ended the wait too soon.
+    Streamlit's status widget is not a sign of a run (it was absent for seconds while a fresh
+    server loaded the model), and a chart is in the page's DOM only once Streamlit's plotly chunk
+    has loaded, seconds after the run on a busy machine: the server's messages say what to wait for.
     """
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    return support.websocket_log(page, lambda m: True if m.WhichOneof("type") == "script_finished"
-                                 and m.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY else None)
+    kinds = {"plotly_chart": "plotly", "bidi_component": "component"}
+
+    def pick(msg):
+        kind = msg.WhichOneof("type")
+        if kind == "script_finished":
+            return "finished" if msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY else None
+        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            return tuple(msg.metadata.delta_path), kinds.get(msg.delta.new_element.WhichOneof("type"))
+        return None
+
+    return support.websocket_log(page, pick)
+
+
+def _sent(log: list) -> dict:
+    """Plotly charts and components the server's messages drew (an element replaced at the same place counted once)."""
+    latest = dict(entry for entry in log if isinstance(entry, tuple))
+    kinds = list(latest.values())
+    return {"plots_sent": kinds.count("plotly"), "components_sent": kinds.count("component")}
 
 
 def figures_expected(page, url: str, settle_s: float = 3.0, timeout_s: float = 300.0) -> dict:
-    """Open url; once a script run has finished and the page has shown the same figures for
-    `settle_s`, those figures.
+    """Open url; once a script run has finished, the figures its messages drew are drawn (or 60 s
+    have passed) and the page has shown the same figures for `settle_s`: those figures.
 
     The first load of a page: it learns what "drawn" means for it (bench/pages.py measures the loads after).
     """
-    log = _runs_finished(page)
+    log = _watch(page)
     page.goto(url)
-    deadline = time.monotonic() + timeout_s
-    last, since = None, time.monotonic()
-    while time.monotonic() < deadline:
+    start = time.monotonic()
+    last, since = None, start
+    while time.monotonic() < start + timeout_s:
         state = figures_now(page)
-        if state != last or not (state["idle"] and True in log):
+        finished = "finished" in log
+        sent = _sent(log)
+        arrived = finished and (_complete(state, {**state, **sent}) or time.monotonic() > start + 60)
+        if state != last or not arrived:
             last, since = state, time.monotonic()
         elif time.monotonic() - since >= settle_s:
-            return {k: v for k, v in state.items() if k != "idle"}
+            return {**{k: v for k, v in state.items() if k != "idle"}, **sent}
         time.sleep(0.1)
     raise TimeoutError(f"{url} did not settle in {timeout_s:.0f} s; last seen {last}")
 
 
 def figures_drawn_s(page, url: str, expect: dict, timeout_s: float = 180.0) -> float:
-    """Navigate to url; seconds until a script run has finished, Streamlit is idle and every figure
-    `expect` counts is drawn (canvas grids, plotly charts, bertviz's frame), and the browser has painted them."""
-    log = _runs_finished(page)
+    """Navigate to url; seconds until a script run has finished, Streamlit is idle and every figure is
+    drawn (canvas grids, plotly charts, bertviz's frame): those the run sent and at least those
+    `expect` counts; and the browser has painted them."""
+    log = _watch(page)
     start = time.perf_counter()
     page.goto(url)
     deadline = time.monotonic() + timeout_s
-    while not (_complete(state := figures_now(page), expect) and True in log):
+    while not (_complete(state := figures_now(page), {**expect, **_sent(log)}) and "finished" in log):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{url} not drawn in {timeout_s:.0f} s: expected {expect}, saw {state}")
+            raise TimeoutError(f"{url} not drawn in {timeout_s:.0f} s: expected {expect}, sent {_sent(log)}, saw {state}; {log[-4:]}")
         time.sleep(0.02)
     page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     return time.perf_counter() - start

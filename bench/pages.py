@@ -119,7 +119,7 @@ def fresh_tab(browser, url: str, repeat: int) -> dict:
     warm.close()
     return {"fresh_tab_s": _median(cold), "fresh_tab_warm_s": _median(hot),
             "fresh_tab_runs_s": [round(t, 2) for t in cold], "fresh_tab_warm_runs_s": [round(t, 2) for t in hot],
-            "figures": {k: expect[k] for k in ("grids", "plots", "frames_drawn")}}
+            "figures": {k: expect[k] for k in ("grids", "plots", "frames_drawn", "plots_sent", "components_sent")}}
 
 
 def classroom(url: str, page: str, query: str, users: int, views: int) -> dict:
