@@ -133,9 +133,10 @@ def figures_drawn_s(page, url: str, expect: dict, timeout_s: float = 180.0) -> f
     start = time.perf_counter()
     page.goto(url)
     deadline = time.monotonic() + timeout_s
+    # figures_now first: Playwright's sync API hands over websocket events only while it is called
     while not (_complete(state := figures_now(page), {**expect, **_sent(log)}) and "finished" in log):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{url} not drawn in {timeout_s:.0f} s: expected {expect}, sent {_sent(log)}, saw {state}; {log[-4:]}")
+            raise TimeoutError(f"{url} not drawn in {timeout_s:.0f} s: expected {expect}, sent {_sent(log)}, saw {state}")
         time.sleep(0.02)
     page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     return time.perf_counter() - start
