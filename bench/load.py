@@ -19,11 +19,13 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 TIMEOUT_S = 120
 
 
-async def page_view(base: str, query: str, page: str = "", errors: list | None = None) -> tuple[float, int, bool]:
+async def page_view(base: str, query: str, page: str = "", errors: list | None = None,
+                    messages: list | None = None) -> tuple[float, int, bool]:
     """One page view: (seconds until the script run finished, bytes received, finished cleanly).
 
     `page` is the page's URL path ("syntax"; "" for the default page). With `errors`, the
-    texts of the error messages and exceptions the view showed are appended to it.
+    texts of the error messages and exceptions the view showed are appended to it; with
+    `messages`, every message the server sent (a ForwardMsg).
     """
     from websockets.asyncio.client import connect
 
@@ -44,6 +46,8 @@ async def page_view(base: str, query: str, page: str = "", errors: list | None =
             forward.ParseFromString(data)
             if errors is not None:
                 errors.extend(_shown_errors(forward))
+            if messages is not None:
+                messages.append(forward)
             if forward.WhichOneof("type") == "script_finished":
                 ok = forward.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
                 return time.perf_counter() - start, received, ok
@@ -62,16 +66,21 @@ def _shown_errors(forward: ForwardMsg) -> list[str]:
     return []
 
 
-async def _user(base: str, queries: list[str]) -> list[tuple[float, int, bool]]:
-    """One user's page views, one after the other."""
-    return [await page_view(base, q) for q in queries]
+async def _user(base: str, queries: list[str], page: str = "",
+                errors: list | None = None) -> list[tuple[float, int, bool]]:
+    """One user's page views of `page`, one after the other."""
+    return [await page_view(base, q, page, errors) for q in queries]
 
 
-def run_users(base: str, users: int, views: int, query_for) -> dict:
-    """`users` at once, each making `views` page views; query_for(user, view) gives each query string."""
+def run_users(base: str, users: int, views: int, query_for, page: str = "") -> dict:
+    """`users` at once, each making `views` page views of `page` (its URL path, "" for the default
+    page); query_for(user, view) gives each query string."""
+    shown: list[str] = []
+
     async def main():
         start = time.perf_counter()
-        results = await asyncio.gather(*(_user(base, [query_for(u, v) for v in range(views)]) for u in range(users)))
+        results = await asyncio.gather(
+            *(_user(base, [query_for(u, v) for v in range(views)], page, shown) for u in range(users)))
         return results, time.perf_counter() - start
 
     results, wall = asyncio.run(main())
@@ -87,6 +96,8 @@ def run_users(base: str, users: int, views: int, query_for) -> dict:
         "p90_s": round(p90, 3),
         "max_s": round(latencies[-1], 3),
         "median_bytes": int(statistics.median(r[1] for r in flat)),
+        "errors_shown": len(shown),
+        "first_error": shown[0][:200] if shown else None,
     }
 
 

@@ -61,11 +61,12 @@ def curve(url: str, views: int, distinct: int, every: int, users: int = 10) -> d
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus.txt"
 
-VIEWS = (
-    ("", {}), ("", {"all": "1"}), ("syntax", {}), ("atlas", {}), ("overview", {}),
-    ("inside", {}), ("rollout", {}), ("compare", {}), ("present", {}), ("bertviz", {}),
-)
-"""Every page (the page's URL path, extra query parameters); Heads twice: one layer, all layers."""
+def views() -> list[tuple[str, dict]]:
+    """Every page of app.py's navigation (its URL path, extra query parameters); Heads twice: one layer, all layers."""
+    from bench.pages import app_pages
+
+    listed = [(page.url_path, {}) for page in app_pages()]
+    return [*listed, *((path, {"all": "1"}) for path, _ in listed if path == "")]
 
 
 def long_texts(count: int, low: int = 300, high: int = 512, seed: int = 13) -> list[tuple[str, int]]:
@@ -135,9 +136,11 @@ def long_text_soak(url: str, count: int = 200, every: int = 25, users: int = 5) 
     points = [[0, mb()]]
     start = time.perf_counter()
 
+    every_page = views()
+
     async def one_text(text: str) -> int:
         bad = 0
-        for page, extra in VIEWS:
+        for page, extra in every_page:
             shown: list[str] = []
             try:
                 _, _, ok = await load.page_view(url, urlencode({"text": text, **extra}), page=page, errors=shown)
@@ -161,7 +164,7 @@ def long_text_soak(url: str, count: int = 200, every: int = 25, users: int = 5) 
             points.append([first + len(chunk), mb()])
     tokens = [n for _, n in texts]
     return {"texts": len(texts), "tokens_min": min(tokens), "tokens_max": max(tokens),
-            "views": len(texts) * len(VIEWS), "pages": [p or "heads" for p, _ in VIEWS], "users": users,
+            "views": len(texts) * len(every_page), "pages": [p or "heads" for p, _ in every_page], "users": users,
             "failed": failed, "errors": errors[:5], "minutes": round((time.perf_counter() - start) / 60, 1),
             "rss_mb_by_texts": points, "rss_mb_final": points[-1][1], "rss_mb_peak": round(max(peak.mb, *(p[1] for p in points)), 1)}
 

@@ -82,6 +82,10 @@ def main() -> None:
     except Exception as exc:  # a missing browser must not hide the other figures
         report.setdefault("layer_figures", figure_bench.run(None))
         report["browser_error"] = str(exc).splitlines()[0]
+    from bench import pages
+
+    per_page = _guarded(pages.run)  # every page: fresh tab and 30 users (`python -m bench.pages --from` makes the table)
+    report.update(per_page if "error" not in per_page else {"pages": per_page})
     from bench import memory, replicas
 
     report["load_two_replicas_nginx"] = _guarded(replicas.run)
