@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.figures import median_time  # noqa: E402
+from bench.common import median_time  # noqa: E402
 from headscope import canvas, knockout, models, syntax  # noqa: E402
 
 TEXT = "The black cats sat on the mat."

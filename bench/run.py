@@ -11,9 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import figures as figure_bench  # noqa: E402
 from bench import syntax as syntax_bench  # noqa: E402
-from bench.figures import median_time, text_of  # noqa: E402
+from bench.common import median_time, payloads, text_of  # noqa: E402
 from headscope import attention, models  # noqa: E402
 
 
@@ -65,12 +64,8 @@ def main() -> None:
     from bench import knockout as knockout_bench
 
     report["knockout"] = _guarded(lambda: knockout_bench.run(loaded))
-    report["payloads"] = figure_bench.payloads(loaded)
+    report["payloads"] = payloads(loaded)
     try:
-        from tests.support import chromium
-
-        with chromium() as browser:
-            report["layer_figures"] = figure_bench.run(browser)
         from bench import browser as browser_bench
 
         report["chromium"] = browser_bench.run()
@@ -80,7 +75,6 @@ def main() -> None:
         with streamlit_server() as url:
             report["load_one_process"] = load.run(url)
     except Exception as exc:  # a missing browser must not hide the other figures
-        report.setdefault("layer_figures", figure_bench.run(None))
         report["browser_error"] = str(exc).splitlines()[0]
     from bench import pages
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 
 import plotly.io as pio
 
-from headscope import atlas, attention, corpus, figures, roles, syntax
+from headscope import atlas, attention, canvas, corpus, figures, panels, roles, syntax
 
 
 def run(loaded, repeat: int = 3) -> dict:
@@ -39,8 +40,8 @@ def run(loaded, repeat: int = 3) -> dict:
         pio.to_json(figures.arc_figure(p.words, p.arcs(), "nsubj"), validate=False)
         if rs.heads:
             words_att = scores.words.as_attention(loaded.name)
-            pio.to_json(figures.grid_figure(words_att, [(h.layer, h.head) for h in rs.heads[:4]],
-                                            figures.LAYER_STYLE), validate=False)
+            json.dumps(canvas.attention_grid(words_att, [(h.layer, h.head) for h in rs.heads[:4]],
+                                             panels.LAYER_STYLE))
         with_figures_ms.append(engine_ms[-1] + 1000 * (time.perf_counter() - start))
     return {
         "atlas_sentences": n,

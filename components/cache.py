@@ -90,12 +90,13 @@ class SharedCache:
                 if entry is not None:
                     self._entries.move_to_end(key)
                     self.hits += 1
-                    return _handed_out(entry)
-                pending = self._pending.get(key)
-                if pending is None:
+                pending = None if entry is not None else self._pending.get(key)
+                if entry is None and pending is None:
                     pending = self._pending[key] = _Pending()
                     self.misses += 1
                     break
+            if entry is not None:  # copied outside the lock: 30 sessions must not queue on one copy
+                return _handed_out(entry)
             pending.done.wait()
             if pending.entry is not None:  # computed for us (stored, or too large to store)
                 return _handed_out(pending.entry)
