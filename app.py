@@ -26,3 +26,5 @@ links.sync()  # the address bar always holds a link to this view
 links.share_box()
 links.notices()
 page.run()
+links.sync()  # and after the page: what it changed (a head opened by a click) is in the link too
+links.refresh_share_box()

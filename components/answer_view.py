@@ -25,6 +25,12 @@ def link_picker() -> str | None:
     return None if choice in (None, answer.NO_LINKS) else choice
 
 
+def chosen_relation() -> str | None:
+    """The relation the Heads page's picker (or a link) chose, for a page without the picker (presentation)."""
+    choice = st.session_state.get("show_links", answer.DEFAULT_LINKS)
+    return None if choice in (None, answer.NO_LINKS) else choice
+
+
 def corpus_atlas(s: Settings):
     """The bundled corpus's atlas for the model, or None (the failure reported) where it cannot be had."""
     try:

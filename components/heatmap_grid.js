@@ -155,7 +155,9 @@ function geometry(d, width, tall) {
   const categorical = d.scale.kind === "categorical";
   const legendChars = categorical ? longest(d.scale.categories.map((c) => c[0])) : 6;
   const barSpace = categorical ? textWidth(legendChars, 11) + 40 : BAR + 56;
-  const fit = (n) => Math.floor((width - barSpace - yTitle - n * (yLabels + GAP)) / n);
+  // shared axes (a projector's layer): row labels once at the left, column labels once at the bottom
+  const shared = !!d.sharedAxes;
+  const fit = (n) => Math.floor((width - barSpace - yTitle - (shared ? yLabels + n * GAP : n * (yLabels + GAP))) / n);
   let cols = Math.min(d.columns, d.panels.length);
   let panel = d.panelPx;
   if (width) {
@@ -171,18 +173,21 @@ function geometry(d, width, tall) {
   if (d.panelHeight && !d.fill) height = d.panelHeight; // a fixed height a row: long matrices
   if (tall) {
     // fit the grid's rows into `tall` px: shrink the panels (and their width with them)
-    const room = Math.floor((tall - rows * (title + xLabels + xTitle + GAP)) / rows);
+    const room = shared ? Math.floor((tall - xLabels - xTitle - rows * (title + GAP)) / rows)
+      : Math.floor((tall - rows * (title + xLabels + xTitle + GAP)) / rows);
     if (room < height && room > 24) {
       panel = Math.max(24, Math.floor((panel * room) / height));
       height = room;
     }
   }
-  const cellW = yLabels + panel + GAP;
-  const cellH = title + height + xLabels + xTitle + GAP;
+  const cellW = (shared ? 0 : yLabels) + panel + GAP;
+  const cellH = title + height + (shared ? 0 : xLabels + xTitle) + GAP;
   const cw = panel / d.cols;
   const ch = height / d.rows;
   return { yLabels, yTitle, xLabels, xTitle, panel, height, title, cellW, cellH, rows, cols, barSpace, cw, ch, badges,
-           width: yTitle + cols * cellW + barSpace, totalHeight: rows * cellH,
+           shared, left: yTitle + (shared ? yLabels : 0),
+           width: yTitle + (shared ? yLabels : 0) + cols * cellW + barSpace,
+           totalHeight: rows * cellH + (shared ? xLabels + xTitle : 0),
            rowStep: labelStep(ch, tick), colStep: labelStep(cw, tick) };
 }
 
@@ -200,7 +205,7 @@ function layout(d, g, rgba) {
   d.panels.forEach((p, k) => {
     const r = Math.floor(k / g.cols);
     const c = k % g.cols;
-    const x0 = g.yTitle + c * g.cellW + g.yLabels;
+    const x0 = g.left + c * g.cellW + (g.shared ? 0 : g.yLabels);
     const y0 = r * g.cellH + g.title;
     items.push({ kind: "panel", panel: k, x: x0, y: y0, w: g.panel, h: g.height });
     if (p.name) {
@@ -231,12 +236,13 @@ function layout(d, g, rgba) {
         }
       }
     }
-    if (d.ticks) {
+    const bottom = r === g.rows - 1 || k + g.cols >= d.panels.length; // nothing below this panel
+    if (d.ticks && (!g.shared || c === 0)) {
       for (let i = 0; i < d.rows; i += g.rowStep) {
         text(k, "hs-ylabel", x0 - 4, y0 + (i + 0.5) * g.ch, d.tickSize, short(d.rowLabels[i]), { anchor: "end" });
       }
     }
-    if (d.colTicks) {
+    if (d.colTicks && (!g.shared || bottom)) {
       for (let j = 0; j < d.cols; j += g.colStep) {
         text(k, "hs-xlabel", x0 + (j + 0.5) * g.cw, y0 + g.height + 4, d.tickSize, short(d.colLabels[j]),
              { anchor: "end", angle: -60 });
@@ -246,12 +252,12 @@ function layout(d, g, rgba) {
       text(k, "hs-ytitle", AXIS_TITLE / 2 + 2, y0 + g.height / 2, AXIS_TITLE, d.rowTitle, { angle: -90 });
     }
     // the panels with nothing below them carry the column title
-    if (d.colTitle && (r === g.rows - 1 || k + g.cols >= d.panels.length)) {
+    if (d.colTitle && bottom) {
       text(k, "hs-xtitle", x0 + g.panel / 2, y0 + g.height + g.xLabels + AXIS_TITLE / 2 + 2, AXIS_TITLE, d.colTitle);
     }
   });
   // the colour bar (or a categorical legend), beside the first row
-  const bx = g.yTitle + g.cols * g.cellW + 8;
+  const bx = g.left + g.cols * g.cellW + 8;
   const by = g.title;
   items.push({ kind: "text", panel: -1, cls: "hs-bar-title", x: bx, y: by - 12, size: 11, text: d.scale.title,
                anchor: "start", angle: 0 });
@@ -471,11 +477,15 @@ function cellCanvas(root, d, g, it, images, tip, onPick, onZoom) {
       } else if (d.clickable === "cell") {
         onPick({ layer: i, head: j });
       }
+      if (d.blurOnPick) canvas.blur(); // a picker: the page's own keys (a projector's arrows) work again
     };
     canvas.addEventListener("click", (e) => {
       if (d.clickable === "cell") { const [i, j] = cellOf(e); pick(i, j); } else if (d.clickable) pick();
     });
     canvas.addEventListener("keydown", (e) => {
+      if (["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Enter", " ", "+", "=", "-", "0"].includes(e.key)) {
+        e.stopPropagation(); // the grid's keys, not the page's shortcuts as well
+      }
       const step = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[e.key];
       if (d.clickable === "cell") {
         if (step) { e.preventDefault(); const [i, j] = cursor || [0, 0]; moveCursor(i + (cursor ? step[0] : 0), j + (cursor ? step[1] : 0)); }
@@ -636,6 +646,8 @@ function render(parent, data, setStateValue) {
     paint(root, data, g, layout(data, g, rgba), images, rgba, pick, zoom);
   };
   redraw();
+  // a head just opened by a click: bring it into view, where the user is looking
+  if (data.reveal) requestAnimationFrame(() => root.scrollIntoView({ block: "nearest", behavior: "smooth" }));
   let width = root.clientWidth;
   let tall = window.innerHeight;
   if (root.hsWatcher) root.hsWatcher.disconnect(); // the last render's, if its clean-up did not run

@@ -8,6 +8,7 @@ PNG/SVG downloads drawn from the same layout as the page.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -26,19 +27,54 @@ _grid = st.components.v2.component(
 )
 
 
-def show(data: dict, key: str, name: str) -> tuple[int, int] | None:
+OPEN_HEAD = "open_head"
+"""The head opened large on the Heads page ("L3H1", or ""): in the link as `head`."""
+
+
+def new_click(key: str, data: dict | None = None) -> tuple[int, int] | None:
+    """(layer, head) of a click on grid `key` made since the last call, once; None if there is none.
+
+    The component keeps its last click as state across reruns: read through here, a click acts
+    once (it opens a head, adds a head to a list) and the user can change things after it.
+    """
+    state = st.session_state
+    raw = (state.get(key) or {}).get("head")
+    if raw == state.get(f"_{key}_seen"):
+        return None
+    state[f"_{key}_seen"] = raw
+    if data is not None:
+        return _panel_of(data, raw)
+    if isinstance(raw, dict) and type(raw.get("layer")) is int and type(raw.get("head")) is int:
+        return raw["layer"], raw["head"]
+    return None
+
+
+def opened(data: dict) -> tuple[tuple[int, int] | None, bool]:
+    """The head opened large from grid `data` (a new click, else the link's or the last one), and whether it was
+    just clicked (then it is brought into view). Only a head of this grid counts."""
+    state = st.session_state
+    clicked = new_click(data["key"], data)
+    if clicked is not None:
+        state[OPEN_HEAD] = head_name(*clicked)
+    found = re.fullmatch(r"L([0-9]+)H([0-9]+)", state.get(OPEN_HEAD) or "")
+    head = _panel_of(data, {"layer": int(found[1]), "head": int(found[2])}) if found else None
+    return head, clicked is not None and head is not None
+
+
+def show(data: dict, key: str, name: str, selected: tuple[int, int] | None = None,
+         reveal: bool = False) -> tuple[int, int] | None:
     """Mount the renderer; returns (layer, head) last clicked (a panel, or a cell of a layer x head grid), if any.
 
     A click sets the component's state and reruns the script, so the state is already in
     session_state when this runs: read once, it both outlines the pick and opens the head.
     """
     clickable = data.get("clickable")
-    picked = _panel_of(data, (st.session_state.get(key) or {}).get("head")) if clickable else None
-    selected = None if picked is None else {"layer": picked[0], "head": picked[1]}
+    picked = selected or (_panel_of(data, (st.session_state.get(key) or {}).get("head")) if clickable else None)
+    outlined = None if picked is None else {"layer": picked[0], "head": picked[1]}
     callbacks = {"on_head_change": lambda: None} if clickable else {}
     if data.get("zoomable"):
         callbacks["on_zoom_change"] = lambda: None
-    _grid(data=dict(data, file=charts.file_name(name), selected=selected), key=key, **callbacks)
+    _grid(data=dict(data, file=charts.file_name(name), selected=outlined, reveal=reveal), key=key, **callbacks)
     return picked
 
 
@@ -66,10 +102,13 @@ Marks = tuple[dict, dict]
 
 
 def layer_grid(s: Settings, layer: int, marks: Marks = ({}, {})) -> None:
-    """The heads of one layer side by side, with their badges and outlined arcs."""
+    """The heads of one layer side by side, with their badges and outlined arcs; a click opens a head below."""
     with faults.guard("Cannot draw the heatmaps"):
-        data = canvas.marked(engine.layer_canvas(s, layer), *marks)
-    show(data, key=f"layer_grid_{layer}", name=f"layer{layer}")
+        data = dict(canvas.marked(engine.layer_canvas(s, layer), *marks), clickable="panel", key=f"layer_grid_{layer}")
+    head, fresh = opened(data)
+    show(data, key=data["key"], name=f"layer{layer}", selected=head)
+    if head is not None:
+        head_large(s, *head, reveal=fresh)
 
 
 @st.fragment
@@ -89,14 +128,18 @@ def layer_view(s: Settings, num_layers: int, marks: Marks = ({}, {})) -> None:
     links.refresh_share_box()
 
 
-def model_grid(s: Settings, marks: Marks = ({}, {})) -> tuple[int, int] | None:
-    """Every head as a small heatmap, with badges and outlined arcs; returns (layer, head) of a clicked one."""
+def model_grid(s: Settings, marks: Marks = ({}, {})) -> None:
+    """Every head as a small heatmap, with badges and outlined arcs; a clicked one opens large below, in view."""
     with faults.guard("Cannot draw the heatmaps"):
-        data = canvas.marked(engine.model_canvas(s), *marks)
-    return show(data, key="model_grid", name="all-layers")
+        data = dict(canvas.marked(engine.model_canvas(s), *marks), key="model_grid")
+    head, fresh = opened(data)
+    show(data, key="model_grid", name="all-layers", selected=head)
+    if head is not None:
+        head_large(s, *head, reveal=fresh)
 
 
-def head_large(s: Settings, layer: int, head: int, title: bool = True, key: str = "head_large") -> None:
+def head_large(s: Settings, layer: int, head: int, title: bool = True, key: str = "head_large",
+               reveal: bool = False) -> None:
     """One head, large, with hover on every cell; drag over cells (or + and -) to zoom into a window of the text."""
     if title:
         st.subheader(head_name(layer, head))
@@ -104,7 +147,7 @@ def head_large(s: Settings, layer: int, head: int, title: bool = True, key: str 
         att = engine.attention_view(s)
         window = canvas.clamp_window((st.session_state.get(key) or {}).get("zoom"), att.num_tokens, att.num_keys)
         data = engine.head_canvas(s, layer, head, window)
-    show(data, key=key, name=head_name(layer, head))
+    show(data, key=key, name=head_name(layer, head), reveal=reveal)
     if window:
         r0, c0, r1, c1 = window
         st.caption(f"Zoomed in: rows {r0}–{r1}, columns {c0}–{c1} of {att.num_tokens} tokens. "

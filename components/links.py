@@ -51,6 +51,9 @@ PARAMS = {
     "player": ("present_layer", "int"),
     "phead": ("present_head", "int"),
     "links": ("show_links", "links"),
+    "head": ("open_head", "head"),
+    "kheads": ("knockout_heads", "heads"),
+    "kablation": ("knockout_ablation", "ablation"),
 }
 NOTICES = "_link_notices"
 """Notices to show at the top of the next full run (see `notices`)."""
@@ -67,6 +70,7 @@ CHOICES = {
     "bview": ("head", "model", "neuron"),
     "cmode": ("sentences", "models"),
     "links": LINK_CHOICES,
+    "ablation": ("zero", "mean"),
 }
 """Parameters that take one of a few values."""
 DEFAULTS = {"text": sidebar.DEFAULT_TEXT, "show_links": DEFAULT_LINKS}
@@ -100,6 +104,15 @@ def _parse(kind: str, raw: str):
         if not 0 <= value <= MAX_INT:
             raise ValueError("out of range")
         return value
+    if kind == "head":  # a head opened large: L3H1 (the page checks it against the model)
+        if not re.fullmatch(r"L[0-9]{1,4}H[0-9]{1,4}", raw):
+            raise ValueError("not a head name such as L3H1")
+        return raw
+    if kind == "heads":  # heads switched off: L2H8,L3H1
+        names = raw.split(",")
+        if len(names) > 64 or not all(re.fullmatch(r"L[0-9]{1,4}H[0-9]{1,4}", n) for n in names):
+            raise ValueError("not a list of head names such as L2H8,L3H1")
+        return list(dict.fromkeys(names))
     if kind == "cmodel":
         if raw not in sidebar.listed_models(_policy()):
             raise ValueError("not a model this server offers for comparison")
@@ -230,9 +243,12 @@ def current_params() -> dict[str, str]:
         params["model"] = state["model"]
     for name, (key, kind) in PARAMS.items():
         value = state.get(key)
-        if value is None or value == "" or value is False:
+        if value is None or value == "" or value is False or value == []:
             continue
         if {**DEFAULTS, **state.get(VIEW_DEFAULTS, {})}.get(key, object()) == value:
+            continue
+        if kind == "heads":
+            params[name] = ",".join(value)
             continue
         params[name] = ("1" if value else "0") if kind == "bool" else str(value)
     return params
@@ -267,12 +283,26 @@ def left_out_message(name: str, chars: int) -> str:
             f"with {instead}. Send the text separately.")
 
 
-def share_box() -> None:
-    """A 'copy link' control: the link to this exact view, with a copy button."""
+def _link() -> tuple[str, str, dict[str, int]]:
+    """The link to this exact view, its query, and the texts left out of it."""
     base = (st.context.url or "").split("?")[0]
     params, left_out = link_params()
     query = urlencode(params)
-    link = f"{base}{'?' + query if query else ''}"
+    return f"{base}{'?' + query if query else ''}", query, left_out
+
+
+def share_link() -> None:
+    """The link to this view where it is called (a popover of presentation mode), with a copy button."""
+    link, _, left_out = _link()
+    st.caption("Anyone who opens this link sees this view with the same model, text and settings.")
+    for name, chars in left_out.items():
+        st.warning(left_out_message(name, chars), icon=":material/link_off:")
+    st.code(link, language=None, wrap_lines=True)
+
+
+def share_box() -> None:
+    """A 'copy link' control in the sidebar: the link to this exact view, with a copy button."""
+    link, query, left_out = _link()
     # The link (a code block, for its copy button) is drawn only while the box is open: the
     # code block's syntax highlighter cost every page view ~0.2 s of browser CPU (Chromium profile).
     box = st.sidebar.expander("Share this view", icon=":material/link:", key="share_open", on_change="rerun")

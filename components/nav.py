@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from components import heatmaps, streamlit_style
+
 
 def link(page: str, label: str, icon: str | None = None) -> None:
     """A link to another page of the app; plain text when the page is not registered."""
@@ -44,3 +46,22 @@ def step(delta: int, layers: int, heads: int) -> None:
         return
     index = (state["present_layer"] * heads + state["present_head"] + delta) % (layers * heads)
     state["present_layer"], state["present_head"] = divmod(index, heads)
+
+
+def show_unit(unit: str) -> None:
+    """Presentation mode's One head / One layer buttons (buttons, not a switch: the arrow keys still work after)."""
+    st.session_state["present_unit"] = unit
+
+
+def jump_to_clicked(*keys: str) -> None:
+    """Presentation mode: a head clicked in the layer grid, or in the head picker, is shown alone."""
+    for key in keys:
+        clicked = heatmaps.new_click(key)
+        if clicked is not None:
+            st.session_state["present_layer"], st.session_state["present_head"] = clicked
+            st.session_state["present_unit"] = "head"
+
+
+def compact_page() -> None:
+    """Presentation mode: less space above the figure (the page's top padding), so a projector shows it whole."""
+    streamlit_style.compact_top()

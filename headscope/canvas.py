@@ -169,6 +169,7 @@ def grid(
         "panelPx": style.panel_px,
         "panelHeight": None if row_px is None else max(40, rows * row_px),
         "fill": style.fill,
+        "sharedAxes": style.shared_axes,
         "titleSize": style.title_size,
         "clickable": clickable,
         "zoomable": zoomable,
@@ -290,6 +291,7 @@ def heads_grid(values: np.ndarray, title: str, scale: Scale, *, text: list[list[
 
     A click on a cell reports that head; `marks` (a boolean [layer, head] array) are outlined.
     """
+    values = np.asarray(values, dtype=np.float32)
     layers, heads = values.shape
     outlines = tuple((int(l), int(h), int(l), int(h)) for l, h in np.argwhere(marks)) if marks is not None else ()
     flat = lambda grid: None if grid is None else tuple(s for row in grid for s in row)  # noqa: E731

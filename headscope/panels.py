@@ -31,7 +31,8 @@ class GridStyle:
     title_size: int = 13
     tick_size: int | None = None  # None: 10 (8 for long texts)
     height_px: int | None = None  # None: square panels
-    fill: bool = False  # grow the panels to the width of the page (a projector)
+    fill: bool = False  # grow the panels to the width and height of the window (a projector)
+    shared_axes: bool = False  # row labels once at the left, column labels once at the bottom
 
     def tick_px(self, tokens: int) -> int:
         """Font size of tick labels for a text of `tokens` rows."""
@@ -41,10 +42,10 @@ class GridStyle:
 LAYER_STYLE = GridStyle(columns=4, panel_px=190, ticks=True, clickable=False)
 MODEL_STYLE = GridStyle(columns=12, panel_px=70, ticks=False, clickable=True, title_size=10)
 HEAD_STYLE = GridStyle(columns=1, panel_px=560, ticks=True, clickable=False, title_size=15)
-PRESENT_HEAD = GridStyle(columns=1, panel_px=900, ticks=True, clickable=False, title_size=26, tick_size=20,
+PRESENT_HEAD = GridStyle(columns=1, panel_px=1200, ticks=True, clickable=False, title_size=24, tick_size=20,
                          fill=True)
-PRESENT_LAYER = GridStyle(columns=6, panel_px=400, ticks=True, clickable=False, title_size=20, tick_size=12,
-                          fill=True)
+PRESENT_LAYER = GridStyle(columns=6, panel_px=400, ticks=True, clickable=True, title_size=20, tick_size=14,
+                          fill=True, shared_axes=True)
 HEADS_STYLE = GridStyle(columns=1, panel_px=560, ticks=True, clickable=True, title_size=14, tick_size=12)
 """A layer x head grid of numbers or roles: one panel, a cell per head."""
 

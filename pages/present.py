@@ -1,16 +1,16 @@
-"""Presentation mode: one head or one layer filling the screen, with arrow-key navigation."""
+"""Presentation mode: one head or one layer filling the screen, for a projector; arrow keys move."""
 
 import streamlit as st
 
-from components import engine, faults, heatmaps, links, nav, sidebar
+from components import answer_view, engine, faults, heatmaps, links, nav, sidebar
 from components.text import literal
+from headscope import canvas
 from headscope.panels import head_name
 
 nav.ensure_app()
-st.set_page_config(initial_sidebar_state="collapsed")  # fold the sidebar: the figure gets the screen
+st.set_page_config(initial_sidebar_state="collapsed", layout="wide")  # fold the sidebar: the figure gets the screen
+nav.compact_page()
 s = sidebar.current()
-st.html("<style>section[data-testid='stMain'] h1{font-size:3rem} "
-        "section[data-testid='stMain'] p{font-size:1.35rem}</style>")
 with faults.model_run():
     att = engine.attention_view(s)
 
@@ -20,26 +20,42 @@ state = st.session_state
 state.setdefault("present_unit", "head")
 state.setdefault("present_layer", 0)
 state.setdefault("present_head", 0)
-
-
-left, middle, right = st.columns([1, 4, 1])
 shape = (att.num_layers, att.num_heads)
-left.button("Previous", icon=":material/arrow_back:", on_click=nav.step, args=(-1, *shape), shortcut="Left",
-            key="present_prev", width="stretch")
-right.button("Next", icon=":material/arrow_forward:", on_click=nav.step, args=(1, *shape), shortcut="Right",
-             key="present_next", width="stretch")
-with middle:
-    st.segmented_control("Show", links.CHOICES["present"], key="present_unit",
-                         format_func={"head": "One head", "layer": "One layer"}.get)
+nav.jump_to_clicked("present_figure", "present_jump")  # a head clicked in the layer, or in the picker
+
+back, unit, jump, share, forward = st.columns([2, 3, 2, 2, 2], vertical_alignment="center")
+back.button("Previous", icon=":material/arrow_back:", on_click=nav.step, args=(-1, *shape), shortcut="Left",
+            key="present_prev", width="stretch", help="Left arrow")
+forward.button("Next", icon=":material/arrow_forward:", on_click=nav.step, args=(1, *shape), shortcut="Right",
+               key="present_next", width="stretch", help="Right arrow")
+with unit:
+    one, all_ = st.columns(2)
+    one.button("One head", key="present_one_head", on_click=nav.show_unit, args=("head",), shortcut="h",
+               type="primary" if state["present_unit"] == "head" else "secondary", width="stretch", help="Key: H")
+    all_.button("One layer", key="present_one_layer", on_click=nav.show_unit, args=("layer",), shortcut="l",
+                type="primary" if state["present_unit"] == "layer" else "secondary", width="stretch", help="Key: L")
+with jump.popover("Jump to a head", icon=":material/apps:", width="stretch"):
+    st.caption("Click a head (layers down, heads across).")
+    picker = canvas.heads_grid(
+        [[0.0] * att.num_heads for _ in range(att.num_layers)], "", canvas.Scale("", kind="categorical",
+                                                                               categories=(("head", "#9aa4b1"),)),
+        text=[[f"H{h}" for h in range(att.num_heads)] for _ in range(att.num_layers)],
+        hover=[[head_name(layer, h) for h in range(att.num_heads)] for layer in range(att.num_layers)])
+    heatmaps.show(dict(picker, blurOnPick=True), key="present_jump", name="heads",
+                  selected=(state["present_layer"], state["present_head"]))
+with share.popover("Share", icon=":material/link:", width="stretch"):
+    links.share_link()
 
 layer, head = state["present_layer"], state["present_head"]
+badges, outlines, found = answer_view.marks(s, att, answer_view.chosen_relation())
 if state["present_unit"] == "layer":
-    st.title(f"Layer {layer}")
     data = engine.present_canvas(s, layer, None)
-    name = f"layer{layer}"
+    name, title = f"layer{layer}", f"Layer {layer}"
 else:
-    st.title(head_name(layer, head))
     data = engine.present_canvas(s, layer, head)
-    name = head_name(layer, head)
-st.markdown(f"“{literal(s.text[:200])}”  ·  rows attend from, columns attend to  ·  ← → to move")
-heatmaps.show(data, key="present_figure", name=f"present-{name}")
+    name, title = head_name(layer, head), f"{head_name(layer, head)} \u00b7 layer {layer}, head {head}"
+st.markdown(f"### {title}  \n“{literal(s.text[:200])}” \u00b7 rows attend from, columns attend to \u00b7 "
+            "\u2190 \u2192 to move")
+heatmaps.show(canvas.marked(data, badges, outlines), key="present_figure", name=f"present-{name}")
+if found is not None:
+    st.caption(literal(found.text()))

@@ -48,11 +48,14 @@ def test_a_clicked_head_opens_large_and_only_if_it_is_in_the_grid(tiny_folders):
     assert [h.value for h in app.subheader] == ["L3H5"] and len(grids) == 2
     assert grids[0]["selected"] == {"layer": 3, "head": 5}  # drawn outlined
     assert [p["name"] for p in grids[1]["panels"]] == ["L3H5"] and grids[1]["zoomable"]  # opened large
+    assert grids[1]["reveal"] and dict(app.query_params)["head"] == "L3H5"  # in view, and in the link
+    app.run()
+    assert [h.value for h in app.subheader] == ["L3H5"] and not app_grids(app)[1]["reveal"]  # scrolled there once
     # the same state after a switch to a model with 2 layers: no such head, nothing opened, no error
     app.session_state["model_choice"] = "A local folder…"
     app.session_state["model_custom"] = str(tiny_folders["bert"])
     app.run()
-    assert not app.exception and not app.error and not app.subheader and heads_drawn(app) == 8
+    assert not app.exception and not app.error and not app.subheader and heads_drawn(app) == 8, app.subheader
     # whatever else a browser could send is ignored
     for bad in ({"layer": "x", "head": 3}, {"layer": -1, "head": -1}, {"layer": True, "head": 0},
                 {"layer": 1.0, "head": 1}, {"layer": 1}, ["L1H1"]):
@@ -96,6 +99,19 @@ def test_reruns_keep_the_sidebar():
     app.text_area(key="text").set_value("Dogs chase squirrels.").run()
     assert [t.key for t in app.sidebar.toggle] == ["whole_words", "norm_weighted", "hide_special"]
     assert "squirrels" in app_grids(app)[0]["colLabels"]
+
+
+def test_a_link_opens_a_head_and_a_click_in_one_layer_opens_one():
+    app = linked_app({"all": "1", "head": "L3H1"})
+    assert [h.value for h in app.subheader] == ["L3H1"] and app_grids(app)[0]["selected"] == {"layer": 3, "head": 1}
+    app = linked_app({"layer": "4", "head": "L9H1"})  # not in this model (or this layer): nothing opens
+    assert not app.subheader and not app.exception
+    app = run_app()
+    app.session_state["layer_grid_2"] = {"head": {"layer": 2, "head": 8}}
+    app.run()
+    grids = app_grids(app)
+    assert [h.value for h in app.subheader] == ["L2H8"] and grids[0]["clickable"] == "panel"
+    assert [p["name"] for p in grids[1]["panels"]] == ["L2H8"] and dict(app.query_params)["head"] == "L2H8"
 
 
 def test_syntax_page_ranks_heads_for_nsubj():
