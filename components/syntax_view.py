@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import answer_view, charts, downloads, faults
-from components.sidebar import Settings
+from components import answer_view, cached, charts, downloads, faults
+from components.state import Settings
 from components.text import literal
 from headscope import answer, atlas, corpus, figures, verdict
 from headscope.figures import head_name
@@ -312,8 +312,6 @@ def uploaded_atlas(model: str, upload, limits) -> "atlas.Atlas | None":
     scored is kept, shown as a partial atlas, and *Go on* carries on from there.
     Returns None when stopped (the partial atlas is drawn here) or nothing could be shown.
     """
-    from components import engine
-
     data = upload.getvalue()
     key = hashlib.sha256(data).hexdigest()[:16] + model
     results = st.session_state.setdefault("atlas_results", {})
@@ -330,7 +328,7 @@ def uploaded_atlas(model: str, upload, limits) -> "atlas.Atlas | None":
                 help="Stop computing; what is scored so far is kept and shown.")
     bar = st.progress(0.0, text="Reading the corpus…")
     with faults.guard("Cannot read this corpus"), _cleared_on_failure(stop, bar):
-        loaded = engine.loaded_model(model)
+        loaded = cached.loaded_model(model)
         if job.corpus is None:
             job.corpus = corpus.read_upload(
                 data, upload.name, policy=limits, count_tokens=atlas.token_counter(loaded),

@@ -4,12 +4,12 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components import answer_view, charts, engine, faults, links, nav, sidebar, syntax_view
+from components import answer_view, cached, charts, faults, links, nav, sidebar, state, syntax_view
 from components.text import literal
 from headscope import figures, models
 
 nav.ensure_app()
-s = sidebar.current()
+s = state.current()
 st.title("Compare")
 st.markdown(
     "Set two views side by side: the same heads reading two sentences (does the subject head "
@@ -24,12 +24,12 @@ if mode == "sentences":
     second = replace(s, text=other)
     names = (f"A: {s.text}", f"B: {other}")
 else:
-    options = sidebar.listed_models(engine.policy())
+    options = sidebar.listed_models(cached.policy())
     pick = st.selectbox("Second model", options, key="compare_model",
                         index=min(1, len(options) - 1) if s.model == models.BUNDLED_ID else 0)
     try:
         with st.spinner(f"Loading {pick}…"):
-            engine.loaded_model(pick)
+            cached.loaded_model(pick)
     except models.ModelError as exc:
         st.warning(f"{exc}.")
         st.stop()
@@ -37,14 +37,14 @@ else:
     names = (f"A: {s.model}", f"B: {pick}")
 
 with faults.guard("Cannot compare"):
-    a, b = engine.attention_view(s), engine.attention_view(second)
+    a, b = cached.attention_view(s), cached.attention_view(second)
 
 layers = min(a.num_layers, b.num_layers)
 links.check_range("compare_layer", layers, "layer")
 layer = st.select_slider("Layer", options=list(range(layers)), key="compare_layer")
 for name, setting, key in ((names[0], s, "compare_a"), (names[1], second, "compare_b")):
     st.markdown(f"**{literal(name[:120])}**")
-    charts.show(engine.layer_figure(setting, layer), key=key, name=f"{key}-layer{layer}")  # cached, as on Heads
+    charts.show(cached.layer_figure(setting, layer), key=key, name=f"{key}-layer{layer}")  # cached, as on Heads
 
 st.subheader("Difference (A minus B)")
 if a.weights.shape[1:] == b.weights.shape[1:]:
@@ -67,7 +67,7 @@ for col, name, setting in zip(cols, names, (s, second)):
     with col:
         st.markdown(f"**{literal(name[:80])}**")
         try:
-            rs = engine.sentence_syntax(setting.model, setting.text).relations[relation]
+            rs = cached.sentence_syntax(setting.model, setting.text).relations[relation]
         except Exception as exc:  # noqa: BLE001 - a bad text, a parser failure: say so, draw the other side
             faults.report(exc, "Cannot rank the heads")
             continue
@@ -75,5 +75,5 @@ for col, name, setting in zip(cols, names, (s, second)):
             st.caption(f"No {relation} arc here.")
             continue
         st.markdown(syntax_view.describe_baseline(rs))
-        syntax_view.ranking_table(rs, engine.positional_heads(setting.model, setting.text),
+        syntax_view.ranking_table(rs, cached.positional_heads(setting.model, setting.text),
                                   syntax_view.following_heads(answer_view.corpus_atlas(setting), relation), rows=6)

@@ -36,14 +36,14 @@ def heatmaps(at) -> int:
 @pytest.fixture
 def fresh_policy(monkeypatch):
     """The app re-reads HEADSCOPE_* settings (its policy is cached per process): before and after."""
-    from components import engine
+    from components import cached
 
     for name in Policy.ENV.values():
         monkeypatch.delenv(name, raising=False)
-    engine.policy.clear()
+    cached.policy.clear()
     yield monkeypatch
     monkeypatch.undo()
-    engine.policy.clear()
+    cached.policy.clear()
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +143,7 @@ def test_parser_failure_on_the_syntax_page_then_other_pages_work(monkeypatch):
     # The app refuses texts over 20,000 characters before they reach the parser, so no real
     # sentence makes spaCy fail. Injected at the boundary: the real shared parser's own
     # length check (nlp.max_length) is lowered, and spaCy raises its real error (E088).
-    nlp = syntax.load_parser()  # the object engine.parser() caches
+    nlp = syntax.load_parser()  # the object cached.parser() caches
     text = "Nobody has parsed this sentence before the parser broke."
     monkeypatch.setattr(nlp, "max_length", 10)
     app = on_page("pages/syntax.py", text=text)
@@ -408,8 +408,8 @@ def test_a_link_naming_a_model_on_a_misconfigured_server_gets_the_same_message(f
 
 def test_the_report_leaves_out_syntax_when_the_parser_fails(monkeypatch):
     # the parser's failure injected at its boundary, as in the page tests above
-    from components import downloads, engine
-    from components.sidebar import Settings
+    from components import downloads, cached
+    from components.state import Settings
 
     s = Settings(model=BUNDLED_ID, text="A parser failure leaves the report whole.", whole_words=False,
                  hide_special=False, target="", kind="encoder")
@@ -418,12 +418,12 @@ def test_the_report_leaves_out_syntax_when_the_parser_fails(monkeypatch):
         raise ParseError("the parser failed on this text (ValueError: injected)")
 
     monkeypatch.setattr(syntax, "parse", broken)
-    engine.sentence_parse.clear()
+    cached.sentence_parse.clear()
     html = downloads.report_html(s)
     assert "A parser failure leaves the report whole." in html and "L0H0" in html
     monkeypatch.undo()
-    engine.sentence_parse.clear()
-    engine.sentence_syntax.clear()
+    cached.sentence_parse.clear()
+    cached.sentence_syntax.clear()
     assert len(downloads.report_html(s)) > len(html)  # with the syntax part once the parser works
 
 

@@ -189,10 +189,10 @@ def test_the_token_cap_refuses_before_parsing(loaded, monkeypatch):
 
 
 def test_the_token_cap_in_the_app_and_the_cli(monkeypatch, tmp_path):
-    from components import engine
+    from components import cached
 
     monkeypatch.setenv("HEADSCOPE_MAX_UPLOAD_TOKENS", "150")
-    engine.policy.clear()
+    cached.policy.clear()
     try:
         app = on_page("pages/atlas.py", atlas_source="Upload my own")
         assert "150 of the model's tokens in all" in app.file_uploader(key="atlas_upload").help
@@ -201,7 +201,7 @@ def test_the_token_cap_in_the_app_and_the_cli(monkeypatch, tmp_path):
                                     "is 150 (the atlas's time grows with them): use fewer or shorter sentences."]
         assert not app.get("progress")  # the bar went with the failure
     finally:
-        engine.policy.clear()
+        cached.policy.clear()
     path = tmp_path / "many.txt"
     path.write_bytes(b"The black cat sat on the mat.\n" * 20)
     assert "the limit is 150" in one_line_error(headscope("atlas", "--corpus", str(path),
