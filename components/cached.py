@@ -18,16 +18,17 @@ from headscope import atlas, attention, canvas, figures, models, norms, qkv, rol
 from components.cache import SharedCache
 from components.state import Settings
 from headscope.attention import Attention
+from headscope.policy import Policy
 
 
 @st.cache_resource(show_spinner=False)
-def policy() -> models.Policy:
+def policy() -> Policy:
     """What this server lets users load: HEADSCOPE_* environment variables, then secrets.toml."""
     try:
         secrets = dict(st.secrets.get("headscope", {}))
     except Exception:  # noqa: BLE001 - no secrets file: environment only
         secrets = {}
-    return models.Policy.from_settings(secrets=secrets)
+    return Policy.from_settings(secrets=secrets)
 
 
 RESULTS = SharedCache(budget=lambda: policy().cache_mb * 2**20)

@@ -12,6 +12,7 @@ from components.text import literal
 from headscope import models
 from headscope.attention import KINDS
 from headscope.answer import DEFAULT_LINKS, LINK_CHOICES
+from headscope.policy import Policy
 from headscope.syntax import RELATION_CHOICES
 
 MAX_TEXT = sidebar.MAX_CHARS
@@ -125,7 +126,7 @@ def _apply_model(raw: str, notices: list[str]) -> None:
         notices.append(f"this server does not offer the model {raw[:60]!r}; showing the bundled model")
 
 
-def _policy() -> models.Policy:
+def _policy() -> Policy:
     return faults.settings_or_stop(cached.policy)  # a link runs before the sidebar checks the settings
 
 

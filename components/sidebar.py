@@ -10,14 +10,16 @@ from components.state import (DEFAULT_TEXT, HIDE_SPECIAL, KEEP_BROWSER_TEXT, KIN
 from components.text import literal
 from headscope import attention, models
 from headscope.attention import KINDS
+from headscope.errors import ModelError, SettingsError
 from headscope.models import BUNDLED_ID
+from headscope.policy import Policy
 
 MAX_CHARS = attention.MAX_CHARS
 """The longest text the app reads, in characters (the engine refuses longer ones)."""
 OTHER_HUB, LOCAL_FOLDER = "Another hub model…", "A local folder…"
 
 
-def model_options(policy: models.Policy) -> list[str]:
+def model_options(policy: Policy) -> list[str]:
     """What the model picker offers under this server's policy."""
     hub = list(policy.allowed) if policy.allowed else list(models.CURATED)
     options = [BUNDLED_ID] + [m for m in hub if m != BUNDLED_ID and (policy.allow_hub or policy.allowed
@@ -29,7 +31,7 @@ def model_options(policy: models.Policy) -> list[str]:
     return options
 
 
-def listed_models(policy: models.Policy) -> list[str]:
+def listed_models(policy: Policy) -> list[str]:
     """The models the picker lists by name (no custom hub id or folder): what a comparison can use."""
     return [m for m in model_options(policy) if m not in (OTHER_HUB, LOCAL_FOLDER)]
 
@@ -53,7 +55,7 @@ def text_box(label: str, key: str, height: int, hint: str) -> str:
     return value
 
 
-def _chosen_model(policy: models.Policy) -> str:
+def _chosen_model(policy: Policy) -> str:
     """The picker and, for a custom choice, the box to type the id or folder in."""
     options = model_options(policy)
     if st.session_state.get(MODEL_CHOICE) not in options:
@@ -76,12 +78,12 @@ def _load(model_id: str) -> str:
         size = cached.model_info(model_id)
         with st.spinner(f"Loading {model_id} ({size})…"):
             loaded = cached.loaded_model(model_id)
-    except models.SettingsError:
+    except SettingsError:
         raise
     except Exception as exc:  # noqa: BLE001 - a failed load (ModelError, out of memory, ...) must not end the session
         if model_id == BUNDLED_ID:
             raise
-        if not isinstance(exc, models.ModelError):
+        if not isinstance(exc, ModelError):
             faults.log.exception("loading %s failed", model_id)
         st.error(literal(f"{faults.message(exc)}. Showing the bundled model instead."))  # holds the typed id
         return BUNDLED_ID

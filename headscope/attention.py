@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from headscope.models import ENCODER_DECODER, LoadedModel, first_line, out_of_memory
+from headscope.errors import first_line, out_of_memory
+from headscope.models import ENCODER_DECODER, LoadedModel
 
 
 class InputError(ValueError):

@@ -12,7 +12,8 @@ from typing import Sequence
 from headscope import atlas, attention, corpus, models, norms, qkv, roles, syntax, verdict, words
 from headscope.attention import Attention, InputError
 from headscope.figures import head_name
-from headscope.models import ModelError
+from headscope.errors import ModelError, out_of_memory
+from headscope.policy import Policy
 from headscope.syntax import ParseError, SyntaxScores
 from headscope.wording import dropped_note, plural
 
@@ -237,7 +238,7 @@ def run_command(args: argparse.Namespace) -> str:
     if args.command == "atlas":
         return _run_atlas(args)
     attention.check_text(args.text)
-    loaded = models.load(args.model, models.Policy.from_settings())
+    loaded = models.load(args.model, Policy.from_settings())
     if args.command == "head":  # its own forward pass, inside take_apart
         try:
             parts = qkv.take_apart(loaded, args.text, args.layer, args.head)
@@ -277,7 +278,7 @@ def _corpus_atlas(args: argparse.Namespace, loaded: models.LoadedModel | None = 
     """The atlas over --corpus (or the bundled corpus, from the disk cache), limited to --limit sentences."""
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be a positive number of sentences")
-    policy = models.Policy.from_settings()
+    policy = Policy.from_settings()
     loaded = loaded or models.load(args.model, policy)
     weighting = getattr(args, "weighting", "weights")
     if args.corpus is None and args.limit is None:
@@ -316,7 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"headscope: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - only out-of-memory is turned into a one-line error
-        if not models.out_of_memory(exc):
+        if not out_of_memory(exc):
             raise
     else:
         sys.stdout.write(output + "\n")

@@ -8,7 +8,7 @@ from typing import Callable
 import numpy as np
 
 from headscope.attention import Attention, nothing_to_score
-from headscope.models import first_line, out_of_memory
+from headscope.errors import first_line, out_of_memory
 from headscope.words import merge_weights
 
 RELATIONS = ("nsubj", "amod", "det", "dobj", "prep", "pobj", "aux", "compound", "poss")

@@ -7,6 +7,7 @@ import streamlit as st
 from components import answer_view, cached, charts, faults, links, nav, sidebar, state, syntax_view
 from components.text import literal
 from headscope import figures, models
+from headscope.errors import ModelError
 
 nav.ensure_app()
 s = state.current()
@@ -30,7 +31,7 @@ else:
     try:
         with st.spinner(f"Loading {pick}…"):
             cached.loaded_model(pick)
-    except models.ModelError as exc:
+    except ModelError as exc:
         st.warning(f"{exc}.")
         st.stop()
     second = replace(s, model=pick)

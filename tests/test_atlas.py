@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from headscope import atlas, corpus, models, syntax
+from headscope import atlas, corpus, syntax
+from headscope.policy import Policy
 from headscope.attention import Attention
 from headscope.syntax import Parse, ParseError
 
@@ -193,7 +194,7 @@ def test_uploads_refuse_binary_wrong_encoding_and_oversize():
     with pytest.raises(ParseError, match="line 2: not UTF-8"):  # a byte-order mark does not shift it
         corpus.read_upload(b"\xef\xbb\xbfa\n\xff\n", "x.txt")
     with pytest.raises(ParseError, match="limit is 0.0 MB"):
-        corpus.read_upload(b"x" * 100, "x.txt", policy=models.Policy(max_upload_bytes=10))
+        corpus.read_upload(b"x" * 100, "x.txt", policy=Policy(max_upload_bytes=10))
     with pytest.raises(ParseError, match="no sentences"):
         corpus.read_upload(b"\n \n", "x.txt")
 

@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 
 from headscope import attention, corpus, models, syntax
-from headscope.models import BUNDLED_ID, Policy, SettingsError
+from headscope.errors import ModelError, SettingsError, out_of_memory
+from headscope.models import BUNDLED_ID
+from headscope.policy import Policy
 from headscope.syntax import ParseError
 from tests.support import ROOT, headscope, heads_drawn, linked_app, on_page, one_line_error, run_app, texts
 
@@ -79,7 +81,7 @@ def damage(good: Path, folder: Path, how: str) -> Path:
 @pytest.mark.parametrize("how", ["garbage", "truncated", "empty", "pickle", *(f"pickle{seed}" for seed in range(1, 41))])
 def test_damaged_weights_are_one_clear_model_error(good_model, tmp_path, how):
     folder = damage(good_model, tmp_path / how, how)
-    with pytest.raises(models.ModelError, match="damaged") as info:
+    with pytest.raises(ModelError, match="damaged") as info:
         models.load(str(folder), Policy(local_root=str(tmp_path)))
     assert "download or save the model again" in str(info.value)
 
@@ -93,7 +95,7 @@ def test_weights_that_are_not_numbers_are_refused(good_model, tmp_path):
     weights = load_file(folder / "model.safetensors")
     save_file({k: torch.full_like(v, float("nan")) for k, v in weights.items()}, folder / "model.safetensors",
               metadata={"format": "pt"})
-    with pytest.raises(models.ModelError, match="not numbers"):
+    with pytest.raises(ModelError, match="not numbers"):
         models.load(str(folder))
 
 
@@ -232,12 +234,12 @@ def test_real_out_of_memory_in_the_cli_is_one_line_and_the_next_run_works(long_m
 def test_out_of_memory_errors_are_recognised():
     import torch
 
-    assert models.out_of_memory(MemoryError())
-    assert models.out_of_memory(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB"))
-    assert models.out_of_memory(RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: "
+    assert out_of_memory(MemoryError())
+    assert out_of_memory(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB"))
+    assert out_of_memory(RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: "
                                              "can't allocate memory: you tried to allocate 10245120 bytes"))
-    assert not models.out_of_memory(RuntimeError("size mismatch"))
-    assert not models.out_of_memory(ValueError("out of memory"))
+    assert not out_of_memory(RuntimeError("size mismatch"))
+    assert not out_of_memory(ValueError("out of memory"))
 
 
 @pytest.mark.parametrize("error", ["torch", "python"])

@@ -15,7 +15,9 @@ import pytest
 
 from bench.memory import long_texts
 from headscope import attention, models, qkv
+from headscope.errors import SettingsError
 from headscope.models import BUNDLED_ID
+from headscope.policy import Policy
 
 BUDGET_MB = 100
 
@@ -163,8 +165,8 @@ def test_a_failure_is_not_kept(cached, monkeypatch):
 
 def test_a_malformed_budget_is_a_settings_error(monkeypatch):
     monkeypatch.setenv("HEADSCOPE_CACHE_MB", "lots")
-    with pytest.raises(models.SettingsError, match="HEADSCOPE_CACHE_MB is not usable"):
-        models.Policy.from_settings()
+    with pytest.raises(SettingsError, match="HEADSCOPE_CACHE_MB is not usable"):
+        Policy.from_settings()
 
 
 def test_inside_a_head_is_not_mixed_up_with_another_sessions_text():

@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from headscope import attention, models, words
-from headscope.models import ModelError, Policy
+from headscope.errors import ModelError
+from headscope.policy import Policy
 from tests import tiny
 from tests.support import ROOT, headscope
 
