@@ -92,7 +92,7 @@ def attention_json(att: Attention) -> dict:
         "attention": att.weights,
     }
     if not att.square:
-        doc["key_tokens"] = list(att.columns[0])
+        doc["key_tokens"] = list(att.columns.tokens)
     return doc
 
 

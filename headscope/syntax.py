@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from headscope.attention import Attention, nothing_to_score
+from headscope.attention import Attention, Axis, nothing_to_score
 from headscope.errors import first_line, out_of_memory
 from headscope.words import merge_weights
 
@@ -189,8 +189,8 @@ class WordAttention:
     def as_attention(self, model: str) -> Attention:
         """The same weights as an Attention over the parse's words, for the figure builders."""
         p = self.parse
-        return Attention(model=model, text=p.text, tokens=p.words, offsets=p.spans,
-                         special=(False,) * len(p.words), weights=self.weights, level="words")
+        words = Axis(p.words, p.text, p.spans, (False,) * len(p.words))
+        return Attention(model=model, rows=words, columns=words, weights=self.weights, level="words")
 
 
 def word_attention(att: Attention, p: Parse) -> WordAttention:

@@ -49,9 +49,11 @@ for name, setting, key in ((names[0], s, "compare_a"), (names[1], second, "compa
 
 st.subheader("Difference (A minus B)")
 if a.weights.shape[1:] == b.weights.shape[1:]:
-    both = tuple(x if x == y else f"{x}/{y}" for x, y in zip(a.tokens, b.tokens))
-    diff = replace(a, weights=a.weights[:layers] - b.weights[:layers], tokens=both, key_tokens=None, key_text=None,
-                   key_offsets=None, key_special=None) if a.square else replace(a, weights=a.weights[:layers] - b.weights[:layers])
+    def both(x, y):  # one axis labelled with both sides' tokens where they differ
+        return x._replace(tokens=tuple(p if p == q else f"{p}/{q}" for p, q in zip(x.tokens, y.tokens)))
+
+    diff = replace(a, weights=a.weights[:layers] - b.weights[:layers], rows=both(a.rows, b.rows),
+                   columns=both(a.columns, b.columns))
     charts.show(figures.grid_figure(diff, [(layer, h) for h in range(a.num_heads)], figures.LAYER_STYLE,
                                     diverging=True), key="compare_diff", name=f"difference-layer{layer}")
     st.caption("Red: A attends more; blue: B attends more. Where the tokens differ, the label shows both (A/B).")

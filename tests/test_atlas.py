@@ -7,7 +7,7 @@ import pytest
 
 from headscope import atlas, corpus, syntax
 from headscope.policy import Policy
-from headscope.attention import Attention
+from headscope.attention import Attention, Axis
 from headscope.syntax import Parse, ParseError
 
 U = 1 / 6  # rows of special tokens do not matter; fill them evenly
@@ -16,8 +16,8 @@ U = 1 / 6  # rows of special tokens do not matter; fill them evenly
 def _att(text, tokens, offsets, rows) -> Attention:
     special = tuple(t in ("[CLS]", "[SEP]") for t in tokens)
     weights = np.array(rows, dtype=np.float32)[None, None]  # 1 layer, 1 head
-    return Attention(model="hand", text=text, tokens=tuple(tokens), offsets=tuple(offsets),
-                     special=special, weights=weights)
+    axis = Axis(tuple(tokens), text, tuple(offsets), special)
+    return Attention(model="hand", rows=axis, columns=axis, weights=weights)
 
 
 def hand_corpus():
