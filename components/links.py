@@ -10,12 +10,11 @@ import streamlit as st
 from components import cached, faults, sidebar, state
 from components.text import literal
 from headscope import models
-from headscope.attention import KINDS
+from headscope.attention import KINDS, MAX_CHARS
 from headscope.answer import DEFAULT_LINKS, LINK_CHOICES
 from headscope.policy import Policy
 from headscope.syntax import RELATION_CHOICES
 
-MAX_TEXT = sidebar.MAX_CHARS
 MAX_QUERY = 8_000
 """The longest query string (URL-encoded bytes) the app writes into a link (address bar, share box).
 
@@ -83,8 +82,8 @@ LONG_TEXTS = {
 def _parse(kind: str, raw: str):
     """A query value as session state wants it, or raise ValueError saying in words what is wrong."""
     if kind == "text":
-        if len(raw) > MAX_TEXT:
-            raise ValueError(f"longer than {MAX_TEXT:,} characters, the most the app reads")
+        if len(raw) > MAX_CHARS:
+            raise ValueError(f"longer than {MAX_CHARS:,} characters, the most the app reads")
         return raw
     if raw == "":
         raise ValueError("no value")

@@ -8,14 +8,13 @@ from components import cached, charts, faults
 from components.state import (DEFAULT_TEXT, HIDE_SPECIAL, KEEP_BROWSER_TEXT, KIND, MODEL, MODEL_CHOICE, MODEL_CUSTOM,
                               NORM_WEIGHTED, TARGET, TEXT, WHOLE_WORDS, Settings, current)
 from components.text import literal
-from headscope import attention, models
-from headscope.attention import KINDS
+from headscope import models
+from headscope.attention import KINDS, MAX_CHARS
 from headscope.errors import ModelError, SettingsError
+from headscope.families import ENCODER_DECODER
 from headscope.models import BUNDLED_ID
 from headscope.policy import Policy
 
-MAX_CHARS = attention.MAX_CHARS
-"""The longest text the app reads, in characters (the engine refuses longer ones)."""
 OTHER_HUB, LOCAL_FOLDER = "Another hub model…", "A local folder…"
 
 
@@ -104,9 +103,9 @@ def render() -> Settings:
         with faults.guard("The model could not be loaded"):
             st.session_state[MODEL] = _load(_chosen_model(policy))
             family = cached.loaded_model(st.session_state[MODEL]).family
-        text_box("Sentence" if family != models.ENCODER_DECODER else "Source text (encoder)", TEXT, 100,
+        text_box("Sentence" if family != ENCODER_DECODER else "Source text (encoder)", TEXT, 100,
                  "Type any text and press Ctrl+Enter (or click outside the box).")
-        if family == models.ENCODER_DECODER:
+        if family == ENCODER_DECODER:
             text_box("Target text (decoder)", TARGET, 80,
                      "What the decoder reads (teacher forcing); empty: the same as the source.")
             st.selectbox("Attention", list(KINDS), key=KIND, format_func=KINDS.get,

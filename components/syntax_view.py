@@ -17,7 +17,8 @@ from components.text import literal
 from headscope import answer, atlas, corpus, figures, verdict
 from headscope.figures import head_name
 from headscope.wording import plural
-from headscope.syntax import RELATION_CHOICES, RELATION_NAMES, HeadScore, RelationScores, SyntaxScores
+from headscope.syntax import (DIRECTION_SHORT, RELATION_CHOICES, RELATION_NAMES, HeadScore, RelationScores, SyntaxScores,
+                              oriented)
 
 TOP_HEADS = 4
 
@@ -202,12 +203,12 @@ def top_heads_figure(s: Settings, scores: SyntaxScores, rs: RelationScores, posi
             break
     panels = [(h.layer, h.head) for h in top]
     outlines = [
-        [(d, g) if h.direction == "dependent->head" else (g, d) for d, g, _ in rs.arcs] for h in top
+        [oriented(h.direction, d, g) for d, g, _ in rs.arcs] for h in top
     ]
     titles = []
     for h in top:
         mark = positional.get((h.layer, h.head))
-        arrow = "dep\u2192head" if h.direction == "dependent->head" else "head\u2192dep"
+        arrow = DIRECTION_SHORT[h.direction]
         follows = " \u00b7 follows" if (h.layer, h.head) in following else ""
         titles.append(f"{head_name(h.layer, h.head)}{follows} {arrow} {h.score:.2f}" + (f" ({mark})" if mark else ""))
     fig = figures.grid_figure(words_att, panels, figures.LAYER_STYLE, titles=titles, outlines=outlines)

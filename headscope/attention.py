@@ -8,7 +8,8 @@ from typing import NamedTuple
 import numpy as np
 
 from headscope.errors import first_line, out_of_memory
-from headscope.models import ENCODER_DECODER, LoadedModel
+from headscope.families import ENCODER_DECODER, self_attentions
+from headscope.models import LoadedModel
 
 
 class InputError(ValueError):
@@ -170,7 +171,7 @@ def _forward(loaded: LoadedModel, texts: list[str]):
     def attend():
         with torch.inference_mode():  # the shared model is only read: no autograd graph, no state kept
             outputs = loaded.model(**inputs, output_attentions=True)
-        layers = outputs.encoder_attentions if loaded.family == ENCODER_DECODER else outputs.attentions
+        layers = self_attentions(outputs, loaded.family)
         if not layers or len(layers) != loaded.num_layers:
             raise RuntimeError(
                 f"model returned {len(layers or ())} attention arrays for {loaded.num_layers} layers; "

@@ -11,6 +11,10 @@ class SettingsError(ModelError):
     """A HEADSCOPE_* environment variable or `[headscope]` secret has a value Headscope cannot use."""
 
 
+class UnsupportedModel(ValueError):
+    """This model's attention cannot be taken apart (or split per head) here; the message says why."""
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from headscope import families
 from headscope.errors import ModelError, first_line, out_of_memory
+from headscope.families import DECODER, ENCODER, ENCODER_DECODER
 from headscope.policy import Policy
 
 BUNDLED_ID = "all-MiniLM-L6-v2"
@@ -29,12 +31,7 @@ CURATED = (
 
 # A tokenizer's model_max_length is a huge sentinel when the tokenizer does not know it.
 _NO_LIMIT = 1_000_000
-# Models whose position ids start after the padding index (RoBERTa's two extra positions).
-_OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "longformer", "data2vec-text", "xlm-roberta-xl"}
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".h5", ".msgpack")
-
-ENCODER, DECODER, ENCODER_DECODER = "encoder", "decoder", "encoder-decoder"
-
 
 @dataclass(frozen=True)
 class LoadedModel:
@@ -298,10 +295,8 @@ def _known_types() -> set[str]:
 def max_tokens_of(config: Any, tokenizer: Any, cap: int | None = None) -> int:
     """The longest input, in tokens, that the model, its tokenizer and the server accept."""
     limits = []
-    positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
-    if isinstance(positions, int) and positions > 0:
-        if getattr(config, "model_type", "") in _OFFSET_POSITIONS:
-            positions -= (getattr(config, "pad_token_id", None) or 1) + 1
+    positions = families.positions(config)
+    if positions:
         limits.append(positions)
     tok_limit = getattr(tokenizer, "model_max_length", None)
     if isinstance(tok_limit, int) and 0 < tok_limit < _NO_LIMIT:
@@ -309,19 +304,6 @@ def max_tokens_of(config: Any, tokenizer: Any, cap: int | None = None) -> int:
     if cap:
         limits.append(cap)
     return min(limits) if limits else 512
-
-
-def family_of(config: Any) -> str:
-    """encoder, decoder or encoder-decoder, from a model's config."""
-    if getattr(config, "is_encoder_decoder", False):
-        return ENCODER_DECODER
-    if getattr(config, "is_decoder", False) or getattr(config, "model_type", "") in _DECODER_TYPES:
-        return DECODER
-    return ENCODER
-
-
-_DECODER_TYPES = {"gpt2", "gpt_neo", "gpt_neox", "gptj", "opt", "llama", "mistral", "bloom", "codegen",
-                  "phi", "phi3", "qwen2", "gemma", "gemma2", "falcon", "mpt", "biogpt", "ctrl", "openai-gpt"}
 
 
 def _probe(model: Any, family: str, name: str) -> None:
@@ -337,7 +319,7 @@ def _probe(model: Any, family: str, name: str) -> None:
             out = model(**kwargs)
     except Exception as exc:  # noqa: BLE001
         raise ModelError(f"{name!r} failed on a test input: {first_line(exc)}") from None
-    found = getattr(out, "encoder_attentions", None) if family == ENCODER_DECODER else getattr(out, "attentions", None)
+    found = families.self_attentions(out, family)
     if not found:
         raise ModelError(f"{name!r} does not return attention weights (it has no attention heads to show)")
     if any(not torch.isfinite(layer).all() for layer in found):
@@ -363,19 +345,15 @@ def load(model_id: str | None = None, policy: Policy | None = None) -> LoadedMod
         raise _explain(name, exc) from None
     model.eval()
     config = model.config
-    family = family_of(config)
+    family = families.architecture(config)
     _probe(model, family, name)
-    layers = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layer", None) or getattr(config, "num_layers", None)
-    heads = getattr(config, "num_attention_heads", None) or getattr(config, "n_head", None) or getattr(config, "num_heads", None)
-    if family == ENCODER_DECODER:
-        layers = getattr(config, "encoder_layers", None) or config.num_layers
-        heads = getattr(config, "encoder_attention_heads", None) or config.num_heads
+    layers, heads = families.counts(config, family)
     return LoadedModel(
         model=model,
         tokenizer=tokenizer,
         name=name,
-        num_layers=int(layers),
-        num_heads=int(heads),
+        num_layers=layers,
+        num_heads=heads,
         max_tokens=max_tokens_of(config, tokenizer, policy.max_tokens),
         family=family,
         num_params=info.num_params,

@@ -21,7 +21,17 @@ RELATION_CHOICES = RELATIONS + (ALL,)
 OFFSETS = (-3, -2, -1, 1, 2, 3)
 """Fixed offsets of the positional baseline (Clark et al. 2019): the word o places away."""
 
-DIRECTIONS = ("dependent->head", "head->dependent")
+DEPENDENT_TO_HEAD, HEAD_TO_DEPENDENT = DIRECTIONS = ("dependent->head", "head->dependent")
+"""The two ways a head can follow an arc: the dependent attends to its head, or the head to its dependent."""
+DIRECTION_SHORT = {DEPENDENT_TO_HEAD: "dep\u2192head", HEAD_TO_DEPENDENT: "head\u2192dep"}
+"""A direction in a figure's title."""
+
+
+def oriented(direction: str, dependent: int, head: int) -> tuple[int, int]:
+    """An arc read in a direction: (the word that attends, the word attended to)."""
+    return (dependent, head) if direction == DEPENDENT_TO_HEAD else (head, dependent)
+
+
 SKIPPED_RELATIONS = frozenset({"punct", "ROOT", "root", "dep", ""})
 """Arcs never scored: punctuation, the root, and the parser's 'unclassified' label."""
 
@@ -284,8 +294,8 @@ def relation_scores(wa: WordAttention, relation: str, pred: np.ndarray | None = 
     w = wa.weights
     pred = predictions(w) if pred is None else pred
     per_direction = {
-        "dependent->head": (w[:, :, deps, govs].mean(-1), (pred[:, :, deps] == govs).mean(-1)),
-        "head->dependent": (w[:, :, govs, deps].mean(-1), (pred[:, :, govs] == deps).mean(-1)),
+        DEPENDENT_TO_HEAD: (w[:, :, deps, govs].mean(-1), (pred[:, :, deps] == govs).mean(-1)),
+        HEAD_TO_DEPENDENT: (w[:, :, govs, deps].mean(-1), (pred[:, :, govs] == deps).mean(-1)),
     }
     scores = [
         HeadScore(layer, head, direction, float(score[layer, head]), float(acc[layer, head]))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components import cached, faults, inside_view, nav, state
-from headscope.qkv import UnsupportedModel
+from headscope.errors import UnsupportedModel
 
 nav.ensure_app()
 s = state.current()

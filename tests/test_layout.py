@@ -125,6 +125,24 @@ def test_the_allowlist_holds_only_late_imports_that_exist():
         assert modules <= {module for _, module in late_imports(ROOT / name)}, f"{name}: stale entry, remove it"
 
 
+def _constants(path: Path) -> set:
+    return {node.value for node in ast.walk(_tree(path)) if isinstance(node, ast.Constant)}
+
+
+def test_the_directions_are_spelled_in_one_place():
+    spelled = [p.relative_to(ROOT).as_posix() for folder in ("headscope", "components", "pages") for p in _modules(folder)
+               if {"dependent->head", "head->dependent"} & _constants(p)]
+    assert spelled == ["headscope/syntax.py"]
+
+
+def test_only_the_family_adapter_reads_a_model_type():
+    readers = [p.relative_to(ROOT).as_posix() for folder in ("headscope", "components", "pages") for p in _modules(folder)
+               if any(isinstance(n, ast.Attribute) and n.attr == "model_type" or n == "model_type" for n in
+                      [*ast.walk(_tree(p)), *_constants(p)])]
+    # models.py reads it once, to refuse a type transformers does not implement (never running repository code)
+    assert sorted(readers) == ["headscope/families.py", "headscope/models.py"]
+
+
 @pytest.mark.xfail(strict=True, reason="renderer split pending (lead)")
 def test_the_cli_does_not_import_plotly():
     code = "import sys, headscope.cli; print('plotly' in sys.modules)"
