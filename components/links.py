@@ -7,7 +7,7 @@ from urllib.parse import quote_plus, urlencode
 
 import streamlit as st
 
-from components import cached, faults, sidebar, state
+from components import cached, faults, sidebar, state, streamlit_private
 from components.text import literal
 from headscope import models
 from headscope.attention import KINDS, MAX_CHARS
@@ -129,22 +129,6 @@ def _policy() -> Policy:
     return faults.settings_or_stop(cached.policy)  # a link runs before the sidebar checks the settings
 
 
-def _reconnected() -> bool:
-    """True when a new session's first run arrives with the browser's widget values.
-
-    A fresh page load sends none. A page whose server went away (a replica killed behind
-    deploy/'s nginx) reconnects to another server and sends the values on screen, which are
-    newer than its URL: a sentence typed just now must not be replaced by the link's. This
-    reads Streamlit's private widget state (tests/test_deploy.py covers it).
-    """
-    try:
-        from streamlit.runtime.state.session_state_proxy import get_session_state
-
-        return bool(get_session_state()._state._new_widget_state.states)
-    except (AttributeError, ImportError):
-        return False
-
-
 def _shown(raw: str) -> str:
     """A value from a link as a notice quotes it: at most 40 characters."""
     return repr(raw[:40]) + ("…" if len(raw) > 40 else "")
@@ -161,7 +145,7 @@ def apply_once() -> None:
     if st.session_state.get("_link_applied"):
         return
     st.session_state["_link_applied"] = True
-    if _reconnected():
+    if streamlit_private.browser_sent_widget_values():  # a reconnected page: its sentence is newer than its URL
         st.session_state[state.KEEP_BROWSER_TEXT] = True  # for this first run's sidebar only
         return
     notices: list[str] = []

@@ -15,9 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 LATE_IMPORTS_ALLOWED: dict[str, set[str]] = {
     # file (relative to the repository) -> modules it may import inside a function, and why.
-    # Streamlit's private names, until the next commit gathers them in one module:
-    "components/links.py": {"streamlit.runtime.state.session_state_proxy"},
-    "components/nav.py": {"streamlit.runtime.pages_manager"},
+    # None today.
 }
 """Imports that may stay inside a function. Keep it short: each entry says why."""
 
