@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def attention_json(att: Attention) -> dict:
-    """The `attention` command's JSON document (see DESIGN.md); cross-attention adds `key_tokens`."""
+    """The `attention` command's JSON document (DEVELOPERS.md, the CLI contract); cross-attention adds `key_tokens`."""
     doc = {
         "model": att.model,
         "tokens": list(att.tokens),
@@ -117,7 +117,7 @@ POSITIONAL_NAMES = {"previous token": "previous", "same token": "same", "next to
 
 
 def syntax_json(scores: SyntaxScores, model: str, corpus_atlas: atlas.Atlas) -> dict:
-    """The `syntax` command's JSON document (see DESIGN.md); `follows` is the corpus verdict."""
+    """The `syntax` command's JSON document (DEVELOPERS.md, the CLI contract); `follows` is the corpus verdict."""
     p = scores.words.parse
     positional = corpus_atlas.positional_heads()
     relations = {}

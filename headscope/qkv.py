@@ -108,7 +108,7 @@ def take_apart(loaded: LoadedModel, text: str, layer: int, head: int) -> HeadPar
 
 
 def to_json(parts: HeadParts) -> dict:
-    """The CLI's `head` document (see DESIGN.md); `scores` are Q K^T / sqrt(d_k)."""
+    """The CLI's `head` document (DEVELOPERS.md, the CLI contract); `scores` are Q K^T / sqrt(d_k)."""
     return {
         "tokens": list(parts.tokens),
         "queries": parts.queries,

@@ -141,6 +141,14 @@ def test_only_the_family_adapter_reads_a_model_type():
     assert sorted(readers) == ["headscope/families.py", "headscope/models.py"]
 
 
+def test_no_file_points_at_a_design_document_outside_the_repository():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    pointing = [name for name in tracked if Path(name).suffix in (".py", ".md", ".txt", ".toml", ".ini", ".cfg", "")
+                and (ROOT / name).is_file() and "DESIGN.md" in (ROOT / name).read_text(encoding="utf-8", errors="replace")
+                and name != "tests/test_layout.py"]
+    assert not pointing, f"these files point at DESIGN.md, which is not in the repository (DEVELOPERS.md is): {pointing}"
+
+
 @pytest.mark.xfail(strict=True, reason="renderer split pending (lead)")
 def test_the_cli_does_not_import_plotly():
     code = "import sys, headscope.cli; print('plotly' in sys.modules)"
