@@ -2,7 +2,7 @@
 
 Run: `/usr/bin/time -v .venv/bin/python -m bench.upload_worst_case` (Maximum resident set
 size is the peak). Prints JSON; asserts nothing. The corpus is made at the default caps
-(headscope.models): plain-text lines of `max_sentence_chars` characters of one-letter
+(headscope.policy): plain-text lines of `max_sentence_chars` characters of one-letter
 words and punctuation, each as many tokens as the model reads (its limit), as
 many lines as the cap on tokens allows. Long sentences are the slowest per token (the
 attention arrays grow with the square of the length), and plain text adds the parse.
@@ -17,9 +17,10 @@ import sys
 import time
 
 from headscope import atlas, corpus, models, syntax
+from headscope.policy import Policy
 
 
-def worst_corpus(policy: models.Policy, loaded: models.LoadedModel) -> bytes:
+def worst_corpus(policy: Policy, loaded: models.LoadedModel) -> bytes:
     """Lines at the character cap, each cut at the model's limit, up to the cap on tokens."""
     rng = random.Random(0)
     words = "a I , . o x".split()  # one token every two characters: a line reaches the model's limit
@@ -41,7 +42,7 @@ def worst_corpus(policy: models.Policy, loaded: models.LoadedModel) -> bytes:
 
 
 def main() -> None:
-    policy = models.Policy.from_settings()
+    policy = Policy.from_settings()
     loaded = models.load(None, policy)
     syntax.load_parser()
     data = worst_corpus(policy, loaded)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import engine, faults
-from components.sidebar import Settings
+from components import cached, faults
+from components.state import Settings
 from components.text import literal
 from headscope import answer, verdict
 from headscope.attention import Attention
@@ -34,7 +34,7 @@ def chosen_relation() -> str | None:
 def corpus_atlas(s: Settings):
     """The bundled corpus's atlas for the model, or None (the failure reported) where it cannot be had."""
     try:
-        return engine.bundled_atlas(s.model, s.weighting)
+        return cached.bundled_atlas(s.model, s.weighting)
     except Exception as exc:  # noqa: BLE001 - the page goes on without the corpus verdict
         faults.report(exc, "Cannot say which heads follow the relation")
         return None
@@ -52,14 +52,14 @@ def marks(s: Settings, att: Attention, relation: str | None) -> tuple[dict, dict
     if a is None:
         return {}, {}, None
     try:
-        badges = answer.badges(a, relation, answer.sink_names(engine.raw_attention(s.model, s.text, s.target, s.kind)))
+        badges = answer.badges(a, relation, answer.sink_names(cached.raw_attention(s.model, s.text, s.target, s.kind)))
         if relation is None:
             return badges, {}, None
-        cells = {d: answer.arc_cells(att, engine.sentence_parse(s.text), relation, d) for d in DIRECTIONS}
+        cells = {d: answer.arc_cells(att, cached.sentence_parse(s.text), relation, d) for d in DIRECTIONS}
         ra = a.relations.get(relation)
         heads = ra.verdict.heads if ra is not None else ()
         outlines = {(h.layer, h.head): cells[h.direction] for h in heads}
-        return badges, outlines, answer.answer(a, relation, engine.sentence_syntax(s.model, s.text, s.weighting))
+        return badges, outlines, answer.answer(a, relation, cached.sentence_syntax(s.model, s.text, s.weighting))
     except Exception as exc:  # noqa: BLE001 - the heatmaps are drawn whatever happens here
         faults.report(exc, "Cannot say which heads follow the relation")
         return {}, {}, None

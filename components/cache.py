@@ -2,7 +2,7 @@
 
 Streamlit's own caches bound a function's entries by count (and time), not by size: 256
 attention arrays of 512 tokens are 18 GB. Here every cached function of one `SharedCache`
-shares one budget in bytes (components/engine.py: `HEADSCOPE_CACHE_MB`), measured when an
+shares one budget in bytes (components/cached.py: `HEADSCOPE_CACHE_MB`), measured when an
 entry is stored: numpy arrays by their buffers (an array held by two entries, or a view of
 one, counts once), everything else by `sys.getsizeof` over its contents.
 
@@ -21,6 +21,7 @@ resident memory only ever grows.
 from __future__ import annotations
 
 import copy
+import ctypes
 import dataclasses
 import functools
 import inspect
@@ -261,8 +262,6 @@ def _private(obj: Any) -> Any:
 
 def _libc():
     try:
-        import ctypes
-
         libc = ctypes.CDLL("libc.so.6")
         libc.malloc_trim.argtypes = [ctypes.c_size_t]
         return libc

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components import cached
 from components.charts import file_name
-from headscope import export
+from headscope import export, report
+from headscope.attention import InputError
+from headscope.syntax import ParseError
 
 CSV_CELL_LIMIT = 2_000_000
 """Above this many weights, the CSV holds the current layer only (a CSV row is ~40 bytes)."""
@@ -16,19 +19,17 @@ def attention_buttons(s, layer: int | None) -> None:
 
     The buttons keep the settings, not the array: Streamlit keeps a download's callable with
     the session, also for two minutes after it disconnects, so a captured array (72 MB at 512
-    tokens) outlived the engine's cache. The array comes from that cache when clicked.
+    tokens) outlived the results cache. The array comes from that cache when clicked.
     """
-    from components import engine  # imported late, as in report_html
-
-    att = engine.attention_view(s)
+    att = cached.attention_view(s)
     cells = att.weights.size
     layers = None if cells <= CSV_CELL_LIMIT or layer is None else [layer]
     left, right = st.columns(2)
-    left.download_button("Attention as .npz (array + tokens)", data=lambda: export.attention_npz(engine.attention_view(s)),
+    left.download_button("Attention as .npz (array + tokens)", data=lambda: export.attention_npz(cached.attention_view(s)),
                          file_name=file_name("attention", att.level) + ".npz", mime="application/octet-stream",
                          on_click="ignore", icon=":material/download:", key="dl_npz", width="stretch")
     label = "Attention as .csv" + ("" if layers is None else f" (layer {layer}; the text is long)")
-    right.download_button(label, data=lambda: export.attention_csv(engine.attention_view(s), layers),
+    right.download_button(label, data=lambda: export.attention_csv(cached.attention_view(s), layers),
                           file_name=file_name("attention", att.level, "" if layers is None else f"layer{layer}") + ".csv",
                           mime="text/csv", on_click="ignore", icon=":material/download:", key="dl_csv", width="stretch")
 
@@ -62,19 +63,14 @@ def report_button(s, key: str) -> None:
 
 def report_html(s) -> str:
     """The report of the sentence; without its syntax part when the text or the parser fails there."""
-    from components import engine
-    from headscope import report
-    from headscope.attention import InputError
-    from headscope.syntax import ParseError
-
-    att = engine.attention_view(s)
+    att = cached.attention_view(s)
     try:
-        scores = engine.sentence_syntax(s.model, s.text, s.weighting) if att.square else None
-        positional = engine.positional_heads(s.model, s.text)
+        scores = cached.sentence_syntax(s.model, s.text, s.weighting) if att.square else None
+        positional = cached.positional_heads(s.model, s.text)
     except (InputError, ParseError):  # as the pages do
         scores, positional = None, None
     try:
-        corpus_atlas = engine.bundled_atlas(s.model, s.weighting) if scores is not None else None
+        corpus_atlas = cached.bundled_atlas(s.model, s.weighting) if scores is not None else None
     except Exception:  # noqa: BLE001 - the report is whole without the corpus verdict (the page says why)
         corpus_atlas = None
     return report.build(att, scores, positional, corpus_atlas)

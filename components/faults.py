@@ -11,8 +11,7 @@ from streamlit.errors import StreamlitAPIException
 
 from components.text import literal
 from headscope.attention import InputError, OutOfMemory
-from headscope.models import ModelError, SettingsError, out_of_memory
-from headscope.qkv import UnsupportedModel
+from headscope.errors import ModelError, SettingsError, UnsupportedModel, out_of_memory
 from headscope.syntax import ParseError
 
 PLAIN = (InputError, ModelError, ParseError, UnsupportedModel)

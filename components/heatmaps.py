@@ -13,8 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import charts, downloads, engine, faults, links
-from components.sidebar import Settings
+from components import charts, downloads, cached, faults, links
+from components.state import Settings
 from headscope import canvas
 from headscope.panels import head_name
 
@@ -104,7 +104,7 @@ Marks = tuple[dict, dict]
 def layer_grid(s: Settings, layer: int, marks: Marks = ({}, {})) -> None:
     """The heads of one layer side by side, with their badges and outlined arcs; a click opens a head below."""
     with faults.guard("Cannot draw the heatmaps"):
-        data = dict(canvas.marked(engine.layer_canvas(s, layer), *marks), clickable="panel", key=f"layer_grid_{layer}")
+        data = dict(canvas.marked(cached.layer_canvas(s, layer), *marks), clickable="panel", key=f"layer_grid_{layer}")
     head, fresh = opened(data)
     show(data, key=data["key"], name=f"layer{layer}", selected=head)
     if head is not None:
@@ -131,7 +131,7 @@ def layer_view(s: Settings, num_layers: int, marks: Marks = ({}, {})) -> None:
 def model_grid(s: Settings, marks: Marks = ({}, {})) -> None:
     """Every head as a small heatmap, with badges and outlined arcs; a clicked one opens large below, in view."""
     with faults.guard("Cannot draw the heatmaps"):
-        data = dict(canvas.marked(engine.model_canvas(s), *marks), key="model_grid")
+        data = dict(canvas.marked(cached.model_canvas(s), *marks), key="model_grid")
     head, fresh = opened(data)
     show(data, key="model_grid", name="all-layers", selected=head)
     if head is not None:
@@ -144,9 +144,9 @@ def head_large(s: Settings, layer: int, head: int, title: bool = True, key: str 
     if title:
         st.subheader(head_name(layer, head))
     with faults.guard("Cannot draw the heatmaps"):
-        att = engine.attention_view(s)
+        att = cached.attention_view(s)
         window = canvas.clamp_window((st.session_state.get(key) or {}).get("zoom"), att.num_tokens, att.num_keys)
-        data = engine.head_canvas(s, layer, head, window)
+        data = cached.head_canvas(s, layer, head, window)
     show(data, key=key, name=head_name(layer, head), reveal=reveal)
     if window:
         r0, c0, r1, c1 = window

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from components import charts, heatmaps, links
+from components import cached, charts, heatmaps, links
 from headscope import canvas, figures
 from headscope.panels import head_name, token_labels
 from headscope.qkv import HeadParts
@@ -84,11 +84,9 @@ def one_query(model: str, text: str, layer: int, head: int) -> None:
 
     A fragment: picking another query token reruns this part only, not the page's ten figures.
     Given the head's key, not its parts: Streamlit keeps a fragment's arguments with the
-    session, and the parts come from the engine's cache.
+    session, and the parts come from the results cache (components/cached.py).
     """
-    from components import engine
-
-    p = engine.head_parts(model, text, layer, head)
+    p = cached.head_parts(model, text, layer, head)
     toks = list(p.tokens)
     labels = figures.axis_labels(toks)
     names = token_labels(toks)  # widgets show plain text; `labels` are escaped for plotly

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import engine, faults, heatmaps
+from components import cached, faults, heatmaps
 from headscope import canvas, knockout
 from headscope.panels import head_name
 from headscope.knockout import Importance, Knockout
@@ -28,30 +28,30 @@ CAVEATS = (
 )
 
 
-# --- cached results (one cache for every text's results: components/engine.py) -----------------
+# --- cached results (one cache for every text's results: components/cached.py) -----------------
 
-@engine.shared
+@cached.shared
 def result(model_id: str, text: str, heads: tuple[tuple[int, int], ...], ablation: str) -> Knockout:
     """The model run intact and with the heads switched off, with the sentence's arcs."""
-    return knockout.knockout(engine.loaded_model(model_id), text, heads, ablation, engine.sentence_parse(text))
+    return knockout.knockout(cached.loaded_model(model_id), text, heads, ablation, cached.sentence_parse(text))
 
 
-@engine.shared
+@cached.shared
 def sentence_importance(model_id: str, text: str, ablation: str) -> Importance:
     """Every head switched off on its own, for this sentence."""
-    return knockout.importance(engine.loaded_model(model_id), text, ablation)
+    return knockout.importance(cached.loaded_model(model_id), text, ablation)
 
 
 @st.cache_resource(show_spinner="Switching every head off, sentence by sentence, over the bundled corpus (once "
                             "for this model)…", max_entries=4)
 def corpus_importance(model_id: str, ablation: str) -> Importance:
     """Every head switched off on its own, averaged over the bundled corpus (from the disk cache, else computed)."""
-    return knockout.bundled_importance(engine.loaded_model(model_id), ablation)
+    return knockout.bundled_importance(cached.loaded_model(model_id), ablation)
 
 
 def _corpus_column(model_id: str, ablation: str) -> Importance | None:
     """The corpus importance if it is on disk or asked for; else a button that computes it (minutes, once)."""
-    found = knockout.cached_bundled_importance(engine.loaded_model(model_id), ablation)
+    found = knockout.cached_bundled_importance(cached.loaded_model(model_id), ablation)
     if found is not None:
         return found
     st.caption("The average over the bundled corpus is not computed yet for this model: it switches every "
@@ -200,7 +200,7 @@ def importance(model_id: str, text: str, ablation: str) -> None:
                    "in any of these grids to switch it off too.")
     if one.gradient is not None:
         st.caption("Michel et al. 2019's gradient score: " + knockout.gradient_measure(knockout.task(
-            engine.loaded_model(model_id))))
+            cached.loaded_model(model_id))))
         _heads(one.gradient, "gradient score, this sentence", "|d loss / d gate|", "knockout_gradient", follows)
     else:
         st.caption("No gradient score: " + knockout.NO_GRADIENT + ".")
@@ -209,7 +209,7 @@ def importance(model_id: str, text: str, ablation: str) -> None:
 def _following_heads(model_id: str, shape: tuple[int, int]) -> np.ndarray | None:
     """Heads that follow any relation over the bundled corpus, as a [layer, head] mask; None without an atlas."""
     try:
-        atlas = engine.bundled_atlas(model_id)
+        atlas = cached.bundled_atlas(model_id)
     except Exception:  # noqa: BLE001 - the grids stand without the outlines (the Head atlas page says why)
         return None
     marks = np.zeros(shape, dtype=bool)

@@ -7,14 +7,14 @@ from urllib.parse import quote_plus, urlencode
 
 import streamlit as st
 
-from components import sidebar
+from components import cached, faults, sidebar, state, streamlit_private
 from components.text import literal
 from headscope import models
-from headscope.attention import KINDS
+from headscope.attention import KINDS, MAX_CHARS
 from headscope.answer import DEFAULT_LINKS, LINK_CHOICES
+from headscope.policy import Policy
 from headscope.syntax import RELATION_CHOICES
 
-MAX_TEXT = sidebar.MAX_CHARS
 MAX_QUERY = 8_000
 """The longest query string (URL-encoded bytes) the app writes into a link (address bar, share box).
 
@@ -28,12 +28,12 @@ MAX_INT = 10_000
 
 # query parameter -> (session-state key, kind of value)
 PARAMS = {
-    "text": ("text", "text"),
-    "target": ("target", "text"),
-    "kind": ("kind", "kind"),
-    "words": ("whole_words", "bool"),
-    "norms": ("norm_weighted", "bool"),
-    "nospecial": ("hide_special", "bool"),
+    "text": (state.TEXT, "text"),
+    "target": (state.TARGET, "text"),
+    "kind": (state.KIND, "kind"),
+    "words": (state.WHOLE_WORDS, "bool"),
+    "norms": (state.NORM_WEIGHTED, "bool"),
+    "nospecial": (state.HIDE_SPECIAL, "bool"),
     "all": ("all_layers", "bool"),
     "layer": ("layer", "int"),
     "relation": ("relation", "relation"),
@@ -59,8 +59,6 @@ NOTICES = "_link_notices"
 """Notices to show at the top of the next full run (see `notices`)."""
 ON_SCREEN = "_link_notices_shown"
 """The notices the last full run showed (kept when `check_range` draws the app again)."""
-KEEP_BROWSER_TEXT = "_keep_browser_text"
-"""Set on a reconnected session's first run: the sidebar keeps the sentence the browser sent."""
 SHARED = "_shared_query"
 """The query string the open share box shows."""
 CHOICES = {
@@ -73,7 +71,7 @@ CHOICES = {
     "ablation": ("zero", "mean"),
 }
 """Parameters that take one of a few values."""
-DEFAULTS = {"text": sidebar.DEFAULT_TEXT, "show_links": DEFAULT_LINKS}
+DEFAULTS = {state.TEXT: state.DEFAULT_TEXT, "show_links": DEFAULT_LINKS}
 """Values a link leaves out: the view opens with them anyway."""
 VIEW_DEFAULTS = "_link_view_defaults"
 """Defaults a page works out for this session (the Heads page's layer: the answer's); see `default`."""
@@ -88,8 +86,8 @@ LONG_TEXTS = {
 def _parse(kind: str, raw: str):
     """A query value as session state wants it, or raise ValueError saying in words what is wrong."""
     if kind == "text":
-        if len(raw) > MAX_TEXT:
-            raise ValueError(f"longer than {MAX_TEXT:,} characters, the most the app reads")
+        if len(raw) > MAX_CHARS:
+            raise ValueError(f"longer than {MAX_CHARS:,} characters, the most the app reads")
         return raw
     if raw == "":
         raise ValueError("no value")
@@ -131,35 +129,17 @@ def _apply_model(raw: str, notices: list[str]) -> None:
         return
     options = sidebar.model_options(_policy())
     if raw in options:
-        st.session_state["model_choice"] = raw
+        st.session_state[state.MODEL_CHOICE] = raw
     elif models.looks_like_path(raw) and sidebar.LOCAL_FOLDER in options:
-        st.session_state["model_choice"], st.session_state["model_custom"] = sidebar.LOCAL_FOLDER, raw
+        st.session_state[state.MODEL_CHOICE], st.session_state[state.MODEL_CUSTOM] = sidebar.LOCAL_FOLDER, raw
     elif not models.looks_like_path(raw) and sidebar.OTHER_HUB in options:
-        st.session_state["model_choice"], st.session_state["model_custom"] = sidebar.OTHER_HUB, raw
+        st.session_state[state.MODEL_CHOICE], st.session_state[state.MODEL_CUSTOM] = sidebar.OTHER_HUB, raw
     else:
         notices.append(f"this server does not offer the model {raw[:60]!r}; showing the bundled model")
 
 
-def _policy() -> models.Policy:
-    from components import engine, faults
-
-    return faults.settings_or_stop(engine.policy)  # a link runs before the sidebar checks the settings
-
-
-def _reconnected() -> bool:
-    """True when a new session's first run arrives with the browser's widget values.
-
-    A fresh page load sends none. A page whose server went away (a replica killed behind
-    deploy/'s nginx) reconnects to another server and sends the values on screen, which are
-    newer than its URL: a sentence typed just now must not be replaced by the link's. This
-    reads Streamlit's private widget state (tests/test_deploy.py covers it).
-    """
-    try:
-        from streamlit.runtime.state.session_state_proxy import get_session_state
-
-        return bool(get_session_state()._state._new_widget_state.states)
-    except (AttributeError, ImportError):
-        return False
+def _policy() -> Policy:
+    return faults.settings_or_stop(cached.policy)  # a link runs before the sidebar checks the settings
 
 
 def _shown(raw: str) -> str:
@@ -178,8 +158,8 @@ def apply_once() -> None:
     if st.session_state.get("_link_applied"):
         return
     st.session_state["_link_applied"] = True
-    if _reconnected():
-        st.session_state[KEEP_BROWSER_TEXT] = True  # for this first run's sidebar only
+    if streamlit_private.browser_sent_widget_values():  # a reconnected page: its sentence is newer than its URL
+        st.session_state[state.KEEP_BROWSER_TEXT] = True  # for this first run's sidebar only
         return
     notices: list[str] = []
     params = st.query_params
@@ -237,15 +217,15 @@ def default(key: str, value) -> None:
 
 def current_params() -> dict[str, str]:
     """The current view as query parameters (values at their defaults are left out)."""
-    state = st.session_state
+    session = st.session_state
     params: dict[str, str] = {}
-    if state.get("model", models.BUNDLED_ID) != models.BUNDLED_ID:
-        params["model"] = state["model"]
+    if session.get(state.MODEL, models.BUNDLED_ID) != models.BUNDLED_ID:
+        params["model"] = session[state.MODEL]
     for name, (key, kind) in PARAMS.items():
-        value = state.get(key)
+        value = session.get(key)
         if value is None or value == "" or value is False or value == []:
             continue
-        if {**DEFAULTS, **state.get(VIEW_DEFAULTS, {})}.get(key, object()) == value:
+        if {**DEFAULTS, **session.get(VIEW_DEFAULTS, {})}.get(key, object()) == value:
             continue
         if kind == "heads":
             params[name] = ",".join(value)

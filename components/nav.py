@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from components import heatmaps, streamlit_style
+from components import heatmaps, streamlit_private
 
 
 def link(page: str, label: str, icon: str | None = None) -> None:
@@ -17,21 +17,8 @@ def link(page: str, label: str, icon: str | None = None) -> None:
 
 
 def ensure_app() -> None:
-    """Make a page that Streamlit started on its own go through app.py's navigation.
-
-    Streamlit 1.67 runs the first script of a fresh server in its old multipage mode when
-    a `pages/` folder sits next to app.py, until some script calls st.navigation: a first
-    visit to a deep link (/syntax) would run pages/syntax.py alone, without app.py, its
-    sidebar or its page list, for every later visitor too. Clearing the flag and rerunning
-    sends the run through app.py.
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # pragma: no cover - a Streamlit without the flag has no such mode
-        return
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    """Make a page that Streamlit started on its own go through app.py's navigation (first line of every page)."""
+    streamlit_private.leave_pages_directory_mode()
 
 
 def step(delta: int, layers: int, heads: int) -> None:
@@ -64,4 +51,4 @@ def jump_to_clicked(*keys: str) -> None:
 
 def compact_page() -> None:
     """Presentation mode: less space above the figure (the page's top padding), so a projector shows it whole."""
-    streamlit_style.compact_top()
+    streamlit_private.compact_top()

@@ -10,19 +10,6 @@ from components import heatmaps
 from headscope import canvas, roles, verdict
 from headscope.panels import head_name
 
-STAT_NAMES = {
-    "entropy": "entropy (nats)",
-    "entropy_ratio": "entropy / uniform",
-    "special": "share on [CLS]/[SEP]",
-    "punctuation": "share on punctuation",
-    "previous": "share on previous token",
-    "same": "share on same token",
-    "next": "share on next token",
-    "distance": "mean distance (tokens)",
-    "confidence": "confidence (mean row max)",
-}
-
-
 def _hover(stats: roles.HeadStats, labels, syntactic) -> list[list[str]]:
     """Hover text per head: its role and its main numbers."""
     layers, heads = labels.shape
@@ -71,7 +58,7 @@ def thresholds() -> None:
 def numbers(layer: int, head: int, sentence: roles.HeadStats, corpus: roles.HeadStats | None) -> None:
     """One head's statistics, for this sentence and over the corpus."""
     rows = []
-    for field, name in STAT_NAMES.items():
+    for field, name in roles.HeadStats.NAMES.items():
         row = {"statistic": name, "this sentence": round(float(getattr(sentence, field)[layer, head]), 3)}
         if corpus is not None:
             row["bundled corpus"] = round(float(getattr(corpus, field)[layer, head]), 3)
@@ -87,7 +74,7 @@ def all_heads_table(stats: roles.HeadStats, syntactic: dict) -> None:
     for layer in range(layers):
         for head in range(heads):
             row = {"head": head_name(layer, head), "role": labels[layer, head]}
-            row.update({name: round(float(getattr(stats, f)[layer, head]), 3) for f, name in STAT_NAMES.items()})
+            row.update({name: round(float(getattr(stats, f)[layer, head]), 3) for f, name in roles.HeadStats.NAMES.items()})
             row["follows (corpus)"] = ", ".join(syntactic.get((layer, head), []))
             rows.append(row)
     with st.expander("All heads as a table"):

@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import answer_view, charts, downloads, faults, heatmaps
-from components.sidebar import Settings
+from components import answer_view, cached, charts, downloads, faults, heatmaps
+from components.state import Settings
 from components.text import literal
 from headscope import answer, atlas, canvas, corpus, figures, panels, verdict
 from headscope.panels import head_name
 from headscope.wording import plural
-from headscope.syntax import RELATION_CHOICES, RELATION_NAMES, HeadScore, RelationScores, SyntaxScores
+from headscope.syntax import (DIRECTION_SHORT, RELATION_CHOICES, RELATION_NAMES, HeadScore, RelationScores, SyntaxScores,
+                              oriented)
 
 TOP_HEADS = 4
 
@@ -205,10 +206,9 @@ def top_heads_figure(s: Settings, scores: SyntaxScores, rs: RelationScores, posi
     for h in top:
         key = (h.layer, h.head)
         mark = positional.get(key)
-        arrow = "dep\u2192head" if h.direction == "dependent->head" else "head\u2192dep"
         follows = "follows \u00b7 " if key in following else ""
-        badges[key] = f"{follows}{arrow} {h.score:.2f}" + (f" ({mark})" if mark else "")
-        outlines[key] = [(d, g, d, g) if h.direction == "dependent->head" else (g, d, g, d) for d, g, _ in rs.arcs]
+        badges[key] = f"{follows}{DIRECTION_SHORT[h.direction]} {h.score:.2f}" + (f" ({mark})" if mark else "")
+        outlines[key] = [oriented(h.direction, d, g) * 2 for d, g, _ in rs.arcs]
     heatmaps.show(canvas.marked(data, badges, outlines), key="syntax_top_heads", name=f"{rs.relation}-best-heads")
 
 
@@ -316,8 +316,6 @@ def uploaded_atlas(model: str, upload, limits) -> "atlas.Atlas | None":
     scored is kept, shown as a partial atlas, and *Go on* carries on from there.
     Returns None when stopped (the partial atlas is drawn here) or nothing could be shown.
     """
-    from components import engine
-
     data = upload.getvalue()
     key = hashlib.sha256(data).hexdigest()[:16] + model
     results = st.session_state.setdefault("atlas_results", {})
@@ -334,7 +332,7 @@ def uploaded_atlas(model: str, upload, limits) -> "atlas.Atlas | None":
                 help="Stop computing; what is scored so far is kept and shown.")
     bar = st.progress(0.0, text="Reading the corpus…")
     with faults.guard("Cannot read this corpus"), _cleared_on_failure(stop, bar):
-        loaded = engine.loaded_model(model)
+        loaded = cached.loaded_model(model)
         if job.corpus is None:
             job.corpus = corpus.read_upload(
                 data, upload.name, policy=limits, count_tokens=atlas.token_counter(loaded),

@@ -15,7 +15,7 @@ from headscope.atlas import Atlas
 from headscope.attention import Attention
 from headscope.panels import head_name
 from headscope.wording import plural
-from headscope.syntax import DIRECTIONS, RELATION_NAMES, RELATIONS, Parse, SyntaxScores, align
+from headscope.syntax import DEPENDENT_TO_HEAD, RELATION_NAMES, RELATIONS, Parse, SyntaxScores, align, oriented
 
 NO_LINKS = "none"
 DEFAULT_LINKS = "nsubj"
@@ -108,7 +108,7 @@ def evidence(scores: SyntaxScores, relation: str, layer: int, head: int, directi
     if rs is None or not rs.arcs:
         return None
     d, g, _ = rs.arcs[0]
-    src, dst = (d, g) if direction == DIRECTIONS[0] else (g, d)
+    src, dst = oriented(direction, d, g)
     words = scores.words.parse.words
     return Evidence(layer=layer, head=head, direction=direction, source=words[src], target=words[dst],
                     weight=float(scores.words.weights[layer, head, src, dst]))
@@ -129,12 +129,12 @@ def answer(a: Atlas, relation: str, scores: SyntaxScores | None) -> Answer:
 
 def sink_names(raw: Attention) -> dict[tuple[int, int], str]:
     """Per head, the special token it gives most attention to in this text (for a no-op head's badge)."""
-    special = np.flatnonzero(np.asarray(raw.columns[3], dtype=bool))
+    special = np.flatnonzero(np.asarray(raw.columns.special, dtype=bool))
     if special.size == 0:
         return {}
     received = raw.weights[..., special].mean(axis=2)  # [layer, head, special]
     best = received.argmax(-1)
-    tokens = raw.columns[0]
+    tokens = raw.columns.tokens
     return {(l, h): tokens[special[best[l, h]]] for l in range(raw.num_layers) for h in range(raw.num_heads)}
 
 
@@ -155,7 +155,7 @@ def badges(a: Atlas, relation: str | None, sinks: dict[tuple[int, int], str]) ->
     return found
 
 
-def arc_cells(att: Attention, parse: Parse, relation: str, direction: str = DIRECTIONS[0]) -> list[tuple[int, int, int, int]]:
+def arc_cells(att: Attention, parse: Parse, relation: str, direction: str = DEPENDENT_TO_HEAD) -> list[tuple[int, int, int, int]]:
     """Each arc of the relation as (first row, first column, last row, last column) of the tokens shown.
 
     Rows are the word that attends: the dependent for dependent->head, the head otherwise.
@@ -166,7 +166,8 @@ def arc_cells(att: Attention, parse: Parse, relation: str, direction: str = DIRE
     rows = cols = align(att.offsets, att.special, parse.spans)
     cells = []
     for d, g, _ in parse.arcs(relation):
-        r, c = (rows[d], cols[g]) if direction == DIRECTIONS[0] else (rows[g], cols[d])
+        attends, attended = oriented(direction, d, g)
+        r, c = rows[attends], cols[attended]
         if r and c:
             cells.append((min(r), min(c), max(r), max(c)))
     return cells

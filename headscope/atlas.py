@@ -293,7 +293,7 @@ def score(pairs: Iterable[tuple[Attention, Parse]], model: str, corpus: str) -> 
 
 
 def to_json(atlas: Atlas) -> dict:
-    """The CLI's `atlas` document (see DESIGN.md)."""
+    """The CLI's `atlas` document (DEVELOPERS.md, the CLI contract)."""
     relations = {}
     for relation, ra in atlas.relations.items():
         layer, head, direction, accuracy = ra.best()

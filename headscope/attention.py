@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
-from headscope.models import ENCODER_DECODER, LoadedModel, first_line, out_of_memory
+from headscope.errors import first_line, out_of_memory
+from headscope.families import ENCODER_DECODER, self_attentions
+from headscope.models import LoadedModel
 
 
 class InputError(ValueError):
@@ -35,39 +38,67 @@ def guard_memory(call, tokens: int):
     raise OutOfMemory(f"not enough memory for {tokens:,} tokens; try a shorter text")
 
 
+class Axis(NamedTuple):
+    """The tokens along one side of an attention array, and where each one is in its text.
+
+    A named tuple: `tokens, text, offsets, special = axis` reads it whole.
+    """
+
+    tokens: tuple[str, ...]
+    text: str
+    offsets: tuple[tuple[int, int], ...]  # each token's characters in `text` ((0, 0) for a special token)
+    special: tuple[bool, ...]  # [CLS], [SEP], <s>, ...
+
+    def take(self, keep) -> "Axis":
+        """The same axis with only the tokens at the indices `keep`, in that order."""
+        return Axis(tuple(self.tokens[i] for i in keep), self.text, tuple(self.offsets[i] for i in keep),
+                    tuple(self.special[i] for i in keep))
+
+
 @dataclass(frozen=True)
 class Attention:
-    """Attention of one text: rows attend from, columns attend to, each row sums to 1 (unless weighted by norms)."""
+    """Attention of one text: rows attend from, columns attend to, each row sums to 1 (unless weighted by norms).
+
+    `rows` and `columns` are the same axis in self-attention; in cross-attention the rows
+    are the target's tokens and the columns the source's. Change both together (`replace(att,
+    rows=..., columns=...)`): attention whose two axes differ is not self-attention (`square`).
+    """
 
     model: str
-    text: str
-    tokens: tuple[str, ...]
-    offsets: tuple[tuple[int, int], ...]
-    special: tuple[bool, ...]
+    rows: Axis  # the tokens that attend
+    columns: Axis  # the tokens attended to
     weights: np.ndarray  # float32 [layer, head, query, key]
     dropped: int = 0  # tokens cut off because the text was longer than the model accepts
     level: str = "pieces"  # "pieces" (the tokenizer's tokens) or "words"
     causal: bool = False  # a token attends only to itself and the tokens before it
     kind: str = "self"  # self; for encoder-decoder models: encoder, decoder or cross
-    # Cross-attention attends from the target's tokens (rows) to the source's (columns):
-    key_text: str | None = None
-    key_tokens: tuple[str, ...] | None = None
-    key_offsets: tuple[tuple[int, int], ...] | None = None
-    key_special: tuple[bool, ...] | None = None
     # "weights": alpha_ij; "norms": alpha_ij * ||f_h(x_j)|| (headscope.norms), rows do not sum to 1
     weighting: str = "weights"
 
     @property
-    def columns(self) -> tuple[tuple[str, ...], str, tuple[tuple[int, int], ...], tuple[bool, ...]]:
-        """(tokens, text, offsets, special) of the tokens attended to: the same as the rows but in cross-attention."""
-        if self.key_tokens is None:
-            return self.tokens, self.text, self.offsets, self.special
-        return self.key_tokens, self.key_text, self.key_offsets, self.key_special
+    def text(self) -> str:
+        """The text the rows' tokens come from."""
+        return self.rows.text
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        """The tokens (or words) that attend."""
+        return self.rows.tokens
+
+    @property
+    def offsets(self) -> tuple[tuple[int, int], ...]:
+        """Each row token's characters in `text`."""
+        return self.rows.offsets
+
+    @property
+    def special(self) -> tuple[bool, ...]:
+        """Which row tokens are special ([CLS], [SEP], ...)."""
+        return self.rows.special
 
     @property
     def square(self) -> bool:
         """True for self-attention (the same tokens on both axes)."""
-        return self.key_tokens is None
+        return self.rows == self.columns
 
     @property
     def num_layers(self) -> int:
@@ -140,7 +171,7 @@ def _forward(loaded: LoadedModel, texts: list[str]):
     def attend():
         with torch.inference_mode():  # the shared model is only read: no autograd graph, no state kept
             outputs = loaded.model(**inputs, output_attentions=True)
-        layers = outputs.encoder_attentions if loaded.family == ENCODER_DECODER else outputs.attentions
+        layers = self_attentions(outputs, loaded.family)
         if not layers or len(layers) != loaded.num_layers:
             raise RuntimeError(
                 f"model returned {len(layers or ())} attention arrays for {loaded.num_layers} layers; "
@@ -210,13 +241,13 @@ def run_seq2seq(loaded: LoadedModel, source: str, target: str) -> dict[str, Atte
         return stack(out.encoder_attentions), stack(out.decoder_attentions), stack(out.cross_attentions)
 
     enc_weights, dec_weights, cross_weights = guard_memory(attend, len(src_ids) + len(tgt_ids))
+    source_axis = Axis(src_tokens, source, src_offsets, src_special)
+    target_axis = Axis(tgt_tokens, target, tgt_offsets, tgt_special)
     common = dict(model=loaded.name, dropped=_dropped(loaded, source))
-    encoder = Attention(text=source, tokens=src_tokens, offsets=src_offsets, special=src_special,
-                        weights=enc_weights, kind="encoder", **common)
-    decoder = Attention(text=target, tokens=tgt_tokens, offsets=tgt_offsets, special=tgt_special,
-                        weights=dec_weights, kind="decoder", causal=True, **common)
-    cross = replace(decoder, weights=cross_weights, kind="cross", causal=False,
-                    key_text=source, key_tokens=src_tokens, key_offsets=src_offsets, key_special=src_special)
+    encoder = Attention(rows=source_axis, columns=source_axis, weights=enc_weights, kind="encoder", **common)
+    decoder = Attention(rows=target_axis, columns=target_axis, weights=dec_weights, kind="decoder", causal=True,
+                        **common)
+    cross = replace(decoder, columns=source_axis, weights=cross_weights, kind="cross", causal=False)
     return {"encoder": encoder, "decoder": decoder, "cross": cross}
 
 
@@ -245,13 +276,17 @@ def run_batch(loaded: LoadedModel, texts: list[str]) -> list[Attention]:
         positions = mask.nonzero().flatten().tolist()  # real tokens (padding may sit on either side)
         ids = enc["input_ids"][b, positions].tolist()
         weights = stacked[b][:, :, positions][:, :, :, positions]
+        axis = Axis(
+            tokens=tuple(clean_token(t) for t in tokenizer.convert_ids_to_tokens(ids)),
+            text=text,
+            offsets=tuple((int(a), int(c)) for a, c in enc["offset_mapping"][b, positions].tolist()),
+            special=tuple(bool(x) for x in enc["special_tokens_mask"][b, positions].tolist()),
+        )
         results.append(
             Attention(
                 model=loaded.name,
-                text=text,
-                tokens=tuple(clean_token(t) for t in tokenizer.convert_ids_to_tokens(ids)),
-                offsets=tuple((int(a), int(c)) for a, c in enc["offset_mapping"][b, positions].tolist()),
-                special=tuple(bool(x) for x in enc["special_tokens_mask"][b, positions].tolist()),
+                rows=axis,
+                columns=axis,
                 weights=np.ascontiguousarray(weights, dtype=np.float32),
                 dropped=_dropped(loaded, text),
                 causal=loaded.causal,
@@ -272,29 +307,18 @@ def run(loaded: LoadedModel, text: str, target: str | None = None, kind: str = "
         att = run_seq2seq(loaded, text, target if target and target.strip() else text)[kind]
     else:
         att = run_batch(loaded, [text])[0]
-    if all(att.special) or all(att.columns[3]):  # e.g. only zero-width or control characters: [CLS] [SEP]
+    if all(att.rows.special) or all(att.columns.special):  # e.g. only zero-width or control characters: [CLS] [SEP]
         raise nothing_to_score()
     return att
 
 
 def without_special(att: Attention) -> Attention:
     """Drop special tokens from both axes and renormalise each remaining row to sum to 1."""
-    keep = np.flatnonzero(~np.asarray(att.special, dtype=bool))
-    col_tokens, _, col_offsets, col_special = att.columns
-    keep_cols = np.flatnonzero(~np.asarray(col_special, dtype=bool))
-    if keep.size == 0 or keep_cols.size == 0:
+    keep_rows, keep_cols = (np.flatnonzero(~np.asarray(axis.special, dtype=bool)) for axis in (att.rows, att.columns))
+    if keep_rows.size == 0 or keep_cols.size == 0:
         raise nothing_to_score()
-    weights = att.weights[:, :, keep][:, :, :, keep_cols]
+    weights = att.weights[:, :, keep_rows][:, :, :, keep_cols]
     totals = weights.sum(axis=-1, keepdims=True)
     weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
-    result = replace(
-        att,
-        tokens=tuple(att.tokens[i] for i in keep),
-        offsets=tuple(att.offsets[i] for i in keep),
-        special=tuple(False for _ in keep),
-        weights=weights.astype(np.float32, copy=False),
-    )
-    if att.square:
-        return result
-    return replace(result, key_tokens=tuple(col_tokens[i] for i in keep_cols),
-                   key_offsets=tuple(col_offsets[i] for i in keep_cols), key_special=tuple(False for _ in keep_cols))
+    return replace(att, rows=att.rows.take(keep_rows), columns=att.columns.take(keep_cols),
+                   weights=weights.astype(np.float32, copy=False))

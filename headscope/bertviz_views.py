@@ -85,7 +85,7 @@ def build(att: Attention, view: str = "head", layer: int | None = None, dark: bo
     layers = plan(att, layer)
     weights = np.round(att.weights[layers].astype(np.float64), 4)
     left = [t.replace("\u0120", " ").replace("\u2581", " ") for t in att.tokens]
-    right = [t.replace("\u0120", " ").replace("\u2581", " ") for t in att.columns[0]]
+    right = [t.replace("\u0120", " ").replace("\u2581", " ") for t in att.columns.tokens]
     vis_id = f"bertviz-{uuid.uuid4().hex}"
     data = [{"name": None, "attn": weights.tolist(), "left_text": left, "right_text": right}]
     if view == "head":

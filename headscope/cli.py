@@ -13,7 +13,8 @@ import numpy as np
 from headscope import atlas, attention, corpus, knockout, models, norms, qkv, roles, syntax, verdict, words
 from headscope.attention import Attention, InputError
 from headscope.panels import head_name
-from headscope.models import ModelError
+from headscope.errors import ModelError, out_of_memory
+from headscope.policy import Policy
 from headscope.syntax import ParseError, SyntaxScores
 from headscope.wording import dropped_note, plural
 
@@ -99,7 +100,7 @@ def _ablation(parser: argparse.ArgumentParser) -> None:
 
 
 def attention_json(att: Attention) -> dict:
-    """The `attention` command's JSON document (see DESIGN.md); cross-attention adds `key_tokens`."""
+    """The `attention` command's JSON document (DEVELOPERS.md, the CLI contract); cross-attention adds `key_tokens`."""
     doc = {
         "model": att.model,
         "tokens": list(att.tokens),
@@ -108,7 +109,7 @@ def attention_json(att: Attention) -> dict:
         "attention": att.weights,
     }
     if not att.square:
-        doc["key_tokens"] = list(att.columns[0])
+        doc["key_tokens"] = list(att.columns.tokens)
     return doc
 
 
@@ -133,7 +134,7 @@ POSITIONAL_NAMES = {"previous token": "previous", "same token": "same", "next to
 
 
 def syntax_json(scores: SyntaxScores, model: str, corpus_atlas: atlas.Atlas) -> dict:
-    """The `syntax` command's JSON document (see DESIGN.md); `follows` is the corpus verdict."""
+    """The `syntax` command's JSON document (DEVELOPERS.md, the CLI contract); `follows` is the corpus verdict."""
     p = scores.words.parse
     positional = corpus_atlas.positional_heads()
     relations = {}
@@ -254,7 +255,7 @@ def run_command(args: argparse.Namespace) -> str:
     if args.command == "atlas":
         return _run_atlas(args)
     attention.check_text(args.text)
-    loaded = models.load(args.model, models.Policy.from_settings())
+    loaded = models.load(args.model, Policy.from_settings())
     if args.command in ("knockout", "importance"):
         return _run_knockout(args, loaded)
     if args.command == "head":  # its own forward pass, inside take_apart
@@ -360,7 +361,7 @@ def _corpus_atlas(args: argparse.Namespace, loaded: models.LoadedModel | None = 
     """The atlas over --corpus (or the bundled corpus, from the disk cache), limited to --limit sentences."""
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be a positive number of sentences")
-    policy = models.Policy.from_settings()
+    policy = Policy.from_settings()
     loaded = loaded or models.load(args.model, policy)
     weighting = getattr(args, "weighting", "weights")
     if args.corpus is None and args.limit is None:
@@ -399,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"headscope: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - only out-of-memory is turned into a one-line error
-        if not models.out_of_memory(exc):
+        if not out_of_memory(exc):
             raise
     else:
         sys.stdout.write(output + "\n")

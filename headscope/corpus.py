@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from headscope import models
-from headscope.models import Policy
+from headscope import policy as server_policy
+from headscope.policy import Policy
 from headscope.syntax import Parse, ParseError, parse_many
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -16,10 +16,10 @@ BUNDLED_CORPUS = DATA / "corpus.txt"
 # Defaults of an upload's caps; a server sets its own in Policy (HEADSCOPE_MAX_UPLOAD_BYTES,
 # HEADSCOPE_MAX_UPLOAD_SENTENCES, HEADSCOPE_MAX_SENTENCE_CHARS, HEADSCOPE_MAX_UPLOAD_TOKENS or [headscope]
 # in secrets.toml).
-MAX_BYTES = models.MAX_UPLOAD_BYTES
-MAX_SENTENCES = models.MAX_UPLOAD_SENTENCES
-MAX_SENTENCE_CHARS = models.MAX_SENTENCE_CHARS
-MAX_TOKENS = models.MAX_UPLOAD_TOKENS
+MAX_BYTES = server_policy.MAX_UPLOAD_BYTES
+MAX_SENTENCES = server_policy.MAX_UPLOAD_SENTENCES
+MAX_SENTENCE_CHARS = server_policy.MAX_SENTENCE_CHARS
+MAX_TOKENS = server_policy.MAX_UPLOAD_TOKENS
 
 UD_TO_SPACY = {
     "obj": "dobj",

@@ -20,7 +20,7 @@ def attention_npz(att: Attention) -> bytes:
         buffer,
         attention=att.weights.astype(np.float32),
         tokens=np.array(att.tokens, dtype=str),
-        key_tokens=np.array(att.columns[0], dtype=str),
+        key_tokens=np.array(att.columns.tokens, dtype=str),
         model=np.array(att.model),
         text=np.array(att.text),
     )
@@ -32,7 +32,7 @@ def attention_csv(att: Attention, layers: list[int] | None = None) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["layer", "head", "from_index", "from", "to_index", "to", "weight"])
-    keys = att.columns[0]
+    keys = att.columns.tokens
     for layer in layers if layers is not None else range(att.num_layers):
         for head in range(att.num_heads):
             matrix = att.weights[layer, head]

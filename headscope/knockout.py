@@ -48,9 +48,11 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from headscope import attention, qkv, syntax
-from headscope.attention import Attention, InputError
-from headscope.models import DECODER, ENCODER_DECODER, LoadedModel
+from headscope import attention, families, syntax
+from headscope.attention import Attention, Axis, InputError
+from headscope.errors import UnsupportedModel
+from headscope.families import DECODER, ENCODER_DECODER
+from headscope.models import LoadedModel
 
 ABLATIONS = ("zero", "mean")
 """What a knocked-out head's slice of the context vector becomes: zeros, or its mean over this text's tokens."""
@@ -78,7 +80,7 @@ IMPORTANCE_VERSION = 1
 """Bump when the importance method changes: the disk cache is keyed by it."""
 
 
-class NotKnockable(qkv.UnsupportedModel):
+class NotKnockable(UnsupportedModel):
     """Headscope cannot find this model's heads to switch them off; the message says why."""
 
 
@@ -87,8 +89,8 @@ class NotKnockable(qkv.UnsupportedModel):
 def _out_projections(loaded: LoadedModel) -> list[Any]:
     """Each layer's attention output projection (encoder self-attention), whose input is the heads side by side."""
     try:
-        return [qkv._layer_modules(loaded, layer).out for layer in range(loaded.num_layers)]
-    except qkv.UnsupportedModel as exc:
+        return [families.layer_attention(loaded, layer).out for layer in range(loaded.num_layers)]
+    except UnsupportedModel as exc:
         raise NotKnockable(f"cannot switch heads off in this model: {exc}") from None
 
 
@@ -359,7 +361,8 @@ def _repeat(inputs: dict, rows: int) -> dict:
 
 def _attention(loaded: LoadedModel, t: _Text, weights: np.ndarray) -> Attention:
     """An Attention of the text with these weights [layer, head, query, key]."""
-    return Attention(model=loaded.name, text=t.text, tokens=t.tokens, offsets=t.offsets, special=t.special,
+    axis = Axis(t.tokens, t.text, t.offsets, t.special)
+    return Attention(model=loaded.name, rows=axis, columns=axis,
                      weights=np.ascontiguousarray(weights, dtype=np.float32), dropped=t.dropped,
                      causal=loaded.causal, kind="encoder" if loaded.family == ENCODER_DECODER else "self")
 

@@ -1,4 +1,4 @@
-"""Model registry and safe loading: the bundled default, hub ids and local folders."""
+"""Model registry and safe loading under a server policy: the bundled default, hub ids and local folders."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+
+from headscope import families
+from headscope.errors import ModelError, first_line, out_of_memory
+from headscope.families import DECODER, ENCODER, ENCODER_DECODER
+from headscope.policy import Policy
 
 BUNDLED_ID = "all-MiniLM-L6-v2"
 """The name under which the bundled model is shown and selected."""
@@ -26,137 +31,7 @@ CURATED = (
 
 # A tokenizer's model_max_length is a huge sentinel when the tokenizer does not know it.
 _NO_LIMIT = 1_000_000
-# Models whose position ids start after the padding index (RoBERTa's two extra positions).
-_OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "longformer", "data2vec-text", "xlm-roberta-xl"}
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".h5", ".msgpack")
-
-ENCODER, DECODER, ENCODER_DECODER = "encoder", "decoder", "encoder-decoder"
-
-
-class ModelError(ValueError):
-    """A model could not be loaded; the message says why and what to do."""
-
-
-class SettingsError(ModelError):
-    """A HEADSCOPE_* environment variable or `[headscope]` secret has a value Headscope cannot use."""
-
-
-def _flag(value: Any, default: bool) -> bool:
-    """A yes/no setting from an environment string, a TOML bool, or nothing."""
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _number(value: Any) -> int | None:
-    """A positive whole-number setting, or None for no limit."""
-    if value is None or str(value).strip() in ("", "0", "none"):
-        return None
-    try:
-        number = int(float(str(value).replace("_", "")))
-    except ValueError:
-        raise ValueError(f"{value!r} is not a number") from None
-    return number if number > 0 else None
-
-
-def _cap(value: Any, default: int) -> int:
-    """A cap that must stay a positive whole number: the default when unset, else ValueError."""
-    if value is None or str(value).strip() == "":
-        return default
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number")
-    try:
-        number = float(str(value).strip().replace("_", ""))
-    except ValueError:
-        raise ValueError(f"{value!r} is not a number") from None
-    if number != number or number < 1 or number != int(number):
-        raise ValueError(f"{value!r} is not a positive whole number")
-    return int(number)
-
-
-MAX_UPLOAD_BYTES = 5_000_000
-MAX_UPLOAD_SENTENCES = 5_000
-MAX_SENTENCE_CHARS = 1_000
-MAX_UPLOAD_TOKENS = 50_000  # the work of an atlas: its forward passes grow with the tokens (README: measured)
-"""Default caps on an uploaded corpus (headscope.corpus), overridden by Policy's settings."""
-CACHE_MB = 256
-"""Default memory for results shared by a server's sessions (components/cache.py)."""
-
-
-@dataclass(frozen=True)
-class Policy:
-    """What a server lets its users load (see README: "Restricting models on a shared server")."""
-
-    allowed: tuple[str, ...] = ()  # hub ids or folders; empty: any (the bundled model is always allowed)
-    allow_hub: bool = True  # download from the hub what is not in the local cache
-    allow_local: bool = True  # local model folders
-    local_root: str | None = None  # local folders only below this directory
-    max_params: int | None = None
-    max_bytes: int | None = None  # weight files on disk
-    max_tokens: int | None = None  # per request, on top of the model's own limit
-    max_upload_bytes: int = MAX_UPLOAD_BYTES  # an uploaded corpus file
-    max_upload_sentences: int = MAX_UPLOAD_SENTENCES  # sentences in an uploaded corpus
-    max_sentence_chars: int = MAX_SENTENCE_CHARS  # characters in one line of an uploaded .txt corpus
-    max_upload_tokens: int = MAX_UPLOAD_TOKENS  # the model's tokens over all sentences of an uploaded corpus
-    cache_mb: int = CACHE_MB  # the server's cache of results (attention, figures) for all sessions
-
-    ENV = {
-        "allowed": "HEADSCOPE_ALLOWED_MODELS",
-        "allow_hub": "HEADSCOPE_ALLOW_HUB",
-        "allow_local": "HEADSCOPE_ALLOW_LOCAL",
-        "local_root": "HEADSCOPE_LOCAL_ROOT",
-        "max_params": "HEADSCOPE_MAX_PARAMS",
-        "max_bytes": "HEADSCOPE_MAX_BYTES",
-        "max_tokens": "HEADSCOPE_MAX_TOKENS",
-        "max_upload_bytes": "HEADSCOPE_MAX_UPLOAD_BYTES",
-        "max_upload_sentences": "HEADSCOPE_MAX_UPLOAD_SENTENCES",
-        "max_sentence_chars": "HEADSCOPE_MAX_SENTENCE_CHARS",
-        "max_upload_tokens": "HEADSCOPE_MAX_UPLOAD_TOKENS",
-        "cache_mb": "HEADSCOPE_CACHE_MB",
-    }
-
-    def no_such_folder(self) -> str:
-        """The one answer for any local folder a confining policy refuses, whether or not it exists."""
-        return (f"no model folder by that name on this server: model folders must be inside {self.local_root} "
-                "and hold a config.json")
-
-    @classmethod
-    def from_settings(cls, env: Mapping[str, str] | None = None, secrets: Mapping[str, Any] | None = None) -> "Policy":
-        """Read the policy: environment variables win over the `[headscope]` table of secrets.toml."""
-        env = os.environ if env is None else env
-        secrets = secrets or {}
-
-        def get(name: str) -> Any:
-            value = env.get(cls.ENV[name])
-            return value if value not in (None, "") else secrets.get(name)
-
-        def read(name: str, parse, *default) -> Any:
-            try:
-                return parse(get(name), *default)
-            except ValueError as exc:
-                where = cls.ENV[name] if env.get(cls.ENV[name]) not in (None, "") else f"[headscope] {name} in secrets.toml"
-                raise SettingsError(f"the setting {where} is not usable: {exc}") from None
-
-        allowed = get("allowed")
-        if isinstance(allowed, str):
-            allowed = [a for a in (p.strip() for p in allowed.split(",")) if a]
-        return cls(
-            allowed=tuple(allowed or ()),
-            allow_hub=_flag(get("allow_hub"), True),
-            allow_local=_flag(get("allow_local"), True),
-            local_root=str(get("local_root")) if get("local_root") else None,
-            max_params=read("max_params", _number),
-            max_bytes=read("max_bytes", _number),
-            max_tokens=read("max_tokens", _number),
-            max_upload_bytes=read("max_upload_bytes", _cap, MAX_UPLOAD_BYTES),
-            max_upload_sentences=read("max_upload_sentences", _cap, MAX_UPLOAD_SENTENCES),
-            max_sentence_chars=read("max_sentence_chars", _cap, MAX_SENTENCE_CHARS),
-            max_upload_tokens=read("max_upload_tokens", _cap, MAX_UPLOAD_TOKENS),
-            cache_mb=read("cache_mb", _cap, CACHE_MB),
-        )
-
 
 @dataclass(frozen=True)
 class LoadedModel:
@@ -263,23 +138,9 @@ def resolve(model_id: str | None, policy: Policy | None = None) -> tuple[str, st
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?")
 
 
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
 _DAMAGED = ("deserializing header", "incomplete metadata", "pytorchstreamreader", "weights only load failed",
             "invalid load key", "unpickling", "unexpected eof", "file not fully covered")
 """Words in the errors safetensors and torch.load raise for a weight file that is damaged or cut short."""
-
-
-def out_of_memory(exc: BaseException) -> bool:
-    """True for Python's MemoryError and torch's out-of-memory errors (CPU or GPU)."""
-    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
-        return True
-    text = str(exc).lower()
-    return isinstance(exc, RuntimeError) and ("can't allocate memory" in text or "not enough memory" in text
-                                              or "out of memory" in text)
 
 
 def _raised_reading_weights(exc: BaseException) -> bool:
@@ -434,10 +295,8 @@ def _known_types() -> set[str]:
 def max_tokens_of(config: Any, tokenizer: Any, cap: int | None = None) -> int:
     """The longest input, in tokens, that the model, its tokenizer and the server accept."""
     limits = []
-    positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
-    if isinstance(positions, int) and positions > 0:
-        if getattr(config, "model_type", "") in _OFFSET_POSITIONS:
-            positions -= (getattr(config, "pad_token_id", None) or 1) + 1
+    positions = families.positions(config)
+    if positions:
         limits.append(positions)
     tok_limit = getattr(tokenizer, "model_max_length", None)
     if isinstance(tok_limit, int) and 0 < tok_limit < _NO_LIMIT:
@@ -445,19 +304,6 @@ def max_tokens_of(config: Any, tokenizer: Any, cap: int | None = None) -> int:
     if cap:
         limits.append(cap)
     return min(limits) if limits else 512
-
-
-def family_of(config: Any) -> str:
-    """encoder, decoder or encoder-decoder, from a model's config."""
-    if getattr(config, "is_encoder_decoder", False):
-        return ENCODER_DECODER
-    if getattr(config, "is_decoder", False) or getattr(config, "model_type", "") in _DECODER_TYPES:
-        return DECODER
-    return ENCODER
-
-
-_DECODER_TYPES = {"gpt2", "gpt_neo", "gpt_neox", "gptj", "opt", "llama", "mistral", "bloom", "codegen",
-                  "phi", "phi3", "qwen2", "gemma", "gemma2", "falcon", "mpt", "biogpt", "ctrl", "openai-gpt"}
 
 
 def _probe(model: Any, family: str, name: str) -> None:
@@ -473,7 +319,7 @@ def _probe(model: Any, family: str, name: str) -> None:
             out = model(**kwargs)
     except Exception as exc:  # noqa: BLE001
         raise ModelError(f"{name!r} failed on a test input: {first_line(exc)}") from None
-    found = getattr(out, "encoder_attentions", None) if family == ENCODER_DECODER else getattr(out, "attentions", None)
+    found = families.self_attentions(out, family)
     if not found:
         raise ModelError(f"{name!r} does not return attention weights (it has no attention heads to show)")
     if any(not torch.isfinite(layer).all() for layer in found):
@@ -499,19 +345,15 @@ def load(model_id: str | None = None, policy: Policy | None = None) -> LoadedMod
         raise _explain(name, exc) from None
     model.eval()
     config = model.config
-    family = family_of(config)
+    family = families.architecture(config)
     _probe(model, family, name)
-    layers = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layer", None) or getattr(config, "num_layers", None)
-    heads = getattr(config, "num_attention_heads", None) or getattr(config, "n_head", None) or getattr(config, "num_heads", None)
-    if family == ENCODER_DECODER:
-        layers = getattr(config, "encoder_layers", None) or config.num_layers
-        heads = getattr(config, "encoder_attention_heads", None) or config.num_heads
+    layers, heads = families.counts(config, family)
     return LoadedModel(
         model=model,
         tokenizer=tokenizer,
         name=name,
-        num_layers=int(layers),
-        num_heads=int(heads),
+        num_layers=layers,
+        num_heads=heads,
         max_tokens=max_tokens_of(config, tokenizer, policy.max_tokens),
         family=family,
         num_params=info.num_params,

@@ -24,15 +24,16 @@ from typing import Iterator
 
 import numpy as np
 
-from headscope import attention, qkv
+from headscope import attention, families
 from headscope.attention import Attention, InputError
+from headscope.errors import UnsupportedModel
 from headscope.models import LoadedModel
 
 WEIGHTINGS = ("weights", "norms")
 """What an attention array holds: the weights alpha_ij, or alpha_ij * ||f_h(x_j)||."""
 
 
-class NotSplittable(qkv.UnsupportedModel):
+class NotSplittable(UnsupportedModel):
     """This model's value and output projections cannot be split per head; the message says why."""
 
 
@@ -62,23 +63,17 @@ class NormWeighted:
 def _sites(loaded: LoadedModel, kind: str) -> list[_Site]:
     """Every layer's value projection and output projection for attention of this kind."""
     try:
-        layers = [qkv._layer_modules(loaded, layer, kind) for layer in range(qkv.num_layers(loaded, kind))]
-    except qkv.UnsupportedModel as exc:  # its message says which models Headscope can split per head
+        layers = [families.layer_attention(loaded, layer, kind) for layer in range(families.num_layers(loaded, kind))]
+    except UnsupportedModel as exc:  # its message says which models Headscope can split per head
         raise NotSplittable(f"cannot weigh this model's attention by norms: {exc}; "
                             "show the attention weights instead") from None
     sites = []
     for mods in layers:
-        w_out, _ = qkv._as_columns(mods.out, 0, _out_features(mods.out, mods.fused), mods.fused)
+        w_out = mods.out_weight()
         width = w_out.shape[0]
-        value = mods.q if mods.fused else mods.v
-        sites.append(_Site(value=value, start=2 * width if mods.fused else 0, width=width,
+        sites.append(_Site(value=mods.value, start=mods.value_start(width), width=width,
                            w_out=np.ascontiguousarray(w_out, dtype=np.float32)))
     return sites
-
-
-def _out_features(module, conv1d: bool) -> int:
-    """Width of a projection's output (Conv1D stores [in, out], nn.Linear [out, in])."""
-    return int(module.weight.shape[1] if conv1d else module.weight.shape[0])
 
 
 @contextlib.contextmanager

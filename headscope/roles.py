@@ -142,8 +142,19 @@ class HeadStats:
     distance: np.ndarray  # mean |query - key| weighted by attention, in tokens
     confidence: np.ndarray  # mean of the row maximum
 
-    FIELDS = ("entropy", "entropy_ratio", "special", "punctuation", "previous", "same", "next",
-              "distance", "confidence")
+    NAMES = {
+        "entropy": "entropy (nats)",
+        "entropy_ratio": "entropy / uniform",
+        "special": "share on [CLS]/[SEP]",
+        "punctuation": "share on punctuation",
+        "previous": "share on previous token",
+        "same": "share on same token",
+        "next": "share on next token",
+        "distance": "mean distance (tokens)",
+        "confidence": "confidence (mean row max)",
+    }
+    """Each statistic (a field) and how a table names it."""
+    FIELDS = tuple(NAMES)
 
     def as_dict(self) -> dict[str, np.ndarray]:
         """The statistics by name."""
@@ -166,7 +177,7 @@ def head_stats(att: Attention, causal: bool | None = None) -> HeadStats:
     visible = (rows + 1) if causal else np.full(rows.size, n)
     choosing = visible >= 2  # a row with one visible key has no choice to measure
     ratio_rows = entropy[..., choosing] / np.log(visible[choosing]) if choosing.any() else np.ones(w.shape[:2] + (1,))
-    special = np.asarray(att.columns[3], dtype=bool)
+    special = np.asarray(att.columns.special, dtype=bool)
     punct = punctuation_mask(att)
     distance = np.abs(rows[:, None] - np.arange(n)[None, :])  # [R, n]
     if att.square:

@@ -7,8 +7,8 @@ from typing import Callable
 
 import numpy as np
 
-from headscope.attention import Attention, nothing_to_score
-from headscope.models import first_line, out_of_memory
+from headscope.attention import Attention, Axis, nothing_to_score
+from headscope.errors import first_line, out_of_memory
 from headscope.words import merge_weights
 
 RELATIONS = ("nsubj", "amod", "det", "dobj", "prep", "pobj", "aux", "compound", "poss")
@@ -21,7 +21,17 @@ RELATION_CHOICES = RELATIONS + (ALL,)
 OFFSETS = (-3, -2, -1, 1, 2, 3)
 """Fixed offsets of the positional baseline (Clark et al. 2019): the word o places away."""
 
-DIRECTIONS = ("dependent->head", "head->dependent")
+DEPENDENT_TO_HEAD, HEAD_TO_DEPENDENT = DIRECTIONS = ("dependent->head", "head->dependent")
+"""The two ways a head can follow an arc: the dependent attends to its head, or the head to its dependent."""
+DIRECTION_SHORT = {DEPENDENT_TO_HEAD: "dep\u2192head", HEAD_TO_DEPENDENT: "head\u2192dep"}
+"""A direction in a figure's title."""
+
+
+def oriented(direction: str, dependent: int, head: int) -> tuple[int, int]:
+    """An arc read in a direction: (the word that attends, the word attended to)."""
+    return (dependent, head) if direction == DEPENDENT_TO_HEAD else (head, dependent)
+
+
 SKIPPED_RELATIONS = frozenset({"punct", "ROOT", "root", "dep", ""})
 """Arcs never scored: punctuation, the root, and the parser's 'unclassified' label."""
 
@@ -189,8 +199,8 @@ class WordAttention:
     def as_attention(self, model: str) -> Attention:
         """The same weights as an Attention over the parse's words, for the figure builders."""
         p = self.parse
-        return Attention(model=model, text=p.text, tokens=p.words, offsets=p.spans,
-                         special=(False,) * len(p.words), weights=self.weights, level="words")
+        words = Axis(p.words, p.text, p.spans, (False,) * len(p.words))
+        return Attention(model=model, rows=words, columns=words, weights=self.weights, level="words")
 
 
 def word_attention(att: Attention, p: Parse) -> WordAttention:
@@ -284,8 +294,8 @@ def relation_scores(wa: WordAttention, relation: str, pred: np.ndarray | None = 
     w = wa.weights
     pred = predictions(w) if pred is None else pred
     per_direction = {
-        "dependent->head": (w[:, :, deps, govs].mean(-1), (pred[:, :, deps] == govs).mean(-1)),
-        "head->dependent": (w[:, :, govs, deps].mean(-1), (pred[:, :, govs] == deps).mean(-1)),
+        DEPENDENT_TO_HEAD: (w[:, :, deps, govs].mean(-1), (pred[:, :, deps] == govs).mean(-1)),
+        HEAD_TO_DEPENDENT: (w[:, :, govs, deps].mean(-1), (pred[:, :, govs] == deps).mean(-1)),
     }
     scores = [
         HeadScore(layer, head, direction, float(score[layer, head]), float(acc[layer, head]))

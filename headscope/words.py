@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from headscope.attention import Attention
+from headscope.attention import Attention, Axis
 
 
 def _is_word_char(ch: str) -> bool:
@@ -87,19 +87,14 @@ def merge(att: Attention) -> Attention:
     """The same attention with words on both axes; word labels are the text as typed."""
     if att.level == "words":
         return att
-    groups, tokens, offsets, special = _words_of(att.text, att.tokens, att.offsets, att.special)
-    if att.square:
-        return replace(att, tokens=tokens, offsets=offsets, special=special,
-                       weights=merge_weights(att.weights, groups), level="words")
-    col_tokens, col_text, col_offsets, col_special = att.columns
-    col_groups, k_tokens, k_offsets, k_special = _words_of(col_text, col_tokens, col_offsets, col_special)
-    return replace(att, tokens=tokens, offsets=offsets, special=special,
-                   weights=merge_weights(att.weights, groups, col_groups), level="words",
-                   key_tokens=k_tokens, key_offsets=k_offsets, key_special=k_special)
+    (row_groups, rows), (col_groups, columns) = _words_of(att.rows), _words_of(att.columns)
+    return replace(att, rows=rows, columns=columns, weights=merge_weights(att.weights, row_groups, col_groups),
+                   level="words")
 
 
-def _words_of(text: str, tokens, offsets, special):
-    """(groups, labels, offsets, special) of the words made of a text's pieces."""
+def _words_of(axis: Axis) -> tuple[list[list[int]], Axis]:
+    """The groups of pieces that make words, and the axis of those words."""
+    tokens, text, offsets, special = axis
     groups = word_groups(text, offsets, special)
     labels, spans, flags = [], [], []
     for members in groups:
@@ -116,4 +111,4 @@ def _words_of(text: str, tokens, offsets, special):
         labels.append(text[start:end])
         spans.append((start, end))
         flags.append(False)
-    return groups, tuple(labels), tuple(spans), tuple(flags)
+    return groups, Axis(tuple(labels), text, tuple(spans), tuple(flags))

@@ -4,11 +4,11 @@ import math
 
 import streamlit as st
 
-from components import engine, faults, nav, sidebar, syntax_view
+from components import cached, faults, nav, state, syntax_view
 from headscope import corpus
 
 nav.ensure_app()
-s = sidebar.current()
+s = state.current()
 st.title("Head atlas")
 st.markdown(
     "Over a whole corpus: for every word, does the word a head attends to most (itself and "
@@ -20,7 +20,7 @@ st.markdown(
 source = st.radio("Corpus", ["Bundled corpus", "Upload my own"], horizontal=True, key="atlas_source")
 if source == "Bundled corpus":
     with faults.guard("Cannot compute the atlas"):
-        result = engine.bundled_atlas(s.model, s.weighting)
+        result = cached.bundled_atlas(s.model, s.weighting)
     syntax_view.atlas_view(result, key="atlas_bundled")
     st.caption(f"The bundled corpus: {result.sentences} English sentences written for this project "
                "(data/corpus.txt), parsed by spaCy's en_core_web_sm.")
@@ -34,7 +34,7 @@ st.markdown(
     "preposition under the noun's head (`prep`), the noun under the preposition (`pobj`). "
     "Multi-word token lines (`3-4`) and empty nodes (`8.1`) are skipped."
 )
-limits = faults.settings_or_stop(engine.policy)
+limits = faults.settings_or_stop(cached.policy)
 upload = st.file_uploader("Corpus file", type=["txt", "conllu"], key="atlas_upload",
                           max_upload_size=max(1, math.ceil(limits.max_upload_bytes / 2**20)),
                           help=corpus.limits_text(limits) + " A server sets its own limits (HEADSCOPE_MAX_UPLOAD_*).")

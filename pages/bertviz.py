@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from components import engine, faults, links, nav, sidebar
+from components import cached, faults, links, nav, state
 from components.sandboxed_frame import sandboxed_frame
 from headscope import bertviz_views
 
 nav.ensure_app()
-s = sidebar.current()
+s = state.current()
 st.title("bertviz views")
 st.markdown(
     "Jesse Vig's bertviz draws attention as lines between tokens: the **head view** shows "
@@ -16,7 +16,7 @@ st.markdown(
     "their libraries come from this app, not from a CDN."
 )
 with faults.model_run():
-    att = engine.attention_view(s)
+    att = cached.attention_view(s)
 
 view = st.radio("View", links.CHOICES["bview"], horizontal=True, key="bertviz_view",
                 format_func={"head": "Head view", "model": "Model view", "neuron": "Neuron view"}.get)

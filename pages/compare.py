@@ -4,12 +4,13 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components import answer_view, engine, faults, heatmaps, links, nav, sidebar, syntax_view
+from components import answer_view, cached, faults, heatmaps, links, nav, sidebar, state, syntax_view
 from components.text import literal
 from headscope import canvas, models
+from headscope.errors import ModelError
 
 nav.ensure_app()
-s = sidebar.current()
+s = state.current()
 st.title("Compare")
 st.markdown(
     "Set two views side by side: the same heads reading two sentences (does the subject head "
@@ -24,20 +25,20 @@ if mode == "sentences":
     second = replace(s, text=other)
     names = (f"A: {s.text}", f"B: {other}")
 else:
-    options = sidebar.listed_models(engine.policy())
+    options = sidebar.listed_models(cached.policy())
     pick = st.selectbox("Second model", options, key="compare_model",
                         index=min(1, len(options) - 1) if s.model == models.BUNDLED_ID else 0)
     try:
         with st.spinner(f"Loading {pick}…"):
-            engine.loaded_model(pick)
-    except models.ModelError as exc:
+            cached.loaded_model(pick)
+    except ModelError as exc:
         st.warning(f"{exc}.")
         st.stop()
     second = replace(s, model=pick)
     names = (f"A: {s.model}", f"B: {pick}")
 
 with faults.guard("Cannot compare"):
-    a, b = engine.attention_view(s), engine.attention_view(second)
+    a, b = cached.attention_view(s), cached.attention_view(second)
 
 layers = min(a.num_layers, b.num_layers)
 links.check_range("compare_layer", layers, "layer")
@@ -45,11 +46,11 @@ layer = st.select_slider("Layer", options=list(range(layers)), key="compare_laye
 for column, name, setting, key in zip(st.columns(2), names, (s, second), ("compare_a", "compare_b")):
     with column:
         st.markdown(f"**{literal(name[:120])}**")
-        heatmaps.show(engine.layer_canvas(setting, layer), key=key, name=f"{key}-layer{layer}")  # cached, as on Heads
+        heatmaps.show(cached.layer_canvas(setting, layer), key=key, name=f"{key}-layer{layer}")  # cached, as on Heads
 
 st.subheader("Difference (A minus B)")
 if a.weights.shape[1:] == b.weights.shape[1:]:
-    heatmaps.show(engine.difference_canvas(s, second, layer), key="compare_diff", name=f"difference-layer{layer}")
+    heatmaps.show(cached.difference_canvas(s, second, layer), key="compare_diff", name=f"difference-layer{layer}")
     st.caption("Red: A attends more; blue: B attends more. Where the tokens differ, the label shows both (A/B).")
 else:
     st.caption(f"Not drawn: the shapes differ ({a.num_tokens} tokens x {a.num_heads} heads vs {b.num_tokens} "
@@ -64,7 +65,7 @@ for col, name, setting in zip(cols, names, (s, second)):
     with col:
         st.markdown(f"**{literal(name[:80])}**")
         try:
-            rs = engine.sentence_syntax(setting.model, setting.text).relations[relation]
+            rs = cached.sentence_syntax(setting.model, setting.text).relations[relation]
         except Exception as exc:  # noqa: BLE001 - a bad text, a parser failure: say so, draw the other side
             faults.report(exc, "Cannot rank the heads")
             continue
@@ -72,5 +73,5 @@ for col, name, setting in zip(cols, names, (s, second)):
             st.caption(f"No {relation} arc here.")
             continue
         st.markdown(syntax_view.describe_baseline(rs))
-        syntax_view.ranking_table(rs, engine.positional_heads(setting.model, setting.text),
+        syntax_view.ranking_table(rs, cached.positional_heads(setting.model, setting.text),
                                   syntax_view.following_heads(answer_view.corpus_atlas(setting), relation), rows=6)

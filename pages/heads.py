@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from components import answer_view, downloads, engine, faults, heatmaps, links, nav, sidebar
+from components import answer_view, cached, downloads, faults, heatmaps, links, nav, state
 from components.text import HEATMAP_HELP, TOUR
 from headscope.wording import dropped_note
 
 nav.ensure_app()
-s = sidebar.current()
+s = state.current()
 st.title("Heads")
 st.markdown(
     "Each square is one attention head: row = the token that attends, column = the token "
@@ -21,11 +21,11 @@ with tour_column.expander("New here? A five-step tour", icon=":material/school:"
     st.markdown(TOUR)
 
 with faults.model_run():
-    att = engine.attention_view(s)
+    att = cached.attention_view(s)
 if att.dropped:
     st.warning(
         f"The text is longer than the model accepts ({att.num_tokens + att.dropped} tokens, "
-        f"limit {engine.loaded_model(s.model).max_tokens}): {dropped_note(att.dropped)}."
+        f"limit {cached.loaded_model(s.model).max_tokens}): {dropped_note(att.dropped)}."
     )
 
 

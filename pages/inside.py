@@ -2,22 +2,22 @@
 
 import streamlit as st
 
-from components import engine, faults, inside_view, nav, sidebar
-from headscope.qkv import UnsupportedModel
+from components import cached, faults, inside_view, nav, state
+from headscope.errors import UnsupportedModel
 
 nav.ensure_app()
-s = sidebar.current()
+s = state.current()
 st.title("Inside a head")
 st.markdown(
     "Attention is softmax(Q K^T / sqrt(d_k)) V: each head projects every token into its own query, "
     "key and value, scores every query against every key, turns the scores into weights with a "
     "softmax and sums the values with them. Here is every step with the model's real numbers."
 )
-loaded = engine.loaded_model(s.model)
+loaded = cached.loaded_model(s.model)
 layer, head = inside_view.pickers(loaded.num_layers, loaded.num_heads)
 with faults.guard("Cannot take this head apart"):
     try:
-        parts = engine.head_parts(s.model, s.text, layer, head)
+        parts = cached.head_parts(s.model, s.text, layer, head)
     except UnsupportedModel as exc:
         st.warning(f"This page {exc}. The other pages work with this model.")
         st.stop()

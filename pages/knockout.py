@@ -2,16 +2,16 @@
 
 import streamlit as st
 
-from components import engine, faults, knockout_view, nav, sidebar
+from components import cached, faults, knockout_view, nav, state
 
 nav.ensure_app()
-s = sidebar.current()
+s = state.current()
 st.title("Switch heads off")
 st.markdown("Attention shows where a head looks, not whether the model needs it. Switch heads off and see "
             "what changes: the attention of the heads after them, and what the model outputs.")
 st.caption(knockout_view.EXPLAIN)
 with faults.model_run():
-    loaded = engine.loaded_model(s.model)
+    loaded = cached.loaded_model(s.model)
 heads, ablation = knockout_view.pickers(loaded.num_layers, loaded.num_heads)
 if heads:
     with faults.guard("Cannot switch these heads off"):

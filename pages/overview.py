@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from components import engine, faults, heatmaps, nav, roles_view, sidebar
+from components import cached, faults, heatmaps, nav, roles_view, state
 from headscope.panels import head_name
 
 nav.ensure_app()
-s = sidebar.current()
+s = state.current()
 st.title("Model overview")
 st.markdown(
     "Every head of the model in one grid, coloured by what it mostly does: look at the previous "
@@ -16,10 +16,10 @@ st.markdown(
 roles_view.thresholds()
 
 with faults.model_run():
-    sentence_stats = engine.head_stats(s)
+    sentence_stats = cached.head_stats(s)
 
 with faults.guard("Cannot compute the atlas"):  # as on the Head atlas page
-    corpus_atlas = engine.bundled_atlas(s.model)
+    corpus_atlas = cached.bundled_atlas(s.model)
 syntactic = corpus_atlas.syntactic_relations()
 
 over_corpus = st.toggle("Averaged over the bundled corpus", key="overview_corpus",

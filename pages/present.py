@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import answer_view, engine, faults, heatmaps, links, nav, sidebar
+from components import answer_view, cached, faults, heatmaps, links, nav, state
 from components.text import literal
 from headscope import canvas
 from headscope.panels import head_name
@@ -10,9 +10,9 @@ from headscope.panels import head_name
 nav.ensure_app()
 st.set_page_config(initial_sidebar_state="collapsed", layout="wide")  # fold the sidebar: the figure gets the screen
 nav.compact_page()
-s = sidebar.current()
+s = state.current()
 with faults.model_run():
-    att = engine.attention_view(s)
+    att = cached.attention_view(s)
 
 links.check_range("present_layer", att.num_layers, "layer")
 links.check_range("present_head", att.num_heads, "head")
@@ -49,10 +49,10 @@ with share.popover("Share", icon=":material/link:", width="stretch"):
 layer, head = state["present_layer"], state["present_head"]
 badges, outlines, found = answer_view.marks(s, att, answer_view.chosen_relation())
 if state["present_unit"] == "layer":
-    data = engine.present_canvas(s, layer, None)
+    data = cached.present_canvas(s, layer, None)
     name, title = f"layer{layer}", f"Layer {layer}"
 else:
-    data = engine.present_canvas(s, layer, head)
+    data = cached.present_canvas(s, layer, head)
     name, title = head_name(layer, head), f"{head_name(layer, head)} \u00b7 layer {layer}, head {head}"
 st.markdown(f"### {title}  \n“{literal(s.text[:200])}” \u00b7 rows attend from, columns attend to \u00b7 "
             "\u2190 \u2192 to move")

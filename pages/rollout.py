@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from components import charts, engine, faults, heatmaps, links, nav, sidebar
+from components import cached, charts, faults, heatmaps, links, nav, state
 from headscope import canvas, figures
 from headscope.panels import token_labels
 
 nav.ensure_app()
-s = sidebar.current()
+s = state.current()
 st.title("Attention rollout")
 st.markdown(
     "One layer's attention only says where a token looks in that layer. Rollout (Abnar & Zuidema "
@@ -15,8 +15,8 @@ st.markdown(
     "(0.5 A + 0.5 I), rescale each row to 1, and multiply the layers together."
 )
 with faults.model_run():
-    raw = engine.attention_view(s)
-    rolled = engine.rollout_view(s) if raw.square else None
+    raw = cached.attention_view(s)
+    rolled = cached.rollout_view(s) if raw.square else None
 if not raw.square:
     st.info("Rollout follows self-attention through the layers; cross-attention has none to follow. "
             "Pick encoder or decoder self-attention in the sidebar.")

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from components import answer_view, downloads, engine, faults, nav, sidebar, syntax_view
+from components import answer_view, cached, downloads, faults, nav, state, syntax_view
 from headscope.syntax import RELATION_NAMES
 
 nav.ensure_app()
-s = sidebar.current()
+s = state.current()
 st.title("Syntax heads")
 st.markdown(
     "The parser draws the sentence's grammar as arcs. Pick a relation (or click an arc's label): "
@@ -17,7 +17,7 @@ st.markdown(
 syntax_view.examples(s.text)
 
 with faults.guard("Cannot score this sentence"):  # a bad text, a parser failure, out of memory: one message
-    scores = engine.sentence_syntax(s.model, s.text, s.weighting)
+    scores = cached.sentence_syntax(s.model, s.text, s.weighting)
 
 relation = syntax_view.relation_picker()
 syntax_view.arc_diagram(scores, relation)
@@ -28,7 +28,7 @@ if not rs.arcs:
     st.stop()
 
 with faults.guard("Cannot score this sentence"):
-    positional = engine.positional_heads(s.model, s.text)
+    positional = cached.positional_heads(s.model, s.text)
 st.subheader(f"{relation}: {RELATION_NAMES[relation]}")
 following = syntax_view.verdict_sections(scores, rs, positional, answer_view.corpus_atlas(s))
 syntax_view.top_heads_figure(s, scores, rs, positional, following)

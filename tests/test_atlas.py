@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from headscope import atlas, corpus, models, syntax
-from headscope.attention import Attention
+from headscope import atlas, corpus, syntax
+from headscope.policy import Policy
+from headscope.attention import Attention, Axis
 from headscope.syntax import Parse, ParseError
 
 U = 1 / 6  # rows of special tokens do not matter; fill them evenly
@@ -15,8 +16,8 @@ U = 1 / 6  # rows of special tokens do not matter; fill them evenly
 def _att(text, tokens, offsets, rows) -> Attention:
     special = tuple(t in ("[CLS]", "[SEP]") for t in tokens)
     weights = np.array(rows, dtype=np.float32)[None, None]  # 1 layer, 1 head
-    return Attention(model="hand", text=text, tokens=tuple(tokens), offsets=tuple(offsets),
-                     special=special, weights=weights)
+    axis = Axis(tuple(tokens), text, tuple(offsets), special)
+    return Attention(model="hand", rows=axis, columns=axis, weights=weights)
 
 
 def hand_corpus():
@@ -193,7 +194,7 @@ def test_uploads_refuse_binary_wrong_encoding_and_oversize():
     with pytest.raises(ParseError, match="line 2: not UTF-8"):  # a byte-order mark does not shift it
         corpus.read_upload(b"\xef\xbb\xbfa\n\xff\n", "x.txt")
     with pytest.raises(ParseError, match="limit is 0.0 MB"):
-        corpus.read_upload(b"x" * 100, "x.txt", policy=models.Policy(max_upload_bytes=10))
+        corpus.read_upload(b"x" * 100, "x.txt", policy=Policy(max_upload_bytes=10))
     with pytest.raises(ParseError, match="no sentences"):
         corpus.read_upload(b"\n \n", "x.txt")
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from headscope import attention, models
-from headscope.attention import InputError, clean_token
+from headscope.attention import Axis, InputError, clean_token
 from tests.conftest import SENTENCE
 
 
@@ -82,8 +82,8 @@ def test_without_special_on_a_hand_example(cat):
     from dataclasses import replace
 
     weights = np.array([[[[0.5, 0.25, 0.25], [0.6, 0.1, 0.3], [1.0, 0.0, 0.0]]]], dtype=np.float32)
-    att = replace(cat, tokens=("[CLS]", "a", "b"), offsets=((0, 0), (0, 1), (2, 3)),
-                  special=(True, False, False), weights=weights)
+    axis = Axis(("[CLS]", "a", "b"), cat.text, ((0, 0), (0, 1), (2, 3)), (True, False, False))
+    att = replace(cat, rows=axis, columns=axis, weights=weights)
     plain = attention.without_special(att)
     # a: 0.1, 0.3 -> 0.25, 0.75; b: all on [CLS] -> nothing left, stays 0
     np.testing.assert_allclose(plain.weights[0, 0], [[0.25, 0.75], [0.0, 0.0]], atol=1e-7)

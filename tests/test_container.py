@@ -60,11 +60,12 @@ def test_torch_is_the_pinned_cpu_build():
 
 
 def test_the_readme_names_every_setting_and_its_defaults():
-    from headscope import attention, corpus, models
+    from headscope import attention, corpus
+    from headscope.policy import Policy
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     refusals = readme[readme.index("## What the app refuses, and why"):readme.index("## Command line")]
-    for variable in models.Policy.ENV.values():
+    for variable in Policy.ENV.values():
         assert variable in readme, variable
     assert f"{attention.MAX_CHARS:,} characters" in refusals
     assert f"{corpus.MAX_BYTES:,} bytes" in refusals and f"| {corpus.MAX_SENTENCES:,} |" in refusals

@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 
 from headscope import attention, corpus, models, syntax
-from headscope.models import BUNDLED_ID, Policy, SettingsError
+from headscope.errors import ModelError, SettingsError, out_of_memory
+from headscope.models import BUNDLED_ID
+from headscope.policy import Policy
 from headscope.syntax import ParseError
 from tests.support import ROOT, headscope, heads_drawn, linked_app, on_page, one_line_error, run_app, texts
 
@@ -36,14 +38,14 @@ def heatmaps(at) -> int:
 @pytest.fixture
 def fresh_policy(monkeypatch):
     """The app re-reads HEADSCOPE_* settings (its policy is cached per process): before and after."""
-    from components import engine
+    from components import cached
 
     for name in Policy.ENV.values():
         monkeypatch.delenv(name, raising=False)
-    engine.policy.clear()
+    cached.policy.clear()
     yield monkeypatch
     monkeypatch.undo()
-    engine.policy.clear()
+    cached.policy.clear()
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +81,7 @@ def damage(good: Path, folder: Path, how: str) -> Path:
 @pytest.mark.parametrize("how", ["garbage", "truncated", "empty", "pickle", *(f"pickle{seed}" for seed in range(1, 41))])
 def test_damaged_weights_are_one_clear_model_error(good_model, tmp_path, how):
     folder = damage(good_model, tmp_path / how, how)
-    with pytest.raises(models.ModelError, match="damaged") as info:
+    with pytest.raises(ModelError, match="damaged") as info:
         models.load(str(folder), Policy(local_root=str(tmp_path)))
     assert "download or save the model again" in str(info.value)
 
@@ -93,7 +95,7 @@ def test_weights_that_are_not_numbers_are_refused(good_model, tmp_path):
     weights = load_file(folder / "model.safetensors")
     save_file({k: torch.full_like(v, float("nan")) for k, v in weights.items()}, folder / "model.safetensors",
               metadata={"format": "pt"})
-    with pytest.raises(models.ModelError, match="not numbers"):
+    with pytest.raises(ModelError, match="not numbers"):
         models.load(str(folder))
 
 
@@ -143,7 +145,7 @@ def test_parser_failure_on_the_syntax_page_then_other_pages_work(monkeypatch):
     # The app refuses texts over 20,000 characters before they reach the parser, so no real
     # sentence makes spaCy fail. Injected at the boundary: the real shared parser's own
     # length check (nlp.max_length) is lowered, and spaCy raises its real error (E088).
-    nlp = syntax.load_parser()  # the object engine.parser() caches
+    nlp = syntax.load_parser()  # the object cached.parser() caches
     text = "Nobody has parsed this sentence before the parser broke."
     monkeypatch.setattr(nlp, "max_length", 10)
     app = on_page("pages/syntax.py", text=text)
@@ -232,12 +234,12 @@ def test_real_out_of_memory_in_the_cli_is_one_line_and_the_next_run_works(long_m
 def test_out_of_memory_errors_are_recognised():
     import torch
 
-    assert models.out_of_memory(MemoryError())
-    assert models.out_of_memory(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB"))
-    assert models.out_of_memory(RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: "
+    assert out_of_memory(MemoryError())
+    assert out_of_memory(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB"))
+    assert out_of_memory(RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: "
                                              "can't allocate memory: you tried to allocate 10245120 bytes"))
-    assert not models.out_of_memory(RuntimeError("size mismatch"))
-    assert not models.out_of_memory(ValueError("out of memory"))
+    assert not out_of_memory(RuntimeError("size mismatch"))
+    assert not out_of_memory(ValueError("out of memory"))
 
 
 @pytest.mark.parametrize("error", ["torch", "python"])
@@ -408,8 +410,8 @@ def test_a_link_naming_a_model_on_a_misconfigured_server_gets_the_same_message(f
 
 def test_the_report_leaves_out_syntax_when_the_parser_fails(monkeypatch):
     # the parser's failure injected at its boundary, as in the page tests above
-    from components import downloads, engine
-    from components.sidebar import Settings
+    from components import downloads, cached
+    from components.state import Settings
 
     s = Settings(model=BUNDLED_ID, text="A parser failure leaves the report whole.", whole_words=False,
                  hide_special=False, target="", kind="encoder")
@@ -418,12 +420,12 @@ def test_the_report_leaves_out_syntax_when_the_parser_fails(monkeypatch):
         raise ParseError("the parser failed on this text (ValueError: injected)")
 
     monkeypatch.setattr(syntax, "parse", broken)
-    engine.sentence_parse.clear()
+    cached.sentence_parse.clear()
     html = downloads.report_html(s)
     assert "A parser failure leaves the report whole." in html and "L0H0" in html
     monkeypatch.undo()
-    engine.sentence_parse.clear()
-    engine.sentence_syntax.clear()
+    cached.sentence_parse.clear()
+    cached.sentence_syntax.clear()
     assert len(downloads.report_html(s)) > len(html)  # with the syntax part once the parser works
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from headscope import atlas, attention, corpus, models, syntax, words
+from headscope.policy import MAX_UPLOAD_TOKENS, Policy
 from headscope.attention import NOTHING_TO_SCORE, InputError
 from headscope.syntax import ParseError
 from tests.support import ROOT, headscope, linked_app, on_page, one_line_error, texts
@@ -183,16 +184,16 @@ def test_the_token_cap_refuses_before_parsing(loaded, monkeypatch):
     monkeypatch.setattr(corpus, "parse_many", lambda *a, **k: parsed.append(1))
     data = b"The black cat sat on the mat.\n" * 20  # 10 tokens a line
     with pytest.raises(ParseError, match=r"many.txt makes 200 tokens for this model; the limit is 150"):
-        corpus.read_upload(data, "many.txt", models.Policy(max_upload_tokens=150),
+        corpus.read_upload(data, "many.txt", Policy(max_upload_tokens=150),
                            count_tokens=atlas.token_counter(loaded))
     assert parsed == []
 
 
 def test_the_token_cap_in_the_app_and_the_cli(monkeypatch, tmp_path):
-    from components import engine
+    from components import cached
 
     monkeypatch.setenv("HEADSCOPE_MAX_UPLOAD_TOKENS", "150")
-    engine.policy.clear()
+    cached.policy.clear()
     try:
         app = on_page("pages/atlas.py", atlas_source="Upload my own")
         assert "150 of the model's tokens in all" in app.file_uploader(key="atlas_upload").help
@@ -201,7 +202,7 @@ def test_the_token_cap_in_the_app_and_the_cli(monkeypatch, tmp_path):
                                     "is 150 (the atlas's time grows with them): use fewer or shorter sentences."]
         assert not app.get("progress")  # the bar went with the failure
     finally:
-        engine.policy.clear()
+        cached.policy.clear()
     path = tmp_path / "many.txt"
     path.write_bytes(b"The black cat sat on the mat.\n" * 20)
     assert "the limit is 150" in one_line_error(headscope("atlas", "--corpus", str(path),
@@ -291,6 +292,6 @@ def test_the_readme_states_the_token_cap_and_the_measured_worst_case():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     refusals = readme[readme.index("## What the app refuses, and why"):readme.index("## Command line")]
     row = next(line for line in refusals.splitlines() if "`HEADSCOPE_MAX_UPLOAD_TOKENS`" in line)
-    assert f"| {models.MAX_UPLOAD_TOKENS:,} tokens; " in row
+    assert f"| {MAX_UPLOAD_TOKENS:,} tokens; " in row
     assert "bench/upload_worst_case.py" in row and "peak" in row
-    assert corpus.MAX_TOKENS == models.MAX_UPLOAD_TOKENS == models.Policy().max_upload_tokens
+    assert corpus.MAX_TOKENS == MAX_UPLOAD_TOKENS == Policy().max_upload_tokens

@@ -1,6 +1,6 @@
 """Memory stays bounded whatever texts arrive (issue 13): the results cache is bounded by bytes.
 
-Real bundled model and parser, the engine's own cached functions, called in this process
+Real bundled model and parser, the app's own cached functions (components/cached.py), called in this process
 as the pages call them. `bench/memory.py` measures the same on a real server (make bench).
 """
 
@@ -15,7 +15,9 @@ import pytest
 
 from bench.memory import long_texts
 from headscope import attention, models, qkv
+from headscope.errors import SettingsError
 from headscope.models import BUNDLED_ID
+from headscope.policy import Policy
 
 BUDGET_MB = 100
 
@@ -27,102 +29,102 @@ def texts():
 
 
 @pytest.fixture
-def engine(monkeypatch):
-    """The app's engine with a results budget of BUDGET_MB, starting empty; as it was after."""
-    from components import engine
+def cached(monkeypatch):
+    """The app's caches with a results budget of BUDGET_MB, starting empty; as it was after."""
+    from components import cached
 
     monkeypatch.setenv("HEADSCOPE_CACHE_MB", str(BUDGET_MB))
-    engine.policy.clear()
-    engine.loaded_model(BUNDLED_ID)
-    engine.parser()
-    for fn in _cached(engine):
+    cached.policy.clear()
+    cached.loaded_model(BUNDLED_ID)
+    cached.parser()
+    for fn in _cached(cached):
         fn.clear()
-    yield engine
-    for fn in _cached(engine):
+    yield cached
+    for fn in _cached(cached):
         fn.clear()
     monkeypatch.undo()
-    engine.policy.clear()
+    cached.policy.clear()
 
 
-def _cached(engine) -> list:
-    return [engine.raw_attention, engine.attention_view, engine.layer_canvas, engine.model_canvas,
-            engine.head_canvas, engine.difference_canvas, engine.present_canvas, engine.sentence_parse, engine.sentence_syntax,
-            engine.positional_heads, engine.head_stats, engine.head_parts, engine.rollout_view]
+def _cached(cached) -> list:
+    return [cached.raw_attention, cached.attention_view, cached.layer_canvas, cached.model_canvas,
+            cached.head_canvas, cached.difference_canvas, cached.present_canvas, cached.sentence_parse, cached.sentence_syntax,
+            cached.positional_heads, cached.head_stats, cached.head_parts, cached.rollout_view]
 
 
 def _settings(text: str, whole_words: bool = False):
-    from components.sidebar import Settings
+    from components.state import Settings
 
     return Settings(model=BUNDLED_ID, text=text, whole_words=whole_words, hide_special=False)
 
 
-def _open_pages(engine, text: str) -> None:
+def _open_pages(cached, text: str) -> None:
     """What the Heads (one layer, all layers, a head opened), Syntax, Compare and Rollout pages ask for."""
     s = _settings(text)
-    engine.attention_view(s)
-    engine.layer_canvas(s, 0)
-    engine.model_canvas(s)
-    engine.head_canvas(s, 0, 0)
-    engine.present_canvas(s, 0, None)
-    engine.sentence_syntax(BUNDLED_ID, text)
-    engine.positional_heads(BUNDLED_ID, text)
-    engine.rollout_view(s)
-    engine.attention_view(_settings(text, whole_words=True))
+    cached.attention_view(s)
+    cached.layer_canvas(s, 0)
+    cached.model_canvas(s)
+    cached.head_canvas(s, 0, 0)
+    cached.present_canvas(s, 0, None)
+    cached.sentence_syntax(BUNDLED_ID, text)
+    cached.positional_heads(BUNDLED_ID, text)
+    cached.rollout_view(s)
+    cached.attention_view(_settings(text, whole_words=True))
 
 
-def test_long_texts_leave_at_most_the_budget_held(engine, texts):
+def test_long_texts_leave_at_most_the_budget_held(cached, texts):
     # Measured, not the cache's word for it: the bytes still allocated (numpy arrays and Python
     # objects, traced by tracemalloc) once every page's results are out of the caller's hands.
     # Before the byte budget, Streamlit's caches kept every text's results: 152 MB here.
-    _open_pages(engine, "A short sentence warms every cached function up.")
+    _open_pages(cached, "A short sentence warms every cached function up.")
     gc.collect()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
         for text in texts:
-            _open_pages(engine, text)
+            _open_pages(cached, text)
             gc.collect()
             held = tracemalloc.get_traced_memory()[0] - before
             assert held <= (BUDGET_MB + 8) * 2**20, f"{held / 2**20:.0f} MB held, budget {BUDGET_MB} MB"
     finally:
         tracemalloc.stop()
-    stats = engine.RESULTS.stats()
+    stats = cached.RESULTS.stats()
     assert stats["budget"] == BUDGET_MB * 2**20 and 0 < stats["bytes"] <= stats["budget"], stats
     assert stats["evictions"] > 0, stats  # the budget was reached, and entries made room
 
 
-def test_an_evicted_result_is_computed_again_the_same(engine, texts):
-    first = engine.raw_attention(BUNDLED_ID, texts[0])
+def test_an_evicted_result_is_computed_again_the_same(cached, texts):
+    first = cached.raw_attention(BUNDLED_ID, texts[0])
     kept = np.array(first.weights)
-    assert engine.raw_attention(BUNDLED_ID, texts[0]) is first  # a hit: the one shared result
+    assert cached.raw_attention(BUNDLED_ID, texts[0]) is first  # a hit: the one shared result
     for text in texts[1:]:
-        _open_pages(engine, text)  # over the budget: the first text's results go
-    misses = engine.RESULTS.stats()["misses"]
-    again = engine.raw_attention(BUNDLED_ID, texts[0])
-    assert engine.RESULTS.stats()["misses"] == misses + 1  # computed again, not kept somewhere else
+        _open_pages(cached, text)  # over the budget: the first text's results go
+    misses = cached.RESULTS.stats()["misses"]
+    again = cached.raw_attention(BUNDLED_ID, texts[0])
+    assert cached.RESULTS.stats()["misses"] == misses + 1  # computed again, not kept somewhere else
     assert again is not first
     np.testing.assert_array_equal(again.weights, kept)
     assert again.tokens == first.tokens
 
 
-def test_a_session_cannot_change_what_another_sees(engine):
+def test_a_session_cannot_change_what_another_sees(cached):
     text = "One session must not change another session's heatmaps."
     s = _settings(text)
-    att = engine.attention_view(s)
+    att = cached.attention_view(s)
     with pytest.raises(ValueError, match="read-only"):
         att.weights[0, 0, 0, 0] = 5.0  # shared, so read-only
-    grid = engine.layer_canvas(s, 0)
+    grid = cached.layer_canvas(s, 0)
     grid["panels"].clear()
     grid["levels"] = -1
-    again = engine.layer_canvas(s, 0)
+    again = cached.layer_canvas(s, 0)
     assert len(again["panels"]) == 12 and again["levels"] != -1
-    scores = engine.sentence_syntax(BUNDLED_ID, text)
+    scores = cached.sentence_syntax(BUNDLED_ID, text)
     scores.relations.clear()
-    assert engine.sentence_syntax(BUNDLED_ID, text).relations
-    assert engine.attention_view(s).weights[0, 0, 0, 0] != 5.0
+    assert cached.sentence_syntax(BUNDLED_ID, text).relations
+    assert cached.attention_view(s).weights[0, 0, 0, 0] != 5.0
 
 
-def test_sessions_asking_at_once_wait_for_one_computation(engine, monkeypatch):
+def test_sessions_asking_at_once_wait_for_one_computation(cached, monkeypatch):
     runs = []
     real = attention.run
 
@@ -137,7 +139,7 @@ def test_sessions_asking_at_once_wait_for_one_computation(engine, monkeypatch):
 
     def session():
         start.wait()
-        results.append(engine.raw_attention(BUNDLED_ID, text))
+        results.append(cached.raw_attention(BUNDLED_ID, text))
 
     threads = [threading.Thread(target=session) for _ in range(8)]
     for t in threads:
@@ -148,7 +150,7 @@ def test_sessions_asking_at_once_wait_for_one_computation(engine, monkeypatch):
     assert all(r is results[0] for r in results)
 
 
-def test_a_failure_is_not_kept(engine, monkeypatch):
+def test_a_failure_is_not_kept(cached, monkeypatch):
     text = "This sentence fails once, then works."
 
     def broken(*args, **kwargs):
@@ -157,14 +159,14 @@ def test_a_failure_is_not_kept(engine, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(attention, "run", broken)
         with pytest.raises(attention.InputError):
-            engine.raw_attention(BUNDLED_ID, text)
-    assert engine.raw_attention(BUNDLED_ID, text).num_layers == 6
+            cached.raw_attention(BUNDLED_ID, text)
+    assert cached.raw_attention(BUNDLED_ID, text).num_layers == 6
 
 
 def test_a_malformed_budget_is_a_settings_error(monkeypatch):
     monkeypatch.setenv("HEADSCOPE_CACHE_MB", "lots")
-    with pytest.raises(models.SettingsError, match="HEADSCOPE_CACHE_MB is not usable"):
-        models.Policy.from_settings()
+    with pytest.raises(SettingsError, match="HEADSCOPE_CACHE_MB is not usable"):
+        Policy.from_settings()
 
 
 def test_inside_a_head_is_not_mixed_up_with_another_sessions_text():

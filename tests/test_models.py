@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from headscope import attention, models, words
-from headscope.models import ModelError, Policy
+from headscope.errors import ModelError
+from headscope.policy import Policy
 from tests import tiny
 from tests.support import ROOT, headscope
 
@@ -80,7 +81,7 @@ def test_encoder_decoder_three_kinds(tiny_folders, family):
     for a in parts.values():
         np.testing.assert_allclose(a.weights.sum(-1), 1.0, atol=1e-5)
     merged = words.merge(attention.without_special(cross))
-    assert merged.key_tokens == ("The", "cat", "sat", ".")
+    assert merged.columns.tokens == ("The", "cat", "sat", ".")
     assert merged.tokens[:2] == ("die", "katze") or merged.tokens[0].lower() == "die"
     np.testing.assert_allclose(merged.weights.sum(-1), 1.0, atol=1e-5)
     assert attention.run(loaded, "The cat sat.", "Die Katze.", kind="cross").kind == "cross"

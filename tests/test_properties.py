@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from headscope import corpus, syntax, words
+from headscope.attention import Axis
 from headscope.syntax import ParseError
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=40)
@@ -35,7 +36,7 @@ def test_word_groups_partition_every_piece_in_order(case):
     groups = words.word_groups(text, offsets, special)
     assert [i for g in groups for i in g] == list(range(len(offsets)))  # each piece once, in order
     assert all(g for g in groups)
-    _, labels, spans, flags = words._words_of(text, ["t"] * len(offsets), offsets, special)
+    _, (labels, _, spans, flags) = words._words_of(Axis(("t",) * len(offsets), text, tuple(offsets), tuple(special)))
     assert len(labels) == len(groups) == len(spans) == len(flags)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from headscope import models, qkv
+from headscope.errors import UnsupportedModel
 from tests import tiny
 from tests.conftest import SENTENCE
 
@@ -54,7 +55,7 @@ def test_every_supported_family(tiny_models, family):
 def test_unsupported_family_says_so(tmp_path):
     folder = tiny.make("xlnet", tmp_path / "xlnet")
     loaded = models.load(str(folder))
-    with pytest.raises(qkv.UnsupportedModel, match="cannot take apart a xlnet model"):
+    with pytest.raises(UnsupportedModel, match="cannot take apart a xlnet model"):
         qkv.take_apart(loaded, "hello", 0, 0)
 
 

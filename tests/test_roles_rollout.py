@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from headscope import roles, rollout
-from headscope.attention import Attention
+from headscope.attention import Attention, Axis
 
 
 def _hand_attention() -> Attention:
@@ -21,9 +21,9 @@ def _hand_attention() -> Attention:
     w[0, 1] = 0.2
     # head 2: real tokens put 0.6 on [CLS] and 0.4 on ","
     w[0, 2] = [[1, 0, 0, 0, 0], [.6, 0, .4, 0, 0], [.6, 0, .4, 0, 0], [.6, 0, .4, 0, 0], [1, 0, 0, 0, 0]]
-    return Attention(model="hand", text=text, tokens=("[CLS]", "a", ",", "b", "[SEP]"),
-                     offsets=((0, 0), (0, 1), (2, 3), (4, 5), (0, 0)),
-                     special=(True, False, False, False, True), weights=w)
+    axis = Axis(("[CLS]", "a", ",", "b", "[SEP]"), text, ((0, 0), (0, 1), (2, 3), (4, 5), (0, 0)),
+                (True, False, False, False, True))
+    return Attention(model="hand", rows=axis, columns=axis, weights=w)
 
 
 def test_stats_by_hand():
@@ -70,7 +70,8 @@ def test_causal_entropy_uses_visible_keys():
     s = roles.head_stats(replace(att, weights=w), causal=True)
     assert s.entropy_ratio[0, 0] == pytest.approx(1.0)
     # with no special tokens, row 0 sees one key: it has no choice and is left out of the ratio
-    plain = replace(att, weights=w, special=(False,) * 5, causal=True)
+    no_special = att.rows._replace(special=(False,) * 5)
+    plain = replace(att, weights=w, rows=no_special, columns=no_special, causal=True)
     assert roles.head_stats(plain).entropy_ratio[0, 0] == pytest.approx(1.0)
 
 

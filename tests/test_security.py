@@ -27,7 +27,8 @@ import pytest
 
 from bench.replicas import stack
 from headscope import bertviz_views, models
-from headscope.models import ModelError, Policy
+from headscope.errors import ModelError
+from headscope.policy import Policy
 from tests import support
 from tests.support import ROOT, linked_app, texts
 from tests.test_deploy import last_upstream, with_nginx

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from headscope import attention, words
+from headscope.attention import Axis
 from tests.conftest import SPLIT_SENTENCE
 
 
@@ -84,5 +85,5 @@ def test_byte_level_pieces_and_spaces_join_their_word():
     special = [False] * 7
     groups = words.word_groups(text, offsets, special)
     assert groups == [[0], [1, 2, 3], [4, 5], [6]]
-    _, labels, _, _ = words._words_of(text, ["t"] * 7, offsets, special)
+    _, (labels, _, _, _) = words._words_of(Axis(("t",) * 7, text, tuple(offsets), tuple(special)))
     assert labels == ("The", "\u732b", "sat", "down")

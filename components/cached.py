@@ -1,0 +1,164 @@
+"""Streamlit caches over headscope (the engine): one model per process, results shared by sessions.
+
+Models, the parser and the corpus atlas are per-process resources (`st.cache_resource`, a
+few per model). Every result that depends on a text lives in one cache bounded by bytes,
+`HEADSCOPE_CACHE_MB` (components/cache.py): decorate a new one with `@shared`.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+from dataclasses import replace
+
+import streamlit as st
+
+from headscope import atlas, attention, canvas, models, norms, panels, qkv, roles, rollout, syntax, words
+from components.cache import SharedCache
+from components.state import Settings
+from headscope.attention import Attention
+from headscope.policy import Policy
+
+
+@st.cache_resource(show_spinner=False)
+def policy() -> Policy:
+    """What this server lets users load: HEADSCOPE_* environment variables, then secrets.toml."""
+    try:
+        secrets = dict(st.secrets.get("headscope", {}))
+    except Exception:  # noqa: BLE001 - no secrets file: environment only
+        secrets = {}
+    return Policy.from_settings(secrets=secrets)
+
+
+RESULTS = SharedCache(budget=lambda: policy().cache_mb * 2**20)
+"""Every text's results (attention, figures, scores), least recently used out first."""
+shared = RESULTS.cached
+
+
+@shared
+def model_info(model_id: str) -> str:
+    """'110 M parameters, 440 MB on disk', read from the config before any weight is loaded."""
+    return models.inspect(model_id, policy()).describe()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def loaded_model(model_id: str) -> models.LoadedModel:
+    """Load a model once per process (concurrent sessions wait for the one load); shared read-only."""
+    start = time.perf_counter()
+    loaded = models.load(model_id, policy())
+    # one line in the server's log per load (tests/test_concurrency.py counts them)
+    print(f"headscope: loaded {loaded.name} in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+    # Streamlit runs gc.collect() after every script run; freezing the model's many
+    # long-lived objects keeps that collection from walking them on every page view.
+    gc.collect()
+    gc.freeze()
+    return loaded
+
+
+@shared
+def raw_attention(model_id: str, text: str, target: str = "", kind: str = "encoder",
+                  weighting: str = "weights") -> Attention:
+    """The model's attention for a text, at the level of the tokenizer's pieces (weighted by norms if asked)."""
+    return norms.attend(loaded_model(model_id), text, target or None, kind, weighting)
+
+
+@shared
+def attention_view(s: Settings) -> Attention:
+    """Attention as the user asked to see it: pieces or whole words, special tokens or not."""
+    return _as_shown(raw_attention(s.model, s.text, s.target, s.kind, s.weighting), s)
+
+
+def _as_shown(att: Attention, s: Settings) -> Attention:
+    """The sidebar's Whole words and Hide special tokens applied to attention (or to a rollout)."""
+    if s.whole_words:
+        att = words.merge(att)
+    if s.hide_special:
+        att = attention.without_special(att)
+    return att
+
+
+@shared
+def layer_canvas(s: Settings, layer: int) -> dict:
+    """The heads of one layer for the canvas grid, built once and shared across sessions (read-only)."""
+    att = attention_view(s)
+    return canvas.layer_data(att, layer, norms.scale_max(att))
+
+
+@shared
+def difference_canvas(a: Settings, b: Settings, layer: int) -> dict:
+    """A's heads minus B's in one layer, on a diverging scale (both must have the same shape)."""
+    return canvas.difference_data(attention_view(a), attention_view(b), layer)
+
+
+@shared
+def present_canvas(s: Settings, layer: int, head: int | None) -> dict:
+    """Presentation: one head, or one layer, filling the screen in large type."""
+    att = attention_view(s)
+    if head is None:
+        return canvas.layer_data(att, layer, norms.scale_max(att), panels.PRESENT_LAYER)
+    return canvas.attention_grid(att, [(layer, head)], panels.PRESENT_HEAD, norms.scale_max(att))
+
+
+@shared
+def model_canvas(s: Settings) -> dict:
+    """All heads of the model for the clickable canvas grid (read-only)."""
+    att = attention_view(s)
+    return canvas.model_data(att, norms.scale_max(att))
+
+
+@shared
+def head_canvas(s: Settings, layer: int, head: int, window: canvas.Window | None = None) -> dict:
+    """One head, large, or a zoomed window of it (read-only)."""
+    att = attention_view(s)
+    return canvas.head_data(att, layer, head, norms.scale_max(att), window)
+
+
+@st.cache_resource(show_spinner="Loading the parser…")
+def parser():
+    """The bundled spaCy parser, loaded once per process."""
+    return syntax.load_parser()
+
+
+@shared
+def sentence_parse(text: str) -> syntax.Parse:
+    """The bundled parser's dependency parse of a text."""
+    return syntax.parse(text, parser())
+
+
+@shared
+def sentence_syntax(model_id: str, text: str, weighting: str = "weights") -> syntax.SyntaxScores:
+    """Every head's relation scores for a sentence (on attention weighted as asked)."""
+    return syntax.score_sentence(raw_attention(model_id, text, weighting=weighting), sentence_parse(text))
+
+
+@shared
+def positional_heads(model_id: str, text: str) -> dict[tuple[int, int], str]:
+    """Heads whose attention is mostly on one neighbouring token, for this text."""
+    return roles.positional_heads(raw_attention(model_id, text))
+
+
+@st.cache_resource(show_spinner="Scoring every head over the bundled corpus (once)…", max_entries=4)
+def bundled_atlas(model_id: str, weighting: str = "weights") -> atlas.Atlas:
+    """The atlas over the bundled corpus: from the disk cache, or computed once and stored."""
+    parser()
+    return atlas.bundled(loaded_model(model_id), weighting)
+
+
+@shared
+def head_stats(s: Settings) -> roles.HeadStats:
+    """Every head's statistics for one text (the attention kind chosen, pieces, specials kept)."""
+    return roles.head_stats(raw_attention(s.model, s.text, s.target, s.kind))
+
+
+@shared
+def head_parts(model_id: str, text: str, layer: int, head: int) -> qkv.HeadParts:
+    """One head taken apart, step by step, for one text."""
+    return qkv.take_apart(loaded_model(model_id), text, layer, head)
+
+
+@shared
+def rollout_view(s: Settings) -> Attention:
+    """Attention rollout after each layer, shaped as [layer, 1, query, input] and shown like attention."""
+    raw = raw_attention(s.model, s.text, s.target, s.kind)
+    return _as_shown(replace(raw, weights=rollout.rollout(raw.weights)[:, None]), s)

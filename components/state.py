@@ -1,0 +1,49 @@
+"""The session's settings: what every page reads (model, text, token display), their defaults
+and the session-state keys the sidebar's widgets write them under. Imports no other component."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from headscope.models import BUNDLED_ID
+
+DEFAULT_TEXT = "The black cat sat on the mat."
+
+# session-state keys of the sidebar's widgets (links.PARAMS maps query parameters onto them)
+MODEL = "model"
+"""The model in use (set by the sidebar once the chosen model has loaded)."""
+MODEL_CHOICE, MODEL_CUSTOM = "model_choice", "model_custom"
+"""The model picker, and the box for a hub id or folder typed in."""
+TEXT, TARGET, KIND = "text", "target", "kind"
+WHOLE_WORDS, NORM_WEIGHTED, HIDE_SPECIAL = "whole_words", "norm_weighted", "hide_special"
+KEEP_BROWSER_TEXT = "_keep_browser_text"
+"""Set on a reconnected session's first run: the sidebar keeps the sentence the browser sent."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every page needs to know: model, text (and target), token display options."""
+
+    model: str
+    text: str
+    whole_words: bool
+    hide_special: bool
+    target: str = ""  # encoder-decoder models: the decoder's text ("" = the same as text)
+    kind: str = "encoder"  # encoder-decoder models: encoder, decoder or cross attention
+    weighting: str = "weights"  # or "norms": attention weighted by what each head moves (Kobayashi et al. 2020)
+
+
+def current() -> Settings:
+    """The settings from the session (defaults when a page runs without the sidebar)."""
+    state = st.session_state
+    return Settings(
+        model=state.get(MODEL, BUNDLED_ID),
+        text=state.get(TEXT, DEFAULT_TEXT),
+        whole_words=bool(state.get(WHOLE_WORDS, False)),
+        hide_special=bool(state.get(HIDE_SPECIAL, False)),
+        target=state.get(TARGET, "") or "",
+        kind=state.get(KIND, "encoder") or "encoder",
+        weighting="norms" if state.get(NORM_WEIGHTED) else "weights",
+    )

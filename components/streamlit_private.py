@@ -1,0 +1,58 @@
+"""Every use of Streamlit's private internals, in one place (checked against Streamlit 1.67.0).
+
+Streamlit has no public API for either of these; each function says what it reads and
+why. tests/test_streamlit_private.py fails on another Streamlit version, and when a name
+used here is gone: check each function against the new version, then update
+CHECKED_VERSION.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+try:
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.state.session_state_proxy import get_session_state
+except ImportError:  # pragma: no cover - a Streamlit that moved them: the functions below do nothing
+    PagesManager = get_session_state = None
+
+CHECKED_VERSION = "1.67.0"
+"""The Streamlit release these functions were read against (requirements.txt pins it)."""
+
+
+def browser_sent_widget_values() -> bool:
+    """True when this run arrived with widget values from the browser (a reconnected page).
+
+    A fresh page load sends none. A page whose server went away (a replica killed behind
+    deploy/'s nginx) reconnects to another server and sends the values on screen. Reads
+    the session's private `_state._new_widget_state`; False where it cannot be read
+    (tests/test_deploy.py kills a replica and checks the sentence survives).
+    """
+    try:
+        return bool(get_session_state()._state._new_widget_state.states)
+    except (AttributeError, TypeError):
+        return False
+
+
+def leave_pages_directory_mode() -> None:
+    """Make a run that Streamlit started in its old multipage mode go through app.py's navigation.
+
+    Streamlit 1.67 runs the first script of a fresh server in its old multipage mode when
+    a `pages/` folder sits next to app.py, until some script calls st.navigation: a first
+    visit to a deep link (/syntax) would run pages/syntax.py alone, without app.py, its
+    sidebar or its page list, for every later visitor too. Clearing the private class flag
+    `PagesManager.uses_pages_directory` and rerunning sends the run through app.py.
+    (Naming the folder anything but `pages/` would avoid the mode with no private name.)
+    """
+    if PagesManager is not None and getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+MAIN_BLOCK = "[data-testid='stMainBlockContainer']"
+"""Streamlit's own test id of the main block; 1.67 pads it 6rem at the top, with no option per page."""
+
+
+def compact_top() -> None:
+    """Less padding above a page's first element (presentation mode: a 1024x768 projector needs the room)."""
+    st.html(f"<style>{MAIN_BLOCK}{{padding-top:1.2rem;padding-bottom:1rem}}</style>")
