@@ -146,8 +146,7 @@ function inkOn(rgba, k) {
 
 // Sizes: panels, labels, titles and the colour bar, for a page `width` px wide (0: the file,
 // at the grid's own size) and at most `tall` px of panel height (a projector; 0: no limit).
-function geometry(d, width, tall) {
-  const tick = d.tickSize;
+function geometry(d, width, tall, tick = d.tickSize) {
   const yLabels = d.ticks ? Math.min(130, textWidth(longest(d.rowLabels), tick) + 8) : 0;
   const yTitle = d.rowTitle ? AXIS_TITLE + 8 : 0;
   const xLabels = d.colTicks ? Math.ceil(textWidth(longest(d.colLabels), tick) * 0.87) + 14 : 0;
@@ -167,7 +166,8 @@ function geometry(d, width, tall) {
     panel = d.fill ? Math.max(24, fit(cols)) : Math.max(24, Math.min(d.panelPx, fit(cols)));
   }
   const badges = d.panels.some((p) => p.badge);
-  const title = d.panels.some((p) => p.name) ? Math.round(d.titleSize * 1.6) + (badges ? Math.round(d.titleSize * 1.3) : 0) : 4;
+  const named = d.panels.some((p) => p.name);
+  const title = (named ? Math.round(d.titleSize * 1.6) : 4) + (badges ? Math.round(d.titleSize * 1.3) : 0);
   const rows = Math.ceil(d.panels.length / cols);
   let height = d.panelHeight ? Math.round((d.panelHeight * panel) / d.panelPx) : Math.round((panel * d.rows) / d.cols);
   if (d.panelHeight && !d.fill) height = d.panelHeight; // a fixed height a row: long matrices
@@ -188,7 +188,16 @@ function geometry(d, width, tall) {
            shared, left: yTitle + (shared ? yLabels : 0),
            width: yTitle + (shared ? yLabels : 0) + cols * cellW + barSpace,
            totalHeight: rows * cellH + (shared ? xLabels + xTitle : 0),
-           rowStep: labelStep(ch, tick), colStep: labelStep(cw, tick) };
+           tick, rowStep: labelStep(ch, tick), colStep: labelStep(cw, tick) };
+}
+
+// The layout for a width: on a projector (fill), the tick labels shrink to fit every one of them
+// rather than skip some, down to 10 px.
+function fitted(d, width, tall) {
+  const g = geometry(d, width, tall);
+  if (!d.fill || (g.rowStep === 1 && g.colStep === 1)) return g;
+  const tick = Math.max(10, Math.floor(Math.min(g.ch, g.cw)) - 1);
+  return tick < d.tickSize ? geometry(d, width, tall, tick) : g;
 }
 
 function barTicks(d) {
@@ -211,11 +220,11 @@ function layout(d, g, rgba) {
     if (p.name) {
       const nameY = y0 - 4 - Math.round(d.titleSize * 0.5) - (g.badges ? Math.round(d.titleSize * 1.3) : 0);
       text(k, "hs-name", x0 + g.panel / 2, nameY, d.titleSize, p.name, { bold: true });
-      if (g.badges) {
-        const size = Math.max(9, Math.round(d.titleSize * 0.85));
-        text(k, "hs-badge" + ((p.badge || "").startsWith("follows") ? " hs-follows" : ""), x0 + g.panel / 2,
-             y0 - 4 - Math.round(size * 0.5), size, p.badge || "\u00a0", { clip: g.panel + g.yLabels });
-      }
+    }
+    if (g.badges) {
+      const size = Math.max(9, Math.round(d.titleSize * 0.85));
+      text(k, "hs-badge" + ((p.badge || "").startsWith("follows") ? " hs-follows" : ""), x0 + g.panel / 2,
+           y0 - 4 - Math.round(size * 0.5), size, p.badge || "\u00a0", { clip: g.panel + g.yLabels });
     }
     items.push({ kind: "cells", panel: k, x: x0, y: y0, w: g.panel, h: g.height });
     for (const [r0, c0, r1, c1] of p.outlines || []) {
@@ -239,12 +248,12 @@ function layout(d, g, rgba) {
     const bottom = r === g.rows - 1 || k + g.cols >= d.panels.length; // nothing below this panel
     if (d.ticks && (!g.shared || c === 0)) {
       for (let i = 0; i < d.rows; i += g.rowStep) {
-        text(k, "hs-ylabel", x0 - 4, y0 + (i + 0.5) * g.ch, d.tickSize, short(d.rowLabels[i]), { anchor: "end" });
+        text(k, "hs-ylabel", x0 - 4, y0 + (i + 0.5) * g.ch, g.tick, short(d.rowLabels[i]), { anchor: "end" });
       }
     }
     if (d.colTicks && (!g.shared || bottom)) {
       for (let j = 0; j < d.cols; j += g.colStep) {
-        text(k, "hs-xlabel", x0 + (j + 0.5) * g.cw, y0 + g.height + 4, d.tickSize, short(d.colLabels[j]),
+        text(k, "hs-xlabel", x0 + (j + 0.5) * g.cw, y0 + g.height + 4, g.tick, short(d.colLabels[j]),
              { anchor: "end", angle: -60 });
       }
     }
@@ -384,7 +393,8 @@ function cellCanvas(root, d, g, it, images, tip, onPick, onZoom) {
     canvas.dataset.head = p.head;
   }
   const arcs = (p.outlines || []).length;
-  const what = p.layer !== null && p.layer !== undefined ? `${p.name}: layer ${p.layer}, head ${p.head}` : (p.name || d.scale.title);
+  const what = p.layer !== null && p.layer !== undefined ? `L${p.layer}H${p.head}: layer ${p.layer}, head ${p.head}`
+    : (p.name || d.scale.title);
   const action = d.clickable === "panel" ? ". Click to open it large." :
     d.clickable === "cell" ? ". Click a cell, or move with the arrow keys and press Enter, to open that head." :
     d.zoomable ? ". Drag over cells to zoom in; keys: + and - zoom, arrows move, 0 resets." : "";
@@ -642,7 +652,7 @@ function render(parent, data, setStateValue) {
   const pick = (head) => setStateValue("head", head);
   const zoom = (win) => setStateValue("zoom", win);
   const redraw = () => {
-    const g = geometry(data, root.clientWidth || 900, tallness(root, data));
+    const g = fitted(data, root.clientWidth || 900, tallness(root, data));
     paint(root, data, g, layout(data, g, rgba), images, rgba, pick, zoom);
   };
   redraw();

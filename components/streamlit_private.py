@@ -50,9 +50,10 @@ def leave_pages_directory_mode() -> None:
 
 
 MAIN_BLOCK = "[data-testid='stMainBlockContainer']"
-"""Streamlit's own test id of the main block; 1.67 pads it 6rem at the top, with no option per page."""
+"""Streamlit's own test id of the main block; 1.67 pads it 6rem at the top, with no option per page
+(its fixed header, with the sidebar's button, is 3.75rem tall: the page starts just below it)."""
 
 
 def compact_top() -> None:
     """Less padding above a page's first element (presentation mode: a 1024x768 projector needs the room)."""
-    st.html(f"<style>{MAIN_BLOCK}{{padding-top:1.2rem;padding-bottom:1rem}}</style>")
+    st.html(f"<style>{MAIN_BLOCK}{{padding-top:3.9rem;padding-bottom:0.5rem;padding-left:2rem;padding-right:2rem}}</style>")

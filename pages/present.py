@@ -54,8 +54,11 @@ if state["present_unit"] == "layer":
 else:
     data = cached.present_canvas(s, layer, head)
     name, title = head_name(layer, head), f"{head_name(layer, head)} \u00b7 layer {layer}, head {head}"
-st.markdown(f"### {title}  \n“{literal(s.text[:200])}” \u00b7 rows attend from, columns attend to \u00b7 "
-            "\u2190 \u2192 to move")
+st.markdown(f"#### {title} \u00b7 “{literal(s.text[:200])}”")
+if state["present_unit"] == "head":  # the heading names it: the panel's own title would take room from the rows
+    data = dict(data, panels=[dict(p, name="") for p in data["panels"]])
 heatmaps.show(canvas.marked(data, badges, outlines), key="present_figure", name=f"present-{name}")
+st.caption("Rows attend from, columns attend to. \u2190 \u2192 move; H one head, L one layer; click a head "
+           "of the layer to show it alone.")
 if found is not None:
     st.caption(literal(found.text()))

@@ -394,20 +394,31 @@ def test_compare_two_models(tiny_folders):
     assert any("Second model" == s.label for s in app.selectbox)
 
 
+def _heading(app) -> str:
+    return app.markdown[0].value.removeprefix("#### ").split(" \u00b7 ")[0]
+
+
 def test_presentation_mode_walks_heads_and_layers():
     app = on_page("pages/present.py")
-    assert app.title[0].value == "L0H0"
+    assert _heading(app) == "L0H0"
     app.button(key="present_next").click().run()
-    assert app.title[0].value == "L0H1"
+    assert _heading(app) == "L0H1"
     app.button(key="present_prev").click().run()
     app.button(key="present_prev").click().run()
-    assert app.title[0].value == "L5H11"  # wraps around
-    grid = app_grids(app)[0]
+    assert _heading(app) == "L5H11"  # wraps around
+    grid = app_grids(app)[-1]
     assert grid["titleSize"] >= 24 and grid["tickSize"] >= 18 and grid["fill"]  # large type, filling the screen
-    app.segmented_control(key="present_unit").set_value("layer").run()
-    assert app.title[0].value == "Layer 5" and heads_drawn(app) == 12
+    app.button(key="present_one_layer").click().run()
+    assert _heading(app) == "Layer 5" and heads_drawn(app) == 12 + 1  # the layer, and the head picker (one panel)
+    assert app_grids(app)[-1]["sharedAxes"] and app_grids(app)[-1]["clickable"] == "panel"
     app.button(key="present_next").click().run()
-    assert app.title[0].value == "Layer 0"
+    assert _heading(app) == "Layer 0"
+    app.session_state["present_figure"] = {"head": {"layer": 0, "head": 7}}  # a click on a head of the layer
+    app.run()
+    assert _heading(app) == "L0H7"
+    app.session_state["present_jump"] = {"head": {"layer": 3, "head": 1}}  # a click in the head picker
+    app.run()
+    assert _heading(app) == "L3H1" and dict(app.query_params)["player"] == "3"
 
 
 def test_tour_links_are_valid_shared_links():
