@@ -1,0 +1,125 @@
+"""A teacher at 1024x768: presentation fills a projector, the keys keep working, a link opens the head it names."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+
+from tests import support
+
+pytestmark = pytest.mark.browser
+
+WAIT_MS = 120_000
+TWENTY = "The keys to the old cabinet in the hall of the house are on the big table today."  # 21 tokens
+
+
+@pytest.fixture
+def projector(browser):
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+def _heading(page) -> str:
+    return page.locator("[data-testid=stMain] h4").first.inner_text().split(" \u00b7 ")[0]
+
+
+def _labels(page) -> list[dict]:
+    """Every tick label of the grid as a person sees it: text, font size and box on screen."""
+    return page.eval_on_selector_all(".hs-grid .hs-ylabel, .hs-grid .hs-xlabel", """els => els.map(e => {
+        const r = e.getBoundingClientRect();
+        return {text: e.textContent, y: e.classList.contains('hs-ylabel'), size: parseFloat(getComputedStyle(e).fontSize),
+                left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+    })""")
+
+
+def _drawn(page, panels: int) -> None:
+    page.wait_for_selector(f".hs-grid[data-drawn='{panels}']", timeout=WAIT_MS)
+    support.wait_idle(page, WAIT_MS)
+
+
+def test_one_head_fills_the_projector_with_every_label_readable(app_url, projector):
+    page = projector
+    page.goto(f"{app_url}/present?{urlencode({'text': TWENTY})}")
+    page.wait_for_selector(".hs-grid[data-drawn='1'] canvas[aria-label^='L0H0']", timeout=WAIT_MS)
+    support.wait_idle(page, WAIT_MS)
+    labels = _labels(page)
+    rows = [label for label in labels if label["y"]]
+    cols = [label for label in labels if not label["y"]]
+    assert len(rows) == len(cols) == 21  # every token named, none skipped
+    assert min(label["size"] for label in labels) >= 18  # readable from the back of the room
+    for label in labels:  # all on screen, nothing to scroll to
+        assert 0 <= label["left"] and label["right"] <= 1024 and 0 <= label["top"] and label["bottom"] <= 768, label
+    centres = sorted((r["top"] + r["bottom"]) / 2 for r in rows)
+    assert all(b - a >= 18 for a, b in zip(centres, centres[1:]))  # row labels a font's height apart: no overlap
+    ends = sorted(c["right"] for c in cols)  # rotated labels end at their column
+    assert all(b - a >= 18 for a, b in zip(ends, ends[1:]))  # a column label a column, a font's height apart
+    grid = page.locator(".hs-grid canvas.hs-cells").bounding_box()
+    assert grid["y"] + grid["height"] <= 768 and grid["height"] >= 350  # the cells fill the screen
+
+
+def test_one_layer_shows_all_twelve_heads_apart(app_url, projector):
+    page = projector
+    page.goto(f"{app_url}/present?present=layer")
+    _drawn(page, 12)
+    boxes = [page.locator(".hs-grid canvas.hs-cells").nth(i).bounding_box() for i in range(12)]
+    for b in boxes:
+        assert b["x"] >= 0 and b["x"] + b["width"] <= 1024 and b["y"] + b["height"] <= 768, b
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            apart = (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                     or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+            assert apart, (a, b)
+    names = page.eval_on_selector_all(".hs-grid .hs-name", "els => els.map(e => e.textContent)")
+    assert names == [f"L0H{h}" for h in range(12)]
+
+
+def test_the_arrow_keys_work_after_a_click_on_the_switch_and_the_picker(app_url, projector):
+    page = projector
+    page.goto(f"{app_url}/present")
+    _drawn(page, 1)
+    page.get_by_role("button", name="One layer").click()
+    _drawn(page, 12)
+    assert _heading(page) == "Layer 0"
+    page.keyboard.press("ArrowRight")  # focus is still on the button just clicked
+    page.wait_for_function("document.querySelector('[data-testid=stMain] h4').textContent.startsWith('Layer 1')",
+                           timeout=WAIT_MS)
+    page.get_by_role("button", name="One head").click()
+    _drawn(page, 1)
+    assert _heading(page) == "L1H0"
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("document.querySelector('[data-testid=stMain] h4').textContent.startsWith('L1H1')",
+                           timeout=WAIT_MS)
+    # jump: the picker opens the head clicked, then the keys move on from there
+    page.get_by_role("button", name="Jump to a head").click()
+    picker = page.locator(".hs-grid canvas.hs-cells[aria-label*='Click a cell']")
+    picker.wait_for(timeout=WAIT_MS)
+    box = picker.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * (1.5 / 12), box["y"] + box["height"] * (3.5 / 6))  # L3H1
+    page.wait_for_function("document.querySelector('[data-testid=stMain] h4').textContent.startsWith('L3H1')",
+                           timeout=WAIT_MS)
+    page.keyboard.press("Escape")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("document.querySelector('[data-testid=stMain] h4').textContent.startsWith('L3H2')",
+                           timeout=WAIT_MS)
+
+
+def test_a_shared_link_with_an_opened_head_opens_it_in_view(app_url, projector):
+    page = projector
+    page.goto(f"{app_url}/?all=1&head=L3H1")
+    page.wait_for_selector(".hs-grid[data-drawn='72']", timeout=WAIT_MS)
+    large = page.locator(".hs-grid[data-drawn='1'] canvas.hs-cells")
+    large.wait_for(timeout=WAIT_MS)
+    assert large.get_attribute("aria-label").startswith("L3H1")
+    assert page.locator("canvas.hs-picked").get_attribute("aria-label").startswith("L3H1")  # outlined in the grid
+    # a click on another head opens it, brought into view
+    page.locator(".hs-grid[data-drawn='72'] canvas[aria-label^='L1H4']").click()
+    page.wait_for_function("""() => { const c = document.querySelector(".hs-grid[data-drawn='1'] canvas.hs-cells");
+        if (!c || !c.getAttribute('aria-label').startsWith('L1H4')) return false;
+        const r = c.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; }""", timeout=WAIT_MS)
+    assert "head=L1H4" in page.url
