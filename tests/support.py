@@ -152,7 +152,8 @@ def hover_grid_cell(page, panel: int, row: int, col: int, size: int | None = Non
     if size is not None:
         assert page.locator(HEATMAP).nth(panel).evaluate("c => c.height") == size
     page.mouse.move(*grid_cell_point(page, panel, row, col))
-    tip = page.locator(".hs-tip")
+    grid = page.locator(HEATMAP).nth(panel).locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), ' hs-grid ')]")
+    tip = grid.locator(".hs-tip")  # that grid's own
     tip.wait_for(state="visible", timeout=timeout_ms)
     return tip.text_content()
 
