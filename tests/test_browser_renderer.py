@@ -42,6 +42,8 @@ def _drawn_grids(page) -> list[int]:
 
 
 def test_every_page_draws_its_matrices_in_the_one_renderer(page, app_url):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.goto(app_url)
     support.wait_heatmaps(page, 12, WAIT_MS)
     nav = page.locator("[data-testid=stSidebarNav] a")
@@ -53,10 +55,14 @@ def test_every_page_draws_its_matrices_in_the_one_renderer(page, app_url):
         page.goto(f"{app_url}/{path}")  # a new document: nothing of the last page is left on it
         page.locator("[data-testid=stMain] h1").first.wait_for(timeout=WAIT_MS)
         support.wait_idle(page, WAIT_MS)
-        page.wait_for_function(
-            f"document.querySelectorAll('{support.GRID}[data-drawn]').length === {grids} && "
-            f"[...document.querySelectorAll('.js-plotly-plot')].filter(p => p.data && p.data.length).length === {charts}",
-            timeout=WAIT_MS)
+        try:
+            page.wait_for_function(
+                f"document.querySelectorAll('{support.GRID}[data-drawn]').length === {grids} && "
+                f"[...document.querySelectorAll('.js-plotly-plot')].filter(p => p.data && p.data.length).length === {charts}",
+                timeout=WAIT_MS)
+        except PlaywrightTimeout:
+            raise AssertionError(f"{title}: expected {grids} grids and {charts} plotly charts; found grids "
+                                 f"{_drawn_grids(page)} and charts of traces {page.evaluate(PLOTLY_TRACES)}") from None
         support.wait_idle(page, WAIT_MS)
         drawn = _drawn_grids(page)
         assert len(drawn) == grids and all(n >= 1 for n in drawn), (title, drawn)
