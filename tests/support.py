@@ -90,8 +90,10 @@ def chromium():
             browser.close()
 
 
-HEATMAP = "g.hm, canvas.hs-cells"  # plotly draws one g.hm per heatmap trace; the Heads grids one canvas a head
+HEATMAP = "canvas.hs-cells"  # every matrix is drawn by the canvas grid (components/heatmap_grid.js): one canvas a panel
+GRID = ".hs-grid"  # one grid component (its data-drawn attribute: how many panels it drew)
 GRID_TITLES = ".hs-grid .hs-name"  # the names in the canvas grids' panel titles (L2H0...; the badge is apart)
+PLOTLY_HEATMAPS = "g.hm, .heatmaplayer"  # a plotly heatmap trace (plotly is left for bars and the arc diagram)
 
 
 def wait_heatmaps(page, count: int, timeout_ms: int = 90_000) -> None:
@@ -132,15 +134,47 @@ def websocket_log(page, pick) -> list:
     return log
 
 
-def hover_grid_cell(page, panel: int, row: int, col: int, size: int, timeout_ms: int = 10_000) -> str:
-    """The hover text over cell (row, col) of a canvas grid's panel of size x size cells."""
-    canvas = page.locator("canvas.hs-cells").nth(panel)
+def grid_cell_point(page, panel: int, row: int, col: int) -> tuple[float, float]:
+    """Page coordinates of the centre of cell (row, col) of the `panel`-th canvas of the grids on the page.
+
+    The canvas holds one pixel a (pooled) cell, so its width and height are the columns and
+    rows it shows: the component's own data, whatever size the page draws it at.
+    """
+    canvas = page.locator(HEATMAP).nth(panel)
     canvas.scroll_into_view_if_needed()
+    rows, cols = canvas.evaluate("c => [c.height, c.width]")
     box = canvas.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * (col + 0.5) / size, box["y"] + box["height"] * (row + 0.5) / size)
-    tip = page.locator(".hs-tip")
+    return box["x"] + box["width"] * (col + 0.5) / cols, box["y"] + box["height"] * (row + 0.5) / rows
+
+
+def hover_grid_cell(page, panel: int, row: int, col: int, size: int | None = None, timeout_ms: int = 10_000) -> str:
+    """The hover text over cell (row, col) of a canvas grid's panel (`size`: its rows, checked if given)."""
+    if size is not None:
+        assert page.locator(HEATMAP).nth(panel).evaluate("c => c.height") == size
+    page.mouse.move(*grid_cell_point(page, panel, row, col))
+    grid = page.locator(HEATMAP).nth(panel).locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), ' hs-grid ')]")
+    tip = grid.locator(".hs-tip")  # that grid's own
     tip.wait_for(state="visible", timeout=timeout_ms)
     return tip.text_content()
+
+
+def click_grid_cell(page, panel: int, row: int, col: int) -> None:
+    """Click cell (row, col) of the `panel`-th canvas (a layer x head grid: that head)."""
+    page.mouse.click(*grid_cell_point(page, panel, row, col))
+
+
+def grid_labels(page, scope: str = GRID, timeout_ms: int = 90_000) -> list[str]:
+    """The row and column tick labels of the grids `scope` selects, once some are drawn."""
+    return wait_texts(page, f"{scope} >> .hs-xlabel, .hs-ylabel", bool, f"the labels of {scope}", timeout_ms)
+
+
+LARGE_HEAD = f"{GRID}[data-drawn='1']:has(canvas.hs-cells[data-layer])"
+"""A grid of one head (a head opened large); a layer x head grid's cells are heads, its panel is not."""
+
+
+def large_head_names(page, timeout_ms: int = 90_000, ready=bool) -> list[str]:
+    """The names of the heads drawn alone in a grid (a head opened large), once `ready(names)`."""
+    return wait_texts(page, f"{LARGE_HEAD} .hs-name", ready, "the large head's name", timeout_ms)
 
 
 def deltas_by_container(page) -> list:
@@ -152,11 +186,11 @@ def deltas_by_container(page) -> list:
         page, lambda m: m.metadata.delta_path[0] if m.WhichOneof("type") == "delta" and m.metadata.delta_path else None)
 
 
-X_TICK_LABELS = ".js-plotly-plot .xaxislayer-above text, .hs-grid .hs-xlabel"
+X_TICK_LABELS = ".hs-grid .hs-xlabel"
 
 
 def x_tick_labels(page, timeout_ms: int = 90_000) -> list[str]:
-    """The x-axis tick labels of every plot and canvas grid on the page, in order, once some are drawn."""
+    """The x-axis tick labels of every grid on the page, in order, once some are drawn."""
     return wait_texts(page, X_TICK_LABELS, bool, "x-axis tick labels", timeout_ms)
 
 

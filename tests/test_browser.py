@@ -36,8 +36,7 @@ def test_all_layers_switch_and_click_opens_a_head(page, app_url, tmp_path):
     page.locator("canvas.hs-cells").nth(3 * 12 + 5).click(position={"x": 30, "y": 20})  # L3H5
     page.get_by_role("heading", name="L3H5").wait_for(timeout=60_000)
     support.wait_heatmaps(page, 73)  # the grid and the large head
-    assert "L3H5" in support.wait_texts(page, ".js-plotly-plot .annotation-text", lambda t: "L3H5" in t,
-                                        "the large head's title L3H5")
+    assert support.large_head_names(page, ready=lambda t: t == ["L3H5"]) == ["L3H5"]
     assert page.locator("canvas.hs-picked").get_attribute("aria-label").startswith("L3H5")  # kept after the rerun
     page.screenshot(path=str(tmp_path / "head-open.png"), full_page=True)
 
@@ -46,9 +45,8 @@ def test_all_layers_switch_and_click_opens_a_head(page, app_url, tmp_path):
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="L2H1").wait_for(timeout=60_000)
     support.wait_idle(page)
-    # the heading comes first; the large head's chart is redrawn after it
-    assert "L2H1" in support.wait_texts(page, ".js-plotly-plot .annotation-text", lambda t: "L2H1" in t,
-                                        "the large head's title L2H1")
+    # the heading comes first; the large head's grid is redrawn after it
+    assert support.large_head_names(page, ready=lambda t: t == ["L2H1"]) == ["L2H1"]
     # the grid was redrawn (its outline moved) and the keyboard is still on the same head
     page.wait_for_function("document.activeElement.getAttribute('aria-label')?.startsWith('L2H1')", timeout=10_000)
     page.keyboard.press("Tab")
@@ -62,8 +60,8 @@ def test_hover_says_from_to_and_the_models_weight(page, app_url):
     page.goto(f"{app_url}/?layer=0")
     support.wait_heatmaps(page, 12)
     # L0H5, the row of "cat" (token 3), the column of "black" (token 2)
-    assert support.hover_grid_cell(page, 5, 3, 2, att.num_tokens) == f"L0H5 cat \u2192 black: {att.weights[0, 5, 3, 2]:.3f}"
-    assert support.hover_grid_cell(page, 0, 0, 9, att.num_tokens) == f"L0H0 [CLS] \u2192 [SEP]: {att.weights[0, 0, 0, 9]:.3f}"
+    assert support.hover_grid_cell(page, 5, 3, 2, att.num_tokens) == f"L0H5 cat \u2192 black: weight {att.weights[0, 5, 3, 2]:.3f}"
+    assert support.hover_grid_cell(page, 0, 0, 9, att.num_tokens) == f"L0H0 [CLS] \u2192 [SEP]: weight {att.weights[0, 0, 0, 9]:.3f}"
     page.mouse.move(5, 5)
     page.locator(".hs-tip").wait_for(state="hidden", timeout=10_000)
 
@@ -125,26 +123,29 @@ def test_grid_labels_of_long_words_and_control_characters(page, app_url, tmp_pat
 
 def test_overview_click_a_cell_opens_the_head(page, app_url, tmp_path):
     page.goto(f"{app_url}/overview")
-    page.wait_for_selector(".js-plotly-plot .scatterlayer .point", timeout=60_000)
-    support.wait_idle(page)
-    points = page.locator(".js-plotly-plot .scatterlayer .point")
-    assert len(support.wait_texts(page, ".js-plotly-plot .scatterlayer .point", lambda t: len(t) >= 72,
-                                  "the role grid's 72 heads")) == 72
-    points.nth(1 * 12 + 8).click(force=True)  # L1H8
+    support.wait_heatmaps(page, 1)  # the role grid: one panel whose cells are the heads
+    grid = page.get_by_role("button", name="Head roles over this sentence", exact=False)
+    assert grid.evaluate("c => [c.height, c.width]") == [6, 12]  # a cell per head: 6 layers x 12 heads
+    from headscope import roles
+
+    shorts = support.wait_texts(page, ".hs-grid .hs-celltext", bool, "the role grid's short role names")
+    assert len(shorts) <= 72 and set(shorts) <= {r.short for r in roles.ROLE_TABLE if r.short}, shorts  # "other": blank
+    assert support.hover_grid_cell(page, 0, 1, 8).strip().startswith("L1H8: ")
+    support.click_grid_cell(page, 0, 1, 8)  # L1H8
     page.get_by_role("heading", name="L1H8").wait_for(timeout=60_000)
     support.wait_heatmaps(page, 2)  # the role grid and the head's heatmap
-    assert "L1H8" in support.wait_texts(page, ".js-plotly-plot >> nth=1 >> .annotation-text", lambda t: "L1H8" in t,
-                                        "the opened head's title L1H8")
+    assert support.large_head_names(page, ready=lambda t: t == ["L1H8"]) == ["L1H8"]
     page.screenshot(path=str(tmp_path / "overview-L1H8.png"), full_page=True)
 
 
 def test_inside_page_shows_the_check(page, app_url):
     roots = support.deltas_by_container(page)
     page.goto(f"{app_url}/inside")
-    page.get_by_text("max |difference|").wait_for(timeout=60_000)
+    check = page.get_by_text("Check: these steps, recomputed here, give the same weights", exact=False)
+    check.wait_for(timeout=60_000)
     support.wait_idle(page)
-    assert "equal (below 1e-5)" in page.locator("[data-testid='stMetricDelta']").inner_text()
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 10", timeout=60_000)
+    assert "for L0H0 (they differ by at most" in check.inner_text()
+    page.wait_for_function("document.querySelectorAll('.hs-grid').length >= 11", timeout=60_000)  # every step's matrix
     support.wait_idle(page)
     # another query token reruns its own fragment only: no sidebar, no other figure
     roots.clear()

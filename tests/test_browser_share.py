@@ -74,24 +74,17 @@ def _download(page, trigger) -> bytes:
 
 
 def test_downloads_png_svg_and_npz(page, app_url):
-    # plotly figures' camera button follows the sidebar's choice (the Heads grids have their own
-    # PNG and SVG buttons: test_browser.py); a head opened from the all-layers grid is a plotly figure
+    # a head opened from the all-layers grid has the grid's own PNG and SVG buttons
     page.goto(f"{app_url}/?all=1")
     support.wait_heatmaps(page, 72)
     page.locator("canvas.hs-cells").first.click()
     support.wait_heatmaps(page, 73)
-    chart = page.locator(".js-plotly-plot").first
-    chart.hover()
-    data, name = _download(page, lambda: chart.locator("[data-title='Download plot as a PNG']").click())
+    large = page.locator(support.LARGE_HEAD)
+    data, name = _download(page, large.get_by_role("button", name="Download PNG").click)
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and name == "headscope_all-MiniLM-L6-v2_L0H0.png"
-
-    page.get_by_text("SVG (vector, for papers)").click()
-    support.wait_idle(page)
-    chart = page.locator(".js-plotly-plot").first
-    chart.hover()
-    data, name = _download(page, lambda: chart.locator("[data-title='Download plot']").click())
+    data, name = _download(page, large.get_by_role("button", name="Download SVG").click)
     text = data.decode()
-    assert name.endswith(".svg") and text.lstrip().startswith("<svg") and "L0H0" in text
+    assert name == "headscope_all-MiniLM-L6-v2_L0H0.svg" and text.lstrip().startswith("<svg") and "L0H0" in text
 
     support.wait_idle(page)
     button = page.get_by_role("button", name=re.compile("Attention as .npz"))
@@ -100,6 +93,23 @@ def test_downloads_png_svg_and_npz(page, app_url):
     arrays = np.load(io.BytesIO(data))
     assert arrays["attention"].shape == (6, 12, 10, 10) and list(arrays["tokens"])[:3] == ["[CLS]", "the", "black"]
     np.testing.assert_allclose(arrays["attention"].sum(-1), 1.0, atol=1e-5)
+
+    # plotly figures (bars, the arc diagram): their camera button follows the sidebar's choice
+    page.get_by_role("link", name="Attention rollout").click()
+    chart = page.locator(".js-plotly-plot").first
+    chart.wait_for(timeout=90_000)
+    support.wait_idle(page)
+    chart.hover()
+    data, name = _download(page, lambda: chart.locator("[data-title='Download plot as a PNG']").click())
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and name == "headscope_all-MiniLM-L6-v2_rollout-layer5-token2.png"
+
+    page.get_by_text("SVG (vector, for papers)").click()
+    support.wait_idle(page)
+    chart = page.locator(".js-plotly-plot").first
+    chart.hover()
+    data, name = _download(page, lambda: chart.locator("[data-title='Download plot']").click())
+    text = data.decode()
+    assert name.endswith(".svg") and text.lstrip().startswith("<svg") and "What feeds" in text
 
 
 def _loopback_only(context) -> list[str]:
@@ -144,7 +154,7 @@ def test_presentation_mode_with_the_keyboard(page, app_url):
     support.wait_heatmaps(page, 1)
     assert page.evaluate("document.querySelector('[data-testid=stSidebar]').getAttribute('aria-expanded')") != "true"
     page.keyboard.press("ArrowRight")
-    page.get_by_role("heading", name="L1H8").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="L1H8").wait_for(timeout=90_000)
     page.keyboard.press("ArrowLeft")
     page.get_by_role("heading", name="L1H7").wait_for(timeout=30_000)
 

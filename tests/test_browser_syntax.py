@@ -27,7 +27,12 @@ def test_deep_link_then_click_an_arc(page, app_url, tmp_path):
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] + 6)
     page.get_by_role("heading", name=re.compile(r"^amod: adjective")).wait_for(timeout=60_000)
     support.wait_heatmaps(page, 4)
-    titles = support.wait_texts(page, ".js-plotly-plot >> nth=1 >> .annotation-text", lambda t: len(t) >= 4,
-                                "the four heads' titles")
-    assert len(titles) == 4 and all("\u2192" in t for t in titles)
+    # each of the four heads: its name, and a badge with the direction it reads the arcs in and its score
+    names = support.svg_texts(page, support.GRID_TITLES)
+    assert len(names) == 4 and all(re.fullmatch(r"L\dH\d+", n) for n in names), names
+    badges = support.wait_texts(page, ".hs-grid .hs-badge", lambda t: len(t) == 4, "the four heads' badges")
+    assert all(re.search(r"(dep\u2192head|head\u2192dep) \d\.\d\d", b) for b in badges), badges
+    # the amod arcs (black -> cat) are outlined on every head
+    arcs = page.locator(".hs-grid .hs-panel").evaluate_all("ps => ps.map(p => p.dataset.arcs)")
+    assert arcs == ["1"] * 4, arcs
     page.screenshot(path=str(tmp_path / "syntax-amod.png"), full_page=True)

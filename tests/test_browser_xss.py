@@ -116,21 +116,15 @@ def watched(browser):
 @pytest.fixture(scope="module")
 def hostile_tokens():
     """The bundled model's word pieces of HOSTILE and their labels as drawn (unique, unescaped)."""
-    from headscope import attention, figures, models
+    from headscope import attention, models, panels
 
     tokens = attention.run(models.load(), HOSTILE).tokens
-    assert len(tokens) <= 60, "HOSTILE must stay short enough for heatmaps to show tick labels"
-    return tokens, [html.unescape(label) for label in figures.axis_labels(tokens)]
+    assert len(tokens) <= panels.TICKS_UP_TO, "HOSTILE must stay short enough for heatmaps to show tick labels"
+    return tokens, panels.token_labels(tokens)
 
 
 def _open(page, app_url: str, path: str, **params) -> None:
     page.goto(f"{app_url}/{path}?{urlencode({'text': HOSTILE, **params}, quote_via=quote)}")
-
-
-def _tick_labels(page, scope: str = ".js-plotly-plot") -> list[str]:
-    """The x and y tick labels of the plots in `scope`, read once its x axis has labels drawn."""
-    support.wait_texts(page, f"{scope} >> .xaxislayer-above text", bool, f"the tick labels of {scope}", WAIT_MS)
-    return [text for axis in ("x", "y") for text in support.svg_texts(page, f"{scope} >> .{axis}axislayer-above text")]
 
 
 def _check_labels(shown: list[str], expected: list[str], full: bool = False) -> None:
@@ -145,9 +139,9 @@ def _check_labels(shown: list[str], expected: list[str], full: bool = False) -> 
         assert hostile <= set(shown), sorted(hostile - set(shown))
 
 
-def _grid_labels(page) -> list[str]:
-    """The row and column labels of the canvas grids (components/heatmap_grid.js)."""
-    return support.wait_texts(page, ".hs-grid .hs-xlabel, .hs-grid .hs-ylabel", bool, "the grids' labels", WAIT_MS)
+def _grid_labels(page, scope: str = support.GRID) -> list[str]:
+    """The row and column labels of the canvas grids (components/heatmap_grid.js) `scope` selects."""
+    return support.grid_labels(page, scope, WAIT_MS)
 
 
 def test_heads_page_one_layer_all_layers_and_one_head(watched, app_url, hostile_tokens, tmp_path):
@@ -181,16 +175,11 @@ def test_heads_page_one_layer_all_layers_and_one_head(watched, app_url, hostile_
     page.locator("canvas.hs-cells").nth(2 * 12 + 3).click()
     page.get_by_role("heading", name="L2H3").wait_for(timeout=WAIT_MS)
     support.wait_heatmaps(page, 73, WAIT_MS)
-    big = ".js-plotly-plot"
-    _check_labels(_tick_labels(page, big), labels, full=True)
-    # hover the cell (row 1, column 1) of the head opened large (plotly)
-    drag = page.locator(f"{big} >> .nsewdrag").first
-    drag.scroll_into_view_if_needed()
-    box = drag.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 1.5 / n, box["y"] + box["height"] * 1.5 / n)
-    hover = page.locator(".hoverlayer .hovertext").first
-    hover.wait_for(timeout=30_000)
-    assert f"{labels[1]} \u2192 {labels[1]}: " in hover.text_content(), hover.text_content()
+    assert support.large_head_names(page, WAIT_MS, lambda t: t == ["L2H3"]) == ["L2H3"]
+    _check_labels(_grid_labels(page, support.LARGE_HEAD), labels, full=True)
+    # hover the cell (row 1, column 1) of the head opened large (the 73rd canvas)
+    tip = support.hover_grid_cell(page, 72, 1, 1, n, 30_000)
+    assert f"L2H3 {labels[1]} \u2192 {labels[1]}: " in tip, tip
     watch.check()
 
 
@@ -208,7 +197,7 @@ def test_syntax_page_arc_diagram(watched, app_url):
     drawn = support.wait_texts(page, ".js-plotly-plot >> nth=0 >> .textpoint text", lambda t: len(t) >= len(words),
                                "the arc diagram's words", WAIT_MS)
     assert drawn[-len(words):] == words  # every word exactly as typed, entities not decoded
-    labels = _tick_labels(page, ".js-plotly-plot >> nth=1")
+    labels = _grid_labels(page)
     assert labels and not [s for s in labels if re.search(r"&(lt|gt|amp);", s) and s != "Tom&lt;b&gt;Jerry"], labels
     # the arcs' hover text, on the label of the nsubj arc
     label = page.locator(".textpoint text", has_text="nsubj").first
@@ -221,19 +210,20 @@ def test_syntax_page_arc_diagram(watched, app_url):
 
 
 @pytest.mark.parametrize("path, heatmaps, full", [
-    ("overview", 1, False), ("inside", 11, True), ("rollout", 2, True), ("compare", 24, False), ("present", 1, False),
-])
+    ("overview", 1, False), ("inside", 11, True), ("rollout", 2, False), ("compare", 24, False), ("present", 1, False),
+])  # compare: A and B, no difference (other lengths); rollout's panels share the width, so labels are thinned
 def test_pages_with_tokens(watched, app_url, hostile_tokens, path, heatmaps, full):
     page, watch = watched
     _, labels = hostile_tokens
     _open(page, app_url, path)
     support.wait_heatmaps(page, heatmaps, WAIT_MS)
     if path == "overview":  # open a head: its heatmap has the tokens
-        page.locator(".js-plotly-plot .scatterlayer .point").nth(12 + 8).click(force=True)
+        support.click_grid_cell(page, 0, 1, 8)
         page.get_by_role("heading", name="L1H8").wait_for(timeout=WAIT_MS)
         support.wait_heatmaps(page, 2, WAIT_MS)
-    scope = ".js-plotly-plot >> nth=0" if path == "compare" else ".js-plotly-plot"  # the second is sentence B
-    _check_labels(_tick_labels(page, scope), labels, full=full)
+    # compare: the first grid (sentence A); overview: the head opened (the role grid's labels are L0, H0...)
+    scope = {"compare": f"{support.GRID} >> nth=0", "overview": support.LARGE_HEAD}.get(path, support.GRID)
+    _check_labels(_grid_labels(page, scope), labels, full=full)
     if path in ("present", "compare"):  # the sentence itself, in markdown, as typed
         assert HOSTILE[:100] in page.locator("[data-testid='stMain']").inner_text()
     watch.check()
@@ -271,7 +261,7 @@ def test_markdown_shows_the_text_as_typed(watched, app_url):
     watch.check()
 
     page.goto(f"{app_url}/compare?{urlencode({'text': HOSTILE, 'ctext': MARKUP}, quote_via=quote)}")
-    support.wait_heatmaps(page, 24, WAIT_MS)
+    support.wait_heatmaps(page, 24, WAIT_MS)  # A and B; no difference: the texts differ in length
     assert f"B: {MARKUP}" in page.locator("[data-testid='stMain']").inner_text()
     watch.check()
 
@@ -348,6 +338,6 @@ def test_report_download_opens_safely(watched, app_url, tmp_path, hostile_tokens
     page.wait_for_function(f"document.querySelectorAll('{support.HEATMAP}').length >= 12", timeout=WAIT_MS)
     watch.check()
     assert page.locator("p.quote").inner_text() == HOSTILE
-    _check_labels(_tick_labels(page), labels)
+    _check_labels(_grid_labels(page), labels)
     arcs = support.wait_texts(page, ".textpoint text", bool, "the report's arc diagram", WAIT_MS)
     assert "alert(1)</script" in arcs

@@ -226,20 +226,24 @@ def test_the_whole_app_draws_under_the_csp_with_no_violation(served, csp_page):
         page.get_by_role("button", name="Download PNG").click()
     assert open(png.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
 
-    page.get_by_text("All layers at once").click()  # all 72 heads, then one opened large (plotly)
+    page.get_by_text("All layers at once").click()  # all 72 heads, then one opened large (zoomable)
     wait_drawn(page, 72)
     page.locator("canvas.hs-cells").nth(3 * 12 + 5).click(position={"x": 30, "y": 20})
     page.get_by_role("heading", name="L3H5").wait_for(timeout=WAIT_MS)
     wait_drawn(page, 73)
+    with page.expect_download(timeout=60_000) as svg:
+        page.locator(support.LARGE_HEAD).get_by_role("button", name="Download SVG").click()
+    assert "L3H5" in open(svg.value.path(), encoding="utf-8").read()
+
+    page.goto(f"{served.url}/syntax")  # the best heads' grid and the arc diagram (plotly)
+    wait_drawn(page, 4)
+    assert page.get_by_role("heading", name=re.compile(r"^nsubj: subject")).count() == 1
+    page.locator(".js-plotly-plot .textpoint text").first.wait_for(timeout=WAIT_MS)
     chart = page.locator(".js-plotly-plot").first
     chart.hover()
     with page.expect_download(timeout=60_000) as png:
         chart.locator("[data-title='Download plot as a PNG']").click()
     assert open(png.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
-
-    page.goto(f"{served.url}/syntax")  # plotly heatmaps and the arc diagram
-    wait_drawn(page, 4)
-    assert page.get_by_role("heading", name=re.compile(r"^nsubj: subject")).count() == 1
 
     for view in ("head", "model"):  # bertviz in its sandboxed frame: vendored scripts, inline script by hash
         page.goto(f"{served.url}/bertviz?bview={view}")
