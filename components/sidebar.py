@@ -43,6 +43,10 @@ def text_box(label: str, key: str, height: int, hint: str) -> str:
     paste vanished and an emoji text under the server's limit could not be typed.
     """
     text = st.session_state.get(key)
+    if isinstance(text, str) and text != text.strip("\r\n"):
+        # Enter in the box adds a newline (Ctrl+Enter applies): one at either end is dropped, so the
+        # text and its link (%0A) stay as typed
+        text = st.session_state[key] = text.strip("\r\n")
     cut = isinstance(text, str) and len(text) > MAX_CHARS
     if cut:
         st.session_state[key] = text[:MAX_CHARS]  # before the box is drawn: the box shows the cut text

@@ -4,6 +4,7 @@ import streamlit as st
 
 from components import answer_view, cached, downloads, faults, heatmaps, links, nav, state
 from components.text import HEATMAP_HELP, TOUR
+from headscope.panels import REPEATED_NOTE
 from headscope.wording import dropped_note
 
 nav.ensure_app()
@@ -45,4 +46,6 @@ if st.toggle("All layers at once", key="all_layers"):
     downloads.attention_buttons(s, None)
 else:
     heatmaps.layer_view(s, att.num_layers, (badges, outlines))
+if len(set(att.tokens)) < len(att.tokens):
+    st.caption(REPEATED_NOTE)
 downloads.report_button(s, key="report_heads")

@@ -17,6 +17,7 @@ def test_home_page_opens_on_the_layer_of_the_subject_verb_answer():
     assert [p["name"] for p in grid["panels"]][:2] == ["L2H0", "L2H1"]  # L2H8 follows nsubj (test_answer.py)
     assert grid["colLabels"][:3] == ["[CLS]", "the\u00b71", "black"] and grid["ticks"]
     assert any("numbered from 0" in m.value for m in app.markdown)
+    assert any("the\u00b76 is the token at position 6" in c.value for c in app.caption)  # "the·1" explained
     assert [e.label for e in app.main.expander] == ["What is an attention head, and how do I read these heatmaps?",
                                                     "New here? A five-step tour",
                                                     "How is this decided? What do the outlines and badges mean?"]

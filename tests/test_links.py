@@ -154,3 +154,12 @@ def test_the_second_sentence_over_the_limit_is_cut_with_a_message():
     app.switch_page("pages/compare.py").run()
     assert any("The text had 20,005 characters" in w for w in texts(app.warning))
     assert app.text_area(key="compare_text").value == "b" * 20_000
+
+
+def test_a_newline_typed_at_the_end_of_the_sentence_stays_out_of_the_text_and_the_link():
+    app = run_app()
+    app.sidebar.text_area(key="text").set_value("The cat sat.\n").run()
+    assert app.sidebar.text_area(key="text").value == "The cat sat."
+    assert dict(app.query_params)["text"] == "The cat sat."
+    app.sidebar.text_area(key="text").set_value("First line.\nSecond line.").run()  # a newline inside stays
+    assert dict(app.query_params)["text"] == "First line.\nSecond line."
