@@ -8,7 +8,7 @@ PIP_TORCH := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PORT ?= 8501
 
-.PHONY: setup setup-dev run test chromium nginx deploy bench screenshot clean
+.PHONY: setup setup-dev run test lint format chromium nginx deploy bench screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -39,8 +39,16 @@ REPLICAS ?= 2
 deploy: setup nginx
 	deploy/start.sh $(REPLICAS)
 
-test: setup-dev chromium nginx
+test: lint chromium nginx
 	$(BIN)/python -m pytest
+
+# ruff's lint and format checks (settings in pyproject.toml); `make format` rewrites the code.
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup-dev
+	$(BIN)/ruff format .
 
 bench: setup-dev chromium nginx
 	@$(BIN)/python bench/run.py

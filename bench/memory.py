@@ -51,7 +51,7 @@ def curve(url: str, views: int, distinct: int, every: int, users: int = 10) -> d
         batch = min(every, views - done)
         per_user = -(-batch // users)
         start = done
-        result = load.run_users(url, users, per_user, lambda u, v: _query(start + u * per_user + v, distinct))
+        result = load.run_users(url, users, per_user, lambda u, v, start=start, per_user=per_user: _query(start + u * per_user + v, distinct))
         failed += result["failed"]
         done += users * per_user
         points.append([done, mb()])

@@ -26,7 +26,6 @@ import os
 import runpy
 import statistics
 import sys
-import time
 from pathlib import Path
 from unittest import mock
 
@@ -161,11 +160,11 @@ def run(keys: list[str] | None = None, repeat: int = 3, users: int = 30, views: 
         if browser:  # every page's tabs first, then the load, the browser closed (its sync API holds an event loop)
             with support.chromium() as chromium:
                 for key, *_ in targets:
-                    found[key].update(_guarded(lambda: fresh_tab(chromium, url + found[key]["url"], repeat)))
+                    found[key].update(_guarded(lambda key=key: fresh_tab(chromium, url + found[key]["url"], repeat)))
                     print(f"fresh tab {key}: {json.dumps(found[key])}", file=sys.stderr, flush=True)
         if load:
             for key, _, path, query in targets:
-                found[key].update(_guarded(lambda: classroom(url, path, query, users, views)))
+                found[key].update(_guarded(lambda path=path, query=query: classroom(url, path, query, users, views)))
                 print(f"load {key}: {json.dumps(found[key])}", file=sys.stderr, flush=True)
     conditions["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     empty = found.pop(EMPTY)

@@ -24,7 +24,7 @@ def engine(repeat: int = 7) -> dict:
     for tokens in (10, 128, 512):
         text = text_of(tokens)
         attention.run(loaded, text)  # warm
-        result[f"forward_ms_{tokens}_tokens"] = round(1000 * median_time(lambda: attention.run(loaded, text), repeat), 1)
+        result[f"forward_ms_{tokens}_tokens"] = round(1000 * median_time(lambda text=text: attention.run(loaded, text), repeat), 1)
     result["new_sentence_heads_page_server_ms"] = round(1000 * _new_sentence_s(loaded, repeat * 3), 1)
     return result
 

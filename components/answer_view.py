@@ -12,6 +12,7 @@ from headscope import answer, verdict
 from headscope.attention import Attention
 from headscope.syntax import DIRECTIONS, RELATION_NAMES
 
+
 def _label(relation: str) -> str:
     return "none" if relation == answer.NO_LINKS else f"{RELATION_NAMES[relation]} ({relation})"
 

@@ -14,9 +14,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from headscope import atlas, attention, canvas, models, norms, panels, qkv, roles, rollout, syntax, words
 from components.cache import SharedCache
 from components.state import Settings
+from headscope import atlas, attention, canvas, models, norms, panels, qkv, roles, rollout, syntax, words
 from headscope.attention import Attention
 from headscope.policy import Policy
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import charts, downloads, cached, faults, links
+from components import cached, charts, downloads, faults, links
 from components.state import Settings
 from headscope import canvas
 from headscope.panels import head_name

@@ -8,8 +8,8 @@ import streamlit as st
 
 from components import cached, faults, heatmaps
 from headscope import canvas, knockout
-from headscope.panels import head_name
 from headscope.knockout import Importance, Knockout
+from headscope.panels import head_name
 
 HEADS_KEY, ABLATION_KEY, LAYER_KEY = "knockout_heads", "knockout_ablation", "knockout_layer"
 
@@ -101,8 +101,8 @@ def _add_clicked(names: list[str]) -> None:
 def _heads(values: np.ndarray, title: str, scale_title: str, key: str, marks: np.ndarray | None = None) -> None:
     """A layer x head grid of one number per head; a click on a head adds it to the heads switched off."""
     top = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
-    hover = [[f"{head_name(l, h)}: {scale_title} {values[l, h]:.4g}" for h in range(values.shape[1])]
-             for l in range(values.shape[0])]
+    hover = [[f"{head_name(layer, h)}: {scale_title} {values[layer, h]:.4g}" for h in range(values.shape[1])]
+             for layer in range(values.shape[0])]
     data = canvas.heads_grid(values, title, canvas.Scale(scale_title, 0.0, top or 1.0), hover=hover, marks=marks)
     heatmaps.show(data, key=key, name=key)
 
@@ -183,8 +183,6 @@ def importance(model_id: str, text: str, ablation: str) -> None:
     with faults.guard("Cannot switch every head off"):
         one = sentence_importance(model_id, text, ablation)
     st.caption(f"Effect: {one.measure}. Darker: the model needs the head more.")
-    rows = [f"L{i}" for i in range(one.effect.shape[0])]
-    cols = [f"H{h}" for h in range(one.effect.shape[1])]
     left, right = st.columns(2)
     with right:
         corpus = _corpus_column(model_id, ablation)

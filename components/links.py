@@ -10,8 +10,8 @@ import streamlit as st
 from components import cached, faults, sidebar, state, streamlit_private
 from components.text import literal
 from headscope import models
-from headscope.attention import KINDS, MAX_CHARS
 from headscope.answer import DEFAULT_LINKS, LINK_CHOICES
+from headscope.attention import KINDS, MAX_CHARS
 from headscope.policy import Policy
 from headscope.syntax import RELATION_CHOICES
 

@@ -10,6 +10,7 @@ from components import heatmaps
 from headscope import canvas, roles, verdict
 from headscope.panels import head_name
 
+
 def _hover(stats: roles.HeadStats, labels, syntactic) -> list[list[str]]:
     """Hover text per head: its role and its main numbers."""
     layers, heads = labels.shape

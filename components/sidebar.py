@@ -5,8 +5,21 @@ from __future__ import annotations
 import streamlit as st
 
 from components import cached, charts, faults
-from components.state import (DEFAULT_TEXT, HIDE_SPECIAL, KEEP_BROWSER_TEXT, KIND, MODEL, MODEL_CHOICE, MODEL_CUSTOM,
-                              NORM_WEIGHTED, TARGET, TEXT, WHOLE_WORDS, Settings, current)
+from components.state import (
+    DEFAULT_TEXT,
+    HIDE_SPECIAL,
+    KEEP_BROWSER_TEXT,
+    KIND,
+    MODEL,
+    MODEL_CHOICE,
+    MODEL_CUSTOM,
+    NORM_WEIGHTED,
+    TARGET,
+    TEXT,
+    WHOLE_WORDS,
+    Settings,
+    current,
+)
 from components.text import literal
 from headscope import models
 from headscope.attention import KINDS, MAX_CHARS

@@ -16,9 +16,16 @@ from components.state import Settings
 from components.text import literal
 from headscope import answer, atlas, canvas, corpus, figures, panels, verdict
 from headscope.panels import head_name
+from headscope.syntax import (
+    DIRECTION_SHORT,
+    RELATION_CHOICES,
+    RELATION_NAMES,
+    HeadScore,
+    RelationScores,
+    SyntaxScores,
+    oriented,
+)
 from headscope.wording import plural
-from headscope.syntax import (DIRECTION_SHORT, RELATION_CHOICES, RELATION_NAMES, HeadScore, RelationScores, SyntaxScores,
-                              oriented)
 
 TOP_HEADS = 4
 
@@ -264,10 +271,10 @@ def atlas_view(a, key: str) -> None:
     for h in ra.verdict.follows:
         follows[h.layer, h.head] = True
     acc = ra.best_direction_accuracy
-    text = [[f"{acc[l, h]:.2f}" + ("\u2605" if follows[l, h] else "") for h in range(acc.shape[1])]
-            for l in range(acc.shape[0])]
-    hover = [[f"{head_name(l, h)}: accuracy {acc[l, h]:.3f}" + (" \u00b7 follows it" if follows[l, h] else "")
-              for h in range(acc.shape[1])] for l in range(acc.shape[0])]
+    text = [[f"{acc[layer, h]:.2f}" + ("\u2605" if follows[layer, h] else "") for h in range(acc.shape[1])]
+            for layer in range(acc.shape[0])]
+    hover = [[f"{head_name(layer, h)}: accuracy {acc[layer, h]:.3f}" + (" \u00b7 follows it" if follows[layer, h] else "")
+              for h in range(acc.shape[1])] for layer in range(acc.shape[0])]
     data = canvas.heads_grid(acc, title, canvas.Scale("accuracy"), text=text, hover=hover, marks=follows,
                              clickable=False)
     heatmaps.show(data, key=f"{key}_grid", name=f"atlas-{relation}")

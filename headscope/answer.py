@@ -14,8 +14,8 @@ from headscope import roles, verdict
 from headscope.atlas import Atlas
 from headscope.attention import Attention
 from headscope.panels import head_name
-from headscope.wording import plural
 from headscope.syntax import DEPENDENT_TO_HEAD, RELATION_NAMES, RELATIONS, Parse, SyntaxScores, align, oriented
+from headscope.wording import plural
 
 NO_LINKS = "none"
 DEFAULT_LINKS = "nsubj"
@@ -135,7 +135,7 @@ def sink_names(raw: Attention) -> dict[tuple[int, int], str]:
     received = raw.weights[..., special].mean(axis=2)  # [layer, head, special]
     best = received.argmax(-1)
     tokens = raw.columns.tokens
-    return {(l, h): tokens[special[best[l, h]]] for l in range(raw.num_layers) for h in range(raw.num_heads)}
+    return {(layer, h): tokens[special[best[layer, h]]] for layer in range(raw.num_layers) for h in range(raw.num_heads)}
 
 
 def badges(a: Atlas, relation: str | None, sinks: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:

@@ -24,8 +24,18 @@ from headscope import attention, norms, roles, verdict
 from headscope.attention import Attention
 from headscope.corpus import Corpus
 from headscope.models import LoadedModel
-from headscope.syntax import (ALL, DIRECTIONS, OFFSETS, Parse, ParseError, arc_ends, offset_hits, pick_offset,
-                              predictions, word_attention)
+from headscope.syntax import (
+    ALL,
+    DIRECTIONS,
+    OFFSETS,
+    Parse,
+    ParseError,
+    arc_ends,
+    offset_hits,
+    pick_offset,
+    predictions,
+    word_attention,
+)
 from headscope.wording import plural
 
 ATLAS_VERSION = 5  # 4: per-sentence counts for the verdict; 5: a CoNLL-U multi-word token's words keep their parts

@@ -293,12 +293,12 @@ def heads_grid(values: np.ndarray, title: str, scale: Scale, *, text: list[list[
     """
     values = np.asarray(values, dtype=np.float32)
     layers, heads = values.shape
-    outlines = tuple((int(l), int(h), int(l), int(h)) for l, h in np.argwhere(marks)) if marks is not None else ()
+    outlines = tuple((int(layer), int(h), int(layer), int(h)) for layer, h in np.argwhere(marks)) if marks is not None else ()
     flat = lambda grid: None if grid is None else tuple(s for row in grid for s in row)  # noqa: E731
     panel = Panel(title, np.asarray(values, dtype=np.float32), text=flat(text), hover=flat(hover), outlines=outlines)
     style = P.GridStyle(columns=1, panel_px=min(640, max(240, 44 * heads)), ticks=True, clickable=clickable,
                         title_size=14, tick_size=12)
-    return grid([panel], [f"L{l}" for l in range(layers)], [f"H{h}" for h in range(heads)], style, scale,
+    return grid([panel], [f"L{layer}" for layer in range(layers)], [f"H{h}" for h in range(heads)], style, scale,
                 row_title="layer", col_title="head", row_px=max(26, min(44, 560 // max(1, layers))))
 
 

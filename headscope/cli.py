@@ -12,8 +12,8 @@ import numpy as np
 
 from headscope import atlas, attention, corpus, knockout, models, norms, qkv, roles, syntax, verdict, words
 from headscope.attention import Attention, InputError
-from headscope.panels import head_name
 from headscope.errors import ModelError, out_of_memory
+from headscope.panels import head_name
 from headscope.policy import Policy
 from headscope.syntax import ParseError, SyntaxScores
 from headscope.wording import dropped_note, plural

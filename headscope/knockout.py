@@ -442,7 +442,7 @@ def knockout(loaded: LoadedModel, text: str, heads: Sequence[tuple[int, int]], a
     """
     if ablation not in ABLATIONS:
         raise InputError(f"unknown ablation {ablation!r}; pick one of {', '.join(ABLATIONS)}")
-    heads = tuple(sorted({check_head(int(l), int(h), loaded.num_layers, loaded.num_heads) for l, h in heads}))
+    heads = tuple(sorted({check_head(int(layer), int(h), loaded.num_layers, loaded.num_heads) for layer, h in heads}))
     if not heads:
         raise InputError("no heads to switch off: pick at least one head, e.g. L2H8")
     import torch

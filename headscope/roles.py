@@ -220,4 +220,4 @@ def label(stats: HeadStats, layer: int, head: int, syntactic: frozenset[tuple[in
 def labels(stats: HeadStats, syntactic: frozenset[tuple[int, int]] = frozenset()) -> np.ndarray:
     """Every head's role, a [layer, head] array of ROLES strings."""
     layers, heads = stats.entropy.shape
-    return np.array([[label(stats, l, h, syntactic) for h in range(heads)] for l in range(layers)], dtype=object)
+    return np.array([[label(stats, layer, h, syntactic) for h in range(heads)] for layer in range(layers)], dtype=object)

@@ -121,10 +121,11 @@ def decide(relation: str, count: int, baseline_offset: int, sentence_arcs: np.nd
     else:
         low = high = margin
     verdicts = [
-        HeadVerdict(layer=l, head=h, direction=directions[int(best_dir[l, h])],
-                    accuracy=round(float(accuracy[l, h, best_dir[l, h]]), 6), margin=round(float(margin[l, h]), 6),
-                    margin_low=round(float(low[l, h]), 6), margin_high=round(float(high[l, h]), 6))
-        for l in range(layers) for h in range(heads)
+        HeadVerdict(layer=layer, head=h, direction=directions[int(best_dir[layer, h])],
+                    accuracy=round(float(accuracy[layer, h, best_dir[layer, h]]), 6),
+                    margin=round(float(margin[layer, h]), 6),
+                    margin_low=round(float(low[layer, h]), 6), margin_high=round(float(high[layer, h]), 6))
+        for layer in range(layers) for h in range(heads)
     ]
     verdicts.sort(key=lambda v: (-v.margin, -v.margin_low, v.layer, v.head))
     follows = count >= MIN_ARCS and any(v.follows for v in verdicts)

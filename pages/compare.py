@@ -6,7 +6,7 @@ import streamlit as st
 
 from components import answer_view, cached, faults, heatmaps, links, nav, sidebar, state, syntax_view
 from components.text import literal
-from headscope import canvas, models
+from headscope import models
 from headscope.errors import ModelError
 
 nav.ensure_app()

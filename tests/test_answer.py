@@ -165,7 +165,8 @@ def test_the_norms_switch_weighs_every_heatmap_and_the_answer(loaded):
 
     import numpy as np
 
-    from headscope import atlas as atlas_module, canvas, norms
+    from headscope import atlas as atlas_module
+    from headscope import canvas, norms
 
     app = run_app(norm_weighted=True, layer=0)
     grid = app_grids(app)[0]

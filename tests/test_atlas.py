@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from headscope import atlas, corpus, syntax
-from headscope.policy import Policy
 from headscope.attention import Attention, Axis
+from headscope.policy import Policy
 from headscope.syntax import Parse, ParseError
 
 U = 1 / 6  # rows of special tokens do not matter; fill them evenly

@@ -25,7 +25,7 @@ def test_base_image_is_pinned_to_an_exact_release():
 
 def test_runs_as_a_non_root_user_with_a_health_check():
     user = [line for line in LINES if line.startswith("USER ")]
-    assert user == ["USER headscope"] and LINES.index(user[0]) < LINES.index(next(l for l in LINES if l.startswith("CMD")))
+    assert user == ["USER headscope"] and LINES.index(user[0]) < LINES.index(next(line for line in LINES if line.startswith("CMD")))
     assert "useradd --create-home --uid 10001 headscope" in DOCKERFILE
     assert any(line.startswith("HEALTHCHECK") for line in LINES) and "/_stcore/health" in DOCKERFILE
 

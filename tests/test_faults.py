@@ -24,9 +24,7 @@ from headscope.errors import ModelError, SettingsError, out_of_memory
 from headscope.models import BUNDLED_ID
 from headscope.policy import Policy
 from headscope.syntax import ParseError
-from tests.support import ROOT, headscope, heads_drawn, linked_app, on_page, one_line_error, run_app, texts
-
-
+from tests.support import ROOT, heads_drawn, headscope, linked_app, on_page, one_line_error, run_app, texts
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -410,7 +408,7 @@ def test_a_link_naming_a_model_on_a_misconfigured_server_gets_the_same_message(f
 
 def test_the_report_leaves_out_syntax_when_the_parser_fails(monkeypatch):
     # the parser's failure injected at its boundary, as in the page tests above
-    from components import downloads, cached
+    from components import cached, downloads
     from components.state import Settings
 
     s = Settings(model=BUNDLED_ID, text="A parser failure leaves the report whole.", whole_words=False,

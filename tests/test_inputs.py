@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from headscope import atlas, attention, corpus, models, syntax, words
-from headscope.policy import MAX_UPLOAD_TOKENS, Policy
 from headscope.attention import NOTHING_TO_SCORE, InputError
+from headscope.policy import MAX_UPLOAD_TOKENS, Policy
 from headscope.syntax import ParseError
 from tests.support import ROOT, headscope, linked_app, on_page, one_line_error, texts
 

@@ -89,8 +89,8 @@ def _independent(loaded, family: str, text: str, heads, mean: bool = False, mode
     def zero(layer, x):
         x = x.clone()
         d_k = x.shape[-1] // n_heads
-        for l, h in heads:
-            if l == layer:
+        for off_layer, h in heads:
+            if off_layer == layer:
                 x[..., h * d_k:(h + 1) * d_k] = seen[layer][h * d_k:(h + 1) * d_k] if mean else 0.0
         return x
 

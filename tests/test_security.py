@@ -15,7 +15,6 @@ The browser tests run the real deploy/start.sh (one replica behind Debian's ngin
 from __future__ import annotations
 
 import http.client
-import os
 import re
 import shutil
 import socket
@@ -82,7 +81,7 @@ def test_security_headers_on_every_answer(served):
         "long link": request(served.url, "/?text=" + "x" * 100_000),
     }
     assert answers["page"][0] == 200 and "<html" in answers["page"][2].lower()
-    for what, (status, headers, _) in answers.items():
+    for what, (_status, headers, _) in answers.items():
         assert {name: headers[name] for name in SECURITY_HEADERS} == expected, what
     csp = expected["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
@@ -355,7 +354,7 @@ def test_an_allow_list_answers_every_refused_folder_the_same(root_with_models):
     assert answers == {"X is not on this server's list of allowed models: gpt2, " + str(root / "good")}
 
 
-def test_a_link_naming_a_folder_gets_the_same_notice_whether_it_exists_or_not(fresh_policy, root_with_models):
+def test_a_link_naming_a_folder_gets_the_same_notice_whether_it_exists_or_not(fresh_policy, root_with_models):  # noqa: F811
     root, _ = root_with_models
     fresh_policy.setenv("HEADSCOPE_ALLOW_LOCAL", "1")
     fresh_policy.setenv("HEADSCOPE_LOCAL_ROOT", str(root))

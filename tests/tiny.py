@@ -61,10 +61,9 @@ def make(family: str, folder: Path, seed: int = 0) -> Path:
     """Save a tiny random `family` model and the bundled tokenizer into `folder`."""
     import torch
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
     from headscope import models
-
-    from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     torch.manual_seed(seed)
