@@ -46,5 +46,5 @@ def clicked_head(event) -> tuple[int, int] | None:
 def format_picker() -> None:
     """The sidebar choice of what the figures' camera button downloads."""
     st.radio("Figure downloads", list(FORMATS), key="figure_format", horizontal=True,
-             help="The camera button in each figure's toolbar saves it in this format. "
-                  "The heatmap grids of the Heads page have a PNG and an SVG button of their own.")
+             help="The camera button of the arc diagram and of the bar charts saves them in this format. "
+                  "Every heatmap grid has a PNG and an SVG button of its own.")

@@ -27,6 +27,7 @@ PAGES = {  # title in the navigation: (address, canvas grids, plotly charts (bar
     "Model overview": ("overview", 1, 0),
     "Inside a head": ("inside", 11, 1),
     "Attention rollout": ("rollout", 2, 1),
+    "Switch heads off": ("knockout", 1, 0),  # the importance grid; the rest once heads are picked
     "Compare": ("compare", 3, 0),
     "Presentation mode": ("present", 1, 0),
     "bertviz views": ("bertviz", 0, 0),
@@ -53,7 +54,7 @@ def test_every_page_draws_its_matrices_in_the_one_renderer(page, app_url):
         path, grids, charts = PAGES[title]
         assert href.rstrip("/").endswith(f"/{path}".rstrip("/")), (title, href)
         page.goto(f"{app_url}/{path}")  # a new document: nothing of the last page is left on it
-        page.locator("[data-testid=stMain] h1").first.wait_for(timeout=WAIT_MS)
+        page.locator("[data-testid=stMain] h1, [data-testid=stMain] h4").first.wait_for(timeout=WAIT_MS)
         support.wait_idle(page, WAIT_MS)
         try:
             page.wait_for_function(
