@@ -64,12 +64,15 @@ def figures_now(page) -> dict:
 
 def _complete(state: dict, expect: dict) -> bool:
     """Idle, and at least the figures `expect` counts are there and drawn (and every one there is drawn)."""
-    return (state["idle"] and state["headings"] + state["alerts"] >= expect["headings"] + expect["alerts"]
-            and state["grids_drawn"] == state["grids"] >= expect["grids"]
-            and state["plots_drawn"] == state["plots"] >= expect["plots"]
-            and state["frames_drawn"] >= expect["frames_drawn"]
-            and state["plots_drawn"] >= expect.get("plots_sent", 0)
-            and state["grids_drawn"] + state["frames_drawn"] >= expect.get("components_sent", 0))
+    return (
+        state["idle"]
+        and state["headings"] + state["alerts"] >= expect["headings"] + expect["alerts"]
+        and state["grids_drawn"] == state["grids"] >= expect["grids"]
+        and state["plots_drawn"] == state["plots"] >= expect["plots"]
+        and state["frames_drawn"] >= expect["frames_drawn"]
+        and state["plots_drawn"] >= expect.get("plots_sent", 0)
+        and state["grids_drawn"] + state["frames_drawn"] >= expect.get("components_sent", 0)
+    )
 
 
 def _watch(page) -> list:
@@ -136,7 +139,9 @@ def figures_drawn_s(page, url: str, expect: dict, timeout_s: float = 180.0) -> f
     # figures_now first: Playwright's sync API hands over websocket events only while it is called
     while not (_complete(state := figures_now(page), {**expect, **_sent(log)}) and "finished" in log):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{url} not drawn in {timeout_s:.0f} s: expected {expect}, sent {_sent(log)}, saw {state}")
+            raise TimeoutError(
+                f"{url} not drawn in {timeout_s:.0f} s: expected {expect}, sent {_sent(log)}, saw {state}"
+            )
         time.sleep(0.02)
     page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     return time.perf_counter() - start
@@ -206,7 +211,10 @@ def _plotly_floor(browser_repeat: int) -> dict:
     out = {}
     with support.streamlit_server(script=script) as url, support.chromium() as browser:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        for name, query, selector in (("title_only", "", "h1"), ("one_point_plotly_chart", "?chart=1", ".js-plotly-plot")):
+        for name, query, selector in (
+            ("title_only", "", "h1"),
+            ("one_point_plotly_chart", "?chart=1", ".js-plotly-plot"),
+        ):
             times = []
             for i in range(browser_repeat + 1):
                 page = context.new_page()

@@ -19,8 +19,9 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 TIMEOUT_S = 120
 
 
-async def page_view(base: str, query: str, page: str = "", errors: list | None = None,
-                    messages: list | None = None) -> tuple[float, int, bool]:
+async def page_view(
+    base: str, query: str, page: str = "", errors: list | None = None, messages: list | None = None
+) -> tuple[float, int, bool]:
     """One page view: (seconds until the script run finished, bytes received, finished cleanly).
 
     `page` is the page's URL path ("syntax"; "" for the default page). With `errors`, the
@@ -32,8 +33,7 @@ async def page_view(base: str, query: str, page: str = "", errors: list | None =
     ws_url = base.replace("http://", "ws://") + "/_stcore/stream"
     start = time.perf_counter()
     received = 0
-    async with connect(ws_url, subprotocols=["streamlit"], origin=base, max_size=None,
-                       open_timeout=TIMEOUT_S) as ws:
+    async with connect(ws_url, subprotocols=["streamlit"], origin=base, max_size=None, open_timeout=TIMEOUT_S) as ws:
         msg = BackMsg()
         msg.rerun_script.query_string = query
         msg.rerun_script.page_script_hash = ""
@@ -66,8 +66,9 @@ def _shown_errors(forward: ForwardMsg) -> list[str]:
     return []
 
 
-async def _user(base: str, queries: list[str], page: str = "",
-                errors: list | None = None) -> list[tuple[float, int, bool]]:
+async def _user(
+    base: str, queries: list[str], page: str = "", errors: list | None = None
+) -> list[tuple[float, int, bool]]:
     """One user's page views of `page`, one after the other."""
     return [await page_view(base, q, page, errors) for q in queries]
 
@@ -80,7 +81,8 @@ def run_users(base: str, users: int, views: int, query_for, page: str = "") -> d
     async def main():
         start = time.perf_counter()
         results = await asyncio.gather(
-            *(_user(base, [query_for(u, v) for v in range(views)], page, shown) for u in range(users)))
+            *(_user(base, [query_for(u, v) for v in range(views)], page, shown) for u in range(users))
+        )
         return results, time.perf_counter() - start
 
     results, wall = asyncio.run(main())
@@ -109,5 +111,6 @@ def run(base: str, users: int = 30) -> dict:
     return {
         "same_link_all_layers_3_views_each": run_users(base, users, 3, lambda u, v: shared),
         "own_sentence_heads_page": run_users(
-            base, users, 1, lambda u, v: urlencode({"text": f"Student {u} thinks the {v} black cats sat on mat {u}."})),
+            base, users, 1, lambda u, v: urlencode({"text": f"Student {u} thinks the {v} black cats sat on mat {u}."})
+        ),
     }

@@ -51,15 +51,27 @@ def curve(url: str, views: int, distinct: int, every: int, users: int = 10) -> d
         batch = min(every, views - done)
         per_user = -(-batch // users)
         start = done
-        result = load.run_users(url, users, per_user, lambda u, v, start=start, per_user=per_user: _query(start + u * per_user + v, distinct))
+        result = load.run_users(
+            url,
+            users,
+            per_user,
+            lambda u, v, start=start, per_user=per_user: _query(start + u * per_user + v, distinct),
+        )
         failed += result["failed"]
         done += users * per_user
         points.append([done, mb()])
-    return {"views": done, "distinct_sentences": distinct, "failed": failed,
-            "rss_mb_by_views": points, "rss_mb_final": points[-1][1], "rss_mb_peak": max(p[1] for p in points)}
+    return {
+        "views": done,
+        "distinct_sentences": distinct,
+        "failed": failed,
+        "rss_mb_by_views": points,
+        "rss_mb_final": points[-1][1],
+        "rss_mb_peak": max(p[1] for p in points),
+    }
 
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus.txt"
+
 
 def views() -> list[tuple[str, dict]]:
     """Every page of app.py's navigation (its URL path, extra query parameters); Heads twice: one layer, all layers."""
@@ -154,19 +166,29 @@ def long_text_soak(url: str, count: int = 200, every: int = 25, users: int = 5) 
     async def batch(chunk: list[str]) -> int:
         done = 0
         for i in range(0, len(chunk), users):
-            done += sum(await asyncio.gather(*(one_text(t) for t in chunk[i:i + users])))
+            done += sum(await asyncio.gather(*(one_text(t) for t in chunk[i : i + users])))
         return done
 
     with _Peak(process) as peak:
         for first in range(0, len(texts), every):
-            chunk = [t for t, _ in texts[first:first + every]]
+            chunk = [t for t, _ in texts[first : first + every]]
             failed += asyncio.run(batch(chunk))
             points.append([first + len(chunk), mb()])
     tokens = [n for _, n in texts]
-    return {"texts": len(texts), "tokens_min": min(tokens), "tokens_max": max(tokens),
-            "views": len(texts) * len(every_page), "pages": [p or "heads" for p, _ in every_page], "users": users,
-            "failed": failed, "errors": errors[:5], "minutes": round((time.perf_counter() - start) / 60, 1),
-            "rss_mb_by_texts": points, "rss_mb_final": points[-1][1], "rss_mb_peak": round(max(peak.mb, *(p[1] for p in points)), 1)}
+    return {
+        "texts": len(texts),
+        "tokens_min": min(tokens),
+        "tokens_max": max(tokens),
+        "views": len(texts) * len(every_page),
+        "pages": [p or "heads" for p, _ in every_page],
+        "users": users,
+        "failed": failed,
+        "errors": errors[:5],
+        "minutes": round((time.perf_counter() - start) / 60, 1),
+        "rss_mb_by_texts": points,
+        "rss_mb_final": points[-1][1],
+        "rss_mb_peak": round(max(peak.mb, *(p[1] for p in points)), 1),
+    }
 
 
 def run() -> dict:

@@ -62,14 +62,18 @@ def app_pages(app: Path = ROOT / "app.py") -> list[Page]:
     def page(script, *, title=None, url_path=None, default=False, **_):
         _, name = page_icon_and_name(Path(script))
         path = "" if default else (url_path.strip("/") if url_path is not None else name)
-        return Page(key=path or Path(script).stem, title=title or name.replace("_", " "),
-                    url_path=path, script=str(script))
+        return Page(
+            key=path or Path(script).stem, title=title or name.replace("_", " "), url_path=path, script=str(script)
+        )
 
     def navigation(pages, **_):
         raise _Listed(pages)
 
-    with mock.patch.object(st, "Page", page), mock.patch.object(st, "navigation", navigation), \
-            mock.patch.object(st, "set_page_config", lambda *a, **k: None):
+    with (
+        mock.patch.object(st, "Page", page),
+        mock.patch.object(st, "navigation", navigation),
+        mock.patch.object(st, "set_page_config", lambda *a, **k: None),
+    ):
         try:
             runpy.run_path(str(app), run_name="__headscope_pages__")
         except _Listed as listed:
@@ -116,9 +120,13 @@ def fresh_tab(browser, url: str, repeat: int) -> dict:
         hot.append(browser_bench.figures_drawn_s(page, url, expect))
         page.close()
     warm.close()
-    return {"fresh_tab_s": _median(cold), "fresh_tab_warm_s": _median(hot),
-            "fresh_tab_runs_s": [round(t, 2) for t in cold], "fresh_tab_warm_runs_s": [round(t, 2) for t in hot],
-            "figures": {k: expect[k] for k in ("grids", "plots", "frames_drawn", "plots_sent", "components_sent")}}
+    return {
+        "fresh_tab_s": _median(cold),
+        "fresh_tab_warm_s": _median(hot),
+        "fresh_tab_runs_s": [round(t, 2) for t in cold],
+        "fresh_tab_warm_runs_s": [round(t, 2) for t in hot],
+        "figures": {k: expect[k] for k in ("grids", "plots", "frames_drawn", "plots_sent", "components_sent")},
+    }
 
 
 def classroom(url: str, page: str, query: str, users: int, views: int) -> dict:
@@ -138,8 +146,15 @@ def _guarded(fn) -> dict:
         return {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]}
 
 
-def run(keys: list[str] | None = None, repeat: int = 3, users: int = 30, views: int = 3,
-        browser: bool = True, load: bool = True, url: str | None = None) -> dict:
+def run(
+    keys: list[str] | None = None,
+    repeat: int = 3,
+    users: int = 30,
+    views: int = 3,
+    browser: bool = True,
+    load: bool = True,
+    url: str | None = None,
+) -> dict:
     """{"pages": {key: figures}, "empty_page": figures, "pages_conditions": {...}} on one server
     (started here unless `url`); the conditions hold the load average (1, 5, 15 min) before and after."""
     import contextlib
@@ -148,12 +163,18 @@ def run(keys: list[str] | None = None, repeat: int = 3, users: int = 30, views: 
     from tests import support
 
     pages = select(keys)
-    conditions = {"cores": os.cpu_count(), "load_average_start": [round(x, 2) for x in os.getloadavg()],
-                  "fresh_tab_repeat": repeat, "users": users, "views_each": views}
+    conditions = {
+        "cores": os.cpu_count(),
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+        "fresh_tab_repeat": repeat,
+        "users": users,
+        "views_each": views,
+    }
     targets = [(p.key, p.title, p.url_path, "") for p in pages]
     targets.append((EMPTY, "Empty page", "", EMPTY_PAGE.split("?", 1)[1]))
-    found = {key: {"title": title, "url": f"/{path}" + (f"?{query}" if query else "")}
-             for key, title, path, query in targets}
+    found = {
+        key: {"title": title, "url": f"/{path}" + (f"?{query}" if query else "")} for key, title, path, query in targets
+    }
     with contextlib.ExitStack() as stack:
         if url is None:
             url = stack.enter_context(support.streamlit_server())
@@ -181,8 +202,10 @@ def table(report: dict) -> str:
     def cell(value, unit: str = "") -> str:
         return "–" if value is None else f"{value}{unit}"
 
-    lines = ["| page | fresh tab, cold | fresh tab, warm | cold over empty page | views/s | p90 | failed |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| page | fresh tab, cold | fresh tab, warm | cold over empty page | views/s | p90 | failed |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for key, f in rows:
         cold = f.get("fresh_tab_s")
         over = None if cold is None or empty is None or key == EMPTY else f"{cold - empty:+.2f}"
@@ -190,15 +213,19 @@ def table(report: dict) -> str:
         if f.get("errors_shown"):
             failed = f"{failed} ({f['errors_shown']} showed an error)"
         name = f.get("title", key) + (" (error: see JSON)" if "error" in f else "")
-        lines.append(f"| {name} | {cell(cold, ' s')} | {cell(f.get('fresh_tab_warm_s'), ' s')} | "
-                     f"{cell(over, ' s')} | {cell(f.get('views_per_s'))} | {cell(f.get('p90_s'), ' s')} | "
-                     f"{cell(failed)} |")
+        lines.append(
+            f"| {name} | {cell(cold, ' s')} | {cell(f.get('fresh_tab_warm_s'), ' s')} | "
+            f"{cell(over, ' s')} | {cell(f.get('views_per_s'))} | {cell(f.get('p90_s'), ' s')} | "
+            f"{cell(failed)} |"
+        )
     c = report.get("pages_conditions")
     if c:
         lines.append("")
-        lines.append(f"{c['cores']} cores; load average (1, 5, 15 min) {c['load_average_start']} at the start, "
-                     f"{c.get('load_average_end')} at the end; fresh tab: median of {c['fresh_tab_repeat']} loads; "
-                     f"load: {c['users']} users x {c['views_each']} views of each page's link, one server process.")
+        lines.append(
+            f"{c['cores']} cores; load average (1, 5, 15 min) {c['load_average_start']} at the start, "
+            f"{c.get('load_average_end')} at the end; fresh tab: median of {c['fresh_tab_repeat']} loads; "
+            f"load: {c['users']} users x {c['views_each']} views of each page's link, one server process."
+        )
     return "\n".join(lines)
 
 

@@ -38,7 +38,7 @@ def frame_name(frame: str) -> str:
         if marker in path:
             path = path.split(marker, 1)[1]
             break
-    return f"{frame[:match.start()]} ({path})"
+    return f"{frame[: match.start()]} ({path})"
 
 
 def top_functions(raw: str, top: int = 25) -> dict:
@@ -71,9 +71,23 @@ def run(page: str, users: int = 30, views: int = 3, rate: int = 100, raw_path: P
         for _ in range(2):
             asyncio.run(load.page_view(url, "", target.url_path))
         out = Path(raw_path or Path(tmp) / "stacks.txt")
-        proc = subprocess.Popen([spy, "record", "--pid", str(memory.server_pid(url)), "--format", "raw",
-                                 "--rate", str(rate), "--output", str(out), "--nonblocking"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(memory.server_pid(url)),
+                "--format",
+                "raw",
+                "--rate",
+                str(rate),
+                "--output",
+                str(out),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         time.sleep(1.0)  # py-spy attached
         result = load.run_users(url, users, views, lambda u, v: "", page=target.url_path)
         proc.send_signal(signal.SIGINT)
@@ -93,8 +107,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--raw", type=Path, help="keep py-spy's collapsed stacks in this file")
     args = parser.parse_args(argv)
     report = run(args.page, args.users, args.views, args.rate, args.raw)
-    report["self_percent"] = report["self_percent"][:args.top]
-    report["total_percent"] = report["total_percent"][:args.top]
+    report["self_percent"] = report["self_percent"][: args.top]
+    report["total_percent"] = report["total_percent"][: args.top]
     print(json.dumps(report, indent=2))
 
 

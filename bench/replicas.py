@@ -60,13 +60,25 @@ def stack(replicas: int = 2, timeout: float = 300.0, run_dir: Path | None = None
         if run_dir is None:
             run_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="headscope-stack-")))
         log = run_dir.parent / f"{run_dir.name}.start.log"
-        env = dict(os.environ, HEADSCOPE_PORT="0", HEADSCOPE_REPLICA_PORT="0",
-                   HEADSCOPE_RUN_DIR=str(run_dir), HEADSCOPE_PYTHON=sys.executable,
-                   HEADSCOPE_HEALTH_TIMEOUT=str(int(timeout)), HF_HUB_OFFLINE="1")
+        env = dict(
+            os.environ,
+            HEADSCOPE_PORT="0",
+            HEADSCOPE_REPLICA_PORT="0",
+            HEADSCOPE_RUN_DIR=str(run_dir),
+            HEADSCOPE_PYTHON=sys.executable,
+            HEADSCOPE_HEALTH_TIMEOUT=str(int(timeout)),
+            HF_HUB_OFFLINE="1",
+        )
         with open(log, "wb") as out:
             # its own process group: a failed test can still kill everything it started
-            proc = subprocess.Popen(["bash", str(START), str(replicas)], cwd=ROOT, env=env,
-                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                ["bash", str(START), str(replicas)],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         started = Stack("", run_dir, proc, [], [], log)
         try:
             url_file = run_dir / "url"

@@ -24,7 +24,9 @@ def engine(repeat: int = 7) -> dict:
     for tokens in (10, 128, 512):
         text = text_of(tokens)
         attention.run(loaded, text)  # warm
-        result[f"forward_ms_{tokens}_tokens"] = round(1000 * median_time(lambda text=text: attention.run(loaded, text), repeat), 1)
+        result[f"forward_ms_{tokens}_tokens"] = round(
+            1000 * median_time(lambda text=text: attention.run(loaded, text), repeat), 1
+        )
     result["new_sentence_heads_page_server_ms"] = round(1000 * _new_sentence_s(loaded, repeat * 3), 1)
     return result
 
@@ -78,7 +80,9 @@ def main() -> None:
         report["browser_error"] = str(exc).splitlines()[0]
     from bench import pages
 
-    per_page = _guarded(pages.run)  # every page: fresh tab and 30 users (`python -m bench.pages --from` makes the table)
+    per_page = _guarded(
+        pages.run
+    )  # every page: fresh tab and 30 users (`python -m bench.pages --from` makes the table)
     report.update(per_page if "error" not in per_page else {"pages": per_page})
     from bench import memory, replicas
 

@@ -40,8 +40,7 @@ def run(loaded, repeat: int = 3) -> dict:
         pio.to_json(figures.arc_figure(p.words, p.arcs(), "nsubj"), validate=False)
         if rs.heads:
             words_att = scores.words.as_attention(loaded.name)
-            json.dumps(canvas.attention_grid(words_att, [(h.layer, h.head) for h in rs.heads[:4]],
-                                             panels.LAYER_STYLE))
+            json.dumps(canvas.attention_grid(words_att, [(h.layer, h.head) for h in rs.heads[:4]], panels.LAYER_STYLE))
         with_figures_ms.append(engine_ms[-1] + 1000 * (time.perf_counter() - start))
     return {
         "atlas_sentences": n,

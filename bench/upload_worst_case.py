@@ -52,12 +52,21 @@ def main() -> None:
     result = atlas.compute(loaded, parsed)
     total_s = time.perf_counter() - start
     tokens = sum(atlas.token_lengths(loaded, [p.text for p in parsed.parses]))
-    print(json.dumps({
-        "sentences": len(parsed.parses), "bytes": len(data), "tokens": tokens, "scored": result.sentences,
-        "parse_s": round(parse_s, 1), "total_s": round(total_s, 1),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-        "load_average": open("/proc/loadavg").read().split()[:3], "python": sys.version.split()[0],
-    }))
+    print(
+        json.dumps(
+            {
+                "sentences": len(parsed.parses),
+                "bytes": len(data),
+                "tokens": tokens,
+                "scored": result.sentences,
+                "parse_s": round(parse_s, 1),
+                "total_s": round(total_s, 1),
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+                "load_average": open("/proc/loadavg").read().split()[:3],
+                "python": sys.version.split()[0],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

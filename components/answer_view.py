@@ -20,9 +20,14 @@ def _label(relation: str) -> str:
 def link_picker() -> str | None:
     """The relation whose arcs are outlined (None for none)."""
     st.session_state.setdefault("show_links", answer.DEFAULT_LINKS)
-    choice = st.selectbox("Show links", answer.LINK_CHOICES, key="show_links", format_func=_label,
-                          help="Outline this relation's arcs (from the bundled parser) in every head, and say "
-                               "which heads follow it over the corpus.")
+    choice = st.selectbox(
+        "Show links",
+        answer.LINK_CHOICES,
+        key="show_links",
+        format_func=_label,
+        help="Outline this relation's arcs (from the bundled parser) in every head, and say "
+        "which heads follow it over the corpus.",
+    )
     return None if choice in (None, answer.NO_LINKS) else choice
 
 
@@ -71,7 +76,8 @@ def answer_line(result: answer.Answer | None) -> None:
     if result is None:
         return
     icon = {verdict.FOLLOWS: ":material/check_circle:", verdict.POSITIONAL: ":material/swap_horiz:"}.get(
-        result.verdict.verdict if result.verdict else "", ":material/help:")
+        result.verdict.verdict if result.verdict else "", ":material/help:"
+    )
     st.info(literal(result.text()), icon=icon)
     with st.expander("How is this decided? What do the outlines and badges mean?"):
         st.markdown(literal(verdict.RULE))

@@ -168,8 +168,14 @@ class SharedCache:
         """Entries, bytes held, budget, hits, misses and evictions so far."""
         budget = self._budget()
         with self._lock:
-            return {"entries": len(self._entries), "bytes": self._bytes, "budget": budget,
-                    "hits": self.hits, "misses": self.misses, "evictions": self.evictions}
+            return {
+                "entries": len(self._entries),
+                "bytes": self._bytes,
+                "budget": budget,
+                "hits": self.hits,
+                "misses": self.misses,
+                "evictions": self.evictions,
+            }
 
 
 # --- measuring and protecting a result ------------------------------------------------------
@@ -259,6 +265,7 @@ def _private(obj: Any) -> Any:
 
 
 # --- giving freed memory back ---------------------------------------------------------------
+
 
 def _libc():
     try:

@@ -57,8 +57,9 @@ def loaded_model(model_id: str) -> models.LoadedModel:
 
 
 @shared
-def raw_attention(model_id: str, text: str, target: str = "", kind: str = "encoder",
-                  weighting: str = "weights") -> Attention:
+def raw_attention(
+    model_id: str, text: str, target: str = "", kind: str = "encoder", weighting: str = "weights"
+) -> Attention:
     """The model's attention for a text, at the level of the tokenizer's pieces (weighted by norms if asked)."""
     return norms.attend(loaded_model(model_id), text, target or None, kind, weighting)
 

@@ -45,6 +45,11 @@ def clicked_head(event) -> tuple[int, int] | None:
 
 def format_picker() -> None:
     """The sidebar choice of what the figures' camera button downloads."""
-    st.radio("Figure downloads", list(FORMATS), key="figure_format", horizontal=True,
-             help="The camera button of the arc diagram and of the bar charts saves them in this format. "
-                  "Every heatmap grid has a PNG and an SVG button of its own.")
+    st.radio(
+        "Figure downloads",
+        list(FORMATS),
+        key="figure_format",
+        horizontal=True,
+        help="The camera button of the arc diagram and of the bar charts saves them in this format. "
+        "Every heatmap grid has a PNG and an SVG button of its own.",
+    )

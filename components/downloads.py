@@ -25,40 +25,91 @@ def attention_buttons(s, layer: int | None) -> None:
     cells = att.weights.size
     layers = None if cells <= CSV_CELL_LIMIT or layer is None else [layer]
     left, right = st.columns(2)
-    left.download_button("Attention as .npz (array + tokens)", data=lambda: export.attention_npz(cached.attention_view(s)),
-                         file_name=file_name("attention", att.level) + ".npz", mime="application/octet-stream",
-                         on_click="ignore", icon=":material/download:", key="dl_npz", width="stretch")
+    left.download_button(
+        "Attention as .npz (array + tokens)",
+        data=lambda: export.attention_npz(cached.attention_view(s)),
+        file_name=file_name("attention", att.level) + ".npz",
+        mime="application/octet-stream",
+        on_click="ignore",
+        icon=":material/download:",
+        key="dl_npz",
+        width="stretch",
+    )
     label = "Attention as .csv" + ("" if layers is None else f" (layer {layer}; the text is long)")
-    right.download_button(label, data=lambda: export.attention_csv(cached.attention_view(s), layers),
-                          file_name=file_name("attention", att.level, "" if layers is None else f"layer{layer}") + ".csv",
-                          mime="text/csv", on_click="ignore", icon=":material/download:", key="dl_csv", width="stretch")
+    right.download_button(
+        label,
+        data=lambda: export.attention_csv(cached.attention_view(s), layers),
+        file_name=file_name("attention", att.level, "" if layers is None else f"layer{layer}") + ".csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key="dl_csv",
+        width="stretch",
+    )
 
 
 def scores_buttons(rs) -> None:
     """A relation's head ranking as .csv and .json."""
     left, right = st.columns(2)
-    left.download_button("Head scores as .csv", data=lambda: export.scores_csv(rs),
-                         file_name=file_name("scores", rs.relation) + ".csv", mime="text/csv",
-                         on_click="ignore", icon=":material/download:", key="dl_scores_csv", width="stretch")
-    right.download_button("Head scores as .json", data=lambda: export.scores_json(rs),
-                          file_name=file_name("scores", rs.relation) + ".json", mime="application/json",
-                          on_click="ignore", icon=":material/download:", key="dl_scores_json", width="stretch")
+    left.download_button(
+        "Head scores as .csv",
+        data=lambda: export.scores_csv(rs),
+        file_name=file_name("scores", rs.relation) + ".csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key="dl_scores_csv",
+        width="stretch",
+    )
+    right.download_button(
+        "Head scores as .json",
+        data=lambda: export.scores_json(rs),
+        file_name=file_name("scores", rs.relation) + ".json",
+        mime="application/json",
+        on_click="ignore",
+        icon=":material/download:",
+        key="dl_scores_json",
+        width="stretch",
+    )
 
 
 def atlas_buttons(a, key: str) -> None:
     """An atlas as .csv (every head, relation and direction) and .json."""
     left, right = st.columns(2)
-    left.download_button("Atlas as .csv", data=lambda: export.atlas_csv(a), file_name=file_name("atlas") + ".csv",
-                         mime="text/csv", on_click="ignore", icon=":material/download:", key=f"{key}_dl_csv", width="stretch")
-    right.download_button("Atlas as .json", data=lambda: export.atlas_json(a), file_name=file_name("atlas") + ".json",
-                          mime="application/json", on_click="ignore", icon=":material/download:", key=f"{key}_dl_json", width="stretch")
+    left.download_button(
+        "Atlas as .csv",
+        data=lambda: export.atlas_csv(a),
+        file_name=file_name("atlas") + ".csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key=f"{key}_dl_csv",
+        width="stretch",
+    )
+    right.download_button(
+        "Atlas as .json",
+        data=lambda: export.atlas_json(a),
+        file_name=file_name("atlas") + ".json",
+        mime="application/json",
+        on_click="ignore",
+        icon=":material/download:",
+        key=f"{key}_dl_json",
+        width="stretch",
+    )
 
 
 def report_button(s, key: str) -> None:
     """One click: a self-contained HTML report of the sentence (Heads and Syntax heads)."""
-    st.download_button("Report of this sentence (.html, works offline)", data=lambda: report_html(s),
-                       file_name=file_name("report") + ".html", mime="text/html",
-                       on_click="ignore", icon=":material/description:", key=key, width="stretch")
+    st.download_button(
+        "Report of this sentence (.html, works offline)",
+        data=lambda: report_html(s),
+        file_name=file_name("report") + ".html",
+        mime="text/html",
+        on_click="ignore",
+        icon=":material/description:",
+        key=key,
+        width="stretch",
+    )
 
 
 def report_html(s) -> str:

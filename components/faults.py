@@ -78,6 +78,11 @@ def settings_or_stop(read):
     try:
         return read()
     except SettingsError as exc:
-        st.error(literal(f"This server is misconfigured: {exc}. Ask its administrator to fix the setting "
-                         "(see .streamlit/secrets.example.toml)."), icon=":material/settings:")
+        st.error(
+            literal(
+                f"This server is misconfigured: {exc}. Ask its administrator to fix the setting "
+                "(see .streamlit/secrets.example.toml)."
+            ),
+            icon=":material/settings:",
+        )
         st.stop()

@@ -61,8 +61,9 @@ def opened(data: dict) -> tuple[tuple[int, int] | None, bool]:
     return head, clicked is not None and head is not None
 
 
-def show(data: dict, key: str, name: str, selected: tuple[int, int] | None = None,
-         reveal: bool = False) -> tuple[int, int] | None:
+def show(
+    data: dict, key: str, name: str, selected: tuple[int, int] | None = None, reveal: bool = False
+) -> tuple[int, int] | None:
     """Mount the renderer; returns (layer, head) last clicked (a panel, or a cell of a layer x head grid), if any.
 
     A click sets the component's state and reruns the script, so the state is already in
@@ -138,8 +139,9 @@ def model_grid(s: Settings, marks: Marks = ({}, {})) -> None:
         head_large(s, *head, reveal=fresh)
 
 
-def head_large(s: Settings, layer: int, head: int, title: bool = True, key: str = "head_large",
-               reveal: bool = False) -> None:
+def head_large(
+    s: Settings, layer: int, head: int, title: bool = True, key: str = "head_large", reveal: bool = False
+) -> None:
     """One head, large, with hover on every cell; drag over cells (or + and -) to zoom into a window of the text."""
     if title:
         st.subheader(head_name(layer, head))
@@ -150,5 +152,7 @@ def head_large(s: Settings, layer: int, head: int, title: bool = True, key: str 
     show(data, key=key, name=head_name(layer, head), reveal=reveal)
     if window:
         r0, c0, r1, c1 = window
-        st.caption(f"Zoomed in: rows {r0}–{r1}, columns {c0}–{c1} of {att.num_tokens} tokens. "
-                   "Press 0 on the heatmap, or *Reset zoom*, to see the whole head.")
+        st.caption(
+            f"Zoomed in: rows {r0}–{r1}, columns {c0}–{c1} of {att.num_tokens} tokens. "
+            "Press 0 on the heatmap, or *Reset zoom*, to see the whole head."
+        )

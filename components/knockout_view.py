@@ -30,6 +30,7 @@ CAVEATS = (
 
 # --- cached results (one cache for every text's results: components/cached.py) -----------------
 
+
 @cached.shared
 def result(model_id: str, text: str, heads: tuple[tuple[int, int], ...], ablation: str) -> Knockout:
     """The model run intact and with the heads switched off, with the sentence's arcs."""
@@ -42,8 +43,10 @@ def sentence_importance(model_id: str, text: str, ablation: str) -> Importance:
     return knockout.importance(cached.loaded_model(model_id), text, ablation)
 
 
-@st.cache_resource(show_spinner="Switching every head off, sentence by sentence, over the bundled corpus (once "
-                            "for this model)…", max_entries=4)
+@st.cache_resource(
+    show_spinner="Switching every head off, sentence by sentence, over the bundled corpus (once for this model)…",
+    max_entries=4,
+)
 def corpus_importance(model_id: str, ablation: str) -> Importance:
     """Every head switched off on its own, averaged over the bundled corpus (from the disk cache, else computed)."""
     return knockout.bundled_importance(cached.loaded_model(model_id), ablation)
@@ -54,8 +57,10 @@ def _corpus_column(model_id: str, ablation: str) -> Importance | None:
     found = knockout.cached_bundled_importance(cached.loaded_model(model_id), ablation)
     if found is not None:
         return found
-    st.caption("The average over the bundled corpus is not computed yet for this model: it switches every "
-               "head off in each of its sentences, a few minutes on a small server, once.")
+    st.caption(
+        "The average over the bundled corpus is not computed yet for this model: it switches every "
+        "head off in each of its sentences, a few minutes on a small server, once."
+    )
     if st.button("Average over the bundled corpus", key=f"knockout_corpus_{ablation}"):
         with faults.guard("Cannot switch every head off over the corpus"):
             return corpus_importance(model_id, ablation)
@@ -63,6 +68,7 @@ def _corpus_column(model_id: str, ablation: str) -> Importance | None:
 
 
 # --- the picker ---------------------------------------------------------------------------
+
 
 def pickers(num_layers: int, num_heads: int) -> tuple[tuple[tuple[int, int], ...], str]:
     """The heads to switch off (L0H0...) and zero or mean."""
@@ -73,8 +79,13 @@ def pickers(num_layers: int, num_heads: int) -> tuple[tuple[tuple[int, int], ...
     _add_clicked(names)
     left, right = st.columns([3, 1])
     chosen = left.multiselect("Heads to switch off", names, key=HEADS_KEY, placeholder="Pick heads, e.g. L2H8")
-    ablation = right.radio("Replace their output by", knockout.ABLATIONS, key=ABLATION_KEY, horizontal=True,
-                           format_func=lambda a: {"zero": "zero", "mean": "its mean"}[a])
+    ablation = right.radio(
+        "Replace their output by",
+        knockout.ABLATIONS,
+        key=ABLATION_KEY,
+        horizontal=True,
+        format_func=lambda a: {"zero": "zero", "mean": "its mean"}[a],
+    )
     heads = tuple(knockout.parse_heads(chosen, num_layers, num_heads)) if chosen else ()
     return heads, ablation
 
@@ -98,11 +109,14 @@ def _add_clicked(names: list[str]) -> None:
 
 # --- drawing ------------------------------------------------------------------------------
 
+
 def _heads(values: np.ndarray, title: str, scale_title: str, key: str, marks: np.ndarray | None = None) -> None:
     """A layer x head grid of one number per head; a click on a head adds it to the heads switched off."""
     top = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
-    hover = [[f"{head_name(layer, h)}: {scale_title} {values[layer, h]:.4g}" for h in range(values.shape[1])]
-             for layer in range(values.shape[0])]
+    hover = [
+        [f"{head_name(layer, h)}: {scale_title} {values[layer, h]:.4g}" for h in range(values.shape[1])]
+        for layer in range(values.shape[0])
+    ]
     data = canvas.heads_grid(values, title, canvas.Scale(scale_title, 0.0, top or 1.0), hover=hover, marks=marks)
     heatmaps.show(data, key=key, name=key)
 
@@ -114,13 +128,17 @@ def grids(k: Knockout) -> None:
         st.session_state[LAYER_KEY] = 0
     first = min(k.first_changed_layer(), layers - 1)
     change = np.abs(k.difference).max(axis=(2, 3))
-    st.markdown("**How much each head's attention changed** (the largest change of one weight, switched off "
-                "minus intact). Heads before the first switched-off layer cannot change.")
+    st.markdown(
+        "**How much each head's attention changed** (the largest change of one weight, switched off "
+        "minus intact). Heads before the first switched-off layer cannot change."
+    )
     _heads(change, "largest |change| of a weight", "largest |change|", "knockout_change")
     layer = st.select_slider("Layer", options=list(range(layers)), key=LAYER_KEY)
     if layer < first:
-        st.caption(f"Layer {layer} comes before the first layer whose attention can change (layer "
-                   f"{first}): both grids are the same.")
+        st.caption(
+            f"Layer {layer} comes before the first layer whose attention can change (layer "
+            f"{first}): both grids are the same."
+        )
     name = f"L{layer}"
     left, right = st.columns(2)
     with left:
@@ -128,11 +146,13 @@ def grids(k: Knockout) -> None:
         heatmaps.show(canvas.layer_data(k.intact, layer), key="knockout_grid_intact", name=f"knockout-intact-{name}")
     with right:
         st.markdown(f"**Switched off: {', '.join(head_name(*h) for h in k.heads)}**, layer {layer}")
-        heatmaps.show(canvas.layer_data(k.knocked_out, layer), key="knockout_grid_knocked",
-                      name=f"knockout-off-{name}")
+        heatmaps.show(canvas.layer_data(k.knocked_out, layer), key="knockout_grid_knocked", name=f"knockout-off-{name}")
     st.markdown(f"**Switched off minus intact**, layer {layer}: red, more attention without the heads; blue, less.")
-    heatmaps.show(canvas.difference_data(k.knocked_out, k.intact, layer, value_name="change"),
-                  key="knockout_difference", name=f"knockout-difference-{name}")
+    heatmaps.show(
+        canvas.difference_data(k.knocked_out, k.intact, layer, value_name="change"),
+        key="knockout_difference",
+        name=f"knockout-difference-{name}",
+    )
 
 
 def output(k: Knockout) -> None:
@@ -140,22 +160,33 @@ def output(k: Knockout) -> None:
     st.subheader("What the model outputs")
     if k.embedding_cosine is not None:
         st.metric("Cosine between the sentence embeddings (1 = unchanged)", f"{k.embedding_cosine:.4f}")
-        st.caption(f"The sentence embedding is the model's own: {' + '.join(k.pooling)} pooling of the last "
-                   "layer's token vectors.")
+        st.caption(
+            f"The sentence embedding is the model's own: {' + '.join(k.pooling)} pooling of the last "
+            "layer's token vectors."
+        )
     for p in k.predictions or ():
-        where = ("The next word" if k.task == knockout.NEXT
-                 else f"At {k.intact.tokens[p.position]} (token {p.position})")
+        where = "The next word" if k.task == knockout.NEXT else f"At {k.intact.tokens[p.position]} (token {p.position})"
         st.markdown(f"**{where}**")
-        st.dataframe(pd.DataFrame({
-            "intact": [f"{w.word} ({w.probability:.2f})" for w in p.intact],
-            "switched off": [f"{w.word} ({w.probability:.2f})" for w in p.knocked_out],
-        }), hide_index=True)
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "intact": [f"{w.word} ({w.probability:.2f})" for w in p.intact],
+                    "switched off": [f"{w.word} ({w.probability:.2f})" for w in p.knocked_out],
+                }
+            ),
+            hide_index=True,
+        )
     if k.task == knockout.MASKED and not k.predictions:
-        st.info("This model predicts masked words: write [MASK] in the sentence, e.g. "
-                "'The keys to the old cabinet [MASK] on the table.'")
+        st.info(
+            "This model predicts masked words: write [MASK] in the sentence, e.g. "
+            "'The keys to the old cabinet [MASK] on the table.'"
+        )
     st.markdown("**Each token's change** (1 - cosine between its last-layer vector intact and knocked out)")
-    st.bar_chart(pd.DataFrame({"token": [f"{i}: {t}" for i, t in enumerate(k.intact.tokens)],
-                               "change": k.token_change}), x="token", y="change")
+    st.bar_chart(
+        pd.DataFrame({"token": [f"{i}: {t}" for i, t in enumerate(k.intact.tokens)], "change": k.token_change}),
+        x="token",
+        y="change",
+    )
 
 
 def arcs(k: Knockout) -> None:
@@ -167,14 +198,19 @@ def arcs(k: Knockout) -> None:
     rows = []
     for a in k.arcs:
         layer, head = a.largest
-        rows.append({"arc": f"{a.source} -> {a.target}", "relation": a.relation, "direction": a.direction,
-                     "head that changed most": head_name(layer, head),
-                     "intact": round(float(a.intact[layer, head]), 3),
-                     "switched off": round(float(a.knocked_out[layer, head]), 3),
-                     "mean |change| over heads": round(float(np.abs(a.change).mean()), 4)})
+        rows.append(
+            {
+                "arc": f"{a.source} -> {a.target}",
+                "relation": a.relation,
+                "direction": a.direction,
+                "head that changed most": head_name(layer, head),
+                "intact": round(float(a.intact[layer, head]), 3),
+                "switched off": round(float(a.knocked_out[layer, head]), 3),
+                "mean |change| over heads": round(float(np.abs(a.change).mean()), 4),
+            }
+        )
     st.dataframe(pd.DataFrame(rows), hide_index=True)
-    st.caption("Word-level attention (Clark et al. 2019: to a word, the sum over its pieces; from a word, "
-               "the mean).")
+    st.caption("Word-level attention (Clark et al. 2019: to a word, the sum over its pieces; from a word, the mean).")
 
 
 def importance(model_id: str, text: str, ablation: str) -> None:
@@ -194,11 +230,15 @@ def importance(model_id: str, text: str, ablation: str) -> None:
         with col:
             _heads(imp.effect, title, "effect", key, follows)
     if follows is not None:
-        st.caption("Outlined: the heads that follow a relation over the bundled corpus (Head atlas). Click a head "
-                   "in any of these grids to switch it off too.")
+        st.caption(
+            "Outlined: the heads that follow a relation over the bundled corpus (Head atlas). Click a head "
+            "in any of these grids to switch it off too."
+        )
     if one.gradient is not None:
-        st.caption("Michel et al. 2019's gradient score: " + knockout.gradient_measure(knockout.task(
-            cached.loaded_model(model_id))))
+        st.caption(
+            "Michel et al. 2019's gradient score: "
+            + knockout.gradient_measure(knockout.task(cached.loaded_model(model_id)))
+        )
         _heads(one.gradient, "gradient score, this sentence", "|d loss / d gate|", "knockout_gradient", follows)
     else:
         st.caption("No gradient score: " + knockout.NO_GRADIENT + ".")

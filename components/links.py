@@ -168,9 +168,11 @@ def apply_once() -> None:
     single = {name: values[0] for name, values in known.items() if len(values) == 1}
     for name, values in known.items():
         if len(values) > 1:
-            notices.append(f"ignored {name} from the link: it is given {len(values)} times "
-                           f"({', '.join(_shown(v) for v in values[:3])}{', …' if len(values) > 3 else ''}), "
-                           "and a link gives each setting once")
+            notices.append(
+                f"ignored {name} from the link: it is given {len(values)} times "
+                f"({', '.join(_shown(v) for v in values[:3])}{', …' if len(values) > 3 else ''}), "
+                "and a link gives each setting once"
+            )
     if "model" in single:
         _apply_model(single["model"], notices)
     for name, (key, kind) in PARAMS.items():
@@ -259,8 +261,10 @@ def sync() -> None:
 def left_out_message(name: str, chars: int) -> str:
     """Why a text is not in the link, and what to do."""
     what, instead = LONG_TEXTS[name]
-    return (f"{what} is too long to travel in a link ({chars:,} characters): the link opens this view "
-            f"with {instead}. Send the text separately.")
+    return (
+        f"{what} is too long to travel in a link ({chars:,} characters): the link opens this view "
+        f"with {instead}. Send the text separately."
+    )
 
 
 def _link() -> tuple[str, str, dict[str, int]]:

@@ -18,8 +18,7 @@ def _hover(stats: roles.HeadStats, labels, syntactic) -> list[list[str]]:
     for layer in range(layers):
         row = []
         for head in range(heads):
-            extra = (f"\nfollows (corpus): {', '.join(syntactic[(layer, head)])}"
-                     if (layer, head) in syntactic else "")
+            extra = f"\nfollows (corpus): {', '.join(syntactic[(layer, head)])}" if (layer, head) in syntactic else ""
             row.append(
                 f"{head_name(layer, head)}: {labels[layer, head]}\n"
                 f"prev {stats.previous[layer, head]:.2f} · self {stats.same[layer, head]:.2f} · "
@@ -75,7 +74,9 @@ def all_heads_table(stats: roles.HeadStats, syntactic: dict) -> None:
     for layer in range(layers):
         for head in range(heads):
             row = {"head": head_name(layer, head), "role": labels[layer, head]}
-            row.update({name: round(float(getattr(stats, f)[layer, head]), 3) for f, name in roles.HeadStats.NAMES.items()})
+            row.update(
+                {name: round(float(getattr(stats, f)[layer, head]), 3) for f, name in roles.HeadStats.NAMES.items()}
+            )
             row["follows (corpus)"] = ", ".join(syntactic.get((layer, head), []))
             rows.append(row)
     with st.expander("All heads as a table"):
@@ -88,5 +89,7 @@ def follows_line(corpus_atlas, layer: int, head: int) -> str:
     for relation in corpus_atlas.syntactic_relations().get((layer, head), []):
         h = corpus_atlas.relations[relation].verdict.head(layer, head)
         parts.append(f"**{relation}** (+{h.margin:.2f}, 95% interval {h.margin_low:+.2f} to {h.margin_high:+.2f})")
-    return (f"Follows over the bundled corpus ({corpus_atlas.sentences} sentences), by the margin over the "
-            "best fixed offset: " + ", ".join(parts) + ".")
+    return (
+        f"Follows over the bundled corpus ({corpus_atlas.sentences} sentences), by the margin over the "
+        "best fixed offset: " + ", ".join(parts) + "."
+    )

@@ -34,8 +34,9 @@ OTHER_HUB, LOCAL_FOLDER = "Another hub model…", "A local folder…"
 def model_options(policy: Policy) -> list[str]:
     """What the model picker offers under this server's policy."""
     hub = list(policy.allowed) if policy.allowed else list(models.CURATED)
-    options = [BUNDLED_ID] + [m for m in hub if m != BUNDLED_ID and (policy.allow_hub or policy.allowed
-                                                                    or not models.looks_like_path(m))]
+    options = [BUNDLED_ID] + [
+        m for m in hub if m != BUNDLED_ID and (policy.allow_hub or policy.allowed or not models.looks_like_path(m))
+    ]
     if policy.allow_hub and not policy.allowed:
         options.append(OTHER_HUB)
     if policy.allow_local and not policy.allowed:
@@ -65,9 +66,11 @@ def text_box(label: str, key: str, height: int, hint: str) -> str:
         st.session_state[key] = text[:MAX_CHARS]  # before the box is drawn: the box shows the cut text
     value = st.text_area(label, key=key, height=height, help=f"{hint} At most {MAX_CHARS:,} characters.")
     if cut:
-        st.warning(f"The text had {len(text):,} characters, more than the limit of {MAX_CHARS:,}: only its "
-                   f"first {MAX_CHARS:,} characters are kept. Shorten it to choose which part is read.",
-                   icon=":material/content_cut:")
+        st.warning(
+            f"The text had {len(text):,} characters, more than the limit of {MAX_CHARS:,}: only its "
+            f"first {MAX_CHARS:,} characters are kept. Shorten it to choose which part is read.",
+            icon=":material/content_cut:",
+        )
     return value
 
 
@@ -76,9 +79,13 @@ def _chosen_model(policy: Policy) -> str:
     options = model_options(policy)
     if st.session_state.get(MODEL_CHOICE) not in options:
         st.session_state[MODEL_CHOICE] = BUNDLED_ID
-    choice = st.selectbox("Model", options, key=MODEL_CHOICE,
-                          help="The bundled model runs offline. Hub models load from the local "
-                               "Hugging Face cache, or download once where the server allows it.")
+    choice = st.selectbox(
+        "Model",
+        options,
+        key=MODEL_CHOICE,
+        help="The bundled model runs offline. Hub models load from the local "
+        "Hugging Face cache, or download once where the server allows it.",
+    )
     if choice == OTHER_HUB:
         return st.text_input("Hub model id", key=MODEL_CUSTOM, placeholder="e.g. bert-base-cased").strip()
     if choice == LOCAL_FOLDER:
@@ -106,7 +113,9 @@ def _load(model_id: str) -> str:
     if model_id == BUNDLED_ID:
         st.caption(f"**{BUNDLED_ID}**: bundled, runs offline ({size}).")
     else:
-        st.caption(f"**{literal(loaded.name)}**: {loaded.family}, {loaded.num_layers} layers x {loaded.num_heads} heads ({size}).")
+        st.caption(
+            f"**{literal(loaded.name)}**: {loaded.family}, {loaded.num_layers} layers x {loaded.num_heads} heads ({size})."
+        )
     return model_id
 
 
@@ -120,14 +129,27 @@ def render() -> Settings:
         with faults.guard("The model could not be loaded"):
             st.session_state[MODEL] = _load(_chosen_model(policy))
             family = cached.loaded_model(st.session_state[MODEL]).family
-        text_box("Sentence" if family != ENCODER_DECODER else "Source text (encoder)", TEXT, 100,
-                 "Type any text and press Ctrl+Enter (or click outside the box).")
+        text_box(
+            "Sentence" if family != ENCODER_DECODER else "Source text (encoder)",
+            TEXT,
+            100,
+            "Type any text and press Ctrl+Enter (or click outside the box).",
+        )
         if family == ENCODER_DECODER:
-            text_box("Target text (decoder)", TARGET, 80,
-                     "What the decoder reads (teacher forcing); empty: the same as the source.")
-            st.selectbox("Attention", list(KINDS), key=KIND, format_func=KINDS.get,
-                         help="Encoder self-attention (source to source), decoder self-attention "
-                              "(target to earlier target tokens) or cross-attention (target to source).")
+            text_box(
+                "Target text (decoder)",
+                TARGET,
+                80,
+                "What the decoder reads (teacher forcing); empty: the same as the source.",
+            )
+            st.selectbox(
+                "Attention",
+                list(KINDS),
+                key=KIND,
+                format_func=KINDS.get,
+                help="Encoder self-attention (source to source), decoder self-attention "
+                "(target to earlier target tokens) or cross-attention (target to source).",
+            )
         st.toggle(
             "Whole words",
             key=WHOLE_WORDS,

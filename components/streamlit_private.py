@@ -56,4 +56,6 @@ MAIN_BLOCK = "[data-testid='stMainBlockContainer']"
 
 def compact_top() -> None:
     """Less padding above a page's first element (presentation mode: a 1024x768 projector needs the room)."""
-    st.html(f"<style>{MAIN_BLOCK}{{padding-top:3.9rem;padding-bottom:0.5rem;padding-left:2rem;padding-right:2rem}}</style>")
+    st.html(
+        f"<style>{MAIN_BLOCK}{{padding-top:3.9rem;padding-bottom:0.5rem;padding-left:2rem;padding-right:2rem}}</style>"
+    )

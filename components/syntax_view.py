@@ -39,20 +39,30 @@ class Example:
 
 
 EXAMPLES = (
-    Example("The keys to the old cabinet are on the table.",
-            "Subject far from its verb: *keys* is five words from *are*. Pick **nsubj**: a head "
-            "that links them cannot be just looking at the word next door (the baseline scores 0)."),
-    Example("The cat, black and sleek, sat on the mat.",
-            "Adjective after its noun, behind a comma: pick **amod**; *black* modifies *cat* two "
-            "words to its left, so a next-word head misses it."),
-    Example("The dog that the children adopted last spring sleeps all day.",
-            "Relative clause: *dog* is the subject of *sleeps*, seven words away (**nsubj**), and "
-            "*children* is the subject of *adopted*."),
-    Example("Which book did the teacher recommend to the class?",
-            "Question: the object *book* comes before its verb *recommend* (**dobj**), and *did* "
-            "is an auxiliary far from it (**aux**)."),
-    Example("My brother's old bicycle was stolen from the garage.",
-            "Possessives (**poss**: *brother* -> *bicycle*, past *'s* and *old*) and a passive."),
+    Example(
+        "The keys to the old cabinet are on the table.",
+        "Subject far from its verb: *keys* is five words from *are*. Pick **nsubj**: a head "
+        "that links them cannot be just looking at the word next door (the baseline scores 0).",
+    ),
+    Example(
+        "The cat, black and sleek, sat on the mat.",
+        "Adjective after its noun, behind a comma: pick **amod**; *black* modifies *cat* two "
+        "words to its left, so a next-word head misses it.",
+    ),
+    Example(
+        "The dog that the children adopted last spring sleeps all day.",
+        "Relative clause: *dog* is the subject of *sleeps*, seven words away (**nsubj**), and "
+        "*children* is the subject of *adopted*.",
+    ),
+    Example(
+        "Which book did the teacher recommend to the class?",
+        "Question: the object *book* comes before its verb *recommend* (**dobj**), and *did* "
+        "is an auxiliary far from it (**aux**).",
+    ),
+    Example(
+        "My brother's old bicycle was stolen from the garage.",
+        "Possessives (**poss**: *brother* -> *bicycle*, past *'s* and *old*) and a passive.",
+    ),
 )
 
 
@@ -87,12 +97,15 @@ def _arc_clicked() -> None:
 def relation_picker() -> str:
     """The relation to score: a segmented control that an arc click can also set."""
     st.session_state.setdefault("relation", "nsubj")
-    return st.segmented_control(
-        "Relation",
-        options=RELATION_CHOICES,
-        key="relation",
-        help="; ".join(f"{r}: {RELATION_NAMES[r]}" for r in RELATION_CHOICES),
-    ) or "nsubj"
+    return (
+        st.segmented_control(
+            "Relation",
+            options=RELATION_CHOICES,
+            key="relation",
+            help="; ".join(f"{r}: {RELATION_NAMES[r]}" for r in RELATION_CHOICES),
+        )
+        or "nsubj"
+    )
 
 
 def arc_diagram(scores: SyntaxScores, relation: str) -> None:
@@ -111,13 +124,17 @@ def describe_baseline(rs: RelationScores) -> str:
     """One sentence on the best fixed offset for this relation in this sentence."""
     b = rs.baseline
     if b.score == 0:
-        return ("Positional baseline: no fixed offset (-3 to +3 words) finds the head of any of "
-                f"{'this arc' if len(rs.arcs) == 1 else f'these {len(rs.arcs)} arcs'}: a head that does is following the syntax.")
+        return (
+            "Positional baseline: no fixed offset (-3 to +3 words) finds the head of any of "
+            f"{'this arc' if len(rs.arcs) == 1 else f'these {len(rs.arcs)} arcs'}: a head that does is following the syntax."
+        )
     side = "left" if b.offset < 0 else "right"
     hits = round(b.score * len(rs.arcs))
-    return (f"Positional baseline: always looking **{plural(abs(b.offset), 'word')} "
-            f"to the {side}** (offset {b.offset:+d}) finds the head of {hits} of {plural(len(rs.arcs), 'arc')} "
-            f"({b.score:.2f}).")
+    return (
+        f"Positional baseline: always looking **{plural(abs(b.offset), 'word')} "
+        f"to the {side}** (offset {b.offset:+d}) finds the head of {hits} of {plural(len(rs.arcs), 'arc')} "
+        f"({b.score:.2f})."
+    )
 
 
 SENTENCE_COLUMNS = {"mean weight on arcs (this sentence)": "score", "arcs found (this sentence)": "accuracy"}
@@ -125,8 +142,10 @@ SENTENCE_COLUMNS = {"mean weight on arcs (this sentence)": "score", "arcs found 
 
 def _sentence_row(h: HeadScore, rs: RelationScores) -> dict:
     """A head's numbers on this sentence's arcs."""
-    return {"mean weight on arcs (this sentence)": round(h.score, 3),
-            "arcs found (this sentence)": f"{round(h.accuracy * len(rs.arcs))}/{len(rs.arcs)}"}
+    return {
+        "mean weight on arcs (this sentence)": round(h.score, 3),
+        "arcs found (this sentence)": f"{round(h.accuracy * len(rs.arcs))}/{len(rs.arcs)}",
+    }
 
 
 def following_heads(corpus_atlas, relation: str) -> set[tuple[int, int]] | None:
@@ -136,16 +155,29 @@ def following_heads(corpus_atlas, relation: str) -> set[tuple[int, int]] | None:
     return {(h.layer, h.head) for h in corpus_atlas.relations[relation].verdict.follows}
 
 
-def ranking_table(rs: RelationScores, positional: dict[tuple[int, int], str], following: set | None, rows: int = 12,
-                  only_positional: bool = False) -> None:
+def ranking_table(
+    rs: RelationScores,
+    positional: dict[tuple[int, int], str],
+    following: set | None,
+    rows: int = 12,
+    only_positional: bool = False,
+) -> None:
     """This sentence's best heads for the relation, without (or only) the positional ones."""
     heads = [h for h in rs.heads if ((h.layer, h.head) in positional) == only_positional][:rows]
-    table = pd.DataFrame([
-        {"head": head_name(h.layer, h.head), "direction": h.direction, **_sentence_row(h, rs),
-         **({} if following is None else {"follows (corpus)": "yes" if (h.layer, h.head) in following else "no"}),
-         "positional": positional.get((h.layer, h.head), "")}
-        for h in heads
-    ])
+    table = pd.DataFrame(
+        [
+            {
+                "head": head_name(h.layer, h.head),
+                "direction": h.direction,
+                **_sentence_row(h, rs),
+                **(
+                    {} if following is None else {"follows (corpus)": "yes" if (h.layer, h.head) in following else "no"}
+                ),
+                "positional": positional.get((h.layer, h.head), ""),
+            }
+            for h in heads
+        ]
+    )
     st.dataframe(table, hide_index=True, width="stretch")
 
 
@@ -162,26 +194,41 @@ def verdict_sections(scores: SyntaxScores, rs: RelationScores, positional: dict,
     st.markdown(f"#### Heads that follow {relation} over the corpus")
     if follows:
         in_sentence = {(h.layer, h.head, h.direction): h for h in rs.heads}
-        st.dataframe(pd.DataFrame([
-            {"head": head_name(h.layer, h.head), "direction": h.direction, "accuracy (corpus)": round(h.accuracy, 3),
-             "margin over the offset": round(h.margin, 3),
-             "95% interval": f"{h.margin_low:+.3f} to {h.margin_high:+.3f}",
-             **_sentence_row(in_sentence[(h.layer, h.head, h.direction)], rs)}
-            for h in follows
-        ]), hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "head": head_name(h.layer, h.head),
+                        "direction": h.direction,
+                        "accuracy (corpus)": round(h.accuracy, 3),
+                        "margin over the offset": round(h.margin, 3),
+                        "95% interval": f"{h.margin_low:+.3f} to {h.margin_high:+.3f}",
+                        **_sentence_row(in_sentence[(h.layer, h.head, h.direction)], rs),
+                    }
+                    for h in follows
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     elif corpus_atlas is not None:
-        st.caption(f"None: no head beats the fixed offset on {relation} by the rule's margin over the corpus "
-                   f"({'positional in this model' if v is not None and v.verdict == verdict.POSITIONAL else 'no verdict'}).")
+        st.caption(
+            f"None: no head beats the fixed offset on {relation} by the rule's margin over the corpus "
+            f"({'positional in this model' if v is not None and v.verdict == verdict.POSITIONAL else 'no verdict'})."
+        )
     st.markdown("#### In this sentence")
     st.markdown(describe_baseline(rs))
     top = next((h for h in rs.heads if (h.layer, h.head) not in positional), None)
     if top is not None and following is not None and (top.layer, top.head) not in following:
         others = ", ".join(head_name(h.layer, h.head) for h in follows[:3])
-        st.info(f"Sentence and corpus disagree: in this sentence **{head_name(top.layer, top.head)}** puts the most "
-                f"attention on the {relation} arcs ({top.score:.2f}), but over the corpus it does not follow "
-                f"{relation}" + (f"; {others} {'does' if len(follows) == 1 else 'do'}." if others else
-                                 "; no head does.")
-                + " One sentence is evidence, never a verdict.", icon=":material/compare_arrows:")
+        st.info(
+            f"Sentence and corpus disagree: in this sentence **{head_name(top.layer, top.head)}** puts the most "
+            f"attention on the {relation} arcs ({top.score:.2f}), but over the corpus it does not follow "
+            f"{relation}"
+            + (f"; {others} {'does' if len(follows) == 1 else 'do'}." if others else "; no head does.")
+            + " One sentence is evidence, never a verdict.",
+            icon=":material/compare_arrows:",
+        )
     ranking_table(rs, positional, following)
     st.caption(
         "Mean weight: the attention the head puts on this sentence's arcs (dependent\u2192head: the dependent "
@@ -189,8 +236,10 @@ def verdict_sections(scores: SyntaxScores, rs: RelationScores, positional: dict,
         "[CLS]/[SEP] left out) is the right one. Follows (corpus): the verdict over the bundled corpus."
     )
     st.markdown("#### Positional heads")
-    st.caption("Over half of their attention goes to the previous, the same or the next token in this sentence "
-               "(Clark et al. 2019): whatever they score here, do not read it as syntax.")
+    st.caption(
+        "Over half of their attention goes to the previous, the same or the next token in this sentence "
+        "(Clark et al. 2019): whatever they score here, do not read it as syntax."
+    )
     ranking_table(rs, positional, following, rows=6, only_positional=True)
     return following or set()
 
@@ -226,21 +275,25 @@ def atlas_summary(a, relations: list[str], positional: dict) -> pd.DataFrame:
         ra = a.relations[r]
         v = ra.verdict
         layer, head, direction, accuracy = ra.best()
-        rows.append({
-            "relation": r,
-            "means": RELATION_NAMES.get(r, ""),
-            "arcs": ra.count,
-            "verdict": v.verdict,
-            "heads that follow it (margin, 95% interval)": "; ".join(
-                f"{head_name(h.layer, h.head)} +{h.margin:.3f} [{h.margin_low:+.3f}, {h.margin_high:+.3f}]"
-                for h in v.follows[:4]) + (f"; {len(v.follows) - 4} more" if len(v.follows) > 4 else ""),
-            "best head": head_name(layer, head),
-            "direction": direction,
-            "accuracy": round(accuracy, 3),
-            "baseline": round(ra.baseline_accuracy, 3),
-            "baseline offset": f"{ra.baseline_offset:+d}",
-            "best head is positional": positional.get((layer, head), ""),
-        })
+        rows.append(
+            {
+                "relation": r,
+                "means": RELATION_NAMES.get(r, ""),
+                "arcs": ra.count,
+                "verdict": v.verdict,
+                "heads that follow it (margin, 95% interval)": "; ".join(
+                    f"{head_name(h.layer, h.head)} +{h.margin:.3f} [{h.margin_low:+.3f}, {h.margin_high:+.3f}]"
+                    for h in v.follows[:4]
+                )
+                + (f"; {len(v.follows) - 4} more" if len(v.follows) > 4 else ""),
+                "best head": head_name(layer, head),
+                "direction": direction,
+                "accuracy": round(accuracy, 3),
+                "baseline": round(ra.baseline_accuracy, 3),
+                "baseline offset": f"{ra.baseline_offset:+d}",
+                "best head is positional": positional.get((layer, head), ""),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -254,33 +307,53 @@ def ordered_relations(a) -> list[str]:
 def atlas_view(a, key: str) -> None:
     """The atlas: the summary table and one relation's layer x head grid."""
     relations = ordered_relations(a)
-    st.markdown(f"**{literal(a.corpus)}**: {plural(a.sentences, 'sentence')}, {plural(a.words, 'word')}, "
-                f"model **{literal(a.model)}**.")
+    st.markdown(
+        f"**{literal(a.corpus)}**: {plural(a.sentences, 'sentence')}, {plural(a.words, 'word')}, "
+        f"model **{literal(a.model)}**."
+    )
     positional = a.positional_heads()
     st.dataframe(atlas_summary(a, relations, positional), hide_index=True, width="stretch")
     st.caption(f"Verdicts from this corpus, none from the sentence in the sidebar. {verdict.RULE}")
     if positional:
-        st.caption("Positional heads over this corpus (over half of a token's attention on one fixed "
-                   "neighbour): " + ", ".join(f"{head_name(*k)} {v}" for k, v in sorted(positional.items())))
-    relation = st.selectbox("Relation to map", relations, key=f"{key}_relation",
-                            format_func=lambda r: f"{r} ({plural(a.relations[r].count, 'arc')})")
+        st.caption(
+            "Positional heads over this corpus (over half of a token's attention on one fixed "
+            "neighbour): " + ", ".join(f"{head_name(*k)} {v}" for k, v in sorted(positional.items()))
+        )
+    relation = st.selectbox(
+        "Relation to map",
+        relations,
+        key=f"{key}_relation",
+        format_func=lambda r: f"{r} ({plural(a.relations[r].count, 'arc')})",
+    )
     ra = a.relations[relation]
-    title = (f"{relation}: accuracy of each head (better direction); baseline offset "
-             f"{ra.baseline_offset:+d} = {ra.baseline_accuracy:.2f}; \u2605 follows it (the rule above)")
+    title = (
+        f"{relation}: accuracy of each head (better direction); baseline offset "
+        f"{ra.baseline_offset:+d} = {ra.baseline_accuracy:.2f}; \u2605 follows it (the rule above)"
+    )
     follows = np.zeros(ra.best_direction_accuracy.shape, dtype=bool)
     for h in ra.verdict.follows:
         follows[h.layer, h.head] = True
     acc = ra.best_direction_accuracy
-    text = [[f"{acc[layer, h]:.2f}" + ("\u2605" if follows[layer, h] else "") for h in range(acc.shape[1])]
-            for layer in range(acc.shape[0])]
-    hover = [[f"{head_name(layer, h)}: accuracy {acc[layer, h]:.3f}" + (" \u00b7 follows it" if follows[layer, h] else "")
-              for h in range(acc.shape[1])] for layer in range(acc.shape[0])]
-    data = canvas.heads_grid(acc, title, canvas.Scale("accuracy"), text=text, hover=hover, marks=follows,
-                             clickable=False)
+    text = [
+        [f"{acc[layer, h]:.2f}" + ("\u2605" if follows[layer, h] else "") for h in range(acc.shape[1])]
+        for layer in range(acc.shape[0])
+    ]
+    hover = [
+        [
+            f"{head_name(layer, h)}: accuracy {acc[layer, h]:.3f}" + (" \u00b7 follows it" if follows[layer, h] else "")
+            for h in range(acc.shape[1])
+        ]
+        for layer in range(acc.shape[0])
+    ]
+    data = canvas.heads_grid(
+        acc, title, canvas.Scale("accuracy"), text=text, hover=hover, marks=follows, clickable=False
+    )
     heatmaps.show(data, key=f"{key}_grid", name=f"atlas-{relation}")
     if a.truncated:
-        st.caption(f"{plural(a.truncated, 'sentence')} {'was' if a.truncated == 1 else 'were'} longer than the "
-                   "model reads: only their first tokens were scored, and arcs to the words past them left out.")
+        st.caption(
+            f"{plural(a.truncated, 'sentence')} {'was' if a.truncated == 1 else 'were'} longer than the "
+            "model reads: only their first tokens were scored, and arcs to the words past them left out."
+        )
     downloads.atlas_buttons(a, key)
 
 
@@ -335,20 +408,38 @@ def uploaded_atlas(model: str, upload, limits) -> "atlas.Atlas | None":
         _stopped(job, model)
         return None
     stop = st.empty()
-    stop.button("Stop", key="atlas_stop", icon=":material/stop_circle:", on_click=_stop, args=(job,),
-                help="Stop computing; what is scored so far is kept and shown.")
+    stop.button(
+        "Stop",
+        key="atlas_stop",
+        icon=":material/stop_circle:",
+        on_click=_stop,
+        args=(job,),
+        help="Stop computing; what is scored so far is kept and shown.",
+    )
     bar = st.progress(0.0, text="Reading the corpus…")
     with faults.guard("Cannot read this corpus"), _cleared_on_failure(stop, bar):
         loaded = cached.loaded_model(model)
         if job.corpus is None:
             job.corpus = corpus.read_upload(
-                data, upload.name, policy=limits, count_tokens=atlas.token_counter(loaded),
-                progress=lambda done, total: bar.progress(min(1.0, done / total), text=f"Parsing: {done:,}/{total:,} sentences"))
+                data,
+                upload.name,
+                policy=limits,
+                count_tokens=atlas.token_counter(loaded),
+                progress=lambda done, total: bar.progress(
+                    min(1.0, done / total), text=f"Parsing: {done:,}/{total:,} sentences"
+                ),
+            )
     job.tally = job.tally or atlas.Tally()
     with faults.guard("Cannot score this corpus"), _cleared_on_failure(stop, bar):
         try:
-            result = atlas.compute(loaded, job.corpus, tally=job.tally, progress=lambda done, total: bar.progress(
-                min(1.0, done / total), text=f"Scoring every head: {done:,}/{total:,} sentences"))
+            result = atlas.compute(
+                loaded,
+                job.corpus,
+                tally=job.tally,
+                progress=lambda done, total: bar.progress(
+                    min(1.0, done / total), text=f"Scoring every head: {done:,}/{total:,} sentences"
+                ),
+            )
         except Exception:  # e.g. out of memory: nothing is kept, the next try starts over
             st.session_state.pop("atlas_job", None)
             raise
@@ -364,7 +455,7 @@ def _stopped(job: AtlasJob, model: str) -> None:
     """What a stopped computation shows: how far it got, Go on, and the atlas of what was scored."""
     total = len([p for p in job.corpus.parses if p.words]) if job.corpus else None
     done = job.tally.done if job.tally else 0
-    where = (f"after {done:,} of {total:,} sentences" if total is not None else "while parsing")
+    where = f"after {done:,} of {total:,} sentences" if total is not None else "while parsing"
     st.warning(f"Stopped {where}.", icon=":material/stop_circle:")
     st.button("Go on", key="atlas_go_on", icon=":material/play_arrow:", on_click=_go_on, args=(job,))
     if job.tally and job.tally.done:

@@ -24,11 +24,13 @@ LINK_CHOICES = RELATIONS + (NO_LINKS,)
 """What the Heads page's *Show links* picker (and its link parameter `links`) offers: a relation, or none."""
 
 POSITION_BADGES = {"previous token": "previous token", "next token": "next token", "same token": "same token"}
-LEGEND = ("Outlined cells: the chosen relation's arcs in this sentence (row: the word that attends, column: "
-          "the word it should find; for a head that follows the relation the other way round, the reverse). "
-          "Badges under a head's name come from the corpus, not from this sentence: *follows* = the head "
-          "follows the relation (the rule below); *previous / next / same token* = over half of its attention "
-          "goes to that neighbour; a special token's name = over half goes there (a no-op head).")
+LEGEND = (
+    "Outlined cells: the chosen relation's arcs in this sentence (row: the word that attends, column: "
+    "the word it should find; for a head that follows the relation the other way round, the reverse). "
+    "Badges under a head's name come from the corpus, not from this sentence: *follows* = the head "
+    "follows the relation (the rule below); *previous / next / same token* = over half of its attention "
+    "goes to that neighbour; a special token's name = over half goes there (a no-op head)."
+)
 
 
 @dataclass(frozen=True)
@@ -71,29 +73,37 @@ class Answer:
         where = f"over {self.sentences:,} sentences of {self.corpus} ({v.count:,} arcs)"
         offset = _offset_words(v.baseline_offset)
         if v.verdict == verdict.FOLLOWS:
-            heads = "; ".join(f"{head_name(h.layer, h.head)} finds {h.accuracy:.2f} of them "
-                              f"(+{h.margin:.2f}, 95% interval {h.margin_low:+.2f} to {h.margin_high:+.2f})"
-                              for h in v.follows[:3])
+            heads = "; ".join(
+                f"{head_name(h.layer, h.head)} finds {h.accuracy:.2f} of them "
+                f"(+{h.margin:.2f}, 95% interval {h.margin_low:+.2f} to {h.margin_high:+.2f})"
+                for h in v.follows[:3]
+            )
             more = f" and {len(v.follows) - 3} more" if len(v.follows) > 3 else ""
-            said = (f"{name}: {where}, {plural(len(v.follows), 'head')} follow{'s' if len(v.follows) == 1 else ''} "
-                    f"it: {heads}{more}, against {v.baseline_accuracy:.2f} for {offset}.")
+            said = (
+                f"{name}: {where}, {plural(len(v.follows), 'head')} follow{'s' if len(v.follows) == 1 else ''} "
+                f"it: {heads}{more}, against {v.baseline_accuracy:.2f} for {offset}."
+            )
         else:
             best = v.heads[0]
-            best_says = (f"the best head, {head_name(best.layer, best.head)}, finds {best.accuracy:.2f} "
-                         f"(+{best.margin:.2f}, 95% interval {best.margin_low:+.2f} to {best.margin_high:+.2f})")
+            best_says = (
+                f"the best head, {head_name(best.layer, best.head)}, finds {best.accuracy:.2f} "
+                f"(+{best.margin:.2f}, 95% interval {best.margin_low:+.2f} to {best.margin_high:+.2f})"
+            )
             if v.verdict == verdict.POSITIONAL:
-                said = (f"{name}: {where}, positional in this model: {offset} finds {v.baseline_accuracy:.2f} "
-                        f"of the arcs and no head does clearly better; {best_says}.")
+                said = (
+                    f"{name}: {where}, positional in this model: {offset} finds {v.baseline_accuracy:.2f} "
+                    f"of the arcs and no head does clearly better; {best_says}."
+                )
             elif v.count < verdict.MIN_ARCS:
-                said = (f"{name}: {where}, too few arcs for a verdict (fewer than {verdict.MIN_ARCS}); "
-                        f"{best_says}.")
+                said = f"{name}: {where}, too few arcs for a verdict (fewer than {verdict.MIN_ARCS}); {best_says}."
             else:
-                said = (f"{name}: {where}, no head follows it: {offset} finds {v.baseline_accuracy:.2f}; "
-                        f"{best_says}.")
+                said = f"{name}: {where}, no head follows it: {offset} finds {v.baseline_accuracy:.2f}; {best_says}."
         e = self.evidence
         if e is not None:
-            said += (f" In this sentence, {head_name(e.layer, e.head)} puts {e.weight:.2f} of the attention of "
-                     f"\u201c{e.source}\u201d on \u201c{e.target}\u201d.")
+            said += (
+                f" In this sentence, {head_name(e.layer, e.head)} puts {e.weight:.2f} of the attention of "
+                f"\u201c{e.source}\u201d on \u201c{e.target}\u201d."
+            )
         return said
 
 
@@ -110,8 +120,14 @@ def evidence(scores: SyntaxScores, relation: str, layer: int, head: int, directi
     d, g, _ = rs.arcs[0]
     src, dst = oriented(direction, d, g)
     words = scores.words.parse.words
-    return Evidence(layer=layer, head=head, direction=direction, source=words[src], target=words[dst],
-                    weight=float(scores.words.weights[layer, head, src, dst]))
+    return Evidence(
+        layer=layer,
+        head=head,
+        direction=direction,
+        source=words[src],
+        target=words[dst],
+        weight=float(scores.words.weights[layer, head, src, dst]),
+    )
 
 
 def answer(a: Atlas, relation: str, scores: SyntaxScores | None) -> Answer:
@@ -123,8 +139,13 @@ def answer(a: Atlas, relation: str, scores: SyntaxScores | None) -> Answer:
     if focus is None or scores is None:
         return result
     h = v.head(*focus)
-    return Answer(relation=relation, corpus=a.corpus, sentences=a.sentences, verdict=v,
-                  evidence=evidence(scores, relation, h.layer, h.head, h.direction))
+    return Answer(
+        relation=relation,
+        corpus=a.corpus,
+        sentences=a.sentences,
+        verdict=v,
+        evidence=evidence(scores, relation, h.layer, h.head, h.direction),
+    )
 
 
 def sink_names(raw: Attention) -> dict[tuple[int, int], str]:
@@ -135,7 +156,9 @@ def sink_names(raw: Attention) -> dict[tuple[int, int], str]:
     received = raw.weights[..., special].mean(axis=2)  # [layer, head, special]
     best = received.argmax(-1)
     tokens = raw.columns.tokens
-    return {(layer, h): tokens[special[best[layer, h]]] for layer in range(raw.num_layers) for h in range(raw.num_heads)}
+    return {
+        (layer, h): tokens[special[best[layer, h]]] for layer in range(raw.num_layers) for h in range(raw.num_heads)
+    }
 
 
 def badges(a: Atlas, relation: str | None, sinks: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
@@ -155,7 +178,9 @@ def badges(a: Atlas, relation: str | None, sinks: dict[tuple[int, int], str]) ->
     return found
 
 
-def arc_cells(att: Attention, parse: Parse, relation: str, direction: str = DEPENDENT_TO_HEAD) -> list[tuple[int, int, int, int]]:
+def arc_cells(
+    att: Attention, parse: Parse, relation: str, direction: str = DEPENDENT_TO_HEAD
+) -> list[tuple[int, int, int, int]]:
     """Each arc of the relation as (first row, first column, last row, last column) of the tokens shown.
 
     Rows are the word that attends: the dependent for dependent->head, the head otherwise.

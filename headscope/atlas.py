@@ -87,8 +87,15 @@ class RelationAtlas:
         """The one verdict rule (headscope.verdict) applied to this relation's per-sentence counts."""
         if self.sentence_arcs is None:
             raise ValueError("this atlas has no per-sentence counts; recompute it")
-        return verdict.decide(self.relation, self.count, self.baseline_offset, self.sentence_arcs,
-                              self.sentence_correct, self.sentence_baseline, DIRECTIONS)
+        return verdict.decide(
+            self.relation,
+            self.count,
+            self.baseline_offset,
+            self.sentence_arcs,
+            self.sentence_correct,
+            self.sentence_baseline,
+            DIRECTIONS,
+        )
 
 
 @dataclass(frozen=True)
@@ -179,11 +186,15 @@ class Tally:
     def no_arcs_reason(self) -> str:
         """Why no arc could be scored, in words."""
         if self.arcs_seen == 0:
-            return ("no sentence has an arc between two of its words (one-word sentences, only punctuation, or "
-                    "every HEAD 0): the atlas needs sentences such as 'The cat sat on the mat.'")
+            return (
+                "no sentence has an arc between two of its words (one-word sentences, only punctuation, or "
+                "every HEAD 0): the atlas needs sentences such as 'The cat sat on the mat.'"
+            )
         if self.truncated:
-            return (f"the model reads only the start of a long sentence (its token limit), and every arc leads "
-                    f"to words past it ({plural(self.truncated, 'sentence')} cut); split the long sentences")
+            return (
+                f"the model reads only the start of a long sentence (its token limit), and every arc leads "
+                f"to words past it ({plural(self.truncated, 'sentence')} cut); split the long sentences"
+            )
         return "no word at the ends of its arcs is one the model reads (only invisible or control characters)"
 
     def atlas(self, model: str, corpus: str) -> Atlas:
@@ -191,13 +202,20 @@ class Tally:
         if ALL not in self.tallies:
             raise NoArcs(f"{corpus} has no dependency arcs to score: {self.no_arcs_reason()}")
         relations = {relation: _relation(relation, rows) for relation, rows in sorted(self.tallies.items())}
-        return Atlas(model=model, corpus=corpus, sentences=self.sentences, words=self.words, relations=relations,
-                     stats=roles.mean_stats(self.stats) if self.stats else None, truncated=self.truncated)
+        return Atlas(
+            model=model,
+            corpus=corpus,
+            sentences=self.sentences,
+            words=self.words,
+            relations=relations,
+            stats=roles.mean_stats(self.stats) if self.stats else None,
+            truncated=self.truncated,
+        )
 
 
 def _head_stats(att: Attention) -> roles.HeadStats:
     """roles.head_stats one layer at a time: the same numbers, a sixth of its float64 copies at once."""
-    parts = [roles.head_stats(replace(att, weights=att.weights[layer:layer + 1])) for layer in range(att.num_layers)]
+    parts = [roles.head_stats(replace(att, weights=att.weights[layer : layer + 1])) for layer in range(att.num_layers)]
     return roles.HeadStats(**{f: np.concatenate([p.as_dict()[f] for p in parts]) for f in roles.HeadStats.FIELDS})
 
 
@@ -210,8 +228,7 @@ def _count_arcs(pred: np.ndarray, p: Parse, tallies: dict[str, list]) -> None:
         deps, govs = arc_ends(arcs)
         hits = np.stack([(pred[:, :, deps] == govs).sum(-1), (pred[:, :, govs] == deps).sum(-1)], axis=-1)
         per_offset = offset_hits(arcs)
-        tallies.setdefault(relation, []).append((len(arcs), hits.astype(np.int32),
-                                                 [per_offset[o] for o in OFFSETS]))
+        tallies.setdefault(relation, []).append((len(arcs), hits.astype(np.int32), [per_offset[o] for o in OFFSETS]))
 
 
 def _relation(relation: str, rows: list) -> RelationAtlas:
@@ -222,9 +239,16 @@ def _relation(relation: str, rows: list) -> RelationAtlas:
     count = int(arcs.sum())
     base = pick_offset(dict(zip(OFFSETS, offsets.sum(0).tolist())), count)
     column = OFFSETS.index(base.offset)
-    return RelationAtlas(relation=relation, count=count, correct=correct.sum(0, dtype=np.int64),
-                         baseline_offset=base.offset, baseline_correct=int(offsets[:, column].sum()),
-                         sentence_arcs=arcs, sentence_correct=correct, sentence_baseline=offsets[:, column])
+    return RelationAtlas(
+        relation=relation,
+        count=count,
+        correct=correct.sum(0, dtype=np.int64),
+        baseline_offset=base.offset,
+        baseline_correct=int(offsets[:, column].sum()),
+        sentence_arcs=arcs,
+        sentence_correct=correct,
+        sentence_baseline=offsets[:, column],
+    )
 
 
 def token_lengths(loaded: LoadedModel, texts: list[str]) -> list[int]:
@@ -240,8 +264,7 @@ def token_counter(loaded: LoadedModel) -> Callable[[list[str]], int]:
     return lambda texts: sum(token_lengths(loaded, texts))
 
 
-def batches(loaded: LoadedModel, texts: list[str], batch_size: int = 32,
-            budget: int = TOKEN_BUDGET) -> list[list[int]]:
+def batches(loaded: LoadedModel, texts: list[str], batch_size: int = 32, budget: int = TOKEN_BUDGET) -> list[list[int]]:
     """The texts' indices in forward passes: longest (in tokens) first, each pass within the memory budget."""
     lengths = token_lengths(loaded, texts)
     order = sorted(range(len(texts)), key=lambda i: (-lengths[i], i))
@@ -253,7 +276,7 @@ def _group(order: list[int], lengths: list[int], bytes_per_pair: int, batch_size
     out: list[list[int]] = []
     for i in order:
         longest = lengths[out[-1][0]] if out else 0  # the first of a batch is its longest
-        if out and len(out[-1]) < batch_size and (len(out[-1]) + 1) * longest ** 2 * bytes_per_pair <= budget:
+        if out and len(out[-1]) < batch_size and (len(out[-1]) + 1) * longest**2 * bytes_per_pair <= budget:
             out[-1].append(i)
         else:
             out.append([i])
@@ -334,10 +357,15 @@ def _save(atlas: Atlas, path: Path) -> None:
         "sentences": atlas.sentences,
         "words": atlas.words,
         "relations": {
-            r: {"count": ra.count, "correct": ra.correct.tolist(),
-                "baseline_offset": ra.baseline_offset, "baseline_correct": ra.baseline_correct,
-                "sentence_arcs": ra.sentence_arcs.tolist(), "sentence_correct": ra.sentence_correct.tolist(),
-                "sentence_baseline": ra.sentence_baseline.tolist()}
+            r: {
+                "count": ra.count,
+                "correct": ra.correct.tolist(),
+                "baseline_offset": ra.baseline_offset,
+                "baseline_correct": ra.baseline_correct,
+                "sentence_arcs": ra.sentence_arcs.tolist(),
+                "sentence_correct": ra.sentence_correct.tolist(),
+                "sentence_baseline": ra.sentence_baseline.tolist(),
+            }
             for r, ra in atlas.relations.items()
         },
         "stats": {k: v.tolist() for k, v in atlas.stats.as_dict().items()} if atlas.stats else None,
@@ -354,17 +382,29 @@ def _load(path: Path) -> Atlas:
     """Read an atlas written by _save."""
     doc = json.loads(path.read_text())
     relations = {
-        r: RelationAtlas(relation=r, count=v["count"], correct=np.array(v["correct"], dtype=np.int64),
-                         baseline_offset=v["baseline_offset"], baseline_correct=v["baseline_correct"],
-                         sentence_arcs=np.array(v["sentence_arcs"], dtype=np.int64),
-                         sentence_correct=np.array(v["sentence_correct"], dtype=np.int32),
-                         sentence_baseline=np.array(v["sentence_baseline"], dtype=np.int64))
+        r: RelationAtlas(
+            relation=r,
+            count=v["count"],
+            correct=np.array(v["correct"], dtype=np.int64),
+            baseline_offset=v["baseline_offset"],
+            baseline_correct=v["baseline_correct"],
+            sentence_arcs=np.array(v["sentence_arcs"], dtype=np.int64),
+            sentence_correct=np.array(v["sentence_correct"], dtype=np.int32),
+            sentence_baseline=np.array(v["sentence_baseline"], dtype=np.int64),
+        )
         for r, v in doc["relations"].items()
     }
     stats = roles.HeadStats(**{k: np.array(v) for k, v in doc["stats"].items()}) if doc.get("stats") else None
-    return Atlas(model=doc["model"], corpus=doc["corpus"], sentences=doc["sentences"],
-                 words=doc["words"], relations=relations, stats=stats, weighting=doc.get("weighting", "weights"),
-                 truncated=doc.get("truncated", 0))
+    return Atlas(
+        model=doc["model"],
+        corpus=doc["corpus"],
+        sentences=doc["sentences"],
+        words=doc["words"],
+        relations=relations,
+        stats=stats,
+        weighting=doc.get("weighting", "weights"),
+        truncated=doc.get("truncated", 0),
+    )
 
 
 def cache_dir() -> Path:
@@ -390,8 +430,13 @@ def bundled(loaded: LoadedModel, weighting: str = "weights") -> Atlas:
     return cached(loaded, text, lambda: corpus.bundled(text), weighting=weighting)
 
 
-def cached(loaded: LoadedModel, corpus_text: str, make_corpus: Callable[[], Corpus],
-           progress: Callable[[int, int], None] | None = None, weighting: str = "weights") -> Atlas:
+def cached(
+    loaded: LoadedModel,
+    corpus_text: str,
+    make_corpus: Callable[[], Corpus],
+    progress: Callable[[int, int], None] | None = None,
+    weighting: str = "weights",
+) -> Atlas:
     """The atlas from the disk cache, computed and stored there on first use."""
     path = cache_dir() / cache_key(loaded.name, corpus_text, weighting)
     if path.is_file():

@@ -51,8 +51,12 @@ class Axis(NamedTuple):
 
     def take(self, keep) -> "Axis":
         """The same axis with only the tokens at the indices `keep`, in that order."""
-        return Axis(tuple(self.tokens[i] for i in keep), self.text, tuple(self.offsets[i] for i in keep),
-                    tuple(self.special[i] for i in keep))
+        return Axis(
+            tuple(self.tokens[i] for i in keep),
+            self.text,
+            tuple(self.offsets[i] for i in keep),
+            tuple(self.special[i] for i in keep),
+        )
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,7 @@ def clean_token(token: str) -> str:
     """A tokenizer's token as a reader would write it: space markers removed, '##' kept."""
     for marker in _MARKERS:
         if token.startswith(marker) and len(token) > len(marker):
-            token = token[len(marker):]
+            token = token[len(marker) :]
     return token.replace("\u010a", "\\n").replace("\u0109", "\\t")
 
 
@@ -136,8 +140,10 @@ MAX_CHARS = 20_000
 """Texts longer than this are refused before tokenizing (a model reads at most a few thousand anyway)."""
 
 
-NOTHING_TO_SCORE = ("the text has no words the model reads (only spaces, invisible or control characters): "
-                    "type a sentence, e.g. 'The black cat sat on the mat.'")
+NOTHING_TO_SCORE = (
+    "the text has no words the model reads (only spaces, invisible or control characters): "
+    "type a sentence, e.g. 'The black cat sat on the mat.'"
+)
 
 
 def nothing_to_score() -> InputError:
@@ -150,8 +156,10 @@ def check_text(text: str) -> str:
     if not isinstance(text, str) or not text.strip():
         raise InputError("the text is empty: type a sentence, e.g. 'The black cat sat on the mat.'")
     if len(text) > MAX_CHARS:
-        raise InputError(f"the text has {len(text):,} characters; the limit is {MAX_CHARS:,} "
-                         "(the model reads at most its first few hundred tokens)")
+        raise InputError(
+            f"the text has {len(text):,} characters; the limit is {MAX_CHARS:,} "
+            "(the model reads at most its first few hundred tokens)"
+        )
     return text
 
 
@@ -196,8 +204,13 @@ def _encode(loaded: LoadedModel, text: str | list[str], max_length: int, padding
     """A text (or texts, padded), tokenized with offsets and special-token flags, truncated to max_length."""
     try:
         return loaded.tokenizer(
-            text, return_offsets_mapping=True, return_special_tokens_mask=True,
-            truncation=True, max_length=max_length, padding=padding, return_tensors="pt",
+            text,
+            return_offsets_mapping=True,
+            return_special_tokens_mask=True,
+            truncation=True,
+            max_length=max_length,
+            padding=padding,
+            return_tensors="pt",
         )
     except (ValueError, TypeError, RuntimeError, UnicodeError) as exc:
         raise InputError(f"the tokenizer could not read this text ({first_line(exc)[:120]})") from None
@@ -231,11 +244,14 @@ def run_seq2seq(loaded: LoadedModel, source: str, target: str) -> dict[str, Atte
     tgt = _encode(loaded, target, max(1, loaded.max_tokens - 1))
     src_ids, src_offsets, src_special, src_tokens = _side(loaded, src, source)
     tgt_ids, tgt_offsets, tgt_special, tgt_tokens = _side(loaded, tgt, target, [decoder_start_id(loaded)])
+
     def attend():
         with torch.inference_mode():
             out = loaded.model(
-                input_ids=torch.tensor([src_ids]), attention_mask=torch.ones(1, len(src_ids), dtype=torch.long),
-                decoder_input_ids=torch.tensor([tgt_ids]), output_attentions=True,
+                input_ids=torch.tensor([src_ids]),
+                attention_mask=torch.ones(1, len(src_ids), dtype=torch.long),
+                decoder_input_ids=torch.tensor([tgt_ids]),
+                output_attentions=True,
             )
         stack = lambda layers: np.ascontiguousarray(torch.stack([a[0] for a in layers]).float().numpy())  # noqa: E731
         return stack(out.encoder_attentions), stack(out.decoder_attentions), stack(out.cross_attentions)
@@ -245,8 +261,9 @@ def run_seq2seq(loaded: LoadedModel, source: str, target: str) -> dict[str, Atte
     target_axis = Axis(tgt_tokens, target, tgt_offsets, tgt_special)
     common = dict(model=loaded.name, dropped=_dropped(loaded, source))
     encoder = Attention(rows=source_axis, columns=source_axis, weights=enc_weights, kind="encoder", **common)
-    decoder = Attention(rows=target_axis, columns=target_axis, weights=dec_weights, kind="decoder", causal=True,
-                        **common)
+    decoder = Attention(
+        rows=target_axis, columns=target_axis, weights=dec_weights, kind="decoder", causal=True, **common
+    )
     cross = replace(decoder, columns=source_axis, weights=cross_weights, kind="cross", causal=False)
     return {"encoder": encoder, "decoder": decoder, "cross": cross}
 
@@ -320,5 +337,9 @@ def without_special(att: Attention) -> Attention:
     weights = att.weights[:, :, keep_rows][:, :, :, keep_cols]
     totals = weights.sum(axis=-1, keepdims=True)
     weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
-    return replace(att, rows=att.rows.take(keep_rows), columns=att.columns.take(keep_cols),
-                   weights=weights.astype(np.float32, copy=False))
+    return replace(
+        att,
+        rows=att.rows.take(keep_rows),
+        columns=att.columns.take(keep_cols),
+        weights=weights.astype(np.float32, copy=False),
+    )

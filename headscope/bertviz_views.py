@@ -74,8 +74,10 @@ def plan(att: Attention, layer: int | None) -> list[int]:
         return list(range(att.num_layers))
     if per_layer <= MAX_CELLS:
         return [layer or 0]
-    raise TooLarge(f"{att.num_tokens} tokens are too many for bertviz's views (its page grows with the "
-                   "square of the length); use the Heads page, which handles any length")
+    raise TooLarge(
+        f"{att.num_tokens} tokens are too many for bertviz's views (its page grows with the "
+        "square of the length); use the Heads page, which handles any length"
+    )
 
 
 def build(att: Attention, view: str = "head", layer: int | None = None, dark: bool = False) -> str:
@@ -89,14 +91,26 @@ def build(att: Attention, view: str = "head", layer: int | None = None, dark: bo
     vis_id = f"bertviz-{uuid.uuid4().hex}"
     data = [{"name": None, "attn": weights.tolist(), "left_text": left, "right_text": right}]
     if view == "head":
-        params = {"attention": data, "default_filter": "0", "root_div_id": vis_id, "layer": layers[0],
-                  "heads": None, "include_layers": layers}
+        params = {
+            "attention": data,
+            "default_filter": "0",
+            "root_div_id": vis_id,
+            "layer": layers[0],
+            "heads": None,
+            "include_layers": layers,
+        }
         controls = 'Layer: <select id="layer"></select>'
     else:
         heads = list(range(att.num_heads))
-        params = {"attention": data, "default_filter": "0", "display_mode": "dark" if dark else "light",
-                  "root_div_id": vis_id, "include_layers": layers, "include_heads": heads,
-                  "total_heads": att.num_heads}
+        params = {
+            "attention": data,
+            "default_filter": "0",
+            "display_mode": "dark" if dark else "light",
+            "root_div_id": vis_id,
+            "include_layers": layers,
+            "include_heads": heads,
+            "total_heads": att.num_heads,
+        }
         controls = ""
     colour = "#e8e8e8" if dark else "#222"
     return (

@@ -72,7 +72,9 @@ class Scale:
             levels[~drawn[np.clip(levels, 0, len(drawn) - 1)]] = HIDDEN
         else:
             span = (self.hi - self.lo) or 1.0
-            levels = np.clip(np.rint((np.nan_to_num(matrix, nan=self.lo) - self.lo) / span * LEVELS), 0, LEVELS).astype("<u2")
+            levels = np.clip(np.rint((np.nan_to_num(matrix, nan=self.lo) - self.lo) / span * LEVELS), 0, LEVELS).astype(
+                "<u2"
+            )
         levels[np.isnan(matrix)] = HIDDEN
         return levels
 
@@ -136,18 +138,21 @@ def grid(
     out = []
     for p in panels:
         shown = P.pool(np.asarray(p.matrix, dtype=np.float32), row_block, col_block, signed=signed)
-        boxes = sorted({(r0 // row_block, c0 // col_block, r1 // row_block, c1 // col_block)
-                        for r0, c0, r1, c1 in p.outlines})
-        out.append({
-            "name": shown_label(p.name),
-            "layer": None if p.layer is None else int(p.layer),
-            "head": None if p.head is None else int(p.head),
-            "badge": p.badge,
-            "outlines": [list(b) for b in boxes],
-            "cells": _b64(scale.levels(shown).tobytes()),
-            "text": None if p.text is None else [shown_label(t) for t in p.text],
-            "hover": None if p.hover is None else [shown_label(t) for t in p.hover],
-        })
+        boxes = sorted(
+            {(r0 // row_block, c0 // col_block, r1 // row_block, c1 // col_block) for r0, c0, r1, c1 in p.outlines}
+        )
+        out.append(
+            {
+                "name": shown_label(p.name),
+                "layer": None if p.layer is None else int(p.layer),
+                "head": None if p.head is None else int(p.head),
+                "badge": p.badge,
+                "outlines": [list(b) for b in boxes],
+                "cells": _b64(scale.levels(shown).tobytes()),
+                "text": None if p.text is None else [shown_label(t) for t in p.text],
+                "hover": None if p.hover is None else [shown_label(t) for t in p.hover],
+            }
+        )
     clickable = ("panel" if panels[0].layer is not None else "cell") if style.clickable else False
     if not style.ticks:
         row_title = col_title = ""
@@ -177,8 +182,13 @@ def grid(
         "colTitle": col_title,
         "valueName": value_name,
         "format": "signed" if signed and number == "fixed" else number,
-        "scale": {"kind": scale.kind, "lo": scale.lo, "hi": scale.hi, "title": scale.title,
-                  "categories": [list(c) for c in scale.categories]},
+        "scale": {
+            "kind": scale.kind,
+            "lo": scale.lo,
+            "hi": scale.hi,
+            "title": scale.title,
+            "categories": [list(c) for c in scale.categories],
+        },
         "levels": LEVELS,
         "hidden": HIDDEN,
         "palette": _b64(scale.rgba().tobytes()),
@@ -187,6 +197,7 @@ def grid(
 
 # ---- attention --------------------------------------------------------------------------
 
+
 def head_matrix(att: Attention, layer: int, head: int) -> np.ndarray:
     """One head's weights as a panel shows them: a decoder's future cells NaN (not drawn)."""
     matrix = att.weights[layer, head]
@@ -194,11 +205,14 @@ def head_matrix(att: Attention, layer: int, head: int) -> np.ndarray:
     return matrix if hidden is None else np.where(hidden, np.float32(np.nan), matrix)
 
 
-def attention_grid(att: Attention, heads: list[tuple[int, int]], style: P.GridStyle, zmax: float = 1.0,
-                   titles: list[str] | None = None) -> dict:
+def attention_grid(
+    att: Attention, heads: list[tuple[int, int]], style: P.GridStyle, zmax: float = 1.0, titles: list[str] | None = None
+) -> dict:
     """Heads of `att` side by side, one panel per (layer, head), tokens on both axes."""
-    panels = [Panel(titles[k] if titles else P.head_name(layer, head), head_matrix(att, layer, head), layer, head)
-              for k, (layer, head) in enumerate(heads)]
+    panels = [
+        Panel(titles[k] if titles else P.head_name(layer, head), head_matrix(att, layer, head), layer, head)
+        for k, (layer, head) in enumerate(heads)
+    ]
     return grid(panels, P.token_labels(att.tokens), P.token_labels(att.columns[0]), style, weights(zmax))
 
 
@@ -248,15 +262,29 @@ def clamp_window(window, n: int, m: int) -> Window | None:
     return r0, c0, r1, c1
 
 
-def head_data(att: Attention, layer: int, head: int, zmax: float = 1.0, window: Window | None = None,
-              style: P.GridStyle = P.HEAD_STYLE) -> dict:
+def head_data(
+    att: Attention,
+    layer: int,
+    head: int,
+    zmax: float = 1.0,
+    window: Window | None = None,
+    style: P.GridStyle = P.HEAD_STYLE,
+) -> dict:
     """One head, large, zoomable: the whole head, or the token `window` of it."""
     matrix = head_matrix(att, layer, head)
     rows, cols = P.token_labels(att.tokens), P.token_labels(att.columns[0])
     r0, c0, r1, c1 = window or (0, 0, len(rows) - 1, len(cols) - 1)
-    panel = Panel(P.head_name(layer, head), matrix[r0:r1 + 1, c0:c1 + 1], layer, head)
-    return grid([panel], rows[r0:r1 + 1], cols[c0:c1 + 1], style, weights(zmax), first=(r0, c0),
-                full=matrix.shape, zoomable=True)
+    panel = Panel(P.head_name(layer, head), matrix[r0 : r1 + 1, c0 : c1 + 1], layer, head)
+    return grid(
+        [panel],
+        rows[r0 : r1 + 1],
+        cols[c0 : c1 + 1],
+        style,
+        weights(zmax),
+        first=(r0, c0),
+        full=matrix.shape,
+        zoomable=True,
+    )
 
 
 Marks = dict[tuple[int, int], str]
@@ -274,39 +302,76 @@ def marked(data: dict, badges: Marks, outlines: Outlines) -> dict:
     panels = []
     for p in data["panels"]:
         key = (p["layer"], p["head"])
-        boxes = sorted({((r0 - fr) // row_block, (c0 - fc) // col_block, (r1 - fr) // row_block, (c1 - fc) // col_block)
-                        for r0, c0, r1, c1 in outlines.get(key, [])
-                        if r0 >= fr and c0 >= fc and (r1 - fr) // row_block < data["rows"]
-                        and (c1 - fc) // col_block < data["cols"]})
+        boxes = sorted(
+            {
+                ((r0 - fr) // row_block, (c0 - fc) // col_block, (r1 - fr) // row_block, (c1 - fc) // col_block)
+                for r0, c0, r1, c1 in outlines.get(key, [])
+                if r0 >= fr
+                and c0 >= fc
+                and (r1 - fr) // row_block < data["rows"]
+                and (c1 - fc) // col_block < data["cols"]
+            }
+        )
         panels.append(dict(p, badge=badges.get(key, ""), outlines=[list(b) for b in boxes]))
     return dict(data, panels=panels)
 
 
 # ---- layer x head grids -----------------------------------------------------------------
 
-def heads_grid(values: np.ndarray, title: str, scale: Scale, *, text: list[list[str]] | None = None,
-               hover: list[list[str]] | None = None, marks: np.ndarray | None = None,
-               clickable: bool = True) -> dict:
+
+def heads_grid(
+    values: np.ndarray,
+    title: str,
+    scale: Scale,
+    *,
+    text: list[list[str]] | None = None,
+    hover: list[list[str]] | None = None,
+    marks: np.ndarray | None = None,
+    clickable: bool = True,
+) -> dict:
     """A layer x head grid (one cell per head): numbers on a scale, or roles as categories.
 
     A click on a cell reports that head; `marks` (a boolean [layer, head] array) are outlined.
     """
     values = np.asarray(values, dtype=np.float32)
     layers, heads = values.shape
-    outlines = tuple((int(layer), int(h), int(layer), int(h)) for layer, h in np.argwhere(marks)) if marks is not None else ()
+    outlines = (
+        tuple((int(layer), int(h), int(layer), int(h)) for layer, h in np.argwhere(marks)) if marks is not None else ()
+    )
     flat = lambda grid: None if grid is None else tuple(s for row in grid for s in row)  # noqa: E731
     panel = Panel(title, np.asarray(values, dtype=np.float32), text=flat(text), hover=flat(hover), outlines=outlines)
-    style = P.GridStyle(columns=1, panel_px=min(640, max(240, 44 * heads)), ticks=True, clickable=clickable,
-                        title_size=14, tick_size=12)
-    return grid([panel], [f"L{layer}" for layer in range(layers)], [f"H{h}" for h in range(heads)], style, scale,
-                row_title="layer", col_title="head", row_px=max(26, min(44, 560 // max(1, layers))))
+    style = P.GridStyle(
+        columns=1, panel_px=min(640, max(240, 44 * heads)), ticks=True, clickable=clickable, title_size=14, tick_size=12
+    )
+    return grid(
+        [panel],
+        [f"L{layer}" for layer in range(layers)],
+        [f"H{h}" for h in range(heads)],
+        style,
+        scale,
+        row_title="layer",
+        col_title="head",
+        row_px=max(26, min(44, 560 // max(1, layers))),
+    )
 
 
 # ---- any labelled matrix ----------------------------------------------------------------
 
-def matrix_data(matrix: np.ndarray, rows: list[str], cols: list[str] | None, title: str, scale: Scale, *,
-                row_title: str = "", col_title: str = "", value_name: str = "value", number: str = "general",
-                outline_cols: tuple[int, int] | None = None, style: P.GridStyle = P.HEAD_STYLE) -> dict:
+
+def matrix_data(
+    matrix: np.ndarray,
+    rows: list[str],
+    cols: list[str] | None,
+    title: str,
+    scale: Scale,
+    *,
+    row_title: str = "",
+    col_title: str = "",
+    value_name: str = "value",
+    number: str = "general",
+    outline_cols: tuple[int, int] | None = None,
+    style: P.GridStyle = P.HEAD_STYLE,
+) -> dict:
     """One labelled matrix (a head's queries, keys, scores...): tokens down, dimensions or tokens across.
 
     `cols` None: the columns are numbered dimensions (no tick labels). `outline_cols`: a
@@ -317,7 +382,17 @@ def matrix_data(matrix: np.ndarray, rows: list[str], cols: list[str] | None, tit
     names = P.token_labels(cols) if cols is not None else [str(j) for j in range(m)]
     outlines = ((0, outline_cols[0], n - 1, outline_cols[1] - 1),) if outline_cols else ()
     square = cols is not None
-    return grid([Panel(title, matrix, outlines=outlines)], P.token_labels(rows), names,
-                P.GridStyle(columns=1, panel_px=style.panel_px, ticks=True, clickable=False, title_size=13, tick_size=style.tick_size),
-                scale, row_title=row_title, col_title=col_title, value_name=value_name, number=number,
-                row_px=None if square else max(10, min(18, 360 // max(1, n))))
+    return grid(
+        [Panel(title, matrix, outlines=outlines)],
+        P.token_labels(rows),
+        names,
+        P.GridStyle(
+            columns=1, panel_px=style.panel_px, ticks=True, clickable=False, title_size=13, tick_size=style.tick_size
+        ),
+        scale,
+        row_title=row_title,
+        col_title=col_title,
+        value_name=value_name,
+        number=number,
+        row_px=None if square else max(10, min(18, 360 // max(1, n))),
+    )

@@ -39,15 +39,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _weighting(parser: argparse.ArgumentParser) -> None:
     """The --weighting option of `attention`, `syntax` and `atlas`."""
-    parser.add_argument("--weighting", choices=norms.WEIGHTINGS, default="weights",
-                        help="weights: the attention weights alpha_ij (default); norms: alpha_ij * ||f_h(x_j)||, "
-                             "weighted by the norm of what the head moves (Kobayashi et al. 2020), not renormalised")
+    parser.add_argument(
+        "--weighting",
+        choices=norms.WEIGHTINGS,
+        default="weights",
+        help="weights: the attention weights alpha_ij (default); norms: alpha_ij * ||f_h(x_j)||, "
+        "weighted by the norm of what the head moves (Kobayashi et al. 2020), not renormalised",
+    )
 
 
 def _corpus_option(parser: argparse.ArgumentParser, what: str) -> None:
     """--corpus and --limit, for the commands that read a corpus."""
-    parser.add_argument("--corpus", default=None,
-                        help=f"{what}: FILE.txt (one sentence a line) or FILE.conllu (default: bundled)")
+    parser.add_argument(
+        "--corpus", default=None, help=f"{what}: FILE.txt (one sentence a line) or FILE.conllu (default: bundled)"
+    )
     parser.add_argument("--limit", type=int, default=None, help="use only the first N sentences")
 
 
@@ -59,8 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", help="the text to analyse")
     p.add_argument("--words", action="store_true", help="merge word pieces into words (Clark et al. 2019)")
     p.add_argument("--target", default=None, help="encoder-decoder models: the decoder's text (default: TEXT)")
-    p.add_argument("--kind", choices=tuple(attention.KINDS), default="encoder",
-                   help="encoder-decoder models: encoder, decoder or cross attention (default: encoder)")
+    p.add_argument(
+        "--kind",
+        choices=tuple(attention.KINDS),
+        default="encoder",
+        help="encoder-decoder models: encoder, decoder or cross attention (default: encoder)",
+    )
     _weighting(p)
     _common(p)
     p = sub.add_parser("syntax", help="which heads follow which dependency relations in TEXT")
@@ -94,9 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _ablation(parser: argparse.ArgumentParser) -> None:
     """The --ablation option of `knockout` and `importance`."""
-    parser.add_argument("--ablation", choices=knockout.ABLATIONS, default="zero",
-                        help="what a switched-off head outputs: zero (default), or mean: its mean output over "
-                             "this text's tokens")
+    parser.add_argument(
+        "--ablation",
+        choices=knockout.ABLATIONS,
+        default="zero",
+        help="what a switched-off head outputs: zero (default), or mean: its mean output over this text's tokens",
+    )
 
 
 def attention_json(att: Attention) -> dict:
@@ -143,9 +155,14 @@ def syntax_json(scores: SyntaxScores, model: str, corpus_atlas: atlas.Atlas) -> 
             continue
         relations[relation] = {
             "heads": [
-                {"layer": h.layer, "head": h.head, "direction": h.direction, "score": h.score,
-                 "follows": corpus_atlas.follows(relation, h.layer, h.head),
-                 "positional": POSITIONAL_NAMES.get(positional.get((h.layer, h.head), ""))}
+                {
+                    "layer": h.layer,
+                    "head": h.head,
+                    "direction": h.direction,
+                    "score": h.score,
+                    "follows": corpus_atlas.follows(relation, h.layer, h.head),
+                    "positional": POSITIONAL_NAMES.get(positional.get((h.layer, h.head), "")),
+                }
                 for h in rs.heads
             ],
             "baseline": {"offset": rs.baseline.offset, "score": rs.baseline.score},
@@ -153,7 +170,9 @@ def syntax_json(scores: SyntaxScores, model: str, corpus_atlas: atlas.Atlas) -> 
     return {
         "model": model,
         "words": list(p.words),
-        "arcs": [{"dependent": d, "head": h, "relation": r} for d, (h, r) in enumerate(zip(p.heads, p.relations)) if h >= 0],
+        "arcs": [
+            {"dependent": d, "head": h, "relation": r} for d, (h, r) in enumerate(zip(p.heads, p.relations)) if h >= 0
+        ],
         "relations": relations,
     }
 
@@ -170,8 +189,10 @@ def syntax_text(scores: SyntaxScores, model: str, corpus_atlas: atlas.Atlas) -> 
         answer = verdict_line(ra.verdict) if ra else "no verdict: the corpus has no such arcs"
         best = ", ".join(f"{head_name(h.layer, h.head)} {h.direction} {h.score:.2f}" for h in rs.heads[:3])
         lines.append(f"{relation}: over the corpus, {answer}")
-        lines.append(f"  in this sentence ({plural(len(rs.arcs), 'arc')}): {best}; baseline offset "
-                     f"{rs.baseline.offset:+d} {rs.baseline.score:.2f}")
+        lines.append(
+            f"  in this sentence ({plural(len(rs.arcs), 'arc')}): {best}; baseline offset "
+            f"{rs.baseline.offset:+d} {rs.baseline.score:.2f}"
+        )
     lines.append(verdict.RULE)
     return "\n".join(lines)
 
@@ -179,12 +200,19 @@ def syntax_text(scores: SyntaxScores, model: str, corpus_atlas: atlas.Atlas) -> 
 def verdict_line(v: verdict.RelationVerdict) -> str:
     """The corpus verdict of one relation in words."""
     if v.verdict == verdict.FOLLOWS:
-        return "followed by " + ", ".join(
-            f"{head_name(h.layer, h.head)} ({h.accuracy:.2f}, +{h.margin:.2f} [{h.margin_low:.2f}, {h.margin_high:.2f}])"
-            for h in v.follows) + f" over offset {v.baseline_offset:+d} ({v.baseline_accuracy:.2f})"
+        return (
+            "followed by "
+            + ", ".join(
+                f"{head_name(h.layer, h.head)} ({h.accuracy:.2f}, +{h.margin:.2f} [{h.margin_low:.2f}, {h.margin_high:.2f}])"
+                for h in v.follows
+            )
+            + f" over offset {v.baseline_offset:+d} ({v.baseline_accuracy:.2f})"
+        )
     if v.verdict == verdict.POSITIONAL:
-        return (f"positional in this model: offset {v.baseline_offset:+d} finds {v.baseline_accuracy:.2f} "
-                "of the arcs and no head beats it clearly")
+        return (
+            f"positional in this model: offset {v.baseline_offset:+d} finds {v.baseline_accuracy:.2f} "
+            "of the arcs and no head beats it clearly"
+        )
     return "no head follows it"
 
 
@@ -207,21 +235,28 @@ def roles_json(att: Attention, loaded: models.LoadedModel) -> dict:
 
 def roles_text(doc: dict) -> str:
     """A human table of the roles document."""
-    lines = [f"model: {doc['model']}", f"tokens: {' '.join(doc['tokens'])}",
-             f"{'head':>7} {'role':<24}{'entropy':>8}{'special':>8}{'punct':>7}{'prev':>6}{'same':>6}{'next':>6}{'dist':>6}{'conf':>6}"]
+    lines = [
+        f"model: {doc['model']}",
+        f"tokens: {' '.join(doc['tokens'])}",
+        f"{'head':>7} {'role':<24}{'entropy':>8}{'special':>8}{'punct':>7}{'prev':>6}{'same':>6}{'next':>6}{'dist':>6}{'conf':>6}",
+    ]
     for h in doc["heads"]:
-        lines.append(f"{head_name(h['layer'], h['head']):>7} {h['role']:<24}{h['entropy']:>8.2f}{h['special']:>8.2f}"
-                     f"{h['punctuation']:>7.2f}{h['previous']:>6.2f}{h['same']:>6.2f}{h['next']:>6.2f}"
-                     f"{h['distance']:>6.1f}{h['confidence']:>6.2f}")
+        lines.append(
+            f"{head_name(h['layer'], h['head']):>7} {h['role']:<24}{h['entropy']:>8.2f}{h['special']:>8.2f}"
+            f"{h['punctuation']:>7.2f}{h['previous']:>6.2f}{h['same']:>6.2f}{h['next']:>6.2f}"
+            f"{h['distance']:>6.1f}{h['confidence']:>6.2f}"
+        )
     return "\n".join(lines)
 
 
 def head_text(parts: qkv.HeadParts) -> str:
     """A human summary of one head taken apart."""
-    lines = [f"{head_name(parts.layer, parts.head)}: d_model={parts.d_model}, d_k={parts.d_k}, "
-             f"scores divided by {parts.scale:.3f}",
-             f"recomputed weights vs the model's own: max |difference| = {parts.max_abs_diff:.2e}",
-             "each token -> the token it attends to most (weight):"]
+    lines = [
+        f"{head_name(parts.layer, parts.head)}: d_model={parts.d_model}, d_k={parts.d_k}, "
+        f"scores divided by {parts.scale:.3f}",
+        f"recomputed weights vs the model's own: max |difference| = {parts.max_abs_diff:.2e}",
+        "each token -> the token it attends to most (weight):",
+    ]
     for q, token in enumerate(parts.tokens):
         k = int(parts.weights[q].argmax())
         lines.append(f"  {token} -> {parts.tokens[k]} ({parts.weights[q, k]:.3f})")
@@ -230,15 +265,19 @@ def head_text(parts: qkv.HeadParts) -> str:
 
 def atlas_text(doc: dict) -> str:
     """A human summary of an atlas: per relation the verdict, the best head against the baseline."""
-    lines = [f"model: {doc['model']}; corpus: {doc['corpus']} ({plural(doc['sentences'], 'sentence')}, "
-             f"{plural(doc['words'], 'word')})",
-             f"{'relation':<12}{'arcs':>6}  {'verdict':<11}{'best head':<24}{'accuracy':>9}  {'baseline':>14}  follows"]
+    lines = [
+        f"model: {doc['model']}; corpus: {doc['corpus']} ({plural(doc['sentences'], 'sentence')}, "
+        f"{plural(doc['words'], 'word')})",
+        f"{'relation':<12}{'arcs':>6}  {'verdict':<11}{'best head':<24}{'accuracy':>9}  {'baseline':>14}  follows",
+    ]
     for relation, r in doc["relations"].items():
         best, base = r["best"], r["baseline"]
         head = f"{head_name(best['layer'], best['head'])} {best['direction']}"
         follows = ", ".join(head_name(h["layer"], h["head"]) for h in r["follows"]) or "-"
-        lines.append(f"{relation:<12}{r['count']:>6}  {r['verdict']:<11}{head:<24}{best['accuracy']:>9.3f}  "
-                     f"{base['accuracy']:>8.3f} ({base['offset']:+d})  {follows}")
+        lines.append(
+            f"{relation:<12}{r['count']:>6}  {r['verdict']:<11}{head:<24}{best['accuracy']:>9.3f}  "
+            f"{base['accuracy']:>8.3f} ({base['offset']:+d})  {follows}"
+        )
     lines.append(doc["rule"])
     return "\n".join(lines)
 
@@ -267,8 +306,13 @@ def run_command(args: argparse.Namespace) -> str:
             return _dump_json(qkv.to_json(parts))
         return head_text(parts)
     try:
-        att = norms.attend(loaded, args.text, getattr(args, "target", None), getattr(args, "kind", "encoder"),
-                           getattr(args, "weighting", "weights"))
+        att = norms.attend(
+            loaded,
+            args.text,
+            getattr(args, "target", None),
+            getattr(args, "kind", "encoder"),
+            getattr(args, "weighting", "weights"),
+        )
     except norms.NotSplittable as exc:
         raise UsageError(str(exc)) from None
     if args.command == "roles":
@@ -308,11 +352,15 @@ def _run_knockout(args: argparse.Namespace, loaded: models.LoadedModel) -> str:
 def knockout_text(k: knockout.Knockout) -> str:
     """A human summary of a knockout: the output's change, the arcs, the heads whose attention changed most."""
     names = ", ".join(head_name(layer, head) for layer, head in k.heads)
-    lines = [f"model: {k.intact.model}", f"tokens: {' '.join(k.intact.tokens)}",
-             f"switched off: {names} ({knockout.ABLATION_WORDS[k.ablation]})"]
+    lines = [
+        f"model: {k.intact.model}",
+        f"tokens: {' '.join(k.intact.tokens)}",
+        f"switched off: {names} ({knockout.ABLATION_WORDS[k.ablation]})",
+    ]
     if k.embedding_cosine is not None:
-        lines.append(f"sentence embedding ({'+'.join(k.pooling)} pooling): cosine with the intact one "
-                     f"{k.embedding_cosine:.4f}")
+        lines.append(
+            f"sentence embedding ({'+'.join(k.pooling)} pooling): cosine with the intact one {k.embedding_cosine:.4f}"
+        )
     for p in k.predictions or ():
         where = "next word" if k.task == knockout.NEXT else f"{k.intact.tokens[p.position]} at token {p.position}"
         words = lambda ws: ", ".join(f"{w.word} {w.probability:.2f}" for w in ws)  # noqa: E731
@@ -323,29 +371,39 @@ def knockout_text(k: knockout.Knockout) -> str:
     lines.append(f"each token's change (1 - cosine of its last hidden state): {change}")
     for a in k.arcs:
         layer, head = a.largest
-        lines.append(f"{a.relation} {a.source} -> {a.target} ({a.direction}): largest change at "
-                     f"{head_name(layer, head)}, {a.intact[layer, head]:.3f} -> {a.knocked_out[layer, head]:.3f}")
+        lines.append(
+            f"{a.relation} {a.source} -> {a.target} ({a.direction}): largest change at "
+            f"{head_name(layer, head)}, {a.intact[layer, head]:.3f} -> {a.knocked_out[layer, head]:.3f}"
+        )
     diff = np.abs(k.difference).max(axis=(2, 3))
     top = np.argsort(diff, axis=None)[::-1][:5]
-    lines.append("heads whose attention changed most (max |difference|): " + ", ".join(
-        f"{head_name(*divmod(int(i), diff.shape[1]))} {diff.flat[i]:.3f}" for i in top))
+    lines.append(
+        "heads whose attention changed most (max |difference|): "
+        + ", ".join(f"{head_name(*divmod(int(i), diff.shape[1]))} {diff.flat[i]:.3f}" for i in top)
+    )
     return "\n".join(lines)
 
 
 def importance_text(imp: knockout.Importance, gradient: str) -> str:
     """A human summary of head importance: the grid and the most important heads."""
-    lines = [f"model: {imp.model}", f"tokens: {' '.join(imp.tokens)}",
-             f"effect of switching each head off on its own ({imp.ablation}): {imp.measure}"]
+    lines = [
+        f"model: {imp.model}",
+        f"tokens: {' '.join(imp.tokens)}",
+        f"effect of switching each head off on its own ({imp.ablation}): {imp.measure}",
+    ]
     heads = imp.effect.shape[1]
     lines.append("layer " + "".join(f"{'H' + str(h):>8}" for h in range(heads)))
     lines += [f"{'L' + str(layer):<6}" + "".join(f"{v:>8.4f}" for v in row) for layer, row in enumerate(imp.effect)]
     top = np.argsort(imp.effect, axis=None)[::-1][:5]
-    lines.append("most important: " + ", ".join(f"{head_name(*divmod(int(i), heads))} {imp.effect.flat[i]:.4f}"
-                                                for i in top))
+    lines.append(
+        "most important: " + ", ".join(f"{head_name(*divmod(int(i), heads))} {imp.effect.flat[i]:.4f}" for i in top)
+    )
     if imp.gradient is not None:
         g = np.argsort(imp.gradient, axis=None)[::-1][:5]
-        lines.append(f"gradient score, {gradient}: " + ", ".join(
-            f"{head_name(*divmod(int(i), heads))} {imp.gradient.flat[i]:.4f}" for i in g))
+        lines.append(
+            f"gradient score, {gradient}: "
+            + ", ".join(f"{head_name(*divmod(int(i), heads))} {imp.gradient.flat[i]:.4f}" for i in g)
+        )
     else:
         lines.append(f"no gradient score: {gradient}")
     return "\n".join(lines)
@@ -373,8 +431,9 @@ def _corpus_atlas(args: argparse.Namespace, loaded: models.LoadedModel | None = 
         if path.is_dir():
             raise UsageError(f"{args.corpus!r} is a directory; give one corpus file (FILE.txt or FILE.conllu)")
         if path.exists() and not path.is_file():
-            raise UsageError(f"{args.corpus!r} is not a regular file (a pipe or a device); save the corpus "
-                             "to a file and give that")
+            raise UsageError(
+                f"{args.corpus!r} is not a regular file (a pipe or a device); save the corpus to a file and give that"
+            )
         if not path.is_file():
             raise UsageError(f"there is no corpus file {args.corpus!r}")
         corpus.check_size(path.stat().st_size, path.name, policy.max_upload_bytes)
@@ -386,8 +445,9 @@ def _corpus_atlas(args: argparse.Namespace, loaded: models.LoadedModel | None = 
     if args.limit is not None:
         source = replace(source, parses=source.parses[: args.limit])
     if args.corpus is not None:  # the cap on the atlas's work, after --limit
-        corpus.check_tokens([p.text for p in source.parses], source.name, atlas.token_counter(loaded),
-                            policy.max_upload_tokens)
+        corpus.check_tokens(
+            [p.text for p in source.parses], source.name, atlas.token_counter(loaded), policy.max_upload_tokens
+        )
     return atlas.compute(loaded, source, weighting=weighting)
 
 
@@ -406,8 +466,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(output + "\n")
         return 0
     # outside the except block, so the failed computation's memory is already released
-    print("headscope: error: not enough memory for this input; try a shorter text, a smaller corpus "
-          "(--limit) or a smaller model", file=sys.stderr)
+    print(
+        "headscope: error: not enough memory for this input; try a shorter text, a smaller corpus "
+        "(--limit) or a smaller model",
+        file=sys.stderr,
+    )
     return 2
 
 

@@ -53,9 +53,11 @@ def size_text(num_bytes: int) -> str:
 
 def limits_text(policy: Policy) -> str:
     """The caps on an uploaded corpus, in a sentence."""
-    return (f"At most {size_text(policy.max_upload_bytes)}, {policy.max_upload_sentences:,} sentences, "
-            f"{policy.max_sentence_chars:,} characters a line (plain text), {policy.max_upload_tokens:,} of "
-            "the model's tokens in all.")
+    return (
+        f"At most {size_text(policy.max_upload_bytes)}, {policy.max_upload_sentences:,} sentences, "
+        f"{policy.max_sentence_chars:,} characters a line (plain text), {policy.max_upload_tokens:,} of "
+        "the model's tokens in all."
+    )
 
 
 def check_size(num_bytes: int, name: str, max_bytes: int) -> None:
@@ -89,8 +91,10 @@ def _check_size(data: bytes, name: str, max_bytes: int) -> str:
     check_size(len(data), name, max_bytes)
     encoding = _utf16_or_32(data[:65536])
     if encoding:
-        raise ParseError(f"{name} is {encoding} text, not UTF-8: save it as UTF-8, or convert it, e.g. "
-                         f"`iconv -f {encoding} -t UTF-8 in.txt > out.txt`")
+        raise ParseError(
+            f"{name} is {encoding} text, not UTF-8: save it as UTF-8, or convert it, e.g. "
+            f"`iconv -f {encoding} -t UTF-8 in.txt > out.txt`"
+        )
     if b"\x00" in data[:65536]:
         raise ParseError(f"{name} looks like a binary file, not text")
     if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark: drop it, so line numbers stay right
@@ -112,13 +116,21 @@ def check_tokens(texts: list[str], name: str, count_tokens: TokenCount | None, m
         return
     total = count_tokens(texts)
     if total > max_tokens:
-        raise ParseError(f"{name} makes {total:,} tokens for this model; the limit is {max_tokens:,} "
-                         "(the atlas's time grows with them): use fewer or shorter sentences")
+        raise ParseError(
+            f"{name} makes {total:,} tokens for this model; the limit is {max_tokens:,} "
+            "(the atlas's time grows with them): use fewer or shorter sentences"
+        )
 
 
-def read_txt(text: str, name: str = "corpus.txt", max_sentences: int = MAX_SENTENCES,
-             max_chars: int = MAX_SENTENCE_CHARS, count_tokens: TokenCount | None = None,
-             max_tokens: int = MAX_TOKENS, progress: Progress | None = None) -> Corpus:
+def read_txt(
+    text: str,
+    name: str = "corpus.txt",
+    max_sentences: int = MAX_SENTENCES,
+    max_chars: int = MAX_SENTENCE_CHARS,
+    count_tokens: TokenCount | None = None,
+    max_tokens: int = MAX_TOKENS,
+    progress: Progress | None = None,
+) -> Corpus:
     """One sentence a line (blank lines skipped), parsed by the bundled parser.
 
     With `count_tokens` (the model's tokens of some texts), a corpus over `max_tokens` is
@@ -225,7 +237,7 @@ def _sentence(rows: list[tuple[int, list[str]]], name: str, ranges: dict[int, tu
         form = cols[1]
         if expected in ranges:
             token_end, token = ranges[expected]
-            forms = [word[1] for _, word in rows[expected - 1:token_end]]
+            forms = [word[1] for _, word in rows[expected - 1 : token_end]]
             token_spans = dict(enumerate(_token_spans(token[1], len(text), forms), expected))
             text += token[1] + ("" if "SpaceAfter=No" in token[9].split("|") else " ")
         if expected <= token_end:
@@ -274,7 +286,9 @@ def read_conllu(text: str, name: str = "corpus.conllu", max_sentences: int = MAX
             continue
         if "-" in word_id:  # a multi-word token's range: its words follow
             first, _, last = word_id.partition("-")
-            if not (first.isascii() and first.isdigit() and last.isascii() and last.isdigit()) or int(last) < int(first):
+            if not (first.isascii() and first.isdigit() and last.isascii() and last.isdigit()) or int(last) < int(
+                first
+            ):
                 raise ParseError(f"{name}, line {number}: {word_id!r} is not a word range like 3-4")
             ranges[int(first)] = (int(last), cols)
             continue
@@ -287,8 +301,13 @@ def read_conllu(text: str, name: str = "corpus.conllu", max_sentences: int = MAX
     return Corpus(name=name, parses=parses, gold=True)
 
 
-def read_upload(data: bytes, filename: str, policy: Policy | None = None, count_tokens: TokenCount | None = None,
-                progress: Progress | None = None) -> Corpus:
+def read_upload(
+    data: bytes,
+    filename: str,
+    policy: Policy | None = None,
+    count_tokens: TokenCount | None = None,
+    progress: Progress | None = None,
+) -> Corpus:
     """An uploaded corpus within the policy's caps: .conllu for a treebank, anything else one sentence a line.
 
     `count_tokens` (the model's tokens of some texts) applies the cap on tokens; `progress`
@@ -300,8 +319,15 @@ def read_upload(data: bytes, filename: str, policy: Policy | None = None, count_
         treebank = read_conllu(text, filename, policy.max_upload_sentences)
         check_tokens([p.text for p in treebank.parses], filename, count_tokens, policy.max_upload_tokens)
         return treebank
-    return read_txt(text, filename, policy.max_upload_sentences, policy.max_sentence_chars,
-                    count_tokens, policy.max_upload_tokens, progress)
+    return read_txt(
+        text,
+        filename,
+        policy.max_upload_sentences,
+        policy.max_sentence_chars,
+        count_tokens,
+        policy.max_upload_tokens,
+        progress,
+    )
 
 
 def bundled(text: str | None = None) -> Corpus:

@@ -46,36 +46,65 @@ def scores_csv(rs: RelationScores) -> str:
     """A relation's head ranking for one sentence."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["relation", "layer", "head", "direction", "score", "accuracy", "baseline_offset", "baseline_score"])
+    writer.writerow(
+        ["relation", "layer", "head", "direction", "score", "accuracy", "baseline_offset", "baseline_score"]
+    )
     for h in rs.heads:
-        writer.writerow([rs.relation, h.layer, h.head, h.direction, f"{h.score:.6g}", f"{h.accuracy:.6g}",
-                         rs.baseline.offset if rs.baseline else "", f"{rs.baseline.score:.6g}" if rs.baseline else ""])
+        writer.writerow(
+            [
+                rs.relation,
+                h.layer,
+                h.head,
+                h.direction,
+                f"{h.score:.6g}",
+                f"{h.accuracy:.6g}",
+                rs.baseline.offset if rs.baseline else "",
+                f"{rs.baseline.score:.6g}" if rs.baseline else "",
+            ]
+        )
     return out.getvalue()
 
 
 def scores_json(rs: RelationScores) -> str:
     """A relation's head ranking for one sentence, as JSON."""
-    return json.dumps({
-        "relation": rs.relation,
-        "arcs": [{"dependent": d, "head": h, "relation": r} for d, h, r in rs.arcs],
-        "heads": [{"layer": h.layer, "head": h.head, "direction": h.direction, "score": h.score,
-                   "accuracy": h.accuracy} for h in rs.heads],
-        "baseline": {"offset": rs.baseline.offset, "score": rs.baseline.score} if rs.baseline else None,
-    }, indent=1)
+    return json.dumps(
+        {
+            "relation": rs.relation,
+            "arcs": [{"dependent": d, "head": h, "relation": r} for d, h, r in rs.arcs],
+            "heads": [
+                {"layer": h.layer, "head": h.head, "direction": h.direction, "score": h.score, "accuracy": h.accuracy}
+                for h in rs.heads
+            ],
+            "baseline": {"offset": rs.baseline.offset, "score": rs.baseline.score} if rs.baseline else None,
+        },
+        indent=1,
+    )
 
 
 def atlas_csv(atlas: Atlas) -> str:
     """Every head's accuracy per relation and direction, with the relation's baseline."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["relation", "count", "layer", "head", "direction", "accuracy", "baseline_offset", "baseline_accuracy"])
+    writer.writerow(
+        ["relation", "count", "layer", "head", "direction", "accuracy", "baseline_offset", "baseline_accuracy"]
+    )
     for relation, ra in atlas.relations.items():
         acc = ra.accuracy
         for layer in range(acc.shape[0]):
             for head in range(acc.shape[1]):
                 for d, direction in enumerate(DIRECTIONS):
-                    writer.writerow([relation, ra.count, layer, head, direction, f"{acc[layer, head, d]:.6g}",
-                                     ra.baseline_offset, f"{ra.baseline_accuracy:.6g}"])
+                    writer.writerow(
+                        [
+                            relation,
+                            ra.count,
+                            layer,
+                            head,
+                            direction,
+                            f"{acc[layer, head, d]:.6g}",
+                            ra.baseline_offset,
+                            f"{ra.baseline_accuracy:.6g}",
+                        ]
+                    )
     return out.getvalue()
 
 

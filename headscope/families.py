@@ -23,8 +23,27 @@ if TYPE_CHECKING:  # models imports this module
 ENCODER, DECODER, ENCODER_DECODER = "encoder", "decoder", "encoder-decoder"
 """A model's architecture: which of encoder and decoder it has."""
 
-_DECODER_TYPES = {"gpt2", "gpt_neo", "gpt_neox", "gptj", "opt", "llama", "mistral", "bloom", "codegen",
-                  "phi", "phi3", "qwen2", "gemma", "gemma2", "falcon", "mpt", "biogpt", "ctrl", "openai-gpt"}
+_DECODER_TYPES = {
+    "gpt2",
+    "gpt_neo",
+    "gpt_neox",
+    "gptj",
+    "opt",
+    "llama",
+    "mistral",
+    "bloom",
+    "codegen",
+    "phi",
+    "phi3",
+    "qwen2",
+    "gemma",
+    "gemma2",
+    "falcon",
+    "mpt",
+    "biogpt",
+    "ctrl",
+    "openai-gpt",
+}
 
 _OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "longformer", "data2vec-text", "xlm-roberta-xl"}
 """Model types whose position ids start after the padding index (RoBERTa's two extra positions)."""
@@ -50,8 +69,16 @@ def architecture(config: Any) -> str:
 
 def counts(config: Any, family: str) -> tuple[int, int]:
     """(layers, heads per layer) of a model (an encoder-decoder's: its encoder's), from its config."""
-    layers = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layer", None) or getattr(config, "num_layers", None)
-    heads = getattr(config, "num_attention_heads", None) or getattr(config, "n_head", None) or getattr(config, "num_heads", None)
+    layers = (
+        getattr(config, "num_hidden_layers", None)
+        or getattr(config, "n_layer", None)
+        or getattr(config, "num_layers", None)
+    )
+    heads = (
+        getattr(config, "num_attention_heads", None)
+        or getattr(config, "n_head", None)
+        or getattr(config, "num_heads", None)
+    )
     if family == ENCODER_DECODER:
         layers = getattr(config, "encoder_layers", None) or config.num_layers
         heads = getattr(config, "encoder_attention_heads", None) or config.num_heads
@@ -70,7 +97,11 @@ def positions(config: Any) -> int | None:
 
 def self_attentions(outputs: Any, family: str):
     """The per-layer attention arrays of a forward pass run with output_attentions (an encoder-decoder's: its encoder's)."""
-    return getattr(outputs, "encoder_attentions", None) if family == ENCODER_DECODER else getattr(outputs, "attentions", None)
+    return (
+        getattr(outputs, "encoder_attentions", None)
+        if family == ENCODER_DECODER
+        else getattr(outputs, "attentions", None)
+    )
 
 
 def head_size(loaded: "LoadedModel") -> int:
@@ -142,20 +173,30 @@ def layer_attention(loaded: "LoadedModel", layer: int, kind: str = "encoder") ->
     model, config = loaded.model, loaded.model.config
     family = getattr(config, "model_type", "")
     if family not in KNOWN:
-        raise UnsupportedModel(f"Headscope does not know where the heads of a {family or type(model).__name__} model "
-                               f"keep their projections; it knows {', '.join(KNOWN)}")
+        raise UnsupportedModel(
+            f"Headscope does not know where the heads of a {family or type(model).__name__} model "
+            f"keep their projections; it knows {', '.join(KNOWN)}"
+        )
     if family in ("bart", "t5"):
         return _seq2seq_attention(model, family, layer, kind)
     d_k = head_size(loaded)
     if family in ("bert", "roberta", "electra"):
         att = model.encoder.layer[layer].attention
-        return LayerAttention(att.self.query, att.self.key, att.self.value, att.output.dense, False, False,
-                              math.sqrt(d_k))
+        return LayerAttention(
+            att.self.query, att.self.key, att.self.value, att.output.dense, False, False, math.sqrt(d_k)
+        )
     if family == "deberta-v2":  # relative-position terms are added to the scores; values are plain
         att = model.encoder.layer[layer].attention
         terms = 1 + sum(1 for t in att.self.pos_att_type if t in ("c2p", "p2c"))
-        return LayerAttention(att.self.query_proj, att.self.key_proj, att.self.value_proj, att.output.dense, False,
-                              False, math.sqrt(att.self.attention_head_size * terms))
+        return LayerAttention(
+            att.self.query_proj,
+            att.self.key_proj,
+            att.self.value_proj,
+            att.output.dense,
+            False,
+            False,
+            math.sqrt(att.self.attention_head_size * terms),
+        )
     if family == "distilbert":
         att = model.transformer.layer[layer].attention
         return LayerAttention(att.q_lin, att.k_lin, att.v_lin, att.out_lin, False, False, math.sqrt(d_k))
@@ -180,8 +221,9 @@ def _seq2seq_attention(model: Any, family: str, layer: int, kind: str) -> LayerA
     if family == "bart":
         block = stack.layers[layer]
         att = block.encoder_attn if kind == "cross" else block.self_attn
-        return LayerAttention(att.q_proj, att.k_proj, att.v_proj, att.out_proj, False, kind == "decoder",
-                              1 / att.scaling)
+        return LayerAttention(
+            att.q_proj, att.k_proj, att.v_proj, att.out_proj, False, kind == "decoder", 1 / att.scaling
+        )
     block = stack.block[layer]  # t5: scores are not scaled
     att = block.layer[1].EncDecAttention if kind == "cross" else block.layer[0].SelfAttention
     return LayerAttention(att.q, att.k, att.v, att.o, False, kind == "decoder", 1.0)

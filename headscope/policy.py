@@ -90,8 +90,10 @@ class Policy:
 
     def no_such_folder(self) -> str:
         """The one answer for any local folder a confining policy refuses, whether or not it exists."""
-        return (f"no model folder by that name on this server: model folders must be inside {self.local_root} "
-                "and hold a config.json")
+        return (
+            f"no model folder by that name on this server: model folders must be inside {self.local_root} "
+            "and hold a config.json"
+        )
 
     @classmethod
     def from_settings(cls, env: Mapping[str, str] | None = None, secrets: Mapping[str, Any] | None = None) -> "Policy":
@@ -107,7 +109,9 @@ class Policy:
             try:
                 return parse(get(name), *default)
             except ValueError as exc:
-                where = cls.ENV[name] if env.get(cls.ENV[name]) not in (None, "") else f"[headscope] {name} in secrets.toml"
+                where = (
+                    cls.ENV[name] if env.get(cls.ENV[name]) not in (None, "") else f"[headscope] {name} in secrets.toml"
+                )
                 raise SettingsError(f"the setting {where} is not usable: {exc}") from None
 
         allowed = get("allowed")

@@ -47,10 +47,13 @@ class _Grids:
         if not self.data:
             return ""
         data = json.dumps(self.data).replace("</", "<\\/")
-        return (f"<style>{canvas.STYLE.read_text(encoding='utf-8')}</style>"
-                f"<script type='module'>{canvas.SCRIPT.read_text(encoding='utf-8')}</script>"
-                "<script type='module'>for (const [key, data] of " + data +
-                ") window.headscopeGrid(document.getElementById(key), data, () => {});</script>")
+        return (
+            f"<style>{canvas.STYLE.read_text(encoding='utf-8')}</style>"
+            f"<script type='module'>{canvas.SCRIPT.read_text(encoding='utf-8')}</script>"
+            "<script type='module'>for (const [key, data] of "
+            + data
+            + ") window.headscopeGrid(document.getElementById(key), data, () => {});</script>"
+        )
 
 
 def _table(headers: list[str], rows: list[list[object]]) -> str:
@@ -60,8 +63,9 @@ def _table(headers: list[str], rows: list[list[object]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def build(att: Attention, scores: SyntaxScores | None, positional: dict | None = None,
-          corpus_atlas: Atlas | None = None) -> str:
+def build(
+    att: Attention, scores: SyntaxScores | None, positional: dict | None = None, corpus_atlas: Atlas | None = None
+) -> str:
     """The report: every layer's heads, then the parse, the corpus verdict and the best heads per relation."""
     first = [True]
     grids = _Grids()
@@ -81,9 +85,11 @@ def build(att: Attention, scores: SyntaxScores | None, positional: dict | None =
     if scores is not None:
         p = scores.words.parse
         parts.append("<h2>Syntax heads</h2>")
-        parts.append("<p>The dependency parse (spaCy), and for each relation the answer over the corpus (which "
-                     "heads follow it), then this sentence's evidence: the heads that put the most attention "
-                     "on its arcs, next to the best fixed-offset baseline.</p>")
+        parts.append(
+            "<p>The dependency parse (spaCy), and for each relation the answer over the corpus (which "
+            "heads follow it), then this sentence's evidence: the heads that put the most attention "
+            "on its arcs, next to the best fixed-offset baseline.</p>"
+        )
         if corpus_atlas is not None:
             parts.append(f"<p class='muted'>{html.escape(verdict.RULE)}</p>")
         parts.append(_figure(figures.arc_figure(p.words, p.arcs(), ALL), first))
@@ -97,14 +103,25 @@ def build(att: Attention, scores: SyntaxScores | None, positional: dict | None =
             if corpus_atlas is not None and relation != ALL:
                 said = answer.answer(corpus_atlas, relation, scores).text()
                 parts.append(f"<p><b>Answer</b>: {html.escape(said)}</p>")
-            parts.append(f"<p>In this sentence: {plural(len(rs.arcs), 'arc')}. Best fixed offset: {b.offset:+d}, "
-                         f"finds {b.score:.2f} of them.</p>")
+            parts.append(
+                f"<p>In this sentence: {plural(len(rs.arcs), 'arc')}. Best fixed offset: {b.offset:+d}, "
+                f"finds {b.score:.2f} of them.</p>"
+            )
             with_verdict = corpus_atlas is not None
-            rows = [[head_name(h.layer, h.head), h.direction, f"{h.score:.3f}", f"{h.accuracy:.2f}"]
-                    + (["yes" if corpus_atlas.follows(relation, h.layer, h.head) else "no"] if with_verdict else [])
-                    + [positional.get((h.layer, h.head), "")] for h in rs.heads[:8]]
-            parts.append(_table(["head", "direction", "mean weight on arcs (this sentence)", "arcs found"]
-                                + (["follows (corpus)"] if with_verdict else []) + ["positional"], rows))
+            rows = [
+                [head_name(h.layer, h.head), h.direction, f"{h.score:.3f}", f"{h.accuracy:.2f}"]
+                + (["yes" if corpus_atlas.follows(relation, h.layer, h.head) else "no"] if with_verdict else [])
+                + [positional.get((h.layer, h.head), "")]
+                for h in rs.heads[:8]
+            ]
+            parts.append(
+                _table(
+                    ["head", "direction", "mean weight on arcs (this sentence)", "arcs found"]
+                    + (["follows (corpus)"] if with_verdict else [])
+                    + ["positional"],
+                    rows,
+                )
+            )
     parts.append("<p class='muted'>Made with Headscope. This file needs no network.</p>")
     parts.append(grids.script())
     parts.append("</body></html>")

@@ -58,13 +58,21 @@ ROLE_TABLE = (
     Role("previous token", "prev", "#1f77b4", f"over {POSITIONAL_SHARE:.0%} of attention on the previous token"),
     Role("next token", "next", "#17becf", f"over {POSITIONAL_SHARE:.0%} of attention on the next token"),
     Role("same token", "self", "#9467bd", f"over {POSITIONAL_SHARE:.0%} of attention on the token itself"),
-    Role("no-op (special tokens)", "no-op", "#8c8c8c",
-         f"over {SPECIAL_SHARE:.0%} of attention on [CLS]/[SEP] (or BOS/EOS)"),
+    Role(
+        "no-op (special tokens)",
+        "no-op",
+        "#8c8c8c",
+        f"over {SPECIAL_SHARE:.0%} of attention on [CLS]/[SEP] (or BOS/EOS)",
+    ),
     Role("punctuation", "punct", "#8c564b", f"over {PUNCTUATION_SHARE:.0%} of attention on punctuation"),
-    Role("syntactic", "syntax", "#d62728",
-         f"follows a relation over the head atlas's corpus: beats its fixed-offset baseline by more "
-         f"than {verdict.MIN_EFFECT} with {verdict.CONFIDENCE:.0%} confidence "
-         f"(relations with {verdict.MIN_ARCS}+ arcs; headscope.verdict)"),
+    Role(
+        "syntactic",
+        "syntax",
+        "#d62728",
+        f"follows a relation over the head atlas's corpus: beats its fixed-offset baseline by more "
+        f"than {verdict.MIN_EFFECT} with {verdict.CONFIDENCE:.0%} confidence "
+        f"(relations with {verdict.MIN_ARCS}+ arcs; headscope.verdict)",
+    ),
     Role("broad", "broad", "#ff7f0e", f"mean entropy at least {BROAD_ENTROPY:.0%} of uniform attention's"),
     Role("other", "", None, "none of the above"),
 )
@@ -101,7 +109,9 @@ def positional_heads(att: Attention, threshold: float = POSITIONAL_SHARE) -> dic
     return positional_from_shares(offset_shares(att), threshold)
 
 
-def positional_from_shares(shares: dict[int, np.ndarray], threshold: float = POSITIONAL_SHARE) -> dict[tuple[int, int], str]:
+def positional_from_shares(
+    shares: dict[int, np.ndarray], threshold: float = POSITIONAL_SHARE
+) -> dict[tuple[int, int], str]:
     """Heads whose share on one fixed neighbour is above the threshold."""
     found: dict[tuple[int, int], str] = {}
     for o, name in POSITIONS.items():
@@ -220,4 +230,6 @@ def label(stats: HeadStats, layer: int, head: int, syntactic: frozenset[tuple[in
 def labels(stats: HeadStats, syntactic: frozenset[tuple[int, int]] = frozenset()) -> np.ndarray:
     """Every head's role, a [layer, head] array of ROLES strings."""
     layers, heads = stats.entropy.shape
-    return np.array([[label(stats, layer, h, syntactic) for h in range(heads)] for layer in range(layers)], dtype=object)
+    return np.array(
+        [[label(stats, layer, h, syntactic) for h in range(heads)] for layer in range(layers)], dtype=object
+    )

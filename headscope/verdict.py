@@ -33,10 +33,12 @@ SEED = 2019
 FOLLOWS, POSITIONAL, NONE = "follows", "positional", "none"
 VERDICTS = (FOLLOWS, POSITIONAL, NONE)
 
-RULE = (f"A head follows a relation when, over the corpus, its accuracy beats the best fixed offset's "
-        f"by more than {MIN_EFFECT:.2f} with {CONFIDENCE:.0%} confidence (paired bootstrap over sentences, "
-        f"{RESAMPLES} resamples; relations with {MIN_ARCS}+ arcs). A relation no head follows is positional "
-        f"when a fixed offset finds {POSITIONAL_MIN:.0%} or more of its arcs. Method: Clark et al. 2019.")
+RULE = (
+    f"A head follows a relation when, over the corpus, its accuracy beats the best fixed offset's "
+    f"by more than {MIN_EFFECT:.2f} with {CONFIDENCE:.0%} confidence (paired bootstrap over sentences, "
+    f"{RESAMPLES} resamples; relations with {MIN_ARCS}+ arcs). A relation no head follows is positional "
+    f"when a fixed offset finds {POSITIONAL_MIN:.0%} or more of its arcs. Method: Clark et al. 2019."
+)
 """The rule in words, for every page, the report and the CLI's text output."""
 
 
@@ -59,9 +61,15 @@ class HeadVerdict:
 
     def as_json(self) -> dict:
         """The CLI's `follows` entry."""
-        return {"layer": self.layer, "head": self.head, "direction": self.direction,
-                "accuracy": self.accuracy, "margin": self.margin,
-                "margin_low": self.margin_low, "margin_high": self.margin_high}
+        return {
+            "layer": self.layer,
+            "head": self.head,
+            "direction": self.direction,
+            "accuracy": self.accuracy,
+            "margin": self.margin,
+            "margin_low": self.margin_low,
+            "margin_high": self.margin_high,
+        }
 
 
 @dataclass(frozen=True)
@@ -95,8 +103,15 @@ def resample_weights(sentences: int, resamples: int = RESAMPLES, seed: int = SEE
     return rng.multinomial(sentences, np.full(sentences, 1.0 / sentences), size=resamples).astype(np.float64)
 
 
-def decide(relation: str, count: int, baseline_offset: int, sentence_arcs: np.ndarray,
-           sentence_correct: np.ndarray, sentence_baseline: np.ndarray, directions: tuple[str, ...]) -> RelationVerdict:
+def decide(
+    relation: str,
+    count: int,
+    baseline_offset: int,
+    sentence_arcs: np.ndarray,
+    sentence_correct: np.ndarray,
+    sentence_baseline: np.ndarray,
+    directions: tuple[str, ...],
+) -> RelationVerdict:
     """The verdict for one relation from per-sentence counts.
 
     sentence_arcs [S]: the relation's arcs in each sentence; sentence_correct [S, L, H, D]: arcs
@@ -117,15 +132,21 @@ def decide(relation: str, count: int, baseline_offset: int, sentence_arcs: np.nd
         n = np.maximum(1.0, w @ arcs)  # [B]
         boot = (w @ chosen.reshape(len(arcs), -1)) / n[:, None] - ((w @ base) / n)[:, None]  # [B, L*H]
         tail = (1 - CONFIDENCE) / 2 * 100
-        low, high = (np.percentile(boot, [tail, 100 - tail], axis=0).reshape(2, layers, heads))
+        low, high = np.percentile(boot, [tail, 100 - tail], axis=0).reshape(2, layers, heads)
     else:
         low = high = margin
     verdicts = [
-        HeadVerdict(layer=layer, head=h, direction=directions[int(best_dir[layer, h])],
-                    accuracy=round(float(accuracy[layer, h, best_dir[layer, h]]), 6),
-                    margin=round(float(margin[layer, h]), 6),
-                    margin_low=round(float(low[layer, h]), 6), margin_high=round(float(high[layer, h]), 6))
-        for layer in range(layers) for h in range(heads)
+        HeadVerdict(
+            layer=layer,
+            head=h,
+            direction=directions[int(best_dir[layer, h])],
+            accuracy=round(float(accuracy[layer, h, best_dir[layer, h]]), 6),
+            margin=round(float(margin[layer, h]), 6),
+            margin_low=round(float(low[layer, h]), 6),
+            margin_high=round(float(high[layer, h]), 6),
+        )
+        for layer in range(layers)
+        for h in range(heads)
     ]
     verdicts.sort(key=lambda v: (-v.margin, -v.margin_low, v.layer, v.head))
     follows = count >= MIN_ARCS and any(v.follows for v in verdicts)
@@ -135,5 +156,11 @@ def decide(relation: str, count: int, baseline_offset: int, sentence_arcs: np.nd
         verdict = POSITIONAL
     else:
         verdict = NONE
-    return RelationVerdict(relation=relation, count=count, baseline_offset=baseline_offset,
-                           baseline_accuracy=base_acc, heads=tuple(verdicts), verdict=verdict)
+    return RelationVerdict(
+        relation=relation,
+        count=count,
+        baseline_offset=baseline_offset,
+        baseline_accuracy=base_acc,
+        heads=tuple(verdicts),
+        verdict=verdict,
+    )

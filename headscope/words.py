@@ -58,7 +58,9 @@ def word_groups(text: str, offsets, special) -> list[list[int]]:
     return groups
 
 
-def merge_weights(weights: np.ndarray, groups: list[list[int]], col_groups: list[list[int]] | None = None) -> np.ndarray:
+def merge_weights(
+    weights: np.ndarray, groups: list[list[int]], col_groups: list[list[int]] | None = None
+) -> np.ndarray:
     """Word-level attention: TO a word sums over its pieces, FROM a word averages them.
 
     `col_groups` groups the columns when they are other tokens than the rows (cross-attention).
@@ -88,8 +90,9 @@ def merge(att: Attention) -> Attention:
     if att.level == "words":
         return att
     (row_groups, rows), (col_groups, columns) = _words_of(att.rows), _words_of(att.columns)
-    return replace(att, rows=rows, columns=columns, weights=merge_weights(att.weights, row_groups, col_groups),
-                   level="words")
+    return replace(
+        att, rows=rows, columns=columns, weights=merge_weights(att.weights, row_groups, col_groups), level="words"
+    )
 
 
 def _words_of(axis: Axis) -> tuple[list[list[int]], Axis]:

@@ -22,8 +22,10 @@ if source == "Bundled corpus":
     with faults.guard("Cannot compute the atlas"):
         result = cached.bundled_atlas(s.model, s.weighting)
     syntax_view.atlas_view(result, key="atlas_bundled")
-    st.caption(f"The bundled corpus: {result.sentences} English sentences written for this project "
-               "(data/corpus.txt), parsed by spaCy's en_core_web_sm.")
+    st.caption(
+        f"The bundled corpus: {result.sentences} English sentences written for this project "
+        "(data/corpus.txt), parsed by spaCy's en_core_web_sm."
+    )
     st.stop()
 
 st.markdown(
@@ -35,9 +37,13 @@ st.markdown(
     "Multi-word token lines (`3-4`) and empty nodes (`8.1`) are skipped."
 )
 limits = faults.settings_or_stop(cached.policy)
-upload = st.file_uploader("Corpus file", type=["txt", "conllu"], key="atlas_upload",
-                          max_upload_size=max(1, math.ceil(limits.max_upload_bytes / 2**20)),
-                          help=corpus.limits_text(limits) + " A server sets its own limits (HEADSCOPE_MAX_UPLOAD_*).")
+upload = st.file_uploader(
+    "Corpus file",
+    type=["txt", "conllu"],
+    key="atlas_upload",
+    max_upload_size=max(1, math.ceil(limits.max_upload_bytes / 2**20)),
+    help=corpus.limits_text(limits) + " A server sets its own limits (HEADSCOPE_MAX_UPLOAD_*).",
+)
 if upload is None:
     st.stop()
 with faults.guard("Cannot read this corpus"):

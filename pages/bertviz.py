@@ -18,13 +18,20 @@ st.markdown(
 with faults.model_run():
     att = cached.attention_view(s)
 
-view = st.radio("View", links.CHOICES["bview"], horizontal=True, key="bertviz_view",
-                format_func={"head": "Head view", "model": "Model view", "neuron": "Neuron view"}.get)
+view = st.radio(
+    "View",
+    links.CHOICES["bview"],
+    horizontal=True,
+    key="bertviz_view",
+    format_func={"head": "Head view", "model": "Model view", "neuron": "Neuron view"}.get,
+)
 if view == "neuron":
-    st.info("bertviz's neuron view needs bertviz's own copies of BERT and GPT-2 (its "
-            "`transformers_neuron_view` classes) loaded with their weights, not the model loaded "
-            "here, so it is not offered. The **Inside a head** page shows the same thing, the "
-            "queries and keys behind each weight, for the model you picked.")
+    st.info(
+        "bertviz's neuron view needs bertviz's own copies of BERT and GPT-2 (its "
+        "`transformers_neuron_view` classes) loaded with their weights, not the model loaded "
+        "here, so it is not offered. The **Inside a head** page shows the same thing, the "
+        "queries and keys behind each weight, for the model you picked."
+    )
     st.stop()
 links.check_range("bertviz_layer", att.num_layers, "layer")
 layer = st.select_slider("Layer (when only one fits)", options=list(range(att.num_layers)), key="bertviz_layer")
@@ -35,8 +42,10 @@ except bertviz_views.TooLarge as exc:
     st.warning(f"{exc}.")
     st.stop()
 if len(layers) < att.num_layers:
-    st.caption(f"{att.num_tokens} tokens: only layer {layer} is drawn (all {att.num_layers} layers would "
-               f"exceed {bertviz_views.MAX_CELLS:,} weights). Pick the layer above.")
+    st.caption(
+        f"{att.num_tokens} tokens: only layer {layer} is drawn (all {att.num_layers} layers would "
+        f"exceed {bertviz_views.MAX_CELLS:,} weights). Pick the layer above."
+    )
 height = 140 + 22 * att.num_tokens if view == "head" else 120 + 115 * len(layers)
 # a real sandbox (scripts, no same-origin): bertviz's page cannot reach the app's page or cookies
 sandboxed_frame(page, height=min(height, 4000), title=f"bertviz {view} view", key="bertviz_frame")

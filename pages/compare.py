@@ -17,8 +17,13 @@ st.markdown(
     "still find *cats* when a relative clause stands between it and *sat*?), or one sentence "
     "in two models. Where both have the same tokens, the difference is drawn too."
 )
-mode = st.radio("Compare", links.CHOICES["cmode"], horizontal=True, key="compare_mode",
-                format_func={"sentences": "Two sentences, same model", "models": "Same sentence, two models"}.get)
+mode = st.radio(
+    "Compare",
+    links.CHOICES["cmode"],
+    horizontal=True,
+    key="compare_mode",
+    format_func={"sentences": "Two sentences, same model", "models": "Same sentence, two models"}.get,
+)
 if mode == "sentences":
     st.session_state.setdefault("compare_text", "The cats that the dog chased sat.")
     other = sidebar.text_box("Second sentence", "compare_text", 70, "Press Ctrl+Enter (or click outside the box).")
@@ -26,8 +31,12 @@ if mode == "sentences":
     names = (f"A: {s.text}", f"B: {other}")
 else:
     options = sidebar.listed_models(cached.policy())
-    pick = st.selectbox("Second model", options, key="compare_model",
-                        index=min(1, len(options) - 1) if s.model == models.BUNDLED_ID else 0)
+    pick = st.selectbox(
+        "Second model",
+        options,
+        key="compare_model",
+        index=min(1, len(options) - 1) if s.model == models.BUNDLED_ID else 0,
+    )
     try:
         with st.spinner(f"Loading {pick}…"):
             cached.loaded_model(pick)
@@ -53,10 +62,15 @@ if a.weights.shape[1:] == b.weights.shape[1:]:
     heatmaps.show(cached.difference_canvas(s, second, layer), key="compare_diff", name=f"difference-layer{layer}")
     st.caption("Red: A attends more; blue: B attends more. Where the tokens differ, the label shows both (A/B).")
 else:
-    st.caption(f"Not drawn: the shapes differ ({a.num_tokens} tokens x {a.num_heads} heads vs {b.num_tokens} "
-               f"tokens x {b.num_heads} heads). A difference needs as many tokens and heads on both sides"
-               + (" (Whole words in the sidebar may line two models' tokens up)." if mode == "models" else
-                  ": try two sentences of the same length, such as 'The cat sat.' and 'The dog ran.'"))
+    st.caption(
+        f"Not drawn: the shapes differ ({a.num_tokens} tokens x {a.num_heads} heads vs {b.num_tokens} "
+        f"tokens x {b.num_heads} heads). A difference needs as many tokens and heads on both sides"
+        + (
+            " (Whole words in the sidebar may line two models' tokens up)."
+            if mode == "models"
+            else ": try two sentences of the same length, such as 'The cat sat.' and 'The dog ran.'"
+        )
+    )
 
 st.subheader("Head ranking of both")
 relation = syntax_view.relation_picker()
@@ -73,5 +87,9 @@ for col, name, setting in zip(cols, names, (s, second)):
             st.caption(f"No {relation} arc here.")
             continue
         st.markdown(syntax_view.describe_baseline(rs))
-        syntax_view.ranking_table(rs, cached.positional_heads(setting.model, setting.text),
-                                  syntax_view.following_heads(answer_view.corpus_atlas(setting), relation), rows=6)
+        syntax_view.ranking_table(
+            rs,
+            cached.positional_heads(setting.model, setting.text),
+            syntax_view.following_heads(answer_view.corpus_atlas(setting), relation),
+            rows=6,
+        )

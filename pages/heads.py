@@ -40,8 +40,10 @@ if found is not None and found.focus is not None:
     links.default("layer", found.focus[0])  # open on the layer of the head the answer names
 
 if st.toggle("All layers at once", key="all_layers"):
-    st.caption(f"{att.num_layers} layers x {att.num_heads} heads. Click a head (or Tab to it and press Enter) "
-               "to open it large.")
+    st.caption(
+        f"{att.num_layers} layers x {att.num_heads} heads. Click a head (or Tab to it and press Enter) "
+        "to open it large."
+    )
     heatmaps.model_grid(s, (badges, outlines))
     downloads.attention_buttons(s, None)
 else:

@@ -7,8 +7,10 @@ from components import cached, faults, knockout_view, nav, state
 nav.ensure_app()
 s = state.current()
 st.title("Switch heads off")
-st.markdown("Attention shows where a head looks, not whether the model needs it. Switch heads off and see "
-            "what changes: the attention of the heads after them, and what the model outputs.")
+st.markdown(
+    "Attention shows where a head looks, not whether the model needs it. Switch heads off and see "
+    "what changes: the attention of the heads after them, and what the model outputs."
+)
 st.caption(knockout_view.EXPLAIN)
 with faults.model_run():
     loaded = cached.loaded_model(s.model)

@@ -24,25 +24,63 @@ shape = (att.num_layers, att.num_heads)
 nav.jump_to_clicked("present_figure", "present_jump")  # a head clicked in the layer, or in the picker
 
 back, unit, jump, share, forward = st.columns([2, 3, 2, 2, 2], vertical_alignment="center")
-back.button("Previous", icon=":material/arrow_back:", on_click=nav.step, args=(-1, *shape), shortcut="Left",
-            key="present_prev", width="stretch", help="Left arrow")
-forward.button("Next", icon=":material/arrow_forward:", on_click=nav.step, args=(1, *shape), shortcut="Right",
-               key="present_next", width="stretch", help="Right arrow")
+back.button(
+    "Previous",
+    icon=":material/arrow_back:",
+    on_click=nav.step,
+    args=(-1, *shape),
+    shortcut="Left",
+    key="present_prev",
+    width="stretch",
+    help="Left arrow",
+)
+forward.button(
+    "Next",
+    icon=":material/arrow_forward:",
+    on_click=nav.step,
+    args=(1, *shape),
+    shortcut="Right",
+    key="present_next",
+    width="stretch",
+    help="Right arrow",
+)
 with unit:
     one, all_ = st.columns(2)
-    one.button("One head", key="present_one_head", on_click=nav.show_unit, args=("head",), shortcut="h",
-               type="primary" if state["present_unit"] == "head" else "secondary", width="stretch", help="Key: H")
-    all_.button("One layer", key="present_one_layer", on_click=nav.show_unit, args=("layer",), shortcut="l",
-                type="primary" if state["present_unit"] == "layer" else "secondary", width="stretch", help="Key: L")
+    one.button(
+        "One head",
+        key="present_one_head",
+        on_click=nav.show_unit,
+        args=("head",),
+        shortcut="h",
+        type="primary" if state["present_unit"] == "head" else "secondary",
+        width="stretch",
+        help="Key: H",
+    )
+    all_.button(
+        "One layer",
+        key="present_one_layer",
+        on_click=nav.show_unit,
+        args=("layer",),
+        shortcut="l",
+        type="primary" if state["present_unit"] == "layer" else "secondary",
+        width="stretch",
+        help="Key: L",
+    )
 with jump.popover("Jump to a head", icon=":material/apps:", width="stretch"):
     st.caption("Click a head (layers down, heads across).")
     picker = canvas.heads_grid(
-        [[0.0] * att.num_heads for _ in range(att.num_layers)], "", canvas.Scale("", kind="categorical",
-                                                                               categories=(("head", "#9aa4b1"),)),
+        [[0.0] * att.num_heads for _ in range(att.num_layers)],
+        "",
+        canvas.Scale("", kind="categorical", categories=(("head", "#9aa4b1"),)),
         text=[[f"H{h}" for h in range(att.num_heads)] for _ in range(att.num_layers)],
-        hover=[[head_name(layer, h) for h in range(att.num_heads)] for layer in range(att.num_layers)])
-    heatmaps.show(dict(picker, blurOnPick=True), key="present_jump", name="heads",
-                  selected=(state["present_layer"], state["present_head"]))
+        hover=[[head_name(layer, h) for h in range(att.num_heads)] for layer in range(att.num_layers)],
+    )
+    heatmaps.show(
+        dict(picker, blurOnPick=True),
+        key="present_jump",
+        name="heads",
+        selected=(state["present_layer"], state["present_head"]),
+    )
 with share.popover("Share", icon=":material/link:", width="stretch"):
     links.share_link()
 
@@ -58,7 +96,9 @@ st.markdown(f"#### {title} \u00b7 “{literal(s.text[:200])}”")
 if state["present_unit"] == "head":  # the heading names it: the panel's own title would take room from the rows
     data = dict(data, panels=[dict(p, name="") for p in data["panels"]])
 heatmaps.show(canvas.marked(data, badges, outlines), key="present_figure", name=f"present-{name}")
-st.caption("Rows attend from, columns attend to. \u2190 \u2192 move; H one head, L one layer; click a head "
-           "of the layer to show it alone.")
+st.caption(
+    "Rows attend from, columns attend to. \u2190 \u2192 move; H one head, L one layer; click a head "
+    "of the layer to show it alone."
+)
 if found is not None:
     st.caption(literal(found.text()))

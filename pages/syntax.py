@@ -23,8 +23,10 @@ relation = syntax_view.relation_picker()
 syntax_view.arc_diagram(scores, relation)
 rs = scores.relations[relation]
 if not rs.arcs:
-    st.info(f"This sentence has no **{relation}** arc ({RELATION_NAMES[relation]}). "
-            "Pick another relation or try an example above.")
+    st.info(
+        f"This sentence has no **{relation}** arc ({RELATION_NAMES[relation]}). "
+        "Pick another relation or try an example above."
+    )
     st.stop()
 
 with faults.guard("Cannot score this sentence"):

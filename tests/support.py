@@ -54,11 +54,19 @@ def streamlit_server(log_path: Path | None = None, extra_args: list[str] | None 
     port = free_port()
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"),
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script or ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
         *(extra_args or []),
     ]
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
@@ -98,17 +106,13 @@ PLOTLY_HEATMAPS = "g.hm, .heatmaplayer"  # a plotly heatmap trace (plotly is lef
 
 def wait_heatmaps(page, count: int, timeout_ms: int = 90_000) -> None:
     """Wait until exactly `count` heatmaps are drawn and Streamlit has finished running."""
-    page.wait_for_function(
-        f"document.querySelectorAll('{HEATMAP}').length === {count}", timeout=timeout_ms
-    )
+    page.wait_for_function(f"document.querySelectorAll('{HEATMAP}').length === {count}", timeout=timeout_ms)
     wait_idle(page, timeout_ms)
 
 
 def wait_idle(page, timeout_ms: int = 90_000) -> None:
     """Wait until Streamlit's script run is over (its status widget says nothing is running)."""
-    page.wait_for_function(
-        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
-    )
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
 
 
 def websocket_log(page, pick) -> list:
@@ -152,7 +156,9 @@ def hover_grid_cell(page, panel: int, row: int, col: int, size: int | None = Non
     if size is not None:
         assert page.locator(HEATMAP).nth(panel).evaluate("c => c.height") == size
     page.mouse.move(*grid_cell_point(page, panel, row, col))
-    grid = page.locator(HEATMAP).nth(panel).locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), ' hs-grid ')]")
+    grid = (
+        page.locator(HEATMAP).nth(panel).locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), ' hs-grid ')]")
+    )
     tip = grid.locator(".hs-tip")  # that grid's own
     tip.wait_for(state="visible", timeout=timeout_ms)
     return tip.text_content()
@@ -183,7 +189,8 @@ def deltas_by_container(page) -> list:
     A fragment's rerun sends no sidebar element; a whole run does (the sidebar is drawn by app.py).
     """
     return websocket_log(
-        page, lambda m: m.metadata.delta_path[0] if m.WhichOneof("type") == "delta" and m.metadata.delta_path else None)
+        page, lambda m: m.metadata.delta_path[0] if m.WhichOneof("type") == "delta" and m.metadata.delta_path else None
+    )
 
 
 X_TICK_LABELS = ".hs-grid .hs-xlabel"
@@ -221,8 +228,10 @@ def wait_texts(page, selector: str, ready, what: str, timeout_ms: int = 90_000) 
         if ready(texts):
             return texts
         if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not drawn within {timeout_ms / 1000:.0f} s; "
-                                 f"{selector!r} read {len(texts)} texts: {texts[:30]!r}")
+            raise AssertionError(
+                f"{what} not drawn within {timeout_ms / 1000:.0f} s; "
+                f"{selector!r} read {len(texts)} texts: {texts[:30]!r}"
+            )
         time.sleep(0.2)
 
 
@@ -239,6 +248,7 @@ def screenshot_heads(page, url: str, path: Path) -> None:
     page.goto(url)
     wait_heatmaps(page, 12)
     page.screenshot(path=str(path))
+
 
 # --- the app under AppTest, and the command line --------------------------------------------
 
@@ -293,8 +303,9 @@ def app_grids(at) -> list[dict]:
     """The canvas heatmap grids (components/heatmap_grid.js) an AppTest run drew, as the data sent."""
     import json
 
-    return [json.loads(e.proto.json) for e in at.get("bidi_component")
-            if e.proto.component_name == "headscope_heatmap_grid"]
+    return [
+        json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == "headscope_heatmap_grid"
+    ]
 
 
 def heads_drawn(at) -> int:
@@ -316,8 +327,14 @@ def texts(elements) -> list[str]:
 
 def headscope(*args: str, **env: str) -> subprocess.CompletedProcess:
     """`python -m headscope ...` in a subprocess, with extra environment variables."""
-    return subprocess.run([sys.executable, "-m", "headscope", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1", **env})
+    return subprocess.run(
+        [sys.executable, "-m", "headscope", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
+    )
 
 
 def one_line_error(result: subprocess.CompletedProcess, *words: str) -> str:

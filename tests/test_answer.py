@@ -141,15 +141,18 @@ def test_one_verdict_on_every_page_the_report_and_the_cli(corpus_atlas, loaded):
         first = syntax_page.dataframe[0].value
         on_syntax = {head(n) for n in first["head"]} if "95% interval" in first else set()
         overview = on_page("pages/overview.py", text=KEYS).dataframe[0].value
-        on_overview = {head(n) for n, rels in zip(overview["head"], overview["follows (corpus)"])
-                       if relation in rels.split(", ")}
+        on_overview = {
+            head(n) for n, rels in zip(overview["head"], overview["follows (corpus)"]) if relation in rels.split(", ")
+        }
         atlas_table = on_page("pages/atlas.py").dataframe[0].value
         listed = atlas_table[atlas_table["relation"] == relation].iloc[0]["heads that follow it (margin, 95% interval)"]
         on_atlas = {head(part.split()[0]) for part in listed.split("; ") if part and "more" not in part}
         att = attention.run(loaded, KEYS)
         page = report.build(att, syntax.score_sentence(att, syntax.parse(KEYS)), corpus_atlas=corpus_atlas)
         in_report = html_lib.unescape(page).split(f"<h3>{relation}:")[1].split("<h3>")[0]
-        rows = re.findall(r"<tr><td>(L\d+H\d+)</td><td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>(yes|no)</td>", in_report)
+        rows = re.findall(
+            r"<tr><td>(L\d+H\d+)</td><td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>(yes|no)</td>", in_report
+        )
         cli = json.loads(headscope("atlas", "--format", "json").stdout)["relations"][relation]["follows"]
         on_cli = {(h["layer"], h["head"]) for h in cli}
         syntax_cli = json.loads(headscope("syntax", KEYS, "--format", "json").stdout)["relations"][relation]["heads"]

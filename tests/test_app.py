@@ -18,9 +18,11 @@ def test_home_page_opens_on_the_layer_of_the_subject_verb_answer():
     assert grid["colLabels"][:3] == ["[CLS]", "the\u00b71", "black"] and grid["ticks"]
     assert any("numbered from 0" in m.value for m in app.markdown)
     assert any("the\u00b76 is the token at position 6" in c.value for c in app.caption)  # "the·1" explained
-    assert [e.label for e in app.main.expander] == ["What is an attention head, and how do I read these heatmaps?",
-                                                    "New here? A five-step tour",
-                                                    "How is this decided? What do the outlines and badges mean?"]
+    assert [e.label for e in app.main.expander] == [
+        "What is an attention head, and how do I read these heatmaps?",
+        "New here? A five-step tour",
+        "How is this decided? What do the outlines and badges mean?",
+    ]
     assert [e.label for e in app.sidebar.expander] == ["Share this view"]
     assert [t.key for t in app.sidebar.toggle] == ["whole_words", "norm_weighted", "hide_special"]
     assert app.sidebar.text_area(key="text").value == "The black cat sat on the mat."
@@ -58,8 +60,14 @@ def test_a_clicked_head_opens_large_and_only_if_it_is_in_the_grid(tiny_folders):
     app.run()
     assert not app.exception and not app.error and not app.subheader and heads_drawn(app) == 8, app.subheader
     # whatever else a browser could send is ignored
-    for bad in ({"layer": "x", "head": 3}, {"layer": -1, "head": -1}, {"layer": True, "head": 0},
-                {"layer": 1.0, "head": 1}, {"layer": 1}, ["L1H1"]):
+    for bad in (
+        {"layer": "x", "head": 3},
+        {"layer": -1, "head": -1},
+        {"layer": True, "head": 0},
+        {"layer": 1.0, "head": 1},
+        {"layer": 1},
+        ["L1H1"],
+    ):
         app.session_state["model_grid"] = {"head": bad}
         app.run()
         assert not app.exception and not app.error and not app.subheader, bad
@@ -69,10 +77,20 @@ def test_new_sentence_pieces_words_and_no_specials():
     text = "Tokenization is unbelievably straightforward."
     assert app_grids(run_app(text=text))[0]["colLabels"][1:3] == ["token", "##ization"]
     assert app_grids(run_app(text=text, whole_words=True))[0]["rowLabels"] == [
-        "[CLS]", "Tokenization", "is", "unbelievably", "straightforward", ".", "[SEP]"
+        "[CLS]",
+        "Tokenization",
+        "is",
+        "unbelievably",
+        "straightforward",
+        ".",
+        "[SEP]",
     ]
     assert app_grids(run_app(text=text, whole_words=True, hide_special=True))[0]["colLabels"] == [
-        "Tokenization", "is", "unbelievably", "straightforward", "."
+        "Tokenization",
+        "is",
+        "unbelievably",
+        "straightforward",
+        ".",
     ]
 
 
@@ -133,8 +151,7 @@ def test_syntax_page_ranks_heads_for_nsubj():
     assert list(follows["head"]) == ["L2H8"] and "95% interval" in follows  # the answer leads, with its numbers
     assert len(sentence) == 12 and list(sentence["head"][:1]) == ["L3H1"]  # then this sentence's evidence
     assert "mean weight on arcs (this sentence)" in sentence and sentence["follows (corpus)"][0] == "no"
-    assert any("Sentence and corpus disagree" in i.value and "L3H1" in i.value and "L2H8" in i.value
-               for i in app.info)
+    assert any("Sentence and corpus disagree" in i.value and "L3H1" in i.value and "L2H8" in i.value for i in app.info)
     assert any("no fixed offset" in m.value for m in app.markdown)
     assert any("Subject far from its verb" in i.value for i in app.info)
 
@@ -268,11 +285,20 @@ def test_issue4_pages_run_on_their_own(page):
     assert len(app_grids(run_app(page))) >= 1
 
 
-PAGES = ("pages/heads.py", "pages/syntax.py", "pages/atlas.py", "pages/overview.py", "pages/inside.py",
-         "pages/rollout.py", "pages/bertviz.py")
+PAGES = (
+    "pages/heads.py",
+    "pages/syntax.py",
+    "pages/atlas.py",
+    "pages/overview.py",
+    "pages/inside.py",
+    "pages/rollout.py",
+    "pages/bertviz.py",
+)
 
 
-@pytest.mark.parametrize("family", ["bert", "roberta", "distilbert", "albert", "electra", "deberta", "gpt2", "bart", "t5"])
+@pytest.mark.parametrize(
+    "family", ["bert", "roberta", "distilbert", "albert", "electra", "deberta", "gpt2", "bart", "t5"]
+)
 def test_every_page_runs_on_every_family(tiny_folders, family):
     state = dict(model_choice="A local folder…", model_custom=str(tiny_folders[family]))
     app = run_app(**state)
@@ -302,8 +328,9 @@ def test_a_model_that_fails_to_load_falls_back_with_a_message(tmp_path):
 
 
 def test_a_shared_link_restores_the_view():
-    app = linked_app({"text": "Tokenization is unbelievably straightforward.", "layer": "3", "words": "1",
-                   "nospecial": "1"})
+    app = linked_app(
+        {"text": "Tokenization is unbelievably straightforward.", "layer": "3", "words": "1", "nospecial": "1"}
+    )
     assert not app.sidebar.expander[0].code  # the link is drawn once the share box is opened
     app.session_state["share_open"] = True
     app.run()

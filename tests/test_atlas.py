@@ -22,31 +22,45 @@ def _att(text, tokens, offsets, rows) -> Attention:
 
 def hand_corpus():
     """Three sentences whose predictions were worked out by hand (see the comments)."""
-    s1 = _att("a b c", ["[CLS]", "a", "b", "c", "[SEP]"], [(0, 0), (0, 1), (2, 3), (4, 5), (0, 0)], [
-        [.2, .2, .2, .2, .2],
-        [.5, .1, .3, .1, 0],   # a: other words b .3, c .1  -> b  (det a->b: right)
-        [.2, .4, .1, .3, 0],   # b: a .4, c .3               -> a  (det b->a right; dobj b->c wrong)
-        [.6, .25, .1, .05, 0],  # c: a .25, b .1             -> a  (dobj c->b wrong)
-        [.2, .2, .2, .2, .2],
-    ])
+    s1 = _att(
+        "a b c",
+        ["[CLS]", "a", "b", "c", "[SEP]"],
+        [(0, 0), (0, 1), (2, 3), (4, 5), (0, 0)],
+        [
+            [0.2, 0.2, 0.2, 0.2, 0.2],
+            [0.5, 0.1, 0.3, 0.1, 0],  # a: other words b .3, c .1  -> b  (det a->b: right)
+            [0.2, 0.4, 0.1, 0.3, 0],  # b: a .4, c .3               -> a  (det b->a right; dobj b->c wrong)
+            [0.6, 0.25, 0.1, 0.05, 0],  # c: a .25, b .1             -> a  (dobj c->b wrong)
+            [0.2, 0.2, 0.2, 0.2, 0.2],
+        ],
+    )
     p1 = Parse("a b c", ("a", "b", "c"), ((0, 1), (2, 3), (4, 5)), (1, -1, 1), ("det", "ROOT", "dobj"))
-    s2 = _att("d e", ["[CLS]", "d", "e", "[SEP]"], [(0, 0), (0, 1), (2, 3), (0, 0)], [
-        [.25] * 4,
-        [.5, .2, .3, 0],       # d -> e (nsubj d->e right)
-        [.9, .05, .05, 0],     # e -> d (nsubj e->d right)
-        [.25] * 4,
-    ])
+    s2 = _att(
+        "d e",
+        ["[CLS]", "d", "e", "[SEP]"],
+        [(0, 0), (0, 1), (2, 3), (0, 0)],
+        [
+            [0.25] * 4,
+            [0.5, 0.2, 0.3, 0],  # d -> e (nsubj d->e right)
+            [0.9, 0.05, 0.05, 0],  # e -> d (nsubj e->d right)
+            [0.25] * 4,
+        ],
+    )
     p2 = Parse("d e", ("d", "e"), ((0, 1), (2, 3)), (1, -1), ("nsubj", "ROOT"))
     # "ab" is two pieces: FROM ab is the mean of its rows, TO ab the sum of its columns
-    s3 = _att("ab c d", ["[CLS]", "a", "##b", "c", "d", "[SEP]"],
-              [(0, 0), (0, 1), (1, 2), (3, 4), (5, 6), (0, 0)], [
-        [U] * 6,
-        [.3, .1, .1, .1, .4, 0],   # piece a alone would pick d ...
-        [.2, .1, .1, .5, .1, 0],   # ... but ab: c (.1+.5)/2=.3 > d (.4+.1)/2=.25 -> c
-        [.2, .3, .3, .1, .1, 0],   # c: ab .3+.3=.6, d .1 -> ab
-        [.5, .1, .1, .1, .2, 0],   # d: ab .1+.1=.2, c .1 -> ab
-        [U] * 6,
-    ])
+    s3 = _att(
+        "ab c d",
+        ["[CLS]", "a", "##b", "c", "d", "[SEP]"],
+        [(0, 0), (0, 1), (1, 2), (3, 4), (5, 6), (0, 0)],
+        [
+            [U] * 6,
+            [0.3, 0.1, 0.1, 0.1, 0.4, 0],  # piece a alone would pick d ...
+            [0.2, 0.1, 0.1, 0.5, 0.1, 0],  # ... but ab: c (.1+.5)/2=.3 > d (.4+.1)/2=.25 -> c
+            [0.2, 0.3, 0.3, 0.1, 0.1, 0],  # c: ab .3+.3=.6, d .1 -> ab
+            [0.5, 0.1, 0.1, 0.1, 0.2, 0],  # d: ab .1+.1=.2, c .1 -> ab
+            [U] * 6,
+        ],
+    )
     p3 = Parse("ab c d", ("ab", "c", "d"), ((0, 2), (3, 4), (5, 6)), (1, -1, 0), ("amod", "ROOT", "dobj"))
     return [(s1, p1), (s2, p2), (s3, p3)]
 
@@ -57,11 +71,11 @@ def test_hand_checked_atlas():
     acc = {r: ra.accuracy[0, 0].tolist() for r, ra in a.relations.items()}
     # [dependent->head, head->dependent], worked out in the comments of hand_corpus
     assert acc == {
-        "det": [1.0, 1.0],     # a->b right, b->a right
-        "nsubj": [1.0, 1.0],   # d->e, e->d
-        "amod": [1.0, 1.0],    # ab->c, c->ab
-        "dobj": [0.5, 0.0],    # c->b wrong, d->ab right; b->c wrong, ab->d wrong
-        "all": [0.8, 0.6],     # 4 of 5, 3 of 5
+        "det": [1.0, 1.0],  # a->b right, b->a right
+        "nsubj": [1.0, 1.0],  # d->e, e->d
+        "amod": [1.0, 1.0],  # ab->c, c->ab
+        "dobj": [0.5, 0.0],  # c->b wrong, d->ab right; b->c wrong, ab->d wrong
+        "all": [0.8, 0.6],  # 4 of 5, 3 of 5
     }
     assert {r: ra.count for r, ra in a.relations.items()} == {"det": 1, "nsubj": 1, "amod": 1, "dobj": 2, "all": 5}
     # baselines: dobj offsets -1 and -2 tie -> the nearer, -1; all: +1 three times of five
@@ -102,9 +116,11 @@ def test_best_heads_beat_the_positional_baseline(bundled_atlas, relation, capsys
     ra = bundled_atlas.relations[relation]
     layer, head, direction, accuracy = ra.best()
     with capsys.disabled():
-        print(f"\n  {relation}: L{layer}H{head} {direction} {accuracy:.3f} vs offset "
-              f"{ra.baseline_offset:+d} {ra.baseline_accuracy:.3f} "
-              f"(+{accuracy - ra.baseline_accuracy:.3f}, {ra.count} arcs)")
+        print(
+            f"\n  {relation}: L{layer}H{head} {direction} {accuracy:.3f} vs offset "
+            f"{ra.baseline_offset:+d} {ra.baseline_accuracy:.3f} "
+            f"(+{accuracy - ra.baseline_accuracy:.3f}, {ra.count} arcs)"
+        )
     assert ra.count >= 100
     assert accuracy > ra.baseline_accuracy
 
@@ -176,8 +192,10 @@ def test_conllu_skips_ranges_and_empty_nodes_and_maps_relations():
         ("# only a comment\n\n", "has no sentences"),
         ("\u00b2\tA\ta\tX\t_\t_\t0\troot\t_\t_\n", "line 1: word ID '\u00b2' is not a number"),
         ("1-x\tAB\t_\t_\t_\t_\t_\t_\t_\t_\n", "line 1: '1-x' is not a word range"),
-        ("# text = a\u2028b\n1\tA\ta\tX\t_\t_\t0\troot\t_\t_\n2\tB\tb\tX\t_\t_\t9\tdep\t_\t_\n",
-         "line 3: HEAD 9 points outside"),  # U+2028 inside a line does not shift the count
+        (
+            "# text = a\u2028b\n1\tA\ta\tX\t_\t_\t0\troot\t_\t_\n2\tB\tb\tX\t_\t_\t9\tdep\t_\t_\n",
+            "line 3: HEAD 9 points outside",
+        ),  # U+2028 inside a line does not shift the count
     ],
 )
 def test_broken_conllu_names_the_line(text, message):

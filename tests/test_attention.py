@@ -91,8 +91,14 @@ def test_without_special_on_a_hand_example(cat):
 
 @pytest.mark.parametrize(
     "raw, shown",
-    [("##ing", "##ing"), ("\u0120cat", "cat"), ("\u2581cat", "cat"), ("\u0120", "\u0120"), ("[CLS]", "[CLS]"),
-     ("\u010a", "\\n")],
+    [
+        ("##ing", "##ing"),
+        ("\u0120cat", "cat"),
+        ("\u2581cat", "cat"),
+        ("\u0120", "\u0120"),
+        ("[CLS]", "[CLS]"),
+        ("\u010a", "\\n"),
+    ],
 )
 def test_clean_token(raw, shown):
     assert clean_token(raw) == shown
@@ -104,8 +110,18 @@ def test_text_over_the_character_cap_is_refused_before_tokenizing(loaded):
     assert attention.run(loaded, "a " * 9_999).dropped > 0  # just under the cap: truncated, not refused
 
 
-@pytest.mark.parametrize("text", ["x", "...!?", "\U0001F600\U0001F63A", "a\x00b c", "zero\u200bwidth",
-                                  "\u05e9\u05dc\u05d5\u05dd world", "\u00e9\u0301"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x",
+        "...!?",
+        "\U0001f600\U0001f63a",
+        "a\x00b c",
+        "zero\u200bwidth",
+        "\u05e9\u05dc\u05d5\u05dd world",
+        "\u00e9\u0301",
+    ],
+)
 def test_odd_texts_run(loaded, text):
     att = attention.run(loaded, text)
     np.testing.assert_allclose(att.weights.sum(-1), 1.0, atol=1e-5)

@@ -38,12 +38,28 @@ def test_a_page_that_does_not_exist_is_named():
 
 
 def test_table_has_a_row_per_page_and_the_empty_page():
-    report = {"pages": {"heads": {"title": "Heads", "fresh_tab_s": 2.5, "fresh_tab_warm_s": 1.0,
-                                  "views_per_s": 30.1, "p90_s": 1.2, "failed": 0},
-                        "syntax": {"title": "Syntax heads", "error": "TimeoutError: not drawn"}},
-              "empty_page": {"title": "Empty page", "fresh_tab_s": 1.5, "views_per_s": 50, "p90_s": 0.2, "failed": 0},
-              "pages_conditions": {"cores": 2, "load_average_start": [3.5, 2.0, 1.0], "load_average_end": [4.0, 2.5, 1.1],
-                                   "fresh_tab_repeat": 3, "users": 30, "views_each": 3}}
+    report = {
+        "pages": {
+            "heads": {
+                "title": "Heads",
+                "fresh_tab_s": 2.5,
+                "fresh_tab_warm_s": 1.0,
+                "views_per_s": 30.1,
+                "p90_s": 1.2,
+                "failed": 0,
+            },
+            "syntax": {"title": "Syntax heads", "error": "TimeoutError: not drawn"},
+        },
+        "empty_page": {"title": "Empty page", "fresh_tab_s": 1.5, "views_per_s": 50, "p90_s": 0.2, "failed": 0},
+        "pages_conditions": {
+            "cores": 2,
+            "load_average_start": [3.5, 2.0, 1.0],
+            "load_average_end": [4.0, 2.5, 1.1],
+            "fresh_tab_repeat": 3,
+            "users": 30,
+            "views_each": 3,
+        },
+    }
     lines = pages.table(report).splitlines()
     assert lines[2] == "| Heads | 2.5 s | 1.0 s | +1.00 s | 30.1 | 1.2 s | 0 |"
     assert lines[3].startswith("| Syntax heads (error: see JSON) | – |")

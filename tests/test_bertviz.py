@@ -20,7 +20,10 @@ def test_vendored_javascript_matches_its_manifest_and_keeps_licences():
         assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == entry["sha256"], name
     assert "Released under MIT license" in (vendor / "require.js").read_text()[:400]
     assert "Mike Bostock" in (vendor / "d3.LICENSE").read_text()
-    assert "jQuery Foundation" in (vendor / "jquery.LICENSE.txt").read_text() or "OpenJS" in (vendor / "jquery.LICENSE.txt").read_text()
+    assert (
+        "jQuery Foundation" in (vendor / "jquery.LICENSE.txt").read_text()
+        or "OpenJS" in (vendor / "jquery.LICENSE.txt").read_text()
+    )
 
 
 @pytest.mark.parametrize("view", ["head", "model"])
@@ -31,7 +34,9 @@ def test_views_load_nothing_from_the_network_and_carry_the_data_once(cat, view):
     assert "/app/static/vendor/require.js" in page and "/app/static/vendor/d3.min" in page
     assert page.count('"attn"') == 1  # the attention goes in once
     assert "const params = PYTHON_PARAMS" not in page  # the marker in the code is filled in
-    params = json.loads(re.search(r"<script type='application/json' id='bertviz-params'>(.*?)</script>", page, re.S).group(1))
+    params = json.loads(
+        re.search(r"<script type='application/json' id='bertviz-params'>(.*?)</script>", page, re.S).group(1)
+    )
     assert params["include_layers"] == list(range(6))
     assert len(params["attention"][0]["attn"]) == 6
 

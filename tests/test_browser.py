@@ -60,8 +60,14 @@ def test_hover_says_from_to_and_the_models_weight(page, app_url):
     page.goto(f"{app_url}/?layer=0")
     support.wait_heatmaps(page, 12)
     # L0H5, the row of "cat" (token 3), the column of "black" (token 2)
-    assert support.hover_grid_cell(page, 5, 3, 2, att.num_tokens) == f"L0H5 cat \u2192 black: weight {att.weights[0, 5, 3, 2]:.3f}"
-    assert support.hover_grid_cell(page, 0, 0, 9, att.num_tokens) == f"L0H0 [CLS] \u2192 [SEP]: weight {att.weights[0, 0, 0, 9]:.3f}"
+    assert (
+        support.hover_grid_cell(page, 5, 3, 2, att.num_tokens)
+        == f"L0H5 cat \u2192 black: weight {att.weights[0, 5, 3, 2]:.3f}"
+    )
+    assert (
+        support.hover_grid_cell(page, 0, 0, 9, att.num_tokens)
+        == f"L0H0 [CLS] \u2192 [SEP]: weight {att.weights[0, 0, 0, 9]:.3f}"
+    )
     page.mouse.move(5, 5)
     page.locator(".hs-tip").wait_for(state="hidden", timeout=10_000)
 
@@ -77,7 +83,7 @@ def test_grid_downloads_png_and_svg(page, app_url, tmp_path):
     with page.expect_download() as svg:
         page.get_by_role("button", name="Download SVG").click()
     assert png.value.suggested_filename == "headscope_all-MiniLM-L6-v2_layer0.png"
-    data = (tmp_path / "grid.png")
+    data = tmp_path / "grid.png"
     png.value.save_as(data)
     head = data.read_bytes()
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
@@ -155,6 +161,7 @@ def test_inside_page_shows_the_check(page, app_url):
     page.get_by_role("option", name="cat", exact=True).click()
     page.wait_for_function(
         "[...document.querySelectorAll('.gtitle')].some(t => t.textContent.startsWith('cat: its score'))",
-        timeout=30_000)
+        timeout=30_000,
+    )
     support.wait_idle(page)
     assert roots and 1 not in roots

@@ -36,11 +36,14 @@ def test_default_heads_page_shows_the_subject_verb_answer(page, app_url, tmp_pat
     from headscope import atlas, models
 
     nsubj = atlas.bundled(models.load()).relations["nsubj"].verdict
-    expected = {(f"L2H{h}", 3, 4) if nsubj.head(2, h).direction == "dependent->head" else (f"L2H{h}", 4, 3)
-                for h in range(12)}
+    expected = {
+        (f"L2H{h}", 3, 4) if nsubj.head(2, h).direction == "dependent->head" else (f"L2H{h}", 4, 3) for h in range(12)
+    }
     assert ("L2H8", 3, 4) in expected and {tuple(c) for c in _arc_cells(page)} == expected
-    assert page.locator(".hs-panel[data-name=L2H8] canvas").get_attribute("aria-label") == \
-        "L2H8: layer 2, head 8 (follows nsubj), 1 arc outlined"
+    assert (
+        page.locator(".hs-panel[data-name=L2H8] canvas").get_attribute("aria-label")
+        == "L2H8: layer 2, head 8 (follows nsubj), 1 arc outlined"
+    )
     page.screenshot(path=str(tmp_path / "answer.png"))
 
     # another relation: the outlines move to black -> cat, and the answer says it is positional

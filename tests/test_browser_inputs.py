@@ -15,8 +15,10 @@ from tests.support import wait_idle
 pytestmark = pytest.mark.browser
 
 SENTENCES = 120
-LINE = ("The old keys to the cabinet that my brother found in the garden last spring were on the table "
-        "next to the lamp, and nobody could say who had left them there or why they were still wet.")
+LINE = (
+    "The old keys to the cabinet that my brother found in the garden last spring were on the table "
+    "next to the lamp, and nobody could say who had left them there or why they were still wet."
+)
 
 
 def test_stop_keeps_what_was_scored_and_go_on_finishes(page, app_url, tmp_path):

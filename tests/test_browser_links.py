@@ -57,7 +57,7 @@ def test_text_over_the_limit_and_emoji_under_it_are_never_dropped_silently(page,
     box = page.get_by_role("textbox", name="Sentence")
 
     # 10,001 emoji: 10,001 characters for the server, 20,002 UTF-16 units for the browser
-    emoji = "\U0001F600" * 10_001
+    emoji = "\U0001f600" * 10_001
     _submit(page, emoji)
     support.wait_x_label(page, "[UNK]", 12, WAIT_MS)  # the model read it (one word the tokenizer does not know)
     support.wait_idle(page, WAIT_MS)
@@ -88,7 +88,8 @@ def test_a_link_with_a_text_longer_than_the_app_reads_opens_with_the_notice(page
     response = page.goto(f"{app_url}/?text={'x' * 20_001}&layer=3")  # 20 KB: the server takes it
     assert response.status == 200
     page.get_by_text(re.compile(r"Ignored text='x+'… from the link \(longer than 20,000 characters")).wait_for(
-        timeout=WAIT_MS)
+        timeout=WAIT_MS
+    )
     support.wait_heatmaps(page, 12, WAIT_MS)
     assert page.get_by_role("textbox", name="Sentence").input_value() == "The black cat sat on the mat."
     page.wait_for_function("location.search === '?layer=3'", timeout=WAIT_MS)

@@ -31,11 +31,14 @@ def _heading(page) -> str:
 
 def _labels(page) -> list[dict]:
     """Every tick label of the grid as a person sees it: text, font size and box on screen."""
-    return page.eval_on_selector_all(".hs-grid .hs-ylabel, .hs-grid .hs-xlabel", """els => els.map(e => {
+    return page.eval_on_selector_all(
+        ".hs-grid .hs-ylabel, .hs-grid .hs-xlabel",
+        """els => els.map(e => {
         const r = e.getBoundingClientRect();
         return {text: e.textContent, y: e.classList.contains('hs-ylabel'), size: parseFloat(getComputedStyle(e).fontSize),
                 left: r.left, right: r.right, top: r.top, bottom: r.bottom};
-    })""")
+    })""",
+    )
 
 
 def _drawn(page, panels: int) -> None:
@@ -71,9 +74,13 @@ def test_one_layer_shows_all_twelve_heads_apart(app_url, projector):
     for b in boxes:
         assert b["x"] >= 0 and b["x"] + b["width"] <= 1024 and b["y"] + b["height"] <= 768, b
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
-            apart = (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
-                     or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+        for b in boxes[i + 1 :]:
+            apart = (
+                a["x"] + a["width"] <= b["x"]
+                or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"]
+                or b["y"] + b["height"] <= a["y"]
+            )
             assert apart, (a, b)
     names = page.eval_on_selector_all(".hs-grid .hs-name", "els => els.map(e => e.textContent)")
     assert names == [f"L0H{h}" for h in range(12)]
@@ -87,26 +94,30 @@ def test_the_arrow_keys_work_after_a_click_on_the_switch_and_the_picker(app_url,
     _drawn(page, 12)
     assert _heading(page) == "Layer 0"
     page.keyboard.press("ArrowRight")  # focus is still on the button just clicked
-    page.wait_for_function("document.querySelector('[data-testid=stMain] h4').textContent.startsWith('Layer 1')",
-                           timeout=WAIT_MS)
+    page.wait_for_function(
+        "document.querySelector('[data-testid=stMain] h4').textContent.startsWith('Layer 1')", timeout=WAIT_MS
+    )
     page.get_by_role("button", name="One head").click()
     _drawn(page, 1)
     assert _heading(page) == "L1H0"
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("document.querySelector('[data-testid=stMain] h4').textContent.startsWith('L1H1')",
-                           timeout=WAIT_MS)
+    page.wait_for_function(
+        "document.querySelector('[data-testid=stMain] h4').textContent.startsWith('L1H1')", timeout=WAIT_MS
+    )
     # jump: the picker opens the head clicked, then the keys move on from there
     page.get_by_role("button", name="Jump to a head").click()
     picker = page.locator(".hs-grid canvas.hs-cells[aria-label*='Click a cell']")
     picker.wait_for(timeout=WAIT_MS)
     box = picker.bounding_box()
     page.mouse.click(box["x"] + box["width"] * (1.5 / 12), box["y"] + box["height"] * (3.5 / 6))  # L3H1
-    page.wait_for_function("document.querySelector('[data-testid=stMain] h4').textContent.startsWith('L3H1')",
-                           timeout=WAIT_MS)
+    page.wait_for_function(
+        "document.querySelector('[data-testid=stMain] h4').textContent.startsWith('L3H1')", timeout=WAIT_MS
+    )
     page.keyboard.press("Escape")
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("document.querySelector('[data-testid=stMain] h4').textContent.startsWith('L3H2')",
-                           timeout=WAIT_MS)
+    page.wait_for_function(
+        "document.querySelector('[data-testid=stMain] h4').textContent.startsWith('L3H2')", timeout=WAIT_MS
+    )
 
 
 def test_a_shared_link_with_an_opened_head_opens_it_in_view(app_url, projector):
@@ -119,7 +130,10 @@ def test_a_shared_link_with_an_opened_head_opens_it_in_view(app_url, projector):
     assert page.locator("canvas.hs-picked").get_attribute("aria-label").startswith("L3H1")  # outlined in the grid
     # a click on another head opens it, brought into view
     page.locator(".hs-grid[data-drawn='72'] canvas[aria-label^='L1H4']").click()
-    page.wait_for_function("""() => { const c = document.querySelector(".hs-grid[data-drawn='1'] canvas.hs-cells");
+    page.wait_for_function(
+        """() => { const c = document.querySelector(".hs-grid[data-drawn='1'] canvas.hs-cells");
         if (!c || !c.getAttribute('aria-label').startsWith('L1H4')) return false;
-        const r = c.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; }""", timeout=WAIT_MS)
+        const r = c.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; }""",
+        timeout=WAIT_MS,
+    )
     assert "head=L1H4" in page.url

@@ -60,17 +60,23 @@ def test_every_page_draws_its_matrices_in_the_one_renderer(page, app_url):
             page.wait_for_function(
                 f"document.querySelectorAll('{support.GRID}[data-drawn]').length === {grids} && "
                 f"[...document.querySelectorAll('.js-plotly-plot')].filter(p => p.data && p.data.length).length === {charts}",
-                timeout=WAIT_MS)
+                timeout=WAIT_MS,
+            )
         except PlaywrightTimeout:
-            raise AssertionError(f"{title}: expected {grids} grids and {charts} plotly charts; found grids "
-                                 f"{_drawn_grids(page)} and charts of traces {page.evaluate(PLOTLY_TRACES)}") from None
+            raise AssertionError(
+                f"{title}: expected {grids} grids and {charts} plotly charts; found grids "
+                f"{_drawn_grids(page)} and charts of traces {page.evaluate(PLOTLY_TRACES)}"
+            ) from None
         support.wait_idle(page, WAIT_MS)
         drawn = _drawn_grids(page)
         assert len(drawn) == grids and all(n >= 1 for n in drawn), (title, drawn)
         assert page.locator(support.HEATMAP).count() == sum(drawn), title  # one canvas a panel
         traces = page.evaluate(PLOTLY_TRACES)
         assert len(traces) == charts and all(traces), (title, traces)
-        assert not {t for chart in traces for t in chart} & {"heatmap", "heatmapgl", "image", "contour"}, (title, traces)
+        assert not {t for chart in traces for t in chart} & {"heatmap", "heatmapgl", "image", "contour"}, (
+            title,
+            traces,
+        )
         assert page.locator(support.PLOTLY_HEATMAPS).count() == 0, title
 
 
@@ -112,8 +118,9 @@ def _svg_boxes(root) -> list[list]:
     out = []
     for e in root.iter():
         if e.tag == f"{SVG}image" or (e.tag == f"{SVG}rect" and e.get("class") == "hs-arc"):
-            out.append(["box" if e.tag == f"{SVG}rect" else "image",
-                        *(float(e.get(k)) for k in ("x", "y", "width", "height"))])
+            out.append(
+                ["box" if e.tag == f"{SVG}rect" else "image", *(float(e.get(k)) for k in ("x", "y", "width", "height"))]
+            )
     return out
 
 
@@ -133,16 +140,26 @@ def test_the_svg_file_is_drawn_from_the_pages_geometry(browser, app_url, tmp_pat
     # the same texts, in the same order, with the same classes
     assert [(t["cls"], t["text"]) for t in shown["texts"]] == [(t.get("class"), t.text) for t in in_file]
     classes = {t.get("class") for t in in_file}
-    assert {"hs-name", "hs-badge hs-follows", "hs-ylabel", "hs-xlabel", "hs-ytitle", "hs-xtitle", "hs-bar-tick",
-            "hs-bar-title"} <= classes, classes
+    assert {
+        "hs-name",
+        "hs-badge hs-follows",
+        "hs-ylabel",
+        "hs-xlabel",
+        "hs-ytitle",
+        "hs-xtitle",
+        "hs-bar-tick",
+        "hs-bar-title",
+    } <= classes, classes
     # the cells, the outlined arcs and the colour bar: the same boxes
     boxes = _svg_boxes(root)
     assert [b[0] for b in shown["boxes"]] == [b[0] for b in boxes] and len(boxes) == 12 + 12 + 1
     for mine, theirs in zip(shown["boxes"], boxes):
         assert all(abs(a - b) <= 1.5 for a, b in zip(mine[1:], theirs[1:])), (mine, theirs)
     # every text's anchor where the file puts it (1.5 px: the page rounds nothing, the browser a little)
-    off = [(t["cls"], t["text"], _anchor(t, e), (float(e.get("x")), float(e.get("y"))))
-           for t, e in zip(shown["texts"], in_file)]
+    off = [
+        (t["cls"], t["text"], _anchor(t, e), (float(e.get("x")), float(e.get("y"))))
+        for t, e in zip(shown["texts"], in_file)
+    ]
     wrong = [o for o in off if abs(o[2][0] - o[3][0]) > 1.5 or abs(o[2][1] - o[3][1]) > 1.5]
     assert not wrong, wrong[:10]
     context.close()
@@ -160,8 +177,9 @@ def _large(page) -> tuple[int, int]:
 
 def _wait_shape(page, rows: int, cols: int) -> None:
     page.wait_for_function(
-        f"(c => c && c.height === {rows} && c.width === {cols})(document.querySelector(\"{LARGE} canvas.hs-cells\"))",
-        timeout=WAIT_MS)
+        f'(c => c && c.height === {rows} && c.width === {cols})(document.querySelector("{LARGE} canvas.hs-cells"))',
+        timeout=WAIT_MS,
+    )
     support.wait_idle(page, WAIT_MS)
 
 
@@ -221,15 +239,19 @@ def test_zoom_brings_the_labels_of_a_long_text_back(page, app_url):
     assert n > panels.TICKS_UP_TO
     _open_large(page, f"{app_url}/?{urlencode({'text': text, 'all': '1'})}", 2, 0)
     assert _large(page) == (n, n)
-    assert page.locator(f"{LARGE} .hs-xlabel, {LARGE} .hs-ylabel").count() == 0  # too many to read: the hover names cells
+    assert (
+        page.locator(f"{LARGE} .hs-xlabel, {LARGE} .hs-ylabel").count() == 0
+    )  # too many to read: the hover names cells
     assert support.hover_grid_cell(page, 72, 40, 30).startswith(f"L2H0 {tokens[40]} \u2192 {tokens[30]}: ")
 
     _drag(page, 72, (20, 10), (49, 39))  # 30 x 30 tokens: labels fit again
     _wait_shape(page, 30, 30)
-    assert support.svg_texts(page, f"{LARGE} .hs-ylabel") == [t[:15] + "\u2026" if len(t) > 16 else t
-                                                               for t in tokens[20:50]]
-    assert support.svg_texts(page, f"{LARGE} .hs-xlabel") == [t[:15] + "\u2026" if len(t) > 16 else t
-                                                               for t in tokens[10:40]]
+    assert support.svg_texts(page, f"{LARGE} .hs-ylabel") == [
+        t[:15] + "\u2026" if len(t) > 16 else t for t in tokens[20:50]
+    ]
+    assert support.svg_texts(page, f"{LARGE} .hs-xlabel") == [
+        t[:15] + "\u2026" if len(t) > 16 else t for t in tokens[10:40]
+    ]
     assert support.hover_grid_cell(page, 72, 20, 20).startswith(f"L2H0 {tokens[40]} \u2192 {tokens[30]}: ")
     page.locator(LARGE).get_by_role("button", name="Reset zoom").click()
     _wait_shape(page, n, n)
@@ -237,6 +259,7 @@ def test_zoom_brings_the_labels_of_a_long_text_back(page, app_url):
 
 
 # ---- the role grid: a cell is a head -----------------------------------------------------
+
 
 def test_role_grid_opens_a_head_by_click_and_by_keyboard(page, app_url):
     page.goto(f"{app_url}/overview")
@@ -261,6 +284,7 @@ def test_role_grid_opens_a_head_by_click_and_by_keyboard(page, app_url):
 
 
 # ---- the dark theme ----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def dark_url(tmp_path_factory):
@@ -290,7 +314,7 @@ def test_dark_theme_light_labels_and_the_colour_bar(browser, dark_url, tmp_path)
     assert bar.count() == 1 and bar.bounding_box()["height"] >= 100
     ends = bar.evaluate("""c => { const d = c.getContext('2d').getImageData(0, 0, 1, c.height).data;
         return [[...d.slice(0, 3)], [...d.slice(d.length - 4, d.length - 1)]]; }""")
-    assert ends == [[0xfd, 0xe7, 0x25], [0x44, 0x01, 0x54]]  # Viridis, 1 at the top
+    assert ends == [[0xFD, 0xE7, 0x25], [0x44, 0x01, 0x54]]  # Viridis, 1 at the top
     assert support.svg_texts(page, ".hs-grid .hs-bar-tick") == ["0", "0.25", "0.5", "0.75", "1"]
     # the file is for a white page whatever the theme: dark text
     with page.expect_download(timeout=WAIT_MS) as download:

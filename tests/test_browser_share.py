@@ -18,7 +18,8 @@ def test_a_shared_link_restores_the_view(page, app_url, tmp_path):
     query = urlencode({"text": "Tokenization is unbelievably straightforward.", "layer": "3", "words": "1"})
     page.goto(f"{app_url}/?{query}")
     page.wait_for_function(
-        "[...document.querySelectorAll('.hs-name')].some(t => t.textContent === 'L3H0')", timeout=90_000)
+        "[...document.querySelectorAll('.hs-name')].some(t => t.textContent === 'L3H0')", timeout=90_000
+    )
     support.wait_heatmaps(page, 12)
     assert "unbelievably" in support.x_tick_labels(page)
     assert page.get_by_role("textbox", name="Sentence").input_value() == "Tokenization is unbelievably straightforward."
@@ -43,7 +44,8 @@ def test_the_layer_slider_reruns_only_its_fragment(app_url, browser):
     slider.focus()
     slider.press("ArrowRight")
     page.wait_for_function(
-        "[...document.querySelectorAll('.hs-name')].some(t => t.textContent === 'L3H0')", timeout=30_000)
+        "[...document.querySelectorAll('.hs-name')].some(t => t.textContent === 'L3H0')", timeout=30_000
+    )
     support.wait_idle(page)
     assert roots and 1 not in roots  # the slider's rerun sent the main area only: no sidebar, no model run
     page.wait_for_function("location.search.includes('layer=3')", timeout=10_000)
@@ -55,7 +57,8 @@ def test_the_layer_slider_reruns_only_its_fragment(app_url, browser):
     slider.press("ArrowRight")
     page.wait_for_function(
         "[...document.querySelectorAll('[data-testid=stCode]')].some(c => c.innerText.includes('layer=4'))",
-        timeout=30_000)
+        timeout=30_000,
+    )
     page.close()
 
 
@@ -171,7 +174,7 @@ def test_light_and_dark_keep_the_colour_scale(browser, app_url, scheme):
     bar = page.evaluate("""() => { const c = document.querySelector('.hs-bar canvas');
         const d = c.getContext('2d').getImageData(0, 0, 1, c.height).data;
         return [[...d.slice(0, 3)], [...d.slice(d.length - 4, d.length - 1)]]; }""")
-    assert bar == [[0xfd, 0xe7, 0x25], [0x44, 0x01, 0x54]]  # Viridis (top: 1, bottom: 0), whatever the theme
+    assert bar == [[0xFD, 0xE7, 0x25], [0x44, 0x01, 0x54]]  # Viridis (top: 1, bottom: 0), whatever the theme
     label = page.evaluate("getComputedStyle(document.querySelector('.hs-xlabel')).color")
     lr, lg, lb = (int(v) for v in re.findall(r"\d+", label)[:3])
     assert abs((lr + lg + lb) - (r + g + b)) > 300  # tick labels contrast with the background

@@ -28,8 +28,7 @@ from tests import support
 
 pytestmark = pytest.mark.browser
 
-HOSTILE = ('<img src=x onerror=alert(1)> </script> "><svg onload=alert(1)> '
-           "<script>alert(1)</script> javascript:alert(1)")
+HOSTILE = '<img src=x onerror=alert(1)> </script> "><svg onload=alert(1)> <script>alert(1)</script> javascript:alert(1)'
 """53 word pieces with the bundled model: under the 60 above which heatmaps drop their tick labels."""
 MARKUP = "Tom&lt;b&gt;Jerry said [click me](javascript:alert(1)) <b>hi</b> <x@y.z> *x* :red[y] $m$"
 """Text that markdown would turn into a link, an entity, bold or colour, if it were not escaped."""
@@ -99,8 +98,9 @@ class Watch:
 
 def _unrelated(msg) -> bool:
     """The deep-link probes of Streamlit's frontend (see _PROBE_404); nothing else is left out."""
-    return msg.text.startswith("Failed to load resource: the server responded with a status of 404") \
-        and bool(_PROBE_404.match(msg.location.get("url", "")))
+    return msg.text.startswith("Failed to load resource: the server responded with a status of 404") and bool(
+        _PROBE_404.match(msg.location.get("url", ""))
+    )
 
 
 @pytest.fixture
@@ -194,9 +194,14 @@ def test_syntax_page_arc_diagram(watched, app_url):
     support.wait_heatmaps(page, 4, WAIT_MS)
     # the arc diagram (the first chart) is drawn on its own schedule, up to seconds after the
     # heatmaps under load: until then the first chart on the page is the heatmaps' (no words)
-    drawn = support.wait_texts(page, ".js-plotly-plot >> nth=0 >> .textpoint text", lambda t: len(t) >= len(words),
-                               "the arc diagram's words", WAIT_MS)
-    assert drawn[-len(words):] == words  # every word exactly as typed, entities not decoded
+    drawn = support.wait_texts(
+        page,
+        ".js-plotly-plot >> nth=0 >> .textpoint text",
+        lambda t: len(t) >= len(words),
+        "the arc diagram's words",
+        WAIT_MS,
+    )
+    assert drawn[-len(words) :] == words  # every word exactly as typed, entities not decoded
     labels = _grid_labels(page)
     assert labels and not [s for s in labels if re.search(r"&(lt|gt|amp);", s) and s != "Tom&lt;b&gt;Jerry"], labels
     # the arcs' hover text, on the label of the nsubj arc
@@ -209,9 +214,16 @@ def test_syntax_page_arc_diagram(watched, app_url):
     watch.check()
 
 
-@pytest.mark.parametrize("path, heatmaps, full", [
-    ("overview", 1, False), ("inside", 11, True), ("rollout", 2, False), ("compare", 24, False), ("present", 1, False),
-])  # compare: A and B, no difference (other lengths); rollout's panels share the width, so labels are thinned
+@pytest.mark.parametrize(
+    "path, heatmaps, full",
+    [
+        ("overview", 1, False),
+        ("inside", 11, True),
+        ("rollout", 2, False),
+        ("compare", 24, False),
+        ("present", 1, False),
+    ],
+)  # compare: A and B, no difference (other lengths); rollout's panels share the width, so labels are thinned
 def test_pages_with_tokens(watched, app_url, hostile_tokens, path, heatmaps, full):
     page, watch = watched
     _, labels = hostile_tokens
@@ -241,8 +253,9 @@ def test_bertviz_iframe(watched, app_url, hostile_tokens):
         selector = "text" if view == "head" else "svg"
         frame.wait_for_selector(selector, timeout=WAIT_MS)
         if view == "head":  # the tokens, once in each of its two columns
-            drawn = support.wait_texts(frame, "text", lambda t: len(t) >= 2 * len(tokens), "the head view's tokens",
-                                       WAIT_MS)
+            drawn = support.wait_texts(
+                frame, "text", lambda t: len(t) >= 2 * len(tokens), "the head view's tokens", WAIT_MS
+            )
             assert set(tokens) <= set(drawn), sorted(set(tokens) - set(drawn))
             assert {"<", ">", '"', "/"} <= set(drawn) and not [d for d in drawn if "&lt;" in d or "&gt;" in d]
         # console errors from inside the frame reach the listener (so the check covers frames)
@@ -267,7 +280,9 @@ def test_markdown_shows_the_text_as_typed(watched, app_url):
 
     # a link's bad values are echoed in a warning (markdown): no script, no javascript: link
     bad = "[x](javascript:alert(1))"
-    page.goto(f"{app_url}/?{urlencode({'text': HOSTILE, 'layer': bad, '<img src=x onerror=alert(1)>': '1'}, quote_via=quote)}")
+    page.goto(
+        f"{app_url}/?{urlencode({'text': HOSTILE, 'layer': bad, '<img src=x onerror=alert(1)>': '1'}, quote_via=quote)}"
+    )
     support.wait_heatmaps(page, 12, WAIT_MS)
     warnings = page.locator("[data-testid='stAlert']").all_inner_texts()
     assert any("Ignored layer=" in w for w in warnings), warnings

@@ -47,7 +47,10 @@ def test_long_texts_are_max_pooled_with_ranges_named(bundled):
     data = canvas.layer_data(att, 0)
     assert (data["rows"], data["cols"], data["pooled"], data["ticks"]) == (171, 171, True, False)
     # a range names its first and last tokens as the grid labels them (a repeated token with its position)
-    assert data["rowLabels"][0] == "0\u20132 [CLS]\u2026word\u00b72" and data["rowLabels"][-1] == "510\u2013511 word\u00b7510\u2026[SEP]"
+    assert (
+        data["rowLabels"][0] == "0\u20132 [CLS]\u2026word\u00b72"
+        and data["rowLabels"][-1] == "510\u2013511 word\u00b7510\u2026[SEP]"
+    )
     first = _levels(data["panels"][0], data)[0, 0] / data["levels"]
     assert first == pytest.approx(att.weights[0, 0, :3, :3].max(), abs=1e-4)
     grid = canvas.model_data(att)
@@ -138,8 +141,9 @@ def test_role_grid_is_categorical_and_uncoloured_for_other():
     labels = np.array([["previous token", "other"], ["syntactic", "broad"]])
     values = np.vectorize({r: i for i, r in enumerate(roles.ROLES)}.__getitem__)(labels).astype(np.float32)
     scale = canvas.Scale("role", kind="categorical", categories=tuple((r.name, r.colour) for r in roles.ROLE_TABLE))
-    data = canvas.heads_grid(values, "roles", scale, text=[["prev", ""], ["syntax", "broad"]],
-                             hover=[["a", "b"], ["c", "d"]])
+    data = canvas.heads_grid(
+        values, "roles", scale, text=[["prev", ""], ["syntax", "broad"]], hover=[["a", "b"], ["c", "d"]]
+    )
     levels = _levels(data["panels"][0], data)
     assert levels[0, 0] == roles.ROLES.index("previous token") and levels[0, 1] == canvas.HIDDEN
     assert data["clickable"] == "cell" and data["rowLabels"] == ["L0", "L1"] and data["colLabels"] == ["H0", "H1"]

@@ -98,7 +98,6 @@ def test_corpus_problems_are_one_line_errors(tmp_path):
 
 
 def test_damaged_atlas_cache_is_recomputed(tmp_path):
-
     from headscope import atlas, corpus
 
     name = atlas.cache_key("all-MiniLM-L6-v2", corpus.BUNDLED_CORPUS.read_text(encoding="utf-8"))

@@ -12,7 +12,7 @@ LINES = [line.strip() for line in DOCKERFILE.splitlines() if line.strip() and no
 
 def _env() -> dict[str, str]:
     """Every ENV key=value of the run stage (after the last FROM)."""
-    run_stage = DOCKERFILE[DOCKERFILE.rindex("\nFROM "):]
+    run_stage = DOCKERFILE[DOCKERFILE.rindex("\nFROM ") :]
     body = " ".join(re.findall(r"^ENV (.*?)(?<!\\)$", run_stage.replace("\\\n", " "), flags=re.M))
     return dict(pair.split("=", 1) for pair in body.split())
 
@@ -25,7 +25,9 @@ def test_base_image_is_pinned_to_an_exact_release():
 
 def test_runs_as_a_non_root_user_with_a_health_check():
     user = [line for line in LINES if line.startswith("USER ")]
-    assert user == ["USER headscope"] and LINES.index(user[0]) < LINES.index(next(line for line in LINES if line.startswith("CMD")))
+    assert user == ["USER headscope"] and LINES.index(user[0]) < LINES.index(
+        next(line for line in LINES if line.startswith("CMD"))
+    )
     assert "useradd --create-home --uid 10001 headscope" in DOCKERFILE
     assert any(line.startswith("HEALTHCHECK") for line in LINES) and "/_stcore/health" in DOCKERFILE
 
@@ -41,8 +43,11 @@ def test_the_server_settings_are_locked_down():
 
 
 def test_every_copied_path_exists_and_is_not_ignored():
-    ignored = {line.strip().strip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")}
+    ignored = {
+        line.strip().strip("/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     sources = [line.split()[-2] for line in LINES if line.startswith("COPY --chown")]
     assert sources, "no COPY of the app"
     for src in sources:
@@ -55,7 +60,7 @@ def test_every_copied_path_exists_and_is_not_ignored():
 def test_torch_is_the_pinned_cpu_build():
     requirements = (ROOT / "requirements.txt").read_text()
     assert re.search(r"^torch==2\.13\.0$", requirements, flags=re.M)
-    assert 'TORCH_INDEX=https://download.pytorch.org/whl/cpu' in DOCKERFILE
+    assert "TORCH_INDEX=https://download.pytorch.org/whl/cpu" in DOCKERFILE
     assert "sed -n 's/^torch==//p' /tmp/requirements.txt" in DOCKERFILE  # the one pin, read from requirements
 
 
@@ -64,7 +69,7 @@ def test_the_readme_names_every_setting_and_its_defaults():
     from headscope.policy import Policy
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    refusals = readme[readme.index("## What the app refuses, and why"):readme.index("## Command line")]
+    refusals = readme[readme.index("## What the app refuses, and why") : readme.index("## Command line")]
     for variable in Policy.ENV.values():
         assert variable in readme, variable
     assert f"{attention.MAX_CHARS:,} characters" in refusals

@@ -26,8 +26,9 @@ from tests import support
 ROOT = Path(__file__).resolve().parent.parent
 # the tests that start deploy/start.sh: real replicas (hence `browser`, as the other tests that
 # run `streamlit run`) and Debian's nginx
-with_nginx = pytest.mark.skipif(not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()),
-                                reason="nginx is not installed (make nginx)")
+with_nginx = pytest.mark.skipif(
+    not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()), reason="nginx is not installed (make nginx)"
+)
 
 SENTENCE = "Seven quiet owls watched the old barn."
 
@@ -74,8 +75,11 @@ def test_routes_stick_by_cookie_and_new_visitors_spread(deployed):
 
     # one shared cookie secret (Streamlit signs its XSRF cookie with it)
     secrets = {
-        next(v for v in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-             if v.startswith(b"STREAMLIT_SERVER_COOKIE_SECRET="))
+        next(
+            v
+            for v in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            if v.startswith(b"STREAMLIT_SERVER_COOKIE_SECRET=")
+        )
         for pid in deployed.pids
     }
     assert len(secrets) == 1 and len(secrets.pop()) > len("STREAMLIT_SERVER_COOKIE_SECRET=") + 16
@@ -213,22 +217,33 @@ def test_kubernetes_manifest():
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
     # uploads: the proxies allow what Streamlit's own cap allows, not its 200 MB default
-    upload_mb = int(re.search(r"^maxUploadSize = (\d+)$", (ROOT / ".streamlit" / "config.toml").read_text(), re.M).group(1))
+    upload_mb = int(
+        re.search(r"^maxUploadSize = (\d+)$", (ROOT / ".streamlit" / "config.toml").read_text(), re.M).group(1)
+    )
     assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == f"{upload_mb + 1}m"
     assert f"client_max_body_size {upload_mb + 1}m;" in (ROOT / "deploy" / "nginx.conf.template").read_text()
 
 
-@pytest.mark.parametrize("args, env, said", [
-    (["-p", "abc"], {}, "the port must be a number, got 'abc'"),
-    (["--replica-port", "1x"], {}, "the replica port must be a number"),
-    (["-p", "8502"], {}, "nginx's port 8502 is one of the replicas' (8501-8502)"),
-    ([], {"HEADSCOPE_HEALTH_TIMEOUT": "a[$(touch pwned)]"}, "the health timeout must be a number"),
-    (["0"], {}, "replicas must be a number >= 1"),
-])
+@pytest.mark.parametrize(
+    "args, env, said",
+    [
+        (["-p", "abc"], {}, "the port must be a number, got 'abc'"),
+        (["--replica-port", "1x"], {}, "the replica port must be a number"),
+        (["-p", "8502"], {}, "nginx's port 8502 is one of the replicas' (8501-8502)"),
+        ([], {"HEADSCOPE_HEALTH_TIMEOUT": "a[$(touch pwned)]"}, "the health timeout must be a number"),
+        (["0"], {}, "replicas must be a number >= 1"),
+    ],
+)
 def test_start_refuses_bad_settings_before_starting_anything(tmp_path, args, env, said):
     import subprocess
 
-    result = subprocess.run(["bash", str(ROOT / "deploy" / "start.sh"), *args], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=30, env={**os.environ, **env})
+    result = subprocess.run(
+        ["bash", str(ROOT / "deploy" / "start.sh"), *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, **env},
+    )
     assert result.returncode == 2 and said in result.stderr, result.stderr
     assert not (tmp_path / "pwned").exists() and not list(tmp_path.iterdir())  # nothing ran, nothing was made

@@ -21,30 +21,32 @@ def _token(ids: str, form: str, misc: str = "_") -> str:
 
 
 # Hand-made, three sentences with contractions; the subject sits 2, 2 and 3 words from its head.
-CONTRACTIONS = "\n".join([
-    "# text = I'm happy.",
-    _token("1-2", "I'm"),
-    ROW.format(1, "I", 3, "nsubj", "_"),
-    ROW.format(2, "'m", 3, "cop", "_"),
-    ROW.format(3, "happy", 0, "root", "SpaceAfter=No"),
-    ROW.format(4, ".", 3, "punct", "_"),
-    "",
-    "# text = It's late.",
-    _token("1-2", "It's"),
-    ROW.format(1, "It", 3, "nsubj", "_"),
-    ROW.format(2, "'s", 3, "cop", "_"),
-    ROW.format(3, "late", 0, "root", "SpaceAfter=No"),
-    ROW.format(4, ".", 3, "punct", "_"),
-    "",
-    "# text = We don't know.",
-    ROW.format(1, "We", 4, "nsubj", "_"),
-    _token("2-3", "don't"),
-    ROW.format(2, "do", 4, "aux", "_"),
-    ROW.format(3, "n't", 4, "advmod", "_"),
-    ROW.format(4, "know", 0, "root", "SpaceAfter=No"),
-    ROW.format(5, ".", 4, "punct", "_"),
-    "",
-])
+CONTRACTIONS = "\n".join(
+    [
+        "# text = I'm happy.",
+        _token("1-2", "I'm"),
+        ROW.format(1, "I", 3, "nsubj", "_"),
+        ROW.format(2, "'m", 3, "cop", "_"),
+        ROW.format(3, "happy", 0, "root", "SpaceAfter=No"),
+        ROW.format(4, ".", 3, "punct", "_"),
+        "",
+        "# text = It's late.",
+        _token("1-2", "It's"),
+        ROW.format(1, "It", 3, "nsubj", "_"),
+        ROW.format(2, "'s", 3, "cop", "_"),
+        ROW.format(3, "late", 0, "root", "SpaceAfter=No"),
+        ROW.format(4, ".", 3, "punct", "_"),
+        "",
+        "# text = We don't know.",
+        ROW.format(1, "We", 4, "nsubj", "_"),
+        _token("2-3", "don't"),
+        ROW.format(2, "do", 4, "aux", "_"),
+        ROW.format(3, "n't", 4, "advmod", "_"),
+        ROW.format(4, "know", 0, "root", "SpaceAfter=No"),
+        ROW.format(5, ".", 4, "punct", "_"),
+        "",
+    ]
+)
 
 
 def test_words_of_a_multiword_token_get_their_own_part_of_it():
@@ -56,14 +58,16 @@ def test_words_of_a_multiword_token_get_their_own_part_of_it():
 
 def test_a_token_its_words_do_not_spell_keeps_the_whole_span():
     """Spanish "del" = "de" + "el": no part of "del" is "el", so both words get all of it."""
-    text = "\n".join([
-        ROW.format(1, "Vengo", 0, "root", "_"),
-        _token("2-3", "del"),
-        ROW.format(2, "de", 4, "case", "_"),
-        ROW.format(3, "el", 4, "det", "_"),
-        ROW.format(4, "mercado", 1, "obl", "_"),
-        "",
-    ])
+    text = "\n".join(
+        [
+            ROW.format(1, "Vengo", 0, "root", "_"),
+            _token("2-3", "del"),
+            ROW.format(2, "de", 4, "case", "_"),
+            ROW.format(3, "el", 4, "det", "_"),
+            ROW.format(4, "mercado", 1, "obl", "_"),
+            "",
+        ]
+    )
     p = corpus.read_conllu(text).parses[0]
     assert p.text == "Vengo del mercado"
     assert [p.text[a:b] for a, b in p.spans] == ["Vengo", "del", "del", "mercado"]

@@ -76,7 +76,9 @@ def damage(good: Path, folder: Path, how: str) -> Path:
 
 
 # some seeds (pickle20 among them) make torch's unpickler fail with IndexError or KeyError, no message of its own
-@pytest.mark.parametrize("how", ["garbage", "truncated", "empty", "pickle", *(f"pickle{seed}" for seed in range(1, 41))])
+@pytest.mark.parametrize(
+    "how", ["garbage", "truncated", "empty", "pickle", *(f"pickle{seed}" for seed in range(1, 41))]
+)
 def test_damaged_weights_are_one_clear_model_error(good_model, tmp_path, how):
     folder = damage(good_model, tmp_path / how, how)
     with pytest.raises(ModelError, match="damaged") as info:
@@ -91,8 +93,11 @@ def test_weights_that_are_not_numbers_are_refused(good_model, tmp_path):
     folder = tmp_path / "nan"
     shutil.copytree(good_model, folder)
     weights = load_file(folder / "model.safetensors")
-    save_file({k: torch.full_like(v, float("nan")) for k, v in weights.items()}, folder / "model.safetensors",
-              metadata={"format": "pt"})
+    save_file(
+        {k: torch.full_like(v, float("nan")) for k, v in weights.items()},
+        folder / "model.safetensors",
+        metadata={"format": "pt"},
+    )
     with pytest.raises(ModelError, match="not numbers"):
         models.load(str(folder))
 
@@ -124,8 +129,10 @@ def test_damaged_model_in_the_app_shows_an_error_then_the_bundled_model_works(go
 
 def test_damaged_model_in_the_cli_is_one_line(good_model, tmp_path):
     folder = damage(good_model, tmp_path / "broken", "garbage")
-    one_line_error(headscope("attention", "The cat sat.", "--model", str(folder), HEADSCOPE_ALLOW_LOCAL="1"),
-                   "damaged or incomplete")
+    one_line_error(
+        headscope("attention", "The cat sat.", "--model", str(folder), HEADSCOPE_ALLOW_LOCAL="1"),
+        "damaged or incomplete",
+    )
 
 
 # --- a parser failure ----------------------------------------------------------------------
@@ -149,8 +156,9 @@ def test_parser_failure_on_the_syntax_page_then_other_pages_work(monkeypatch):
     app = on_page("pages/syntax.py", text=text)
     assert not app.exception
     errors = texts(app.error)
-    assert any(e.startswith("Cannot score this sentence: the parser failed on this text (ValueError: [E088]")
-               for e in errors), errors
+    assert any(
+        e.startswith("Cannot score this sentence: the parser failed on this text (ValueError: [E088]") for e in errors
+    ), errors
     assert not app.get("plotly_chart")  # nothing half-drawn
 
     app.switch_page("pages/heads.py").run()  # the session goes on: other pages work
@@ -168,8 +176,17 @@ def test_parser_failure_in_a_corpus_in_the_cli_is_one_line(tmp_path):
     # Real: a one-line corpus longer than spaCy's max_length, let through by raised caps.
     path = tmp_path / "long.txt"
     path.write_text("x" * 1_000_001 + "\n")
-    one_line_error(headscope("atlas", "--corpus", str(path), HEADSCOPE_MAX_SENTENCE_CHARS="2_000_000",
-                             HEADSCOPE_MAX_UPLOAD_BYTES="3_000_000"), "the parser failed", "E088")
+    one_line_error(
+        headscope(
+            "atlas",
+            "--corpus",
+            str(path),
+            HEADSCOPE_MAX_SENTENCE_CHARS="2_000_000",
+            HEADSCOPE_MAX_UPLOAD_BYTES="3_000_000",
+        ),
+        "the parser failed",
+        "E088",
+    )
 
 
 def test_parser_failure_in_an_uploaded_corpus_shows_an_error(fresh_policy):
@@ -219,9 +236,14 @@ def long_model(tmp_path_factory) -> Path:
 def test_real_out_of_memory_in_the_cli_is_one_line_and_the_next_run_works(long_model):
     # Real: the process may grow by 400 MB; the forward pass over 8,002 tokens needs gigabytes,
     # so torch's allocator fails. Then a short text runs in the same process.
-    result = subprocess.run([sys.executable, "-c", _OOM_PROBE, str(long_model)], cwd=ROOT, capture_output=True,
-                            text=True, timeout=300,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1", "MALLOC_ARENA_MAX": "2", "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [sys.executable, "-c", _OOM_PROBE, str(long_model)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "MALLOC_ARENA_MAX": "2", "PYTHONPATH": str(ROOT)},
+    )
     lines = result.stderr.strip().splitlines()
     assert lines[-1] == "EXIT 2 0", result.stderr
     assert lines[:-1] == ["headscope: error: not enough memory for 8,002 tokens; try a shorter text"], result.stderr
@@ -234,8 +256,12 @@ def test_out_of_memory_errors_are_recognised():
 
     assert out_of_memory(MemoryError())
     assert out_of_memory(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB"))
-    assert out_of_memory(RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: "
-                                             "can't allocate memory: you tried to allocate 10245120 bytes"))
+    assert out_of_memory(
+        RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: "
+            "can't allocate memory: you tried to allocate 10245120 bytes"
+        )
+    )
     assert not out_of_memory(RuntimeError("size mismatch"))
     assert not out_of_memory(ValueError("out of memory"))
 
@@ -248,8 +274,11 @@ def test_out_of_memory_in_run_is_an_input_error_and_the_model_still_works(loaded
     import torch
 
     def forward(self, *args, **kwargs):
-        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB") if error == "torch" \
+        raise (
+            torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+            if error == "torch"
             else MemoryError()
+        )
 
     monkeypatch.setattr(type(loaded.model), "forward", forward)
     with pytest.raises(attention.OutOfMemory, match="not enough memory for 10 tokens; try a shorter text") as info:
@@ -274,8 +303,10 @@ def test_out_of_memory_on_the_pages_then_the_next_run_works(monkeypatch):
     monkeypatch.setattr(BertModel, "forward", forward)
     app.text_area(key="text").set_value(text).run()
     assert not app.exception
-    assert any(e.startswith("Cannot run the model on this text: not enough memory for") and "try a shorter text" in e
-               for e in texts(app.error)), texts(app.error)  # an error, not a note about the text
+    assert any(
+        e.startswith("Cannot run the model on this text: not enough memory for") and "try a shorter text" in e
+        for e in texts(app.error)
+    ), texts(app.error)  # an error, not a note about the text
     assert heatmaps(app) == 0
     app.switch_page("pages/syntax.py").run()
     assert not app.exception
@@ -314,16 +345,26 @@ def test_the_shared_model_records_no_gradient(loaded):
 
 
 def test_caps_default_and_come_from_environment_then_secrets():
-    assert (Policy().max_upload_bytes, Policy().max_upload_sentences, Policy().max_sentence_chars) == \
-        (5_000_000, 5_000, 1_000)
+    assert (Policy().max_upload_bytes, Policy().max_upload_sentences, Policy().max_sentence_chars) == (
+        5_000_000,
+        5_000,
+        1_000,
+    )
     assert (corpus.MAX_BYTES, corpus.MAX_SENTENCES, corpus.MAX_SENTENCE_CHARS) == (5_000_000, 5_000, 1_000)
     env = {"HEADSCOPE_MAX_UPLOAD_BYTES": "1_000_000", "HEADSCOPE_MAX_UPLOAD_SENTENCES": "50"}
     p = Policy.from_settings(env=env, secrets={"max_upload_sentences": 7, "max_sentence_chars": 200})
     assert (p.max_upload_bytes, p.max_upload_sentences, p.max_sentence_chars) == (1_000_000, 50, 200)
 
 
-@pytest.mark.parametrize("value, problem", [("lots", "'lots' is not a number"), ("-5", "'-5' is not a positive"),
-                                            ("0", "'0' is not a positive"), ("2.5", "'2.5' is not a positive")])
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("lots", "'lots' is not a number"),
+        ("-5", "'-5' is not a positive"),
+        ("0", "'0' is not a positive"),
+        ("2.5", "'2.5' is not a positive"),
+    ],
+)
 def test_bad_caps_are_refused_naming_the_setting(value, problem):
     with pytest.raises(SettingsError, match=f"HEADSCOPE_MAX_UPLOAD_SENTENCES is not usable: {problem}"):
         Policy.from_settings(env={"HEADSCOPE_MAX_UPLOAD_SENTENCES": value})
@@ -357,7 +398,9 @@ def test_a_100_mb_upload_in_the_app_is_refused_before_parsing(fresh_policy):
     calls = []
     for name in ("read_upload", "parse_many"):
         real = getattr(corpus, name)
-        fresh_policy.setattr(corpus, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
+        fresh_policy.setattr(
+            corpus, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k)
+        )
     app = on_page("pages/atlas.py", atlas_source="Upload my own")
     uploader = app.file_uploader(key="atlas_upload")
     assert "At most 5.0 MB, 5,000 sentences, 1,000 characters a line" in uploader.help
@@ -380,7 +423,9 @@ def test_caps_from_the_environment_in_the_app(fresh_policy):
     assert not app.exception
     assert texts(app.error) == ["Cannot read this corpus: three.txt has 3 sentences; the limit is 2."]
     app.file_uploader(key="atlas_upload").set_value(("big.txt", b"x" * 2_001, "text/plain")).run()
-    assert texts(app.error) == ["Cannot read this corpus: big.txt is 0.0 MB (2,001 bytes); the limit is 0.0 MB (2,000 bytes)."]
+    assert texts(app.error) == [
+        "Cannot read this corpus: big.txt is 0.0 MB (2,001 bytes); the limit is 0.0 MB (2,000 bytes)."
+    ]
     app.file_uploader(key="atlas_upload").set_value(("two.txt", b"The dog barked.\nA cat slept.\n", "text/plain")).run()
     assert not app.exception and not app.error
     assert any("2 sentences" in m for m in texts(app.markdown))
@@ -389,9 +434,11 @@ def test_caps_from_the_environment_in_the_app(fresh_policy):
 def test_a_bad_cap_stops_the_app_with_one_message_then_a_fix_works(fresh_policy):
     fresh_policy.setenv("HEADSCOPE_MAX_UPLOAD_BYTES", "lots")
     app = run_app()
-    assert texts(app.error) == ["This server is misconfigured: the setting HEADSCOPE_MAX_UPLOAD_BYTES is not "
-                                "usable: 'lots' is not a number. Ask its administrator to fix the setting "
-                                "(see .streamlit/secrets.example.toml)."]
+    assert texts(app.error) == [
+        "This server is misconfigured: the setting HEADSCOPE_MAX_UPLOAD_BYTES is not "
+        "usable: 'lots' is not a number. Ask its administrator to fix the setting "
+        "(see .streamlit/secrets.example.toml)."
+    ]
     assert heatmaps(app) == 0
     fresh_policy.delenv("HEADSCOPE_MAX_UPLOAD_BYTES")  # fixed; a failed read was not cached
     app.run()
@@ -411,8 +458,14 @@ def test_the_report_leaves_out_syntax_when_the_parser_fails(monkeypatch):
     from components import cached, downloads
     from components.state import Settings
 
-    s = Settings(model=BUNDLED_ID, text="A parser failure leaves the report whole.", whole_words=False,
-                 hide_special=False, target="", kind="encoder")
+    s = Settings(
+        model=BUNDLED_ID,
+        text="A parser failure leaves the report whole.",
+        whole_words=False,
+        hide_special=False,
+        target="",
+        kind="encoder",
+    )
 
     def broken(text, nlp=None):
         raise ParseError("the parser failed on this text (ValueError: injected)")
@@ -430,9 +483,15 @@ def test_the_report_leaves_out_syntax_when_the_parser_fails(monkeypatch):
 def test_caps_and_bad_caps_in_the_cli(tmp_path):
     path = tmp_path / "three.txt"
     path.write_text("The dog barked.\nA cat slept.\nBirds sang.\n")
-    one_line_error(headscope("atlas", "--corpus", str(path), HEADSCOPE_MAX_UPLOAD_SENTENCES="2"),
-                   "three.txt has 3 sentences; the limit is 2")
-    one_line_error(headscope("atlas", "--corpus", str(path), HEADSCOPE_MAX_UPLOAD_BYTES="20"),
-                   "three.txt is 0.0 MB (41 bytes); the limit is 0.0 MB (20 bytes)")
-    one_line_error(headscope("attention", "The cat sat.", HEADSCOPE_MAX_SENTENCE_CHARS="-1"),
-                   "HEADSCOPE_MAX_SENTENCE_CHARS is not usable: '-1' is not a positive whole number")
+    one_line_error(
+        headscope("atlas", "--corpus", str(path), HEADSCOPE_MAX_UPLOAD_SENTENCES="2"),
+        "three.txt has 3 sentences; the limit is 2",
+    )
+    one_line_error(
+        headscope("atlas", "--corpus", str(path), HEADSCOPE_MAX_UPLOAD_BYTES="20"),
+        "three.txt is 0.0 MB (41 bytes); the limit is 0.0 MB (20 bytes)",
+    )
+    one_line_error(
+        headscope("attention", "The cat sat.", HEADSCOPE_MAX_SENTENCE_CHARS="-1"),
+        "HEADSCOPE_MAX_SENTENCE_CHARS is not usable: '-1' is not a positive whole number",
+    )

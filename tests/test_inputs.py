@@ -22,8 +22,9 @@ EXCEPTION_TEXT = re.compile(r"Traceback|\w+Error\b|\w+Exception\b|something went
 
 def gold_sentence(heads: list[int], form: str = "word") -> str:
     """One CoNLL-U sentence with these HEADs (1-based, 0 the root)."""
-    return "".join(f"{i}\t{form}{i % 7}\t_\tX\t_\t_\t{h}\t{'root' if h == 0 else 'nmod'}\t_\t_\n"
-                   for i, h in enumerate(heads, 1))
+    return "".join(
+        f"{i}\t{form}{i % 7}\t_\tX\t_\t_\t{h}\t{'root' if h == 0 else 'nmod'}\t_\t_\n" for i, h in enumerate(heads, 1)
+    )
 
 
 def upload(app, name: str, data: bytes):
@@ -46,16 +47,21 @@ def atlas_page():
     return on_page("pages/atlas.py", atlas_source="Upload my own")
 
 
-@pytest.mark.parametrize("name, data, why", [
-    ("hello.txt", b"Hello\nWorld\nYes\n", "no sentence has an arc between two of its words"),
-    ("roots.conllu", gold_sentence([0, 0, 0, 0]).encode(), "every HEAD 0"),
-    # every word hangs on the 600th, which is past the model's 512 tokens: every arc is cut
-    ("long.conllu", gold_sentence([600] * 599 + [0]).encode(), "the model reads only the start of a long sentence"),
-])
+@pytest.mark.parametrize(
+    "name, data, why",
+    [
+        ("hello.txt", b"Hello\nWorld\nYes\n", "no sentence has an arc between two of its words"),
+        ("roots.conllu", gold_sentence([0, 0, 0, 0]).encode(), "every HEAD 0"),
+        # every word hangs on the 600th, which is past the model's 512 tokens: every arc is cut
+        ("long.conllu", gold_sentence([600] * 599 + [0]).encode(), "the model reads only the start of a long sentence"),
+    ],
+)
 def test_a_corpus_with_no_arcs_says_so(atlas_page, name, data, why):
     upload(atlas_page, name, data)
     errors = texts(atlas_page.error)
-    assert len(errors) == 1 and errors[0].startswith(f"Cannot score this corpus: {name} has no dependency arcs to score")
+    assert len(errors) == 1 and errors[0].startswith(
+        f"Cannot score this corpus: {name} has no dependency arcs to score"
+    )
     assert why in errors[0]
     assert not atlas_page.get("selectbox") or all(s.key != "atlas_upload_relation" for s in atlas_page.selectbox)
     upload(atlas_page, "ok.txt", b"The dog barked.\nA cat slept on the mat.\n")  # the page goes on
@@ -77,8 +83,10 @@ def test_a_600_word_gold_sentence_is_scored_as_far_as_the_model_reads(atlas_page
 
 @pytest.mark.parametrize("text", NOTHING)
 def test_one_error_for_a_text_with_nothing_to_score(loaded, text):
-    for call in (lambda: attention.run(loaded, text),
-                 lambda: syntax.score_sentence(attention.run_batch(loaded, [text])[0], syntax.parse(text))):
+    for call in (
+        lambda: attention.run(loaded, text),
+        lambda: syntax.score_sentence(attention.run_batch(loaded, [text])[0], syntax.parse(text)),
+    ):
         with pytest.raises(InputError) as raised:
             call()
         assert str(raised.value) == NOTHING_TO_SCORE
@@ -112,8 +120,9 @@ def test_compare_with_a_second_sentence_of_nothing():
     assert texts(app.info) == [f"Nothing to show: {NOTHING_TO_SCORE}."]
 
 
-@pytest.mark.parametrize("args", [("syntax",), ("attention",), ("attention", "--words"), ("roles",),
-                                  ("head", "--layer", "0", "--head", "0")])
+@pytest.mark.parametrize(
+    "args", [("syntax",), ("attention",), ("attention", "--words"), ("roles",), ("head", "--layer", "0", "--head", "0")]
+)
 def test_every_cli_command_refuses_a_text_with_nothing_to_score(args):
     command, *options = args
     assert NOTHING_TO_SCORE in one_line_error(headscope(command, "\u200b", *options))
@@ -137,9 +146,11 @@ class Stop(BaseException):
 
 def stop_at(sentences: int):
     """A progress callback that stops the computation once `sentences` are scored."""
+
     def progress(done: int, total: int) -> None:
         if done >= sentences:
             raise Stop
+
     return progress
 
 
@@ -165,8 +176,10 @@ def test_batches_keep_long_sentences_apart(loaded):
 
 
 def test_a_stopped_atlas_goes_on_where_it_stopped(loaded):
-    parsed = corpus.read_txt("The dog barked.\nA cat slept on the mat.\nBirds sang in the old tree.\n"
-                             "My brother's bicycle was stolen.\n", "four.txt")
+    parsed = corpus.read_txt(
+        "The dog barked.\nA cat slept on the mat.\nBirds sang in the old tree.\nMy brother's bicycle was stolen.\n",
+        "four.txt",
+    )
     whole = atlas.compute(loaded, parsed, batch_size=1)
 
     tally = atlas.Tally()
@@ -184,8 +197,7 @@ def test_the_token_cap_refuses_before_parsing(loaded, monkeypatch):
     monkeypatch.setattr(corpus, "parse_many", lambda *a, **k: parsed.append(1))
     data = b"The black cat sat on the mat.\n" * 20  # 10 tokens a line
     with pytest.raises(ParseError, match=r"many.txt makes 200 tokens for this model; the limit is 150"):
-        corpus.read_upload(data, "many.txt", Policy(max_upload_tokens=150),
-                           count_tokens=atlas.token_counter(loaded))
+        corpus.read_upload(data, "many.txt", Policy(max_upload_tokens=150), count_tokens=atlas.token_counter(loaded))
     assert parsed == []
 
 
@@ -198,17 +210,21 @@ def test_the_token_cap_in_the_app_and_the_cli(monkeypatch, tmp_path):
         app = on_page("pages/atlas.py", atlas_source="Upload my own")
         assert "150 of the model's tokens in all" in app.file_uploader(key="atlas_upload").help
         upload(app, "many.txt", b"The black cat sat on the mat.\n" * 20)
-        assert texts(app.error) == ["Cannot read this corpus: many.txt makes 200 tokens for this model; the limit "
-                                    "is 150 (the atlas's time grows with them): use fewer or shorter sentences."]
+        assert texts(app.error) == [
+            "Cannot read this corpus: many.txt makes 200 tokens for this model; the limit "
+            "is 150 (the atlas's time grows with them): use fewer or shorter sentences."
+        ]
         assert not app.get("progress")  # the bar went with the failure
     finally:
         cached.policy.clear()
     path = tmp_path / "many.txt"
     path.write_bytes(b"The black cat sat on the mat.\n" * 20)
-    assert "the limit is 150" in one_line_error(headscope("atlas", "--corpus", str(path),
-                                                          HEADSCOPE_MAX_UPLOAD_TOKENS="150"))
-    assert headscope("atlas", "--corpus", str(path), "--limit", "10",
-                     HEADSCOPE_MAX_UPLOAD_TOKENS="150").returncode == 0  # --limit first, then the cap
+    assert "the limit is 150" in one_line_error(
+        headscope("atlas", "--corpus", str(path), HEADSCOPE_MAX_UPLOAD_TOKENS="150")
+    )
+    assert (
+        headscope("atlas", "--corpus", str(path), "--limit", "10", HEADSCOPE_MAX_UPLOAD_TOKENS="150").returncode == 0
+    )  # --limit first, then the cap
 
 
 def test_a_stopped_upload_shows_what_was_scored_and_goes_on(loaded):
@@ -225,8 +241,11 @@ def test_a_stopped_upload_shows_what_was_scored_and_goes_on(loaded):
     with pytest.raises(Stop):
         atlas.compute(loaded, parsed, batch_size=1, tally=tally, progress=stop_at(1))
     key = hashlib.sha256(data).hexdigest()[:16] + models.BUNDLED_ID
-    app = on_page("pages/atlas.py", atlas_source="Upload my own",
-                  atlas_job=AtlasJob(key=key, corpus=parsed, tally=tally, stopped=True))
+    app = on_page(
+        "pages/atlas.py",
+        atlas_source="Upload my own",
+        atlas_job=AtlasJob(key=key, corpus=parsed, tally=tally, stopped=True),
+    )
     upload(app, "three.txt", data)
     assert texts(app.warning) == ["Stopped after 1 of 3 sentences."]
     assert any("1 sentence, " in m for m in texts(app.markdown))  # the partial atlas
@@ -290,7 +309,7 @@ def test_the_cycle_check_of_a_long_gold_sentence_is_linear():
 
 def test_the_readme_states_the_token_cap_and_the_measured_worst_case():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    refusals = readme[readme.index("## What the app refuses, and why"):readme.index("## Command line")]
+    refusals = readme[readme.index("## What the app refuses, and why") : readme.index("## Command line")]
     row = next(line for line in refusals.splitlines() if "`HEADSCOPE_MAX_UPLOAD_TOKENS`" in line)
     assert f"| {MAX_UPLOAD_TOKENS:,} tokens; " in row
     assert "bench/upload_worst_case.py" in row and "peak" in row

@@ -18,6 +18,7 @@ MASKED_SENTENCE = "The keys to the old cabinet [MASK] on the table."
 
 # --- an independent knockout: where each family keeps its output projection, written out here ---
 
+
 def _out_projection(model, family: str, layer: int):
     """The module whose input is layer `layer`'s heads side by side (found here, not through headscope)."""
     if family in ("bert", "roberta", "electra", "deberta"):
@@ -59,24 +60,35 @@ def _independent(loaded, family: str, text: str, heads, mean: bool = False, mode
             if any(module is m for m in modules):
                 continue
             modules.append(module)
-            hooks.append(module.register_forward_pre_hook(
-                lambda _m, args, layer=layer: (edit(layer_of(layer), args[0]),) + tuple(args[1:])))
+            hooks.append(
+                module.register_forward_pre_hook(
+                    lambda _m, args, layer=layer: (edit(layer_of(layer), args[0]),) + tuple(args[1:])
+                )
+            )
         calls["n"] = 0
         try:
             with torch.no_grad():
                 if family in ("bart", "t5"):
-                    out = model.encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                                        output_attentions=True)
+                    out = model.encoder(
+                        input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], output_attentions=True
+                    )
                     hidden = out.last_hidden_state
                 else:
-                    out = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                                output_attentions=True, output_hidden_states=True)
+                    out = model(
+                        input_ids=enc["input_ids"],
+                        attention_mask=enc["attention_mask"],
+                        output_attentions=True,
+                        output_hidden_states=True,
+                    )
                     hidden = out.hidden_states[-1]
         finally:
             for hook in hooks:
                 hook.remove()
-        return (torch.stack(out.attentions, 1)[0].numpy(), hidden[0].numpy(),
-                out.logits[0] if hasattr(out, "logits") else None)
+        return (
+            torch.stack(out.attentions, 1)[0].numpy(),
+            hidden[0].numpy(),
+            out.logits[0] if hasattr(out, "logits") else None,
+        )
 
     seen: dict[int, np.ndarray] = {}
 
@@ -91,7 +103,7 @@ def _independent(loaded, family: str, text: str, heads, mean: bool = False, mode
         d_k = x.shape[-1] // n_heads
         for off_layer, h in heads:
             if off_layer == layer:
-                x[..., h * d_k:(h + 1) * d_k] = seen[layer][h * d_k:(h + 1) * d_k] if mean else 0.0
+                x[..., h * d_k : (h + 1) * d_k] = seen[layer][h * d_k : (h + 1) * d_k] if mean else 0.0
         return x
 
     return intact, run(zero)
@@ -104,6 +116,7 @@ def _cos(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # --- the bundled model --------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("heads", [[(2, 8)], [(0, 3), (4, 11)], [(5, 0)]])
 def test_bundled_knockout_equals_a_hook_written_here(loaded, heads):
@@ -197,8 +210,9 @@ def test_bad_heads_and_ablation_say_what_to_do(loaded):
 def test_pooling_is_read_from_the_folder(tmp_path):
     assert knockout.pooling_modes(models.bundled_path()) == ("mean",)
     assert knockout.pooling_modes(tmp_path) == ("mean",)  # nothing declared
-    (tmp_path / "modules.json").write_text(json.dumps([{"type": "sentence_transformers.models.Pooling",
-                                                        "path": "1_Pooling"}]))
+    (tmp_path / "modules.json").write_text(
+        json.dumps([{"type": "sentence_transformers.models.Pooling", "path": "1_Pooling"}])
+    )
     (tmp_path / "1_Pooling").mkdir()
     (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True}))
     assert knockout.pooling_modes(tmp_path) == ("cls",)
@@ -208,6 +222,7 @@ def test_pooling_is_read_from_the_folder(tmp_path):
 
 
 # --- tiny models of every family ----------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def tiny_loaded(tiny_folders):
@@ -314,8 +329,9 @@ def test_gradient_score_matches_finite_differences(tiny_lms):
     def loss(layer, head, scale):
         def pre(_m, args):
             x = args[0].clone()
-            x[..., head * 8:(head + 1) * 8] *= scale
+            x[..., head * 8 : (head + 1) * 8] *= scale
             return (x,)
+
         hook = lm.transformer.h[layer].attn.c_proj.register_forward_pre_hook(pre)
         try:
             with torch.no_grad():
@@ -348,12 +364,23 @@ def test_corpus_importance_is_the_mean_and_cached(tiny_loaded, tmp_path, monkeyp
 
 # --- the CLI ------------------------------------------------------------------------------
 
+
 def test_cli_knockout_json():
     result = headscope("knockout", SENTENCE, "--heads", "L2H8,L3H1", "--format", "json")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert {"model", "tokens", "heads", "attention", "attention_intact", "embedding_cosine",
-            "predictions", "ablation", "arcs", "token_change"} <= doc.keys()
+    assert {
+        "model",
+        "tokens",
+        "heads",
+        "attention",
+        "attention_intact",
+        "embedding_cosine",
+        "predictions",
+        "ablation",
+        "arcs",
+        "token_change",
+    } <= doc.keys()
     assert doc["heads"] == [[2, 8], [3, 1]] and doc["ablation"] == "zero" and doc["predictions"] is None
     att, intact = np.array(doc["attention"]), np.array(doc["attention_intact"])
     assert att.shape == intact.shape == (6, 12, len(doc["tokens"]), len(doc["tokens"]))
@@ -378,8 +405,9 @@ def test_cli_importance_json():
 
 
 def test_cli_masked_lm_predictions(tiny_lms):
-    result = headscope("knockout", MASKED_SENTENCE, "--heads", "L1H0", "--model", str(tiny_lms["bert"]),
-                       "--format", "json")
+    result = headscope(
+        "knockout", MASKED_SENTENCE, "--heads", "L1H0", "--model", str(tiny_lms["bert"]), "--format", "json"
+    )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["embedding_cosine"] is None
@@ -387,14 +415,17 @@ def test_cli_masked_lm_predictions(tiny_lms):
     assert position["token"] == "[MASK]" and len(position["intact"]) == len(position["knocked_out"]) == 5
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--heads", "L9H0"], ["no head L9H0", "layers 0-5"]),
-    (["--heads", "L1H12"], ["no head L1H12", "heads 0-11"]),
-    (["--heads", "head2"], ["'head2' is not a head name", "L2H8"]),
-    (["--heads", ""], ["no heads given"]),
-    (["--heads", "L0H0", "--ablation", "half"], ["invalid choice", "--help"]),
-    ([], ["--heads"]),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--heads", "L9H0"], ["no head L9H0", "layers 0-5"]),
+        (["--heads", "L1H12"], ["no head L1H12", "heads 0-11"]),
+        (["--heads", "head2"], ["'head2' is not a head name", "L2H8"]),
+        (["--heads", ""], ["no heads given"]),
+        (["--heads", "L0H0", "--ablation", "half"], ["invalid choice", "--help"]),
+        ([], ["--heads"]),
+    ],
+)
 def test_cli_bad_heads_are_one_line_errors(args, words):
     one_line_error(headscope("knockout", SENTENCE, *args), *words)
 

@@ -13,7 +13,9 @@ def _values(grid: dict) -> np.ndarray:
     """A one-panel grid's cells as the values its hover shows."""
     import base64
 
-    levels = np.frombuffer(base64.b64decode(grid["panels"][0]["cells"]), dtype="<u2").reshape(grid["rows"], grid["cols"])
+    levels = np.frombuffer(base64.b64decode(grid["panels"][0]["cells"]), dtype="<u2").reshape(
+        grid["rows"], grid["cols"]
+    )
     scale = grid["scale"]
     return scale["lo"] + levels / grid["levels"] * (scale["hi"] - scale["lo"])
 
@@ -81,8 +83,11 @@ def test_corpus_column_shows_the_cached_corpus_grid():
     path.parent.mkdir(parents=True, exist_ok=True)
     effect = np.full((6, 12), 0.01)
     effect[5, 11] = 0.2
-    path.write_text(__import__("json").dumps({"model": loaded.name, "effect": effect.tolist(),
-                                              "measure": "m", "ablation": "zero", "sentences": 362}))
+    path.write_text(
+        __import__("json").dumps(
+            {"model": loaded.name, "effect": effect.tolist(), "measure": "m", "ablation": "zero", "sentences": 362}
+        )
+    )
     try:
         at = on_page(PAGE, knockout_heads=["L5H11"])
         corpus = _by_name(at)["bundled corpus (362 sentences)"]

@@ -53,7 +53,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
     def visit(node: str, path: list[str]) -> list[str] | None:
         if node in path:
-            return path[path.index(node):] + [node]
+            return path[path.index(node) :] + [node]
         if node in done:
             return None
         for nxt in sorted(graph.get(node, ())):
@@ -86,8 +86,11 @@ def late_imports(path: Path) -> list[tuple[int, str]]:
 
     tree = _tree(path)
     collect(tree.body)
-    return [(node.lineno, _imported(node)[0]) for node in ast.walk(tree)
-            if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in top]
+    return [
+        (node.lineno, _imported(node)[0])
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in top
+    ]
 
 
 def test_the_cycle_finder_finds_a_cycle():
@@ -113,7 +116,9 @@ def test_every_import_sits_at_the_top_of_its_module():
         name = path.relative_to(ROOT).as_posix()
         allowed = LATE_IMPORTS_ALLOWED.get(name, set())
         late += [f"{name}:{line} imports {module}" for line, module in late_imports(path) if module not in allowed]
-    assert not late, "imports inside functions (move them to the top, or allow one in LATE_IMPORTS_ALLOWED):\n" + "\n".join(late)
+    assert not late, (
+        "imports inside functions (move them to the top, or allow one in LATE_IMPORTS_ALLOWED):\n" + "\n".join(late)
+    )
 
 
 def test_the_allowlist_holds_only_late_imports_that_exist():
@@ -126,15 +131,25 @@ def _constants(path: Path) -> set:
 
 
 def test_the_directions_are_spelled_in_one_place():
-    spelled = [p.relative_to(ROOT).as_posix() for folder in ("headscope", "components", "pages") for p in _modules(folder)
-               if {"dependent->head", "head->dependent"} & _constants(p)]
+    spelled = [
+        p.relative_to(ROOT).as_posix()
+        for folder in ("headscope", "components", "pages")
+        for p in _modules(folder)
+        if {"dependent->head", "head->dependent"} & _constants(p)
+    ]
     assert spelled == ["headscope/syntax.py"]
 
 
 def test_only_the_family_adapter_reads_a_model_type():
-    readers = [p.relative_to(ROOT).as_posix() for folder in ("headscope", "components", "pages") for p in _modules(folder)
-               if any(isinstance(n, ast.Attribute) and n.attr == "model_type" or n == "model_type" for n in
-                      [*ast.walk(_tree(p)), *_constants(p)])]
+    readers = [
+        p.relative_to(ROOT).as_posix()
+        for folder in ("headscope", "components", "pages")
+        for p in _modules(folder)
+        if any(
+            isinstance(n, ast.Attribute) and n.attr == "model_type" or n == "model_type"
+            for n in [*ast.walk(_tree(p)), *_constants(p)]
+        )
+    ]
     # models.py reads it once, to refuse a type transformers does not implement (never running repository code)
     assert sorted(readers) == ["headscope/families.py", "headscope/models.py"]
 
@@ -143,12 +158,21 @@ def test_no_file_points_at_a_design_document_outside_the_repository():
     files = [*ROOT.glob("*.md"), ROOT / "app.py", ROOT / "Makefile"]
     for folder in ("headscope", "components", "pages", "tests", "bench", "deploy", "scripts"):
         files += [p for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".md", ".sh", ".js", ".yaml")]
-    pointing = [p.relative_to(ROOT).as_posix() for p in files if p.is_file() and p != Path(__file__).resolve()
-                and "DESIGN.md" in p.read_text(encoding="utf-8", errors="replace")]
-    assert not pointing, f"these files point at DESIGN.md, which is not in the repository (DEVELOPERS.md is): {pointing}"
+    pointing = [
+        p.relative_to(ROOT).as_posix()
+        for p in files
+        if p.is_file()
+        and p != Path(__file__).resolve()
+        and "DESIGN.md" in p.read_text(encoding="utf-8", errors="replace")
+    ]
+    assert not pointing, (
+        f"these files point at DESIGN.md, which is not in the repository (DEVELOPERS.md is): {pointing}"
+    )
 
 
 def test_the_cli_does_not_import_plotly():
     code = "import sys, headscope.cli; print('plotly' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True
+    )
     assert out.stdout.strip() == "False"

@@ -41,8 +41,9 @@ def url(app) -> dict:
 
 def test_a_repeated_parameter_is_left_out_with_a_notice():
     app = linked_app({"layer": ["1", "2"], "words": "1"})
-    assert "Ignored layer from the link: it is given 2 times ('1', '2'), and a link gives each setting once" \
-        in said(app), said(app)
+    assert "Ignored layer from the link: it is given 2 times ('1', '2'), and a link gives each setting once" in said(
+        app
+    ), said(app)
     assert layer_shown(app) == DEFAULT_VIEW  # neither 1 nor 2: the page's default
     assert url(app) == {"words": "1"}  # and the address bar no longer holds it
 
@@ -76,10 +77,13 @@ def test_a_layer_and_head_the_model_lacks_are_reset_in_the_address_bar_too():
     assert app.query_params["ilayer"] == app.query_params["ihead"] == "0"
 
 
-@pytest.mark.parametrize("page, params, key", [
-    ("pages/present.py", {"present": "head", "player": "9", "phead": "99"}, "player"),
-    ("pages/rollout.py", {"rlayer": "6"}, "rlayer"),
-])
+@pytest.mark.parametrize(
+    "page, params, key",
+    [
+        ("pages/present.py", {"present": "head", "player": "9", "phead": "99"}, "player"),
+        ("pages/rollout.py", {"rlayer": "6"}, "rlayer"),
+    ],
+)
 def test_every_page_resets_its_numbers_in_the_address_bar(page, params, key):
     app = linked_app(params, page)
     assert "does not exist in this model" in said(app), said(app)
@@ -120,8 +124,10 @@ def test_a_long_text_stays_out_of_the_link_and_the_share_box_says_why():
     app.run()
     box = app.sidebar.expander[0]
     assert "text=" not in box.code[0].value
-    assert ("The sentence is too long to travel in a link (15,001 characters): the link opens this view "
-            "with the default sentence. Send the text separately.") in texts(box.warning)
+    assert (
+        "The sentence is too long to travel in a link (15,001 characters): the link opens this view "
+        "with the default sentence. Send the text separately."
+    ) in texts(box.warning)
 
 
 def test_the_link_keeps_the_text_up_to_the_limit_and_leaves_out_the_longest_first():
@@ -141,8 +147,9 @@ def test_the_link_keeps_the_text_up_to_the_limit_and_leaves_out_the_longest_firs
 def test_text_typed_over_the_limit_is_cut_with_a_message():
     app = run_app()
     app.sidebar.text_area(key="text").input("a" * 20_001).run()
-    assert ("The text had 20,001 characters, more than the limit of 20,000: only its first 20,000 "
-            "characters are kept.") in " ".join(texts(app.sidebar.warning))
+    assert (
+        "The text had 20,001 characters, more than the limit of 20,000: only its first 20,000 characters are kept."
+    ) in " ".join(texts(app.sidebar.warning))
     assert app.sidebar.text_area(key="text").value == "a" * 20_000
     assert heads_drawn(app) == 12  # the app goes on with the text it kept
     app.sidebar.text_area(key="text").input("Dogs bark.").run()

@@ -47,9 +47,21 @@ def cached(monkeypatch):
 
 
 def _cached(cached) -> list:
-    return [cached.raw_attention, cached.attention_view, cached.layer_canvas, cached.model_canvas,
-            cached.head_canvas, cached.difference_canvas, cached.present_canvas, cached.sentence_parse, cached.sentence_syntax,
-            cached.positional_heads, cached.head_stats, cached.head_parts, cached.rollout_view]
+    return [
+        cached.raw_attention,
+        cached.attention_view,
+        cached.layer_canvas,
+        cached.model_canvas,
+        cached.head_canvas,
+        cached.difference_canvas,
+        cached.present_canvas,
+        cached.sentence_parse,
+        cached.sentence_syntax,
+        cached.positional_heads,
+        cached.head_stats,
+        cached.head_parts,
+        cached.rollout_view,
+    ]
 
 
 def _settings(text: str, whole_words: bool = False):

@@ -102,23 +102,54 @@ def test_hub_id_from_the_local_cache(tiny_folders, tmp_path, offline):
     env.pop("HF_HUB_OFFLINE", None)
     if offline:
         env["HF_HUB_OFFLINE"] = offline
-    result = subprocess.run([sys.executable, "-m", "headscope", "attention", TEXT, "--model",
-                             "headscope-tests/tiny-bert", "--format", "json"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "headscope",
+            "attention",
+            TEXT,
+            "--model",
+            "headscope-tests/tiny-bert",
+            "--format",
+            "json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["model"] == "headscope-tests/tiny-bert"
     np.testing.assert_allclose(np.array(doc["attention"]), _direct(tiny_folders["bert"], TEXT, "bert"), atol=1e-5)
-    missing = subprocess.run([sys.executable, "-m", "headscope", "attention", TEXT, "--model", "headscope-tests/other"],
-                             cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    missing = subprocess.run(
+        [sys.executable, "-m", "headscope", "attention", TEXT, "--model", "headscope-tests/other"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert missing.returncode == 2
     assert "not in the local cache and the hub cannot be reached" in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1  # no retry chatter
 
 
 def test_cli_cross_attention(tiny_folders):
-    result = headscope("attention", "The cat sat.", "--model", str(tiny_folders["bart"]), "--target", "Die Katze.",
-                       "--kind", "cross", "--format", "json")
+    result = headscope(
+        "attention",
+        "The cat sat.",
+        "--model",
+        str(tiny_folders["bart"]),
+        "--target",
+        "Die Katze.",
+        "--kind",
+        "cross",
+        "--format",
+        "json",
+    )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["key_tokens"] == ["[CLS]", "the", "cat", "sat", ".", "[SEP]"]
@@ -126,6 +157,7 @@ def test_cli_cross_attention(tiny_folders):
 
 
 # --- errors, each with its message -------------------------------------------------
+
 
 def test_folder_without_config(tmp_path):
     with pytest.raises(ModelError, match="no config.json"):
@@ -155,10 +187,14 @@ def test_architecture_without_attention(tmp_path):
 def test_model_that_needs_remote_code(tmp_path):
     folder = tmp_path / "remote"
     folder.mkdir()
-    (folder / "config.json").write_text(json.dumps({
-        "model_type": "headscope-custom",
-        "auto_map": {"AutoConfig": "configuration_x.XConfig", "AutoModel": "modeling_x.XModel"},
-    }))
+    (folder / "config.json").write_text(
+        json.dumps(
+            {
+                "model_type": "headscope-custom",
+                "auto_map": {"AutoConfig": "configuration_x.XConfig", "AutoModel": "modeling_x.XModel"},
+            }
+        )
+    )
     (folder / "modeling_x.py").write_text("raise SystemExit('remote code ran')\n")
     with pytest.raises(ModelError, match="never runs such code"):
         models.load(str(folder))
@@ -189,6 +225,7 @@ def test_tokenizer_that_fails_on_the_text(loaded):
 
 # --- the policy ---------------------------------------------------------------------
 
+
 def test_allow_list(tiny_folders):
     policy = Policy(allowed=("gpt2",))
     with pytest.raises(ModelError, match="not on this server's list of allowed models: gpt2"):
@@ -217,8 +254,12 @@ def test_hub_downloads_forbidden(tmp_path, monkeypatch):
 
 
 def test_policy_from_environment_and_secrets():
-    env = {"HEADSCOPE_ALLOWED_MODELS": "gpt2, bert-base-uncased", "HEADSCOPE_ALLOW_HUB": "0",
-           "HEADSCOPE_MAX_PARAMS": "200_000_000", "HEADSCOPE_MAX_TOKENS": "128"}
+    env = {
+        "HEADSCOPE_ALLOWED_MODELS": "gpt2, bert-base-uncased",
+        "HEADSCOPE_ALLOW_HUB": "0",
+        "HEADSCOPE_MAX_PARAMS": "200_000_000",
+        "HEADSCOPE_MAX_TOKENS": "128",
+    }
     p = Policy.from_settings(env=env, secrets={"allow_local": False, "max_tokens": 999, "local_root": "/models"})
     assert p.allowed == ("gpt2", "bert-base-uncased")
     assert (p.allow_hub, p.allow_local, p.local_root) == (False, False, "/models")

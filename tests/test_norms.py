@@ -34,7 +34,7 @@ def _layer_norm(x: np.ndarray, sd: dict, name: str, eps: float) -> np.ndarray:
 
 def _rms_norm(x: np.ndarray, sd: dict, name: str, eps: float) -> np.ndarray:
     """T5's layer norm (no mean, no bias), in float64."""
-    return x / np.sqrt((x ** 2).mean(-1, keepdims=True) + eps) * sd[f"{name}.weight"]
+    return x / np.sqrt((x**2).mean(-1, keepdims=True) + eps) * sd[f"{name}.weight"]
 
 
 def _names(family: str, layer: int, kind: str) -> tuple[str, str, bool]:
@@ -42,12 +42,19 @@ def _names(family: str, layer: int, kind: str) -> tuple[str, str, bool]:
     if family in ("bert", "roberta", "electra"):
         return f"encoder.layer.{layer}.attention.self.value", f"encoder.layer.{layer}.attention.output.dense", False
     if family == "deberta":
-        return f"encoder.layer.{layer}.attention.self.value_proj", f"encoder.layer.{layer}.attention.output.dense", False
+        return (
+            f"encoder.layer.{layer}.attention.self.value_proj",
+            f"encoder.layer.{layer}.attention.output.dense",
+            False,
+        )
     if family == "distilbert":
         return f"transformer.layer.{layer}.attention.v_lin", f"transformer.layer.{layer}.attention.out_lin", False
     if family == "albert":  # one group, one layer: every layer shares these weights
-        return "encoder.albert_layer_groups.0.albert_layers.0.attention.value", \
-            "encoder.albert_layer_groups.0.albert_layers.0.attention.dense", False
+        return (
+            "encoder.albert_layer_groups.0.albert_layers.0.attention.value",
+            "encoder.albert_layer_groups.0.albert_layers.0.attention.dense",
+            False,
+        )
     if family == "gpt2":
         return f"h.{layer}.attn.c_attn", f"h.{layer}.attn.c_proj", True
     side = "encoder" if kind == "encoder" else "decoder"
@@ -69,7 +76,7 @@ def _moved_norms(x: np.ndarray, sd: dict, value: str, out: str, conv1d: bool, he
     for h in range(heads):
         lo, hi = h * d_k, (h + 1) * d_k
         if conv1d:  # GPT-2: Conv1D stores [in, out]; c_attn's columns are Q, K, V
-            wv, bv, wo = w_v[:, 2 * width + lo:2 * width + hi], b_v[2 * width + lo:2 * width + hi], w_o[lo:hi, :]
+            wv, bv, wo = w_v[:, 2 * width + lo : 2 * width + hi], b_v[2 * width + lo : 2 * width + hi], w_o[lo:hi, :]
         else:  # nn.Linear stores [out, in]
             wv, bv, wo = w_v[lo:hi, :].T, (b_v[lo:hi] if b_v is not None else 0.0), w_o[:, lo:hi].T
         result.append(np.linalg.norm((x @ wv + bv) @ wo, axis=-1))
@@ -90,8 +97,9 @@ def reference(loaded: models.LoadedModel, text: str, kind: str = "encoder") -> n
     with torch.no_grad():
         out = model(**kwargs)
     if family in ("bart", "t5"):
-        alphas = {"encoder": out.encoder_attentions, "decoder": out.decoder_attentions,
-                  "cross": out.cross_attentions}[kind]
+        alphas = {"encoder": out.encoder_attentions, "decoder": out.decoder_attentions, "cross": out.cross_attentions}[
+            kind
+        ]
         states = out.encoder_hidden_states if kind == "encoder" else out.decoder_hidden_states
     else:
         alphas, states = out.attentions, out.hidden_states
@@ -175,8 +183,9 @@ def test_words_and_without_special_work_on_norms(loaded):
     assert merged.weighting == "norms" and merged.level == "words"
     groups = words.word_groups(att.text, att.offsets, att.special)
     # TO a word: the sum over its pieces, so what a word moves is the sum of what its pieces move
-    np.testing.assert_allclose(merged.weights.sum(-1), np.stack(
-        [att.weights[:, :, g].mean(2) for g in groups], axis=2).sum(-1), rtol=1e-5)
+    np.testing.assert_allclose(
+        merged.weights.sum(-1), np.stack([att.weights[:, :, g].mean(2) for g in groups], axis=2).sum(-1), rtol=1e-5
+    )
     kept = attention.without_special(att)  # the app's choice: rows renormalised over the other tokens
     assert kept.weighting == "norms"
     np.testing.assert_allclose(kept.weights.sum(-1), 1.0, atol=1e-5)
@@ -249,7 +258,9 @@ def test_atlas_and_syntax_take_the_weighting(loaded):
     source = corpus.bundled()
     source = replace(source, parses=source.parses[:6])
     by_norms = atlas.compute(loaded, source, weighting="norms")
-    expected = atlas.score(((norms.run(loaded, p.text), p) for p in source.parses), model=loaded.name, corpus=source.name)
+    expected = atlas.score(
+        ((norms.run(loaded, p.text), p) for p in source.parses), model=loaded.name, corpus=source.name
+    )
     assert by_norms.weighting == "norms" and atlas.to_json(by_norms)["weighting"] == "norms"
     for r, ra in expected.relations.items():
         assert (by_norms.relations[r].correct == ra.correct).all(), r
@@ -257,8 +268,11 @@ def test_atlas_and_syntax_take_the_weighting(loaded):
     doc = json.loads(headscope("atlas", "--limit", "6", "--weighting", "norms", "--format", "json").stdout)
     assert doc["weighting"] == "norms"
     assert doc["relations"]["all"]["accuracy"] == atlas.to_json(by_norms)["relations"]["all"]["accuracy"]
-    syntax_doc = json.loads(headscope("syntax", "The black cat sat on the mat.", "--weighting", "norms",
-                                      "--limit", "6", "--format", "json").stdout)
+    syntax_doc = json.loads(
+        headscope(
+            "syntax", "The black cat sat on the mat.", "--weighting", "norms", "--limit", "6", "--format", "json"
+        ).stdout
+    )
     assert syntax_doc["relations"]["nsubj"]["heads"]
 
 

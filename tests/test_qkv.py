@@ -20,14 +20,14 @@ def _check(parts: qkv.HeadParts) -> None:
     np.testing.assert_allclose(parts.raw_scores / parts.scale, parts.scores, atol=1e-5)
     np.testing.assert_allclose(parts.weights @ parts.values, parts.output, atol=1e-5)
     lo = parts.head * parts.d_k
-    np.testing.assert_allclose(parts.concat[:, lo:lo + parts.d_k], parts.output, atol=1e-6)
+    np.testing.assert_allclose(parts.concat[:, lo : lo + parts.d_k], parts.output, atol=1e-6)
     np.testing.assert_allclose(parts.weights.sum(-1), 1.0, atol=1e-5)
 
 
 @pytest.mark.parametrize("layer, head", [(0, 0), (2, 7), (5, 11)])
 def test_bundled_model(loaded, layer, head):
     parts = qkv.take_apart(loaded, SENTENCE, layer, head)
-    assert (parts.d_model, parts.d_k, parts.scale) == (384, 32, pytest.approx(32 ** 0.5))
+    assert (parts.d_model, parts.d_k, parts.scale) == (384, 32, pytest.approx(32**0.5))
     assert parts.w_q.shape == (384, 32) and parts.queries.shape == (10, 32)
     assert parts.concat.shape == (10, 384) and parts.projected.shape == (10, 384)
     assert parts.mask.all()  # an encoder, one text: no mask

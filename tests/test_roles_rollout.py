@@ -20,9 +20,13 @@ def _hand_attention() -> Attention:
     # head 1: uniform
     w[0, 1] = 0.2
     # head 2: real tokens put 0.6 on [CLS] and 0.4 on ","
-    w[0, 2] = [[1, 0, 0, 0, 0], [.6, 0, .4, 0, 0], [.6, 0, .4, 0, 0], [.6, 0, .4, 0, 0], [1, 0, 0, 0, 0]]
-    axis = Axis(("[CLS]", "a", ",", "b", "[SEP]"), text, ((0, 0), (0, 1), (2, 3), (4, 5), (0, 0)),
-                (True, False, False, False, True))
+    w[0, 2] = [[1, 0, 0, 0, 0], [0.6, 0, 0.4, 0, 0], [0.6, 0, 0.4, 0, 0], [0.6, 0, 0.4, 0, 0], [1, 0, 0, 0, 0]]
+    axis = Axis(
+        ("[CLS]", "a", ",", "b", "[SEP]"),
+        text,
+        ((0, 0), (0, 1), (2, 3), (4, 5), (0, 0)),
+        (True, False, False, False, True),
+    )
     return Attention(model="hand", rows=axis, columns=axis, weights=w)
 
 
@@ -38,7 +42,9 @@ def test_stats_by_hand():
     assert s.entropy[0, 1] == pytest.approx(np.log(5))
     assert s.entropy_ratio[0, 1] == pytest.approx(1.0)
     assert s.same[0, 1] == pytest.approx(0.2) and s.next[0, 1] == pytest.approx(0.2)
-    assert s.distance[0, 1] == pytest.approx((0.2 * (1 + 0 + 1 + 2 + 3) + 0.2 * (2 + 1 + 0 + 1 + 2) + 0.2 * (3 + 2 + 1 + 0 + 1)) / 3)
+    assert s.distance[0, 1] == pytest.approx(
+        (0.2 * (1 + 0 + 1 + 2 + 3) + 0.2 * (2 + 1 + 0 + 1 + 2) + 0.2 * (3 + 2 + 1 + 0 + 1)) / 3
+    )
     assert s.special[0, 2] == pytest.approx(0.6) and s.punctuation[0, 2] == pytest.approx(0.4)
     ent = -(0.6 * np.log(0.6) + 0.4 * np.log(0.4))
     assert s.entropy[0, 2] == pytest.approx(ent)
@@ -53,7 +59,7 @@ def test_labels_follow_the_thresholds_in_order():
     assert roles.label(s, 0, 0, frozenset({(0, 0)})) == "previous token"
     assert roles.label(s, 0, 1, frozenset({(0, 1)})) == "syntactic"
     punct = replace(att, weights=att.weights[:, [2]].copy())
-    punct.weights[0, 0, 1:4] = [[.3, 0, .7, 0, 0]] * 3
+    punct.weights[0, 0, 1:4] = [[0.3, 0, 0.7, 0, 0]] * 3
     assert roles.labels(roles.head_stats(punct))[0, 0] == "punctuation"
 
 

@@ -102,9 +102,16 @@ def test_an_unknown_host_name_is_refused(served):
         assert request(served.url, "/_stcore/health", {"Host": host})[:3:2] == (200, "ok"), host
     # the replicas check it too, on their websockets (Streamlit's server.allowedHosts)
     replica = f"http://127.0.0.1:{served.ports[0]}"
-    upgrade = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
-               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
-    assert request(replica, "/_stcore/stream", {"Host": "evil.example", "Origin": "http://evil.example", **upgrade})[0] != 101
+    upgrade = {
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }
+    assert (
+        request(replica, "/_stcore/stream", {"Host": "evil.example", "Origin": "http://evil.example", **upgrade})[0]
+        != 101
+    )
     assert request(replica, "/_stcore/stream", {"Host": f"127.0.0.1:{served.ports[0]}", **upgrade})[0] == 101
 
 
@@ -130,8 +137,13 @@ def test_long_links_reach_the_app_up_to_32_kb_then_get_a_page_that_says_what_to_
 
 @pytest.mark.parametrize("names", ["evil;} server {", "a b$c", "-x", "*"])
 def test_start_refuses_a_server_name_that_is_not_a_host_name(tmp_path, names):
-    result = subprocess.run(["bash", str(ROOT / "deploy" / "start.sh"), "--server-name", names], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        ["bash", str(ROOT / "deploy" / "start.sh"), "--server-name", names],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2 and "is not a host name" in result.stderr, result.stderr
     assert not list(tmp_path.iterdir())  # nothing ran, nothing was made
 
@@ -150,7 +162,10 @@ def test_kubernetes_sends_the_same_headers_and_answers_only_its_host_name():
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert rule["host"] and env["STREAMLIT_SERVER_ALLOWED_HOSTS"] == rule["host"]
     header = (ROOT / "deploy" / "kubernetes.yaml").read_text().split("apiVersion:")[0]
-    assert 'large-client-header-buffers: "4 32k"' in header and "large_client_header_buffers 4 32k;" in TEMPLATE.read_text()
+    assert (
+        'large-client-header-buffers: "4 32k"' in header
+        and "large_client_header_buffers 4 32k;" in TEMPLATE.read_text()
+    )
 
 
 # --- Content-Security-Policy: what it allows, and the whole app under it in Chromium --------
@@ -191,8 +206,12 @@ def csp_page(browser):
     context.add_init_script(CSP_WATCH)
     page = context.new_page()
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" and (
-        "Content Security Policy" in m.text or "CSP violation" in m.text) else None)
+    page.on(
+        "console",
+        lambda m: problems.append(m.text)
+        if m.type == "error" and ("Content Security Policy" in m.text or "CSP violation" in m.text)
+        else None,
+    )
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.problems = problems
     yield page
@@ -273,9 +292,13 @@ def test_a_script_in_the_bertviz_frame_cannot_reach_the_app(served, csp_page):
             };
         }""")
         # ...a script in the frame cannot: not the app's page, not its cookies, not its storage
-        assert reach == {"parent": "refused: SecurityError", "top": "refused: SecurityError",
-                         "cookie": "refused: SecurityError", "storage": "refused: SecurityError",
-                         "origin": "null"}, reach
+        assert reach == {
+            "parent": "refused: SecurityError",
+            "top": "refused: SecurityError",
+            "cookie": "refused: SecurityError",
+            "storage": "refused: SecurityError",
+            "origin": "null",
+        }, reach
     assert page.problems == []
 
 
@@ -313,10 +336,24 @@ def root_with_models(tmp_path, tiny_folders):
 def refused_folders(root, outside) -> list[str]:
     """Folders a visitor might try: existing or not, inside or outside the root, with or without config.json."""
     return [
-        "/root", "/root/.ssh", "/etc", "/etc/passwd", "/no/such/folder", "~", "~nosuchuser-xyz", "/tmp/a\0b",
-        str(root), str(root / "empty"), str(root / "notes.txt"), str(root / "missing"),
-        f"{root}/../outside/model", str(root / "link-out"), str(outside), str(outside / "model"),
-        str(outside / "missing"), f"{root}/good/../../outside",
+        "/root",
+        "/root/.ssh",
+        "/etc",
+        "/etc/passwd",
+        "/no/such/folder",
+        "~",
+        "~nosuchuser-xyz",
+        "/tmp/a\0b",
+        str(root),
+        str(root / "empty"),
+        str(root / "notes.txt"),
+        str(root / "missing"),
+        f"{root}/../outside/model",
+        str(root / "link-out"),
+        str(outside),
+        str(outside / "model"),
+        str(outside / "missing"),
+        f"{root}/good/../../outside",
     ]
 
 
@@ -349,8 +386,9 @@ def test_without_a_root_a_laptop_user_still_hears_what_is_wrong(root_with_models
 def test_an_allow_list_answers_every_refused_folder_the_same(root_with_models):
     root, outside = root_with_models
     policy = Policy(allowed=("gpt2", str(root / "good")))
-    answers = {_error(models.load, folder, policy).replace(repr(folder), "X")
-               for folder in refused_folders(root, outside)}
+    answers = {
+        _error(models.load, folder, policy).replace(repr(folder), "X") for folder in refused_folders(root, outside)
+    }
     assert answers == {"X is not on this server's list of allowed models: gpt2, " + str(root / "good")}
 
 

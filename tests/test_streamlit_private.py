@@ -21,7 +21,8 @@ PUBLIC = {"streamlit", "streamlit.errors"}
 def test_the_installed_streamlit_is_the_one_the_private_uses_were_checked_against():
     assert streamlit.__version__ == streamlit_private.CHECKED_VERSION, (
         f"Streamlit {streamlit.__version__} is installed; components/streamlit_private.py was checked against "
-        f"{streamlit_private.CHECKED_VERSION}: check each function there, then update CHECKED_VERSION")
+        f"{streamlit_private.CHECKED_VERSION}: check each function there, then update CHECKED_VERSION"
+    )
 
 
 def test_the_private_names_used_still_exist():
@@ -58,8 +59,13 @@ def test_no_other_module_imports_streamlit_internals():
         if path.name == "streamlit_private.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             found += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.startswith("streamlit") and n not in PUBLIC]
     assert not found, "Streamlit internals imported outside components/streamlit_private.py:\n" + "\n".join(found)
 
@@ -67,5 +73,7 @@ def test_no_other_module_imports_streamlit_internals():
 def test_the_main_block_still_has_the_test_id_presentation_mode_styles():
     """compact_top styles Streamlit's main block by its test id: it must still be in Streamlit's frontend."""
     static = Path(streamlit.__file__).parent / "static" / "static" / "js"
-    assert any("stMainBlockContainer" in p.read_text(encoding="utf-8", errors="ignore") for p in static.glob("index.*.js"))
+    assert any(
+        "stMainBlockContainer" in p.read_text(encoding="utf-8", errors="ignore") for p in static.glob("index.*.js")
+    )
     assert streamlit_private.MAIN_BLOCK == "[data-testid='stMainBlockContainer']"

@@ -16,7 +16,7 @@ HARD_TEXTS = [
     "It costs $1,000.50 (about 3.5% more).",
     "She said \u201chello\u201d and \u2018left\u2019.",
     "The caf\u00e9 in S\u00e3o Paulo serves cr\u00e8me br\u00fbl\u00e9e.",
-    "We love pizza \U0001F355 and sushi \U0001F363!",
+    "We love pizza \U0001f355 and sushi \U0001f363!",
     "Too    many   spaces\there.",
 ]
 
@@ -56,19 +56,28 @@ def test_words_without_pieces_are_left_out(loaded):
     att = attention.run(loaded, text)
     p = syntax.parse(text)
     # a made-up word that no piece covers, between "cat" and "sat"
-    ghost = Parse(text=text, words=p.words[:2] + ("ghost",) + p.words[2:],
-                  spans=p.spans[:2] + ((7, 7),) + p.spans[2:],
-                  heads=tuple(h + (h >= 2) if h >= 0 else h for h in p.heads[:2]) + (3,)
-                  + tuple(h + (h >= 2) if h >= 0 else h for h in p.heads[2:]),
-                  relations=p.relations[:2] + ("dep",) + p.relations[2:])
+    ghost = Parse(
+        text=text,
+        words=p.words[:2] + ("ghost",) + p.words[2:],
+        spans=p.spans[:2] + ((7, 7),) + p.spans[2:],
+        heads=tuple(h + (h >= 2) if h >= 0 else h for h in p.heads[:2])
+        + (3,)
+        + tuple(h + (h >= 2) if h >= 0 else h for h in p.heads[2:]),
+        relations=p.relations[:2] + ("dep",) + p.relations[2:],
+    )
     wa = syntax.word_attention(att, ghost)
     assert wa.dropped_words == ("ghost",)
     assert wa.parse.words == p.words and wa.parse.heads == p.heads
 
 
 def test_arcs_leave_out_punctuation_and_root():
-    p = Parse("a b c.", ("a", "b", "c", "."), ((0, 1), (2, 3), (4, 5), (5, 6)), (1, -1, 1, 1),
-              ("det", "ROOT", "dobj", "punct"))
+    p = Parse(
+        "a b c.",
+        ("a", "b", "c", "."),
+        ((0, 1), (2, 3), (4, 5), (5, 6)),
+        (1, -1, 1, 1),
+        ("det", "ROOT", "dobj", "punct"),
+    )
     assert p.arcs() == [(0, 1, "det"), (2, 1, "dobj")]
     assert p.arcs("dobj") == [(2, 1, "dobj")]
 

@@ -69,8 +69,9 @@ def test_the_interval_is_the_paired_bootstrap_over_sentences():
 def test_too_few_arcs_give_no_verdict():
     arcs = np.ones(verdict.MIN_ARCS - 1, dtype=int)
     head = arcs.copy()  # every arc found; the baseline finds none
-    v = verdict.decide("poss", int(arcs.sum()), 1, arcs, np.stack([head] * 2, -1)[:, None, None, :],
-                       np.zeros_like(arcs), DIRECTIONS)
+    v = verdict.decide(
+        "poss", int(arcs.sum()), 1, arcs, np.stack([head] * 2, -1)[:, None, None, :], np.zeros_like(arcs), DIRECTIONS
+    )
     assert v.head(0, 0).margin == 1.0 and v.follows == () and v.verdict == verdict.NONE
 
 

@@ -12,7 +12,18 @@ from tests.conftest import SPLIT_SENTENCE
 
 def test_split_sentence_pieces(split):
     assert split.tokens == (
-        "[CLS]", "token", "##ization", "is", "un", "##bel", "##ie", "##va", "##bly", "straightforward", ".", "[SEP]"
+        "[CLS]",
+        "token",
+        "##ization",
+        "is",
+        "un",
+        "##bel",
+        "##ie",
+        "##va",
+        "##bly",
+        "straightforward",
+        ".",
+        "[SEP]",
     )
 
 

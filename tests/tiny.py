@@ -15,8 +15,14 @@ def config_for(family: str):
     from transformers import AlbertConfig, BertConfig, DistilBertConfig, ElectraConfig, GPT2Config, RobertaConfig
 
     vocab = 30522  # the bundled (BERT uncased) tokenizer's
-    common = dict(vocab_size=vocab, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
-                  hidden_size=32, max_position_embeddings=64)
+    common = dict(
+        vocab_size=vocab,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        hidden_size=32,
+        max_position_embeddings=64,
+    )
     if family == "bert":
         return BertConfig(**common)
     if family == "roberta":
@@ -26,11 +32,13 @@ def config_for(family: str):
     if family == "albert":
         return AlbertConfig(**common, embedding_size=16)
     if family == "distilbert":
-        return DistilBertConfig(vocab_size=vocab, n_layers=2, n_heads=4, dim=32, hidden_dim=64,
-                                max_position_embeddings=64)
+        return DistilBertConfig(
+            vocab_size=vocab, n_layers=2, n_heads=4, dim=32, hidden_dim=64, max_position_embeddings=64
+        )
     if family == "gpt2":
-        return GPT2Config(vocab_size=vocab, n_layer=2, n_head=4, n_embd=32, n_positions=64,
-                          bos_token_id=101, eos_token_id=102)
+        return GPT2Config(
+            vocab_size=vocab, n_layer=2, n_head=4, n_embd=32, n_positions=64, bos_token_id=101, eos_token_id=102
+        )
     if family == "deberta":
         from transformers import DebertaV2Config
 
@@ -38,14 +46,30 @@ def config_for(family: str):
     if family == "bart":
         from transformers import BartConfig
 
-        return BartConfig(vocab_size=vocab, d_model=32, encoder_layers=2, decoder_layers=2,
-                          encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=64,
-                          decoder_ffn_dim=64, max_position_embeddings=64)
+        return BartConfig(
+            vocab_size=vocab,
+            d_model=32,
+            encoder_layers=2,
+            decoder_layers=2,
+            encoder_attention_heads=4,
+            decoder_attention_heads=4,
+            encoder_ffn_dim=64,
+            decoder_ffn_dim=64,
+            max_position_embeddings=64,
+        )
     if family == "t5":
         from transformers import T5Config
 
-        return T5Config(vocab_size=vocab, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=2,
-                        num_heads=4, decoder_start_token_id=0)
+        return T5Config(
+            vocab_size=vocab,
+            d_model=32,
+            d_kv=8,
+            d_ff=64,
+            num_layers=2,
+            num_decoder_layers=2,
+            num_heads=4,
+            decoder_start_token_id=0,
+        )
     if family == "xlnet":  # returns attentions, but not a family whose heads Headscope takes apart
         from transformers import XLNetConfig
 
