@@ -73,7 +73,7 @@ def test_a_layer_and_head_the_model_lacks_are_reset_in_the_address_bar_too():
     notice = said(app)
     assert "Layer 6 does not exist in this model (0 to 5); showing layer 0" in notice, notice
     assert "Head 12 does not exist in this model (0 to 11); showing head 0" in notice, notice
-    assert "L0H0" in app.metric[0].label
+    assert any("L0H0" in c.value for c in app.caption if c.value.startswith("Check:"))
     assert app.query_params["ilayer"] == app.query_params["ihead"] == "0"
 
 
