@@ -16,8 +16,9 @@ import streamlit as st
 
 from components.cache import SharedCache
 from components.state import Settings
-from headscope import atlas, attention, canvas, models, norms, panels, qkv, roles, rollout, syntax, words
+from headscope import atlas, attention, canvas, knockout, models, norms, panels, qkv, roles, rollout, syntax, words
 from headscope.attention import Attention
+from headscope.knockout import Importance, Knockout
 from headscope.policy import Policy
 
 
@@ -163,3 +164,15 @@ def rollout_view(s: Settings) -> Attention:
     """Attention rollout after each layer, shaped as [layer, 1, query, input] and shown like attention."""
     raw = raw_attention(s.model, s.text, s.target, s.kind)
     return _as_shown(replace(raw, weights=rollout.rollout(raw.weights)[:, None]), s)
+
+
+@shared
+def knockout_result(model_id: str, text: str, heads: tuple[tuple[int, int], ...], ablation: str) -> Knockout:
+    """The model run intact and with the heads switched off, with the sentence's arcs."""
+    return knockout.knockout(loaded_model(model_id), text, heads, ablation, sentence_parse(text))
+
+
+@shared
+def sentence_importance(model_id: str, text: str, ablation: str) -> Importance:
+    """Every head switched off on its own, for this sentence."""
+    return knockout.importance(loaded_model(model_id), text, ablation)

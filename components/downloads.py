@@ -124,4 +124,8 @@ def report_html(s) -> str:
         corpus_atlas = cached.bundled_atlas(s.model, s.weighting) if scores is not None else None
     except Exception:  # noqa: BLE001 - the report is whole without the corpus verdict (the page says why)
         corpus_atlas = None
-    return report.build(att, scores, positional, corpus_atlas)
+    try:
+        importance = cached.sentence_importance(s.model, s.text, "zero") if s.kind == "encoder" else None
+    except Exception:  # noqa: BLE001 - a model whose heads cannot be switched off: the report goes without
+        importance = None
+    return report.build(att, scores, positional, corpus_atlas, importance)

@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from components import cached, faults, heatmaps
-from headscope import canvas, knockout
+from components.charts import file_name
+from headscope import canvas, export, knockout
 from headscope.knockout import Importance, Knockout
 from headscope.panels import head_name
 
@@ -29,18 +30,6 @@ CAVEATS = (
 
 
 # --- cached results (one cache for every text's results: components/cached.py) -----------------
-
-
-@cached.shared
-def result(model_id: str, text: str, heads: tuple[tuple[int, int], ...], ablation: str) -> Knockout:
-    """The model run intact and with the heads switched off, with the sentence's arcs."""
-    return knockout.knockout(cached.loaded_model(model_id), text, heads, ablation, cached.sentence_parse(text))
-
-
-@cached.shared
-def sentence_importance(model_id: str, text: str, ablation: str) -> Importance:
-    """Every head switched off on its own, for this sentence."""
-    return knockout.importance(cached.loaded_model(model_id), text, ablation)
 
 
 @st.cache_resource(
@@ -217,7 +206,7 @@ def importance(model_id: str, text: str, ablation: str) -> None:
     """Every head switched off on its own: this sentence beside the bundled corpus."""
     st.subheader("Which heads matter: every head switched off on its own")
     with faults.guard("Cannot switch every head off"):
-        one = sentence_importance(model_id, text, ablation)
+        one = cached.sentence_importance(model_id, text, ablation)
     st.caption(f"Effect: {one.measure}. Darker: the model needs the head more.")
     left, right = st.columns(2)
     with right:
@@ -255,3 +244,38 @@ def _following_heads(model_id: str, shape: tuple[int, int]) -> np.ndarray | None
         if layer < shape[0] and head < shape[1]:
             marks[layer, head] = True
     return marks
+
+
+def downloads(model_id: str, text: str, heads: tuple[tuple[int, int], ...], ablation: str) -> None:
+    """The knockout and the importance grid as .json, the same documents as the command line's.
+
+    The buttons keep the settings, not the results (Streamlit keeps a download's callable with
+    the session); the results come from the shared cache when clicked.
+    """
+    left, right = st.columns(2)
+    if heads:
+        left.download_button(
+            "This knockout as .json",
+            data=lambda: export.json_text(
+                knockout.knockout_json(cached.knockout_result(model_id, text, heads, ablation))
+            ),
+            file_name=file_name("knockout", "-".join(head_name(*h) for h in heads), ablation) + ".json",
+            mime="application/json",
+            on_click="ignore",
+            icon=":material/download:",
+            key="dl_knockout",
+            width="stretch",
+        )
+    gradient = knockout.gradient_measure(knockout.task(cached.loaded_model(model_id)))
+    right.download_button(
+        "Head importance as .json",
+        data=lambda: export.json_text(
+            knockout.importance_json(cached.sentence_importance(model_id, text, ablation), gradient)
+        ),
+        file_name=file_name("importance", ablation) + ".json",
+        mime="application/json",
+        on_click="ignore",
+        icon=":material/download:",
+        key="dl_importance",
+        width="stretch",
+    )

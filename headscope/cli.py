@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from headscope import atlas, attention, corpus, knockout, models, norms, qkv, roles, syntax, verdict, words
+from headscope import atlas, attention, corpus, export, knockout, models, norms, qkv, roles, syntax, verdict, words
 from headscope.attention import Attention, InputError
 from headscope.errors import ModelError, out_of_memory
 from headscope.panels import head_name
@@ -284,9 +284,7 @@ def atlas_text(doc: dict) -> str:
 
 def _dump_json(document: dict) -> str:
     """JSON with numpy arrays written as nested lists."""
-    import orjson
-
-    return orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    return export.json_text(document)
 
 
 def run_command(args: argparse.Namespace) -> str:

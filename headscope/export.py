@@ -111,3 +111,10 @@ def atlas_csv(atlas: Atlas) -> str:
 def atlas_json(atlas: Atlas) -> str:
     """The atlas as the CLI prints it."""
     return json.dumps(to_json(atlas), indent=1)
+
+
+def json_text(document: dict) -> str:
+    """A document as JSON text, numpy arrays as nested lists (the CLI's output and the pages' downloads)."""
+    import orjson
+
+    return orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY).decode()

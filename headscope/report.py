@@ -10,6 +10,7 @@ import plotly.io as pio
 from headscope import answer, canvas, figures, norms, verdict
 from headscope.atlas import Atlas
 from headscope.attention import Attention
+from headscope.knockout import ABLATION_WORDS, Importance
 from headscope.panels import head_name
 from headscope.syntax import ALL, RELATION_CHOICES, RELATION_NAMES, SyntaxScores
 from headscope.wording import plural
@@ -64,7 +65,11 @@ def _table(headers: list[str], rows: list[list[object]]) -> str:
 
 
 def build(
-    att: Attention, scores: SyntaxScores | None, positional: dict | None = None, corpus_atlas: Atlas | None = None
+    att: Attention,
+    scores: SyntaxScores | None,
+    positional: dict | None = None,
+    corpus_atlas: Atlas | None = None,
+    importance: Importance | None = None,
 ) -> str:
     """The report: every layer's heads, then the parse, the corpus verdict and the best heads per relation."""
     first = [True]
@@ -122,6 +127,23 @@ def build(
                     rows,
                 )
             )
+    if importance is not None:
+        parts.append("<h2>Which heads matter</h2>")
+        parts.append(
+            f"<p>Every head switched off on its own ({html.escape(ABLATION_WORDS[importance.ablation])}), the model "
+            f"run again: the effect is {html.escape(importance.measure)}. Other heads can take over the work of a "
+            "head switched off, so a small effect does not prove a head useless.</p>"
+        )
+        effect = importance.effect
+        hover = [
+            [f"{head_name(layer, h)}: effect {effect[layer, h]:.4g}" for h in range(effect.shape[1])]
+            for layer in range(effect.shape[0])
+        ]
+        top = float(effect.max()) or 1.0
+        data = canvas.heads_grid(
+            effect, "this sentence", canvas.Scale("effect", 0.0, top), hover=hover, clickable=False
+        )
+        parts.append(grids.add(data, "importance"))
     parts.append("<p class='muted'>Made with Headscope. This file needs no network.</p>")
     parts.append(grids.script())
     parts.append("</body></html>")

@@ -17,11 +17,12 @@ with faults.model_run():
 heads, ablation = knockout_view.pickers(loaded.num_layers, loaded.num_heads)
 if heads:
     with faults.guard("Cannot switch these heads off"):
-        result = knockout_view.result(s.model, s.text, heads, ablation)
+        result = cached.knockout_result(s.model, s.text, heads, ablation)
     knockout_view.output(result)
     knockout_view.arcs(result)
     knockout_view.grids(result)
 else:
     st.info("Pick one or more heads above to switch them off.")
 knockout_view.importance(s.model, s.text, ablation)
+knockout_view.downloads(s.model, s.text, heads, ablation)
 st.markdown(knockout_view.CAVEATS)

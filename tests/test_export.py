@@ -55,3 +55,15 @@ def test_report_is_self_contained_and_escapes_text(loaded):
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # the sentence, shown as text
     # inside the figures' JSON, the markup is escaped for plotly and for the <script> block
     assert "</script><script>alert(2)" not in page
+
+
+def test_report_has_the_heads_that_matter_when_given(loaded):
+    from headscope import knockout
+
+    text = "The black cat sat on the mat."
+    att = attention.run(loaded, text)
+    imp = knockout.importance(loaded, text)
+    page = report.build(att, syntax.score_sentence(att, syntax.parse(text)), importance=imp)
+    assert "<h2>Which heads matter</h2>" in page and page.count("class='hs-host'") == 6 + 1
+    assert imp.measure in page and "Other heads can take over" in page
+    assert "<h2>Which heads matter</h2>" not in report.build(att, None)

@@ -61,6 +61,9 @@ def test_picking_heads_shows_grids_output_and_arcs():
     assert at.multiselect(key="knockout_heads").value == ["L2H8", "L4H1"]
     at.run()  # the same click, read again, adds nothing
     assert at.multiselect(key="knockout_heads").value == ["L2H8", "L4H1"]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "This knockout as .json" in labels and "Head importance as .json" in labels
+    assert dict(at.query_params)["kheads"] == "L2H8,L4H1"  # in the link, like every other view
 
 
 def test_mean_ablation_and_going_back_to_no_heads():
@@ -94,3 +97,16 @@ def test_corpus_column_shows_the_cached_corpus_grid():
         assert _values(corpus).argmax() == 5 * 12 + 11
     finally:
         path.unlink()
+
+
+def test_a_link_names_the_heads_switched_off_and_bad_ones_get_a_notice():
+    from tests.support import linked_app
+
+    at = linked_app({"kheads": "L2H8,L3H1", "kablation": "mean"}, PAGE)
+    assert at.multiselect(key="knockout_heads").value == ["L2H8", "L3H1"]
+    assert at.radio(key="knockout_ablation").value == "mean" and any("Cosine" in m.label for m in at.metric)
+    at = linked_app({"kheads": "L2H8;rm -rf"})  # the notice shows on the first page the link opens
+    said = " ".join(texts(at.warning) + texts(at.sidebar.warning))
+    at.switch_page(PAGE).run()
+    assert not at.exception and not at.multiselect(key="knockout_heads").value
+    assert "kheads" in said or "head names" in said, said
