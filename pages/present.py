@@ -66,23 +66,30 @@ with unit:
         width="stretch",
         help="Key: L",
     )
-with jump.popover("Jump to a head", icon=":material/apps:", width="stretch"):
+# the picker and the link are drawn only while their popover is open: every view of a shared link pays nothing
+jump_box = jump.popover(
+    "Jump to a head", icon=":material/apps:", width="stretch", key="present_jump_open", on_change="rerun"
+)
+with jump_box:
     st.caption("Click a head (layers down, heads across).")
-    picker = canvas.heads_grid(
-        [[0.0] * att.num_heads for _ in range(att.num_layers)],
-        "",
-        canvas.Scale("", kind="categorical", categories=(("head", "#9aa4b1"),)),
-        text=[[f"H{h}" for h in range(att.num_heads)] for _ in range(att.num_layers)],
-        hover=[[head_name(layer, h) for h in range(att.num_heads)] for layer in range(att.num_layers)],
-    )
-    heatmaps.show(
-        dict(picker, blurOnPick=True),
-        key="present_jump",
-        name="heads",
-        selected=(state["present_layer"], state["present_head"]),
-    )
-with share.popover("Share", icon=":material/link:", width="stretch"):
-    links.share_link()
+    if jump_box.open:
+        picker = canvas.heads_grid(
+            [[0.0] * att.num_heads for _ in range(att.num_layers)],
+            "",
+            canvas.Scale("", kind="categorical", categories=(("head", "#9aa4b1"),)),
+            text=[[f"H{h}" for h in range(att.num_heads)] for _ in range(att.num_layers)],
+            hover=[[head_name(layer, h) for h in range(att.num_heads)] for layer in range(att.num_layers)],
+        )
+        heatmaps.show(
+            dict(picker, blurOnPick=True),
+            key="present_jump",
+            name="heads",
+            selected=(state["present_layer"], state["present_head"]),
+        )
+share_box = share.popover("Share", icon=":material/link:", width="stretch", key="present_share_open", on_change="rerun")
+with share_box:
+    if share_box.open:
+        links.share_link()
 
 layer, head = state["present_layer"], state["present_head"]
 badges, outlines, found = answer_view.marks(s, att, answer_view.chosen_relation())
