@@ -42,7 +42,7 @@ def test_default_heads_page_shows_the_subject_verb_answer(page, app_url, tmp_pat
     assert ("L2H8", 3, 4) in expected and {tuple(c) for c in _arc_cells(page)} == expected
     assert (
         page.locator(".hs-panel[data-name=L2H8] canvas").get_attribute("aria-label")
-        == "L2H8: layer 2, head 8 (follows nsubj), 1 arc outlined"
+        == "L2H8: layer 2, head 8 (follows nsubj), 1 arc outlined. Click to open it large."
     )
     page.screenshot(path=str(tmp_path / "answer.png"))
 

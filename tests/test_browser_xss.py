@@ -353,6 +353,10 @@ def test_report_download_opens_safely(watched, app_url, tmp_path, hostile_tokens
     page.wait_for_function(f"document.querySelectorAll('{support.HEATMAP}').length >= 12", timeout=WAIT_MS)
     watch.check()
     assert page.locator("p.quote").inner_text() == HOSTILE
-    _check_labels(_grid_labels(page), labels)
+    layers = ", ".join(f"#hs-grid-{i} > .hs-grid" for i in range(6))  # the six layers; then Which heads matter
+    _check_labels(_grid_labels(page, layers), labels)
+    assert set(_grid_labels(page, "#hs-grid-6 > .hs-grid")) == {f"L{i}" for i in range(6)} | {
+        f"H{h}" for h in range(12)
+    }
     arcs = support.wait_texts(page, ".textpoint text", bool, "the report's arc diagram", WAIT_MS)
     assert "alert(1)</script" in arcs
