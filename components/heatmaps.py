@@ -42,11 +42,8 @@ def new_click(key: str, data: dict | None = None) -> tuple[int, int] | None:
     if raw == state.get(f"_{key}_seen"):
         return None
     state[f"_{key}_seen"] = raw
-    if data is not None:
-        return _panel_of(data, raw)
-    if isinstance(raw, dict) and type(raw.get("layer")) is int and type(raw.get("head")) is int:
-        return raw["layer"], raw["head"]
-    return None
+    head = _head_of(raw)
+    return head if data is None or head is None else _panel_of(data, raw)
 
 
 def opened(data: dict) -> tuple[tuple[int, int] | None, bool]:
@@ -79,6 +76,14 @@ def show(
     return picked
 
 
+def _head_of(raw) -> tuple[int, int] | None:
+    """(layer, head) of what the browser sent, if it is {"layer": int, "head": int} (not bool, float or text)."""
+    if not isinstance(raw, dict):
+        return None
+    layer, number = raw.get("layer"), raw.get("head")
+    return (layer, number) if type(layer) is int and type(number) is int else None
+
+
 def _panel_of(data: dict, head) -> tuple[int, int] | None:
     """(layer, head) of a click the browser reported, if it names a panel of this grid.
 
@@ -86,11 +91,10 @@ def _panel_of(data: dict, head) -> tuple[int, int] | None:
     a switch to a 2-layer one (or from encoder to a shorter decoder); and the browser could
     send anything.
     """
-    if not isinstance(head, dict):
+    head = _head_of(head)
+    if head is None:
         return None
-    layer, number = head.get("layer"), head.get("head")
-    if type(layer) is not int or type(number) is not int:  # not bool, float or text
-        return None
+    layer, number = head
     if data.get("clickable") == "cell":  # a layer x head grid: a cell is a head
         return (layer, number) if 0 <= layer < data["rows"] and 0 <= number < data["cols"] else None
     if not any(p["layer"] == layer and p["head"] == number for p in data["panels"]):

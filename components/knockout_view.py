@@ -86,14 +86,10 @@ def _add_clicked(names: list[str]) -> None:
     """A head clicked in one of the page's layer x head grids joins the heads switched off (once per click)."""
     state = st.session_state
     for key in CLICK_GRIDS:
-        head = (state.get(key) or {}).get("head")
-        if head == state.get(f"{key}_used"):
-            continue
-        state[f"{key}_used"] = head
-        if isinstance(head, dict) and type(head.get("layer")) is int and type(head.get("head")) is int:
-            name = head_name(head["layer"], head["head"])
-            if name in names and name not in (state.get(HEADS_KEY) or []):
-                state[HEADS_KEY] = [*(state.get(HEADS_KEY) or []), name]
+        head = heatmaps.new_click(key)
+        name = head_name(*head) if head is not None else None
+        if name in names and name not in (state.get(HEADS_KEY) or []):
+            state[HEADS_KEY] = [*(state.get(HEADS_KEY) or []), name]
 
 
 # --- drawing ------------------------------------------------------------------------------

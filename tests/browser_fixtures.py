@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from tests import support
@@ -20,12 +22,19 @@ def browser():
         yield b
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+@contextlib.contextmanager
+def watched_page(browser, width: int, height: int):
+    """A page in a new browser context of this size; fails on any script error the page raised."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     yield page
     context.close()
     assert not errors, errors
+
+
+@pytest.fixture
+def page(browser):
+    with watched_page(browser, 1400, 1000) as page:
+        yield page

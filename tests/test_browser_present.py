@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests import support
+from tests.browser_fixtures import watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -16,13 +17,8 @@ TWENTY = "The keys to the old cabinet in the hall of the house are on the big ta
 
 @pytest.fixture
 def projector(browser):
-    context = browser.new_context(viewport={"width": 1024, "height": 768})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors, errors
+    with watched_page(browser, 1024, 768) as page:
+        yield page
 
 
 def _heading(page) -> str:
