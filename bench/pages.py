@@ -5,7 +5,9 @@ empty page (the Heads page with an empty sentence):
 - fresh tab: seconds from navigation until Streamlit is idle and every figure is drawn (canvas
   grids, plotly charts, bertviz's frame; bench/browser.py), median of `repeat` loads, cold (a new
   browser context each: nothing cached) and warm (new tabs in one context). A first load of each
-  page, not counted, warms the server and learns which figures the page draws;
+  page, not counted, warms the server and learns which figures the page draws. Each cold load
+  follows a cold load of the empty page, and "over the empty page" is the median of those pairs'
+  differences, so a machine whose load changes during the run weighs on both sides;
 - load: `users` simulated users at once, each opening the link `views` times, each view a new
   websocket session on one server process (bench/load.py): views/s and p90 seconds.
 
@@ -99,8 +101,12 @@ def _median(values: list[float]) -> float:
     return round(statistics.median(values), 2)
 
 
-def fresh_tab(browser, url: str, repeat: int) -> dict:
-    """Medians (seconds) of a cold and a warm fresh tab opening url, and what "drawn" waited for."""
+def fresh_tab(browser, url: str, repeat: int, empty_url: str | None = None) -> dict:
+    """Medians (seconds) of a cold and a warm fresh tab opening url, and what "drawn" waited for.
+
+    With `empty_url`, each cold load of url is paired with a cold load of the empty page just before
+    it, and `over_empty_s` is the median of the pairs' differences: load that comes and goes on a
+    shared machine then weighs on both loads of a pair, not on the page alone."""
     from bench import browser as browser_bench
 
     viewport = {"width": 1400, "height": 1000}
@@ -111,11 +117,21 @@ def fresh_tab(browser, url: str, repeat: int) -> dict:
     page = warm.new_page()  # the warm context's cache filled once before counting
     browser_bench.figures_drawn_s(page, url, expect)
     page.close()
-    cold, hot = [], []
+    if empty_url is not None:
+        context = browser.new_context(viewport=viewport)
+        empty_expect = browser_bench.figures_expected(context.new_page(), empty_url)
+        context.close()
+    cold, hot, over = [], [], []
     for _ in range(repeat):
+        if empty_url is not None:
+            context = browser.new_context(viewport=viewport)
+            empty_s = browser_bench.figures_drawn_s(context.new_page(), empty_url, empty_expect)
+            context.close()
         context = browser.new_context(viewport=viewport)
         cold.append(browser_bench.figures_drawn_s(context.new_page(), url, expect))
         context.close()
+        if empty_url is not None:
+            over.append(cold[-1] - empty_s)
         page = warm.new_page()
         hot.append(browser_bench.figures_drawn_s(page, url, expect))
         page.close()
@@ -126,6 +142,7 @@ def fresh_tab(browser, url: str, repeat: int) -> dict:
         "fresh_tab_runs_s": [round(t, 2) for t in cold],
         "fresh_tab_warm_runs_s": [round(t, 2) for t in hot],
         "figures": {k: expect[k] for k in ("grids", "plots", "frames_drawn", "plots_sent", "components_sent")},
+        **({"over_empty_s": _median(over), "over_empty_runs_s": [round(t, 2) for t in over]} if over else {}),
     }
 
 
@@ -180,8 +197,12 @@ def run(
             url = stack.enter_context(support.streamlit_server())
         if browser:  # every page's tabs first, then the load, the browser closed (its sync API holds an event loop)
             with support.chromium() as chromium:
+                empty_url = url + found[EMPTY]["url"]
                 for key, *_ in targets:
-                    found[key].update(_guarded(lambda key=key: fresh_tab(chromium, url + found[key]["url"], repeat)))
+                    paired = None if key == EMPTY else empty_url
+                    found[key].update(
+                        _guarded(lambda key=key, paired=paired: fresh_tab(chromium, url + found[key]["url"], repeat, paired))
+                    )
                     print(f"fresh tab {key}: {json.dumps(found[key])}", file=sys.stderr, flush=True)
         if load:
             for key, _, path, query in targets:
@@ -208,7 +229,10 @@ def table(report: dict) -> str:
     ]
     for key, f in rows:
         cold = f.get("fresh_tab_s")
-        over = None if cold is None or empty is None or key == EMPTY else f"{cold - empty:+.2f}"
+        over = f.get("over_empty_s")  # paired with empty-page loads (fresh_tab); else against the empty page's median
+        if over is None and cold is not None and empty is not None and key != EMPTY:
+            over = cold - empty
+        over = None if over is None else f"{over:+.2f}"
         failed = f.get("failed")
         if f.get("errors_shown"):
             failed = f"{failed} ({f['errors_shown']} showed an error)"

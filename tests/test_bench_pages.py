@@ -67,6 +67,16 @@ def test_table_has_a_row_per_page_and_the_empty_page():
     assert "load average (1, 5, 15 min) [3.5, 2.0, 1.0] at the start" in lines[-1]
 
 
+def test_table_prefers_the_paired_difference_over_the_empty_page():
+    """A page measured in pairs with the empty page shows the pairs' median difference, not its median
+    minus the empty page's (which a change of the machine's load between the two would skew)."""
+    report = {
+        "pages": {"heads": {"title": "Heads", "fresh_tab_s": 2.5, "over_empty_s": 0.31}},
+        "empty_page": {"title": "Empty page", "fresh_tab_s": 1.0},
+    }
+    assert pages.table(report).splitlines()[2].startswith("| Heads | 2.5 s | – | +0.31 s |")
+
+
 @pytest.mark.browser
 def test_the_bench_measures_the_pages_the_server_lists(app_url):
     """The pages a running app puts in its navigation are the ones make bench reports, at the same URLs."""
