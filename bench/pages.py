@@ -101,12 +101,30 @@ def _median(values: list[float]) -> float:
     return round(statistics.median(values), 2)
 
 
+def _cold_load(browser, url: str, expect: dict, viewport: dict) -> tuple[float, float]:
+    """A new browser context opening url: seconds until drawn (bench/browser.py), and the CPU seconds
+    the page's renderer process spent meanwhile (Chromium's ProcessTime), which other work on the
+    machine does not inflate as it does the wall-clock seconds."""
+    from bench import browser as browser_bench
+
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
+    seconds = browser_bench.figures_drawn_s(page, url, expect)
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    context.close()
+    return seconds, metrics.get("ProcessTime", float("nan"))
+
+
 def fresh_tab(browser, url: str, repeat: int, empty_url: str | None = None) -> dict:
     """Medians (seconds) of a cold and a warm fresh tab opening url, and what "drawn" waited for.
 
     With `empty_url`, each cold load of url is paired with a cold load of the empty page just before
     it, and `over_empty_s` is the median of the pairs' differences: load that comes and goes on a
-    shared machine then weighs on both loads of a pair, not on the page alone."""
+    shared machine then weighs on both loads of a pair, not on the page alone. `renderer_cpu_s` is
+    the page's renderer CPU time in a cold load (and `renderer_cpu_over_empty_s` its paired
+    difference), a figure a busy machine leaves nearly as it is."""
     from bench import browser as browser_bench
 
     viewport = {"width": 1400, "height": 1000}
@@ -121,28 +139,37 @@ def fresh_tab(browser, url: str, repeat: int, empty_url: str | None = None) -> d
         context = browser.new_context(viewport=viewport)
         empty_expect = browser_bench.figures_expected(context.new_page(), empty_url)
         context.close()
-    cold, hot, over = [], [], []
+    cold, cpu, hot, over, cpu_over = [], [], [], [], []
     for _ in range(repeat):
         if empty_url is not None:
-            context = browser.new_context(viewport=viewport)
-            empty_s = browser_bench.figures_drawn_s(context.new_page(), empty_url, empty_expect)
-            context.close()
-        context = browser.new_context(viewport=viewport)
-        cold.append(browser_bench.figures_drawn_s(context.new_page(), url, expect))
-        context.close()
+            empty_s, empty_cpu = _cold_load(browser, empty_url, empty_expect, viewport)
+        seconds, used = _cold_load(browser, url, expect, viewport)
+        cold.append(seconds)
+        cpu.append(used)
         if empty_url is not None:
-            over.append(cold[-1] - empty_s)
+            over.append(seconds - empty_s)
+            cpu_over.append(used - empty_cpu)
         page = warm.new_page()
         hot.append(browser_bench.figures_drawn_s(page, url, expect))
         page.close()
     warm.close()
+    paired = (
+        {
+            "over_empty_s": _median(over),
+            "over_empty_runs_s": [round(t, 2) for t in over],
+            "renderer_cpu_over_empty_s": _median(cpu_over),
+        }
+        if over
+        else {}
+    )
     return {
         "fresh_tab_s": _median(cold),
         "fresh_tab_warm_s": _median(hot),
         "fresh_tab_runs_s": [round(t, 2) for t in cold],
         "fresh_tab_warm_runs_s": [round(t, 2) for t in hot],
+        "renderer_cpu_s": _median(cpu),
         "figures": {k: expect[k] for k in ("grids", "plots", "frames_drawn", "plots_sent", "components_sent")},
-        **({"over_empty_s": _median(over), "over_empty_runs_s": [round(t, 2) for t in over]} if over else {}),
+        **paired,
     }
 
 
@@ -201,7 +228,9 @@ def run(
                 for key, *_ in targets:
                     paired = None if key == EMPTY else empty_url
                     found[key].update(
-                        _guarded(lambda key=key, paired=paired: fresh_tab(chromium, url + found[key]["url"], repeat, paired))
+                        _guarded(
+                            lambda key=key, paired=paired: fresh_tab(chromium, url + found[key]["url"], repeat, paired)
+                        )
                     )
                     print(f"fresh tab {key}: {json.dumps(found[key])}", file=sys.stderr, flush=True)
         if load:
@@ -224,8 +253,9 @@ def table(report: dict) -> str:
         return "–" if value is None else f"{value}{unit}"
 
     lines = [
-        "| page | fresh tab, cold | fresh tab, warm | cold over empty page | views/s | p90 | failed |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| page | fresh tab, cold | fresh tab, warm | cold over empty page | renderer CPU over empty page "
+        "| views/s | p90 | failed |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for key, f in rows:
         cold = f.get("fresh_tab_s")
@@ -233,13 +263,15 @@ def table(report: dict) -> str:
         if over is None and cold is not None and empty is not None and key != EMPTY:
             over = cold - empty
         over = None if over is None else f"{over:+.2f}"
+        cpu_over = f.get("renderer_cpu_over_empty_s")
+        cpu_over = None if cpu_over is None else f"{cpu_over:+.2f}"
         failed = f.get("failed")
         if f.get("errors_shown"):
             failed = f"{failed} ({f['errors_shown']} showed an error)"
         name = f.get("title", key) + (" (error: see JSON)" if "error" in f else "")
         lines.append(
             f"| {name} | {cell(cold, ' s')} | {cell(f.get('fresh_tab_warm_s'), ' s')} | "
-            f"{cell(over, ' s')} | {cell(f.get('views_per_s'))} | {cell(f.get('p90_s'), ' s')} | "
+            f"{cell(over, ' s')} | {cell(cpu_over, ' s')} | {cell(f.get('views_per_s'))} | {cell(f.get('p90_s'), ' s')} | "
             f"{cell(failed)} |"
         )
     c = report.get("pages_conditions")

@@ -61,7 +61,7 @@ def test_table_has_a_row_per_page_and_the_empty_page():
         },
     }
     lines = pages.table(report).splitlines()
-    assert lines[2] == "| Heads | 2.5 s | 1.0 s | +1.00 s | 30.1 | 1.2 s | 0 |"
+    assert lines[2] == "| Heads | 2.5 s | 1.0 s | +1.00 s | – | 30.1 | 1.2 s | 0 |"
     assert lines[3].startswith("| Syntax heads (error: see JSON) | – |")
     assert lines[4].startswith("| Empty page | 1.5 s |")
     assert "load average (1, 5, 15 min) [3.5, 2.0, 1.0] at the start" in lines[-1]
@@ -71,10 +71,12 @@ def test_table_prefers_the_paired_difference_over_the_empty_page():
     """A page measured in pairs with the empty page shows the pairs' median difference, not its median
     minus the empty page's (which a change of the machine's load between the two would skew)."""
     report = {
-        "pages": {"heads": {"title": "Heads", "fresh_tab_s": 2.5, "over_empty_s": 0.31}},
+        "pages": {
+            "heads": {"title": "Heads", "fresh_tab_s": 2.5, "over_empty_s": 0.31, "renderer_cpu_over_empty_s": 0.2}
+        },
         "empty_page": {"title": "Empty page", "fresh_tab_s": 1.0},
     }
-    assert pages.table(report).splitlines()[2].startswith("| Heads | 2.5 s | – | +0.31 s |")
+    assert pages.table(report).splitlines()[2].startswith("| Heads | 2.5 s | – | +0.31 s | +0.20 s |")
 
 
 @pytest.mark.browser
