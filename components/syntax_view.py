@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import answer_view, cached, charts, downloads, faults, heatmaps
+from components import answer_view, cached, downloads, faults, heatmaps
+from components import arc_diagram as arc_diagram_view
 from components.state import Settings
 from components.text import literal
-from headscope import answer, atlas, canvas, corpus, figures, panels, verdict
+from headscope import answer, arcs, atlas, canvas, corpus, panels, verdict
 from headscope.panels import head_name
 from headscope.syntax import (
     DIRECTION_SHORT,
@@ -83,14 +84,11 @@ def examples(current_text: str) -> None:
 
 
 def _arc_clicked() -> None:
-    """Arc diagram callback: a click on an arc's label selects its relation."""
-    points = (st.session_state.get("arc_diagram") or {}).get("selection", {}).get("points") or []
-    for point in points:
-        data = point.get("customdata")
-        if data and data[0] in RELATION_CHOICES:
-            st.session_state["relation"] = data[0]
-            return
-    if points:
+    """Arc diagram callback: a click on an arc selects its relation."""
+    relation = arc_diagram_view.picked("arc_diagram")
+    if relation in RELATION_CHOICES:
+        st.session_state["relation"] = relation
+    elif relation is not None:
         st.session_state["relation_note"] = "That relation is not one of the choices; pick one above."
 
 
@@ -109,10 +107,10 @@ def relation_picker() -> str:
 
 
 def arc_diagram(scores: SyntaxScores, relation: str) -> None:
-    """The parse as labelled arcs; the chosen relation's arcs in red; click a label to pick it."""
+    """The parse as labelled arcs; the chosen relation's arcs in red; click an arc to pick its relation."""
     p = scores.words.parse
-    fig = figures.arc_figure(p.words, p.arcs(), relation)
-    charts.show(fig, key="arc_diagram", name=f"arcs-{relation}", on_select=_arc_clicked, selection_mode="points")
+    data = arcs.diagram(p.words, p.arcs(), relation)
+    arc_diagram_view.show(data, key="arc_diagram", name=f"arcs-{relation}", on_pick=_arc_clicked)
     note = st.session_state.pop("relation_note", None)
     if note:
         st.caption(note)
