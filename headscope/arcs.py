@@ -56,7 +56,9 @@ def aria(words: tuple[str, ...] | list[str], arc: Arc, choices: tuple[str, ...])
     """What a screen reader says for an arc's label, and what a click does."""
     meaning = RELATION_NAMES.get(arc.relation)
     said = f"{arc.relation} arc from {words[arc.head]} to {words[arc.dependent]}" + (f", {meaning}" if meaning else "")
-    return said + (f". Press to pick {arc.relation}." if arc.relation in choices else ". Not one of the relations to pick.")
+    return said + (
+        f". Press to pick {arc.relation}." if arc.relation in choices else ". Not one of the relations to pick."
+    )
 
 
 def diagram(
