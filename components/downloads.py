@@ -55,8 +55,8 @@ def _relation_scores(s, relation: str):
 
 def scores_buttons(s, relation: str) -> None:
     """A relation's head ranking as .csv and .json."""
-    left, right = st.columns(2)
-    left.download_button(
+    row = st.container(horizontal=True)  # one block, side by side
+    row.download_button(
         "Head scores as .csv",
         data=lambda: export.scores_csv(_relation_scores(s, relation)),
         file_name=file_name("scores", relation) + ".csv",
@@ -66,7 +66,7 @@ def scores_buttons(s, relation: str) -> None:
         key="dl_scores_csv",
         width="stretch",
     )
-    right.download_button(
+    row.download_button(
         "Head scores as .json",
         data=lambda: export.scores_json(_relation_scores(s, relation)),
         file_name=file_name("scores", relation) + ".json",

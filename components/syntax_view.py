@@ -75,9 +75,9 @@ def _use_example(text: str) -> None:
 def examples(current_text: str) -> None:
     """One button per example sentence; under them, what to look for in the current one."""
     st.caption("Examples chosen to separate syntax from position; click one:")
-    cols = st.columns(len(EXAMPLES))
-    for i, (col, ex) in enumerate(zip(cols, EXAMPLES)):
-        col.button(ex.text, key=f"example_{i}", on_click=_use_example, args=(ex.text,), width="stretch")
+    row = st.container(horizontal=True)  # one block, not a column each: fewer messages per view
+    for i, ex in enumerate(EXAMPLES):
+        row.button(ex.text, key=f"example_{i}", on_click=_use_example, args=(ex.text,), width="stretch")
     for ex in EXAMPLES:
         if ex.text == current_text.strip():
             st.info(ex.look_for, icon=":material/search:")
