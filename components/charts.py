@@ -50,6 +50,6 @@ def format_picker() -> None:
         list(FORMATS),
         key="figure_format",
         horizontal=True,
-        help="The camera button of the arc diagram and of the bar charts saves them in this format. "
-        "Every heatmap grid has a PNG and an SVG button of its own.",
+        help="The camera button of the bar charts saves them in this format. "
+        "Every heatmap grid, and the arc diagram, has a PNG and an SVG button of its own.",
     )

@@ -48,23 +48,28 @@ def attention_buttons(s, layer: int | None) -> None:
     )
 
 
-def scores_buttons(rs) -> None:
+def _relation_scores(s, relation: str):
+    """One relation's scores for the sentence, from the shared cache (a download keeps settings, not results)."""
+    return cached.sentence_syntax(s.model, s.text, s.weighting).relations[relation]
+
+
+def scores_buttons(s, relation: str) -> None:
     """A relation's head ranking as .csv and .json."""
-    left, right = st.columns(2)
-    left.download_button(
+    row = st.container(horizontal=True)  # one block, side by side
+    row.download_button(
         "Head scores as .csv",
-        data=lambda: export.scores_csv(rs),
-        file_name=file_name("scores", rs.relation) + ".csv",
+        data=lambda: export.scores_csv(_relation_scores(s, relation)),
+        file_name=file_name("scores", relation) + ".csv",
         mime="text/csv",
         on_click="ignore",
         icon=":material/download:",
         key="dl_scores_csv",
         width="stretch",
     )
-    right.download_button(
+    row.download_button(
         "Head scores as .json",
-        data=lambda: export.scores_json(rs),
-        file_name=file_name("scores", rs.relation) + ".json",
+        data=lambda: export.scores_json(_relation_scores(s, relation)),
+        file_name=file_name("scores", relation) + ".json",
         mime="application/json",
         on_click="ignore",
         icon=":material/download:",

@@ -11,15 +11,14 @@
 // One function, `layout`, places everything (titles, labels, cells, outlines, colour bar) for
 // a given width; the page (`paint`) and the SVG file (`toSvg`) both draw its items, so what
 // is saved is what is seen. Every text that comes from the user's sentence is set with
-// textContent or as an SVG text node: never parsed as markup.
+// textContent or as an SVG text node: never parsed as markup. Elements, downloads: hs_shared.js,
+// which Python puts in front of this file.
 
-const SVG_NS = "http://www.w3.org/2000/svg";
 const XLINK_NS = "http://www.w3.org/1999/xlink";
 const LABEL_CHARS = 16; // a tick label longer than this is cut with "…" (the hover names it whole)
 const GAP = 16; // px between panels
 const BAR = 12; // colour bar width, px
 const MIN_LABELLED = 120; // px: the smallest panel drawn with tick labels before the grid wraps
-const FILE_TEXT = "#31333f"; // text colour in a downloaded file (white background)
 const BAR_TICKS = [0, 0.25, 0.5, 0.75, 1]; // colour-bar ticks, as fractions of the scale
 const AXIS_TITLE = 11; // px
 
@@ -28,20 +27,6 @@ function bytesOf(b64) {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
-}
-
-function make(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function svg(tag, attrs, text) {
-  const e = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 // An embedded image, with both href (SVG 2) and xlink:href (older editors).
@@ -365,13 +350,8 @@ function paint(root, d, g, items, images, rgba, onPick, onZoom) {
     out.addEventListener("click", () => onZoom(null));
     tools.appendChild(out);
   }
-  for (const kind of ["PNG", "SVG"]) {
-    const b = make("button", "hs-download", `Download ${kind}`);
-    b.type = "button";
-    b.title = kind === "SVG" ? "Labels as vector text; the cells as an embedded image" : "An image at twice the SVG file's size";
-    b.addEventListener("click", () => download(d, images, rgba, kind, status));
-    tools.appendChild(b);
-  }
+  downloadButtons(tools, status, d.file, () => toSvg(d, images, rgba),
+                  "Labels as vector text; the cells as an embedded image");
   root.append(tools, body, tip);
   root.dataset.drawn = String(d.panels.length);
   if (refocus) root.querySelector(refocus)?.focus();
@@ -584,43 +564,6 @@ function toSvg(d, images, rgba) {
     }
   }
   return { text: new XMLSerializer().serializeToString(root), width, height };
-}
-
-function save(blob, name) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-function download(d, images, rgba, kind, status) {
-  status.textContent = "";
-  const picture = toSvg(d, images, rgba);
-  const svgBlob = new Blob([picture.text], { type: "image/svg+xml" });
-  if (kind === "SVG") {
-    save(svgBlob, `${d.file}.svg`);
-    return;
-  }
-  const img = new Image();
-  const url = URL.createObjectURL(svgBlob);
-  img.onerror = () => {
-    URL.revokeObjectURL(url);
-    status.textContent = "The PNG could not be made in this browser; try the SVG.";
-  };
-  img.onload = () => {
-    const canvas = document.createElement("canvas");
-    canvas.width = picture.width * 2;
-    canvas.height = picture.height * 2;
-    const ctx = canvas.getContext("2d");
-    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
-    URL.revokeObjectURL(url);
-    canvas.toBlob((blob) => save(blob, `${d.file}.png`), "image/png");
-  };
-  img.src = url;
 }
 
 // ---- entry points ---------------------------------------------------------------------

@@ -9,7 +9,6 @@ PNG/SVG downloads drawn from the same layout as the page.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import streamlit as st
 
@@ -18,11 +17,10 @@ from components.state import Settings
 from headscope import canvas
 from headscope.panels import head_name
 
-_HERE = Path(__file__).parent
 _grid = st.components.v2.component(
     "headscope_heatmap_grid",
-    js=(_HERE / "heatmap_grid.js").read_text(encoding="utf-8"),
-    css=(_HERE / "heatmap_grid.css").read_text(encoding="utf-8"),
+    js=canvas.component_script(),  # hs_shared.js, then heatmap_grid.js
+    css=canvas.component_style(),  # hs_shared.css, then heatmap_grid.css
     isolate_styles=False,  # the page's fonts and colours; its classes all start with hs-
 )
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
-from components import answer_view, cached, charts, downloads, faults, heatmaps
-from components.state import Settings
+from components import answer_view, cached, downloads, faults, heatmaps
+from components import arc_diagram as arc_diagram_view
 from components.text import literal
-from headscope import answer, atlas, canvas, corpus, figures, panels, verdict
+from headscope import answer, arcs, atlas, canvas, corpus, panels, verdict
 from headscope.panels import head_name
 from headscope.syntax import (
     DIRECTION_SHORT,
@@ -74,23 +75,20 @@ def _use_example(text: str) -> None:
 def examples(current_text: str) -> None:
     """One button per example sentence; under them, what to look for in the current one."""
     st.caption("Examples chosen to separate syntax from position; click one:")
-    cols = st.columns(len(EXAMPLES))
-    for i, (col, ex) in enumerate(zip(cols, EXAMPLES)):
-        col.button(ex.text, key=f"example_{i}", on_click=_use_example, args=(ex.text,), width="stretch")
+    row = st.container(horizontal=True)  # one block, not a column each: fewer messages per view
+    for i, ex in enumerate(EXAMPLES):
+        row.button(ex.text, key=f"example_{i}", on_click=_use_example, args=(ex.text,), width="stretch")
     for ex in EXAMPLES:
         if ex.text == current_text.strip():
             st.info(ex.look_for, icon=":material/search:")
 
 
 def _arc_clicked() -> None:
-    """Arc diagram callback: a click on an arc's label selects its relation."""
-    points = (st.session_state.get("arc_diagram") or {}).get("selection", {}).get("points") or []
-    for point in points:
-        data = point.get("customdata")
-        if data and data[0] in RELATION_CHOICES:
-            st.session_state["relation"] = data[0]
-            return
-    if points:
+    """Arc diagram callback: a click on an arc selects its relation."""
+    relation = arc_diagram_view.picked("arc_diagram")
+    if relation in RELATION_CHOICES:
+        st.session_state["relation"] = relation
+    elif relation is not None:
         st.session_state["relation_note"] = "That relation is not one of the choices; pick one above."
 
 
@@ -108,16 +106,14 @@ def relation_picker() -> str:
     )
 
 
-def arc_diagram(scores: SyntaxScores, relation: str) -> None:
-    """The parse as labelled arcs; the chosen relation's arcs in red; click a label to pick it."""
-    p = scores.words.parse
-    fig = figures.arc_figure(p.words, p.arcs(), relation)
-    charts.show(fig, key="arc_diagram", name=f"arcs-{relation}", on_select=_arc_clicked, selection_mode="points")
+def arc_diagram(ev: Evidence) -> None:
+    """The parse as labelled arcs; the chosen relation's arcs in red; click an arc to pick its relation."""
+    arc_diagram_view.show(ev.arcs, key="arc_diagram", name=f"arcs-{ev.relation}", on_pick=_arc_clicked)
     note = st.session_state.pop("relation_note", None)
     if note:
         st.caption(note)
-    if scores.words.dropped_words:
-        st.caption("Left out (no word piece covers them): " + literal(", ".join(scores.words.dropped_words)))
+    if ev.dropped:
+        st.caption("Left out (no word piece covers them): " + literal(", ".join(ev.dropped)))
 
 
 def describe_baseline(rs: RelationScores) -> str:
@@ -155,16 +151,16 @@ def following_heads(corpus_atlas, relation: str) -> set[tuple[int, int]] | None:
     return {(h.layer, h.head) for h in corpus_atlas.relations[relation].verdict.follows}
 
 
-def ranking_table(
+def ranking_frame(
     rs: RelationScores,
     positional: dict[tuple[int, int], str],
     following: set | None,
     rows: int = 12,
     only_positional: bool = False,
-) -> None:
+) -> pd.DataFrame:
     """This sentence's best heads for the relation, without (or only) the positional ones."""
     heads = [h for h in rs.heads if ((h.layer, h.head) in positional) == only_positional][:rows]
-    table = pd.DataFrame(
+    return pd.DataFrame(
         [
             {
                 "head": head_name(h.layer, h.head),
@@ -178,58 +174,119 @@ def ranking_table(
             for h in heads
         ]
     )
-    st.dataframe(table, hide_index=True, width="stretch")
 
 
-def verdict_sections(scores: SyntaxScores, rs: RelationScores, positional: dict, corpus_atlas) -> set:
-    """The answer first: the heads that follow the relation over the corpus, then this sentence's
-    evidence, then the positional heads apart. Returns the (layer, head) that follow it."""
-    relation = rs.relation
+def ranking_table(
+    rs: RelationScores,
+    positional: dict[tuple[int, int], str],
+    following: set | None,
+    rows: int = 12,
+    only_positional: bool = False,
+) -> None:
+    """This sentence's best heads for the relation, without (or only) the positional ones, as a table."""
+    st.dataframe(ranking_frame(rs, positional, following, rows, only_positional), hide_index=True, width="stretch")
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """A table as Streamlit sends it, converted once (st.dataframe converts a pandas frame on every view)."""
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def follows_frame(rs: RelationScores, follows) -> pd.DataFrame:
+    """The heads that follow the relation over the corpus, with their numbers and this sentence's."""
+    in_sentence = {(h.layer, h.head, h.direction): h for h in rs.heads}
+    return pd.DataFrame(
+        [
+            {
+                "head": head_name(h.layer, h.head),
+                "direction": h.direction,
+                "accuracy (corpus)": round(h.accuracy, 3),
+                "margin over the offset": round(h.margin, 3),
+                "95% interval": f"{h.margin_low:+.3f} to {h.margin_high:+.3f}",
+                **_sentence_row(in_sentence[(h.layer, h.head, h.direction)], rs),
+            }
+            for h in follows
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the Syntax heads page draws for one relation of one sentence, built once per (model, text,
+    weighting, relation) in the shared cache: every view of a shared link gets it as is (tables already Arrow)."""
+
+    relation: str
+    arcs: dict  # the arc diagram's data (headscope.arcs.diagram)
+    dropped: tuple[str, ...]  # words no word piece covers
+    count: int  # the relation's arcs in this sentence; 0: nothing below the diagram
+    answer: answer.Answer | None = None
+    follows: pa.Table | None = None  # the heads that follow it over the corpus
+    no_follows: str | None = None  # why there are none
+    baseline: str = ""
+    disagree: str | None = None  # sentence and corpus disagree
+    ranking: pa.Table | None = None
+    positional_ranking: pa.Table | None = None
+    top_heads: dict | None = None  # the best heads' grid (headscope.canvas)
+
+
+@cached.shared
+def evidence(model: str, text: str, weighting: str, relation: str, with_corpus: bool) -> Evidence:
+    """The Syntax heads page for one relation of one sentence (with the corpus verdict if `with_corpus`)."""
+    scores = cached.sentence_syntax(model, text, weighting)
+    p = scores.words.parse
+    rs = scores.relations[relation]
+    base = Evidence(relation, arcs.diagram(p.words, p.arcs(), relation), tuple(scores.words.dropped_words), len(rs.arcs))
+    if not rs.arcs:
+        return base
+    positional = cached.positional_heads(model, text)
+    corpus_atlas = cached.bundled_atlas(model, weighting) if with_corpus else None
     ra = corpus_atlas.relations.get(relation) if corpus_atlas is not None else None
     v = ra.verdict if ra is not None else None
-    if corpus_atlas is not None:
-        answer_view.answer_line(answer.answer(corpus_atlas, relation, scores))
     follows = v.follows if v is not None else ()
     following = following_heads(corpus_atlas, relation)
-    st.markdown(f"#### Heads that follow {relation} over the corpus")
-    if follows:
-        in_sentence = {(h.layer, h.head, h.direction): h for h in rs.heads}
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "head": head_name(h.layer, h.head),
-                        "direction": h.direction,
-                        "accuracy (corpus)": round(h.accuracy, 3),
-                        "margin over the offset": round(h.margin, 3),
-                        "95% interval": f"{h.margin_low:+.3f} to {h.margin_high:+.3f}",
-                        **_sentence_row(in_sentence[(h.layer, h.head, h.direction)], rs),
-                    }
-                    for h in follows
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-    elif corpus_atlas is not None:
-        st.caption(
+    no_follows = None
+    if not follows and corpus_atlas is not None:
+        no_follows = (
             f"None: no head beats the fixed offset on {relation} by the rule's margin over the corpus "
             f"({'positional in this model' if v is not None and v.verdict == verdict.POSITIONAL else 'no verdict'})."
         )
-    st.markdown("#### In this sentence")
-    st.markdown(describe_baseline(rs))
     top = next((h for h in rs.heads if (h.layer, h.head) not in positional), None)
+    disagree = None
     if top is not None and following is not None and (top.layer, top.head) not in following:
         others = ", ".join(head_name(h.layer, h.head) for h in follows[:3])
-        st.info(
+        disagree = (
             f"Sentence and corpus disagree: in this sentence **{head_name(top.layer, top.head)}** puts the most "
             f"attention on the {relation} arcs ({top.score:.2f}), but over the corpus it does not follow "
             f"{relation}"
             + (f"; {others} {'does' if len(follows) == 1 else 'do'}." if others else "; no head does.")
-            + " One sentence is evidence, never a verdict.",
-            icon=":material/compare_arrows:",
+            + " One sentence is evidence, never a verdict."
         )
-    ranking_table(rs, positional, following)
+    return replace(
+        base,
+        answer=answer.answer(corpus_atlas, relation, scores) if corpus_atlas is not None else None,
+        follows=_arrow(follows_frame(rs, follows)) if follows else None,
+        no_follows=no_follows,
+        baseline=describe_baseline(rs),
+        disagree=disagree,
+        ranking=_arrow(ranking_frame(rs, positional, following)),
+        positional_ranking=_arrow(ranking_frame(rs, positional, following, rows=6, only_positional=True)),
+        top_heads=top_heads_data(model, scores, rs, positional, following or set()),
+    )
+
+
+def verdict_sections(ev: Evidence) -> None:
+    """The answer first: the heads that follow the relation over the corpus, then this sentence's
+    evidence, then the positional heads apart."""
+    answer_view.answer_line(ev.answer)
+    st.markdown(f"#### Heads that follow {ev.relation} over the corpus")
+    if ev.follows is not None:
+        st.dataframe(ev.follows, hide_index=True, width="stretch")
+    elif ev.no_follows:
+        st.caption(ev.no_follows)
+    st.markdown(f"#### In this sentence\n\n{ev.baseline}")
+    if ev.disagree:
+        st.info(ev.disagree, icon=":material/compare_arrows:")
+    st.dataframe(ev.ranking, hide_index=True, width="stretch")
     st.caption(
         "Mean weight: the attention the head puts on this sentence's arcs (dependent\u2192head: the dependent "
         "attends to its head). Arcs found: how often the word it attends to most (itself and "
@@ -240,15 +297,14 @@ def verdict_sections(scores: SyntaxScores, rs: RelationScores, positional: dict,
         "Over half of their attention goes to the previous, the same or the next token in this sentence "
         "(Clark et al. 2019): whatever they score here, do not read it as syntax."
     )
-    ranking_table(rs, positional, following, rows=6, only_positional=True)
-    return following or set()
+    st.dataframe(ev.positional_ranking, hide_index=True, width="stretch")
 
 
-def top_heads_figure(s: Settings, scores: SyntaxScores, rs: RelationScores, positional, following=frozenset()) -> None:
+def top_heads_data(model: str, scores: SyntaxScores, rs: RelationScores, positional, following) -> dict:
     """Heatmaps (word level) of the heads that follow the relation, then this sentence's best non-positional
     ones, with the relation's arc cells outlined."""
     wa = scores.words
-    words_att = wa.as_attention(s.model)
+    words_att = wa.as_attention(model)
     ranked = sorted(rs.heads, key=lambda h: ((h.layer, h.head) not in following, (h.layer, h.head) in positional))
     top, seen = [], set()
     for h in ranked:
@@ -265,7 +321,12 @@ def top_heads_figure(s: Settings, scores: SyntaxScores, rs: RelationScores, posi
         follows = "follows \u00b7 " if key in following else ""
         badges[key] = f"{follows}{DIRECTION_SHORT[h.direction]} {h.score:.2f}" + (f" ({mark})" if mark else "")
         outlines[key] = [oriented(h.direction, d, g) * 2 for d, g, _ in rs.arcs]
-    heatmaps.show(canvas.marked(data, badges, outlines), key="syntax_top_heads", name=f"{rs.relation}-best-heads")
+    return canvas.marked(data, badges, outlines)
+
+
+def top_heads_figure(ev: Evidence) -> None:
+    """The best heads' heatmaps, the relation's arcs outlined."""
+    heatmaps.show(ev.top_heads, key="syntax_top_heads", name=f"{ev.relation}-best-heads")
 
 
 def atlas_summary(a, relations: list[str], positional: dict) -> pd.DataFrame:

@@ -29,6 +29,18 @@ HIDDEN = 65535
 SCRIPT = Path(__file__).resolve().parent.parent / "components" / "heatmap_grid.js"
 STYLE = SCRIPT.with_suffix(".css")
 """The renderer: mounted by components/heatmaps.py, embedded whole by the report."""
+SHARED_SCRIPT = SCRIPT.with_name("hs_shared.js")
+"""What the components share (elements, downloads, the page's colours): put in front of each one's script."""
+
+
+def component_script(path: Path = SCRIPT) -> str:
+    """A component's script as it runs, in the app or the report: the shared part, then the component's own file."""
+    return SHARED_SCRIPT.read_text(encoding="utf-8") + "\n" + path.read_text(encoding="utf-8")
+
+
+def component_style(path: Path = STYLE) -> str:
+    """A component's style sheet: the shared part (hs_shared.css: tools, hover), then its own."""
+    return SHARED_SCRIPT.with_suffix(".css").read_text(encoding="utf-8") + "\n" + path.read_text(encoding="utf-8")
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import html
 import json
 
-import plotly.io as pio
-
-from headscope import answer, canvas, figures, norms, verdict
+from headscope import answer, arcs, canvas, norms, verdict
 from headscope.atlas import Atlas
 from headscope.attention import Attention
 from headscope.knockout import ABLATION_WORDS, Importance
@@ -24,18 +22,18 @@ text-align:left}th{background:#f4f4f4}.quote{font-size:1.2em;background:#f7f7f7;
 """
 
 
-def _figure(fig, first: list[bool]) -> str:
-    """A plotly chart (the arc diagram) as an HTML fragment; plotly.js is inlined with the first one only."""
-    include = first[0]
-    first[0] = False
-    return pio.to_html(fig, full_html=False, include_plotlyjs=include, config={"displaylogo": False})
-
-
 class _Grids:
-    """Matrices drawn by the app's own renderer (components/heatmap_grid.js), embedded whole: the file works offline."""
+    """Matrices and the arc diagram drawn by the app's own renderers (components/heatmap_grid.js, arc_diagram.js),
+    embedded whole: the file works offline."""
 
     def __init__(self) -> None:
         self.data: list[tuple[str, dict]] = []
+        self.parse: dict | None = None  # the arc diagram (components/arc_diagram.js), if any
+
+    def add_arcs(self, data: dict, name: str) -> str:
+        """A place for the arc diagram; its data and renderer go into the script at the end."""
+        self.parse = dict(data, file=f"headscope_{name}", clickable=False)
+        return "<div id='hs-arcs' class='hs-arcs-host'></div>"
 
     def add(self, data: dict, name: str) -> str:
         """A place for one grid; its data goes into the script at the end."""
@@ -45,16 +43,29 @@ class _Grids:
 
     def script(self) -> str:
         """The renderer and every grid's data; `</` is escaped so no value can close the script."""
-        if not self.data:
-            return ""
-        data = json.dumps(self.data).replace("</", "<\\/")
-        return (
-            f"<style>{canvas.STYLE.read_text(encoding='utf-8')}</style>"
-            f"<script type='module'>{canvas.SCRIPT.read_text(encoding='utf-8')}</script>"
-            "<script type='module'>for (const [key, data] of "
-            + data
-            + ") window.headscopeGrid(document.getElementById(key), data, () => {});</script>"
-        )
+        out = []
+        if self.data:
+            out += [
+                f"<style>{canvas.component_style()}</style>",
+                f"<script type='module'>{canvas.component_script()}</script>",
+                "<script type='module'>for (const [key, data] of "
+                + _json(self.data)
+                + ") window.headscopeGrid(document.getElementById(key), data, () => {});</script>",
+            ]
+        if self.parse is not None:
+            out += [
+                f"<style>{arcs.style()}</style>",
+                f"<script type='module'>{arcs.script()}</script>",
+                "<script type='module'>window.headscopeArcs(document.getElementById('hs-arcs'), "
+                + _json(self.parse)
+                + ", () => {});</script>",
+            ]
+        return "".join(out)
+
+
+def _json(data) -> str:
+    """Data for a <script> block: `</` escaped, so no value can close the script."""
+    return json.dumps(data).replace("</", "<\\/")
 
 
 def _table(headers: list[str], rows: list[list[object]]) -> str:
@@ -72,7 +83,6 @@ def build(
     importance: Importance | None = None,
 ) -> str:
     """The report: every layer's heads, then the parse, the corpus verdict and the best heads per relation."""
-    first = [True]
     grids = _Grids()
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
@@ -97,7 +107,7 @@ def build(
         )
         if corpus_atlas is not None:
             parts.append(f"<p class='muted'>{html.escape(verdict.RULE)}</p>")
-        parts.append(_figure(figures.arc_figure(p.words, p.arcs(), ALL), first))
+        parts.append(grids.add_arcs(arcs.diagram(p.words, p.arcs(), ALL), "parse"))
         positional = positional or {}
         for relation in RELATION_CHOICES:
             rs = scores.relations.get(relation)

@@ -2,38 +2,35 @@
 
 import streamlit as st
 
-from components import answer_view, cached, downloads, faults, nav, state, syntax_view
+from components import answer_view, downloads, faults, nav, state, syntax_view
 from headscope.syntax import RELATION_NAMES
 
 nav.ensure_app()
 s = state.current()
 st.title("Syntax heads")
 st.markdown(
-    "The parser draws the sentence's grammar as arcs. Pick a relation (or click an arc's label): "
+    "The parser draws the sentence's grammar as arcs. Pick a relation (or click an arc): "
     "first the answer over the corpus (which heads follow it), then this sentence's evidence: the "
     "heads ranked by how much attention flows along its arcs, against a head that just looks a fixed "
     "number of words away. Positional heads come last, apart."
 )
 syntax_view.examples(s.text)
 
-with faults.guard("Cannot score this sentence"):  # a bad text, a parser failure, out of memory: one message
-    scores = cached.sentence_syntax(s.model, s.text, s.weighting)
-
 relation = syntax_view.relation_picker()
-syntax_view.arc_diagram(scores, relation)
-rs = scores.relations[relation]
-if not rs.arcs:
+with_corpus = answer_view.corpus_atlas(s) is not None  # its failure is reported; the page goes on without it
+with faults.guard("Cannot score this sentence"):  # a bad text, a parser failure, out of memory: one message
+    ev = syntax_view.evidence(s.model, s.text, s.weighting, relation, with_corpus)  # built once per sentence
+syntax_view.arc_diagram(ev)
+if not ev.count:
     st.info(
         f"This sentence has no **{relation}** arc ({RELATION_NAMES[relation]}). "
         "Pick another relation or try an example above."
     )
     st.stop()
 
-with faults.guard("Cannot score this sentence"):
-    positional = cached.positional_heads(s.model, s.text)
 st.subheader(f"{relation}: {RELATION_NAMES[relation]}")
-following = syntax_view.verdict_sections(scores, rs, positional, answer_view.corpus_atlas(s))
-syntax_view.top_heads_figure(s, scores, rs, positional, following)
-downloads.scores_buttons(rs)
+syntax_view.verdict_sections(ev)
+syntax_view.top_heads_figure(ev)
+downloads.scores_buttons(s, relation)
 downloads.report_button(s, key="report_syntax")
 nav.link("pages/atlas.py", "How do these heads do over a whole corpus? Open the head atlas", icon=":material/map:")

@@ -308,6 +308,15 @@ def app_grids(at) -> list[dict]:
     ]
 
 
+def app_arcs(at) -> list[dict]:
+    """The arc diagrams (components/arc_diagram.js) an AppTest run drew, as the data sent."""
+    import json
+
+    return [
+        json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == "headscope_arc_diagram"
+    ]
+
+
 def heads_drawn(at) -> int:
     """Heads a run drew: heatmap traces of plotly figures plus panels of canvas grids."""
     return count_traces(at, "heatmap") + sum(len(g["panels"]) for g in app_grids(at))

@@ -20,9 +20,9 @@ pytestmark = pytest.mark.browser
 WAIT_MS = 240_000  # two cores, other test runs going on at the same time
 SVG = "{http://www.w3.org/2000/svg}"
 
-PAGES = {  # title in the navigation: (address, canvas grids, plotly charts (bars, the arc diagram))
+PAGES = {  # title in the navigation: (address, canvas grids, plotly charts (bars))
     "Heads": ("", 1, 0),
-    "Syntax heads": ("syntax", 1, 1),
+    "Syntax heads": ("syntax", 1, 0),  # the arc diagram is its own component (test_browser_arcs.py)
     "Head atlas": ("atlas", 1, 0),
     "Model overview": ("overview", 1, 0),
     "Inside a head": ("inside", 11, 1),

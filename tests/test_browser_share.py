@@ -97,7 +97,7 @@ def test_downloads_png_svg_and_npz(page, app_url):
     assert arrays["attention"].shape == (6, 12, 10, 10) and list(arrays["tokens"])[:3] == ["[CLS]", "the", "black"]
     np.testing.assert_allclose(arrays["attention"].sum(-1), 1.0, atol=1e-5)
 
-    # plotly figures (bars, the arc diagram): their camera button follows the sidebar's choice
+    # plotly figures (bars): their camera button follows the sidebar's choice
     page.get_by_role("link", name="Attention rollout").click()
     chart = page.locator(".js-plotly-plot").first
     chart.wait_for(timeout=90_000)

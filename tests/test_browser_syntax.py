@@ -18,13 +18,10 @@ def test_deep_link_then_click_an_arc(page, app_url, tmp_path):
     assert page.get_by_role("textbox", name="Sentence").input_value() == "The black cat sat on the mat."
     assert page.get_by_role("heading", name=re.compile(r"^nsubj: subject")).count() == 1
 
-    # click the label on top of the amod arc ("black" -> "cat"); the arc diagram is drawn on
-    # its own schedule, possibly after the heatmaps
-    drawn = support.wait_texts(page, ".textpoint text", lambda t: "amod" in t, "the arc diagram's labels")
+    # click the label on top of the amod arc ("black" -> "cat") in the arc diagram (components/arc_diagram.js)
+    drawn = support.wait_texts(page, ".hs-arcs .hs-arc-label", lambda t: "amod" in t, "the arc diagram's labels")
     assert drawn.count("amod") == 1
-    label = page.locator(".textpoint text", has_text="amod")
-    box = label.bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] + 6)
+    page.locator(".hs-arcs .hs-arc-label", has_text="amod").click()
     page.get_by_role("heading", name=re.compile(r"^amod: adjective")).wait_for(timeout=60_000)
     support.wait_heatmaps(page, 4)
     # each of the four heads: its name, and a badge with the direction it reads the arcs in and its score

@@ -192,24 +192,17 @@ def test_syntax_page_arc_diagram(watched, app_url):
     assert "alert(1)</script" in words and "Tom&lt;b&gt;Jerry" in words  # spaCy keeps these whole
     page.goto(f"{app_url}/syntax?{urlencode({'text': text}, quote_via=quote)}")
     support.wait_heatmaps(page, 4, WAIT_MS)
-    # the arc diagram (the first chart) is drawn on its own schedule, up to seconds after the
-    # heatmaps under load: until then the first chart on the page is the heatmaps' (no words)
+    # the arc diagram (components/arc_diagram.js): its words are SVG text nodes
     drawn = support.wait_texts(
-        page,
-        ".js-plotly-plot >> nth=0 >> .textpoint text",
-        lambda t: len(t) >= len(words),
-        "the arc diagram's words",
-        WAIT_MS,
+        page, ".hs-arcs .hs-word", lambda t: len(t) == len(words), "the arc diagram's words", WAIT_MS
     )
-    assert drawn[-len(words) :] == words  # every word exactly as typed, entities not decoded
+    assert drawn == words  # every word exactly as typed, entities not decoded
     labels = _grid_labels(page)
     assert labels and not [s for s in labels if re.search(r"&(lt|gt|amp);", s) and s != "Tom&lt;b&gt;Jerry"], labels
-    # the arcs' hover text, on the label of the nsubj arc
-    label = page.locator(".textpoint text", has_text="nsubj").first
-    lb = label.bounding_box()
-    page.mouse.move(lb["x"] + lb["width"] / 2, lb["y"] + lb["height"] + 6)
-    hover = page.locator(".hoverlayer .hovertext").first
-    hover.wait_for(timeout=30_000)
+    # the arcs' hover text, on the nsubj arc
+    page.locator(".hs-arcs .hs-arc[data-relation='nsubj'] .hs-arc-label").first.hover()
+    hover = page.locator(".hs-arcs .hs-tip")
+    hover.wait_for(state="visible", timeout=30_000)
     assert "\u2190nsubj\u2014" in hover.text_content() and "&lt;" not in hover.text_content()
     watch.check()
 

@@ -24,7 +24,7 @@ from headscope.errors import ModelError, SettingsError, out_of_memory
 from headscope.models import BUNDLED_ID
 from headscope.policy import Policy
 from headscope.syntax import ParseError
-from tests.support import ROOT, heads_drawn, headscope, linked_app, on_page, one_line_error, run_app, texts
+from tests.support import ROOT, app_arcs, heads_drawn, headscope, linked_app, on_page, one_line_error, run_app, texts
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -159,7 +159,7 @@ def test_parser_failure_on_the_syntax_page_then_other_pages_work(monkeypatch):
     assert any(
         e.startswith("Cannot score this sentence: the parser failed on this text (ValueError: [E088]") for e in errors
     ), errors
-    assert not app.get("plotly_chart")  # nothing half-drawn
+    assert not app_arcs(app)  # nothing half-drawn
 
     app.switch_page("pages/heads.py").run()  # the session goes on: other pages work
     assert not app.exception and heatmaps(app) == 12
@@ -169,7 +169,7 @@ def test_parser_failure_on_the_syntax_page_then_other_pages_work(monkeypatch):
     monkeypatch.undo()  # the parser works again: the failure was not cached
     app.switch_page("pages/syntax.py").run()
     assert not app.exception and not app.error
-    assert app.title[0].value == "Syntax heads" and app.get("plotly_chart")
+    assert app.title[0].value == "Syntax heads" and app_arcs(app)
 
 
 def test_parser_failure_in_a_corpus_in_the_cli_is_one_line(tmp_path):

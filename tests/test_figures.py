@@ -1,4 +1,4 @@
-"""Plotly figures that are not matrices (arc diagram, bars) and the labels they share with the grids."""
+"""Plotly figures that are not matrices (bars) and the labels they share with the grids."""
 
 from __future__ import annotations
 
@@ -18,9 +18,3 @@ def test_pooled_labels_name_their_token_range():
         "4\u20134 [SEP]\u2026[SEP]",
     ]
     assert panels.pooled_labels(["x", "y", "z"], 2, first=10) == ["10\u201311 x\u2026y", "12\u201312 z\u2026z"]
-
-
-def test_arc_figure_marks_the_highlighted_relation():
-    fig = figures.arc_figure(("The", "cat", "sat"), [(1, 2, "nsubj"), (0, 1, "det")], "nsubj")
-    lines = [t for t in fig.data if t.mode == "lines"]
-    assert [t.line.color for t in lines] == [figures.ARC_COLOUR, figures.ARC_MUTED]

@@ -253,14 +253,13 @@ def test_the_whole_app_draws_under_the_csp_with_no_violation(served, csp_page):
         page.locator(support.LARGE_HEAD).get_by_role("button", name="Download SVG").click()
     assert "L3H5" in open(svg.value.path(), encoding="utf-8").read()
 
-    page.goto(f"{served.url}/syntax")  # the best heads' grid and the arc diagram (plotly)
+    page.goto(f"{served.url}/syntax")  # the best heads' grid and the arc diagram (its own component)
     wait_drawn(page, 4)
     assert page.get_by_role("heading", name=re.compile(r"^nsubj: subject")).count() == 1
-    page.locator(".js-plotly-plot .textpoint text").first.wait_for(timeout=WAIT_MS)
-    chart = page.locator(".js-plotly-plot").first
-    chart.hover()
+    arcs = page.locator(".hs-arcs[data-drawn]")
+    arcs.wait_for(timeout=WAIT_MS)
     with page.expect_download(timeout=60_000) as png:
-        chart.locator("[data-title='Download plot as a PNG']").click()
+        arcs.get_by_role("button", name="Download PNG").click()
     assert open(png.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
 
     for view in ("head", "model"):  # bertviz in its sandboxed frame: vendored scripts, inline script by hash
