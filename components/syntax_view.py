@@ -162,23 +162,41 @@ def ranking_table(
     rows: int = 12,
     only_positional: bool = False,
 ) -> None:
-    """This sentence's best heads for the relation, without (or only) the positional ones."""
+    """This sentence's best heads for the relation, without (or only) the positional ones.
+
+    Short column names (each explained on hover), so that every column shows in a 1024 px window."""
     heads = [h for h in rs.heads if ((h.layer, h.head) in positional) == only_positional][:rows]
     table = pd.DataFrame(
         [
             {
                 "head": head_name(h.layer, h.head),
-                "direction": h.direction,
+                "direction": DIRECTION_SHORT[h.direction],
                 **_sentence_row(h, rs),
                 **(
                     {} if following is None else {"follows (corpus)": "yes" if (h.layer, h.head) in following else "no"}
                 ),
-                "positional": positional.get((h.layer, h.head), ""),
+                **({"positional": positional[(h.layer, h.head)]} if only_positional else {}),
             }
             for h in heads
         ]
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", column_config=RANKING_COLUMNS)
+
+
+RANKING_COLUMNS = {
+    "direction": st.column_config.TextColumn(
+        "direction", help="dep→head: from the dependent to its head; head→dep: the other way"
+    ),
+    "mean weight on arcs (this sentence)": st.column_config.NumberColumn(
+        "mean weight", help="Mean attention weight along this sentence's arcs of the relation"
+    ),
+    "arcs found (this sentence)": st.column_config.TextColumn(
+        "arcs found", help="Arcs whose head this head attends to most, in this sentence"
+    ),
+    "follows (corpus)": st.column_config.TextColumn(
+        "follows (corpus)", help="Does it follow the relation over the bundled corpus (the verdict's rule)?"
+    ),
+}
 
 
 def verdict_sections(scores: SyntaxScores, rs: RelationScores, positional: dict, corpus_atlas) -> set:
