@@ -45,7 +45,7 @@ def shared_words(s: Settings, second: Settings, a: Attention, b: Attention, laye
     """A's and B's attention among the words both texts have, and A minus B."""
     with faults.guard("Cannot line the two up"):
         shared = cached.shared_words(s, second)
-    if shared.count == 0 or not shared.columns.a:
+    if not shared.any_word:
         other = "sentences: try two that share words, such as 'The cat sat.' and 'The cats that the dog chased sat.'"
         st.caption("Nothing to compare: no word is in both " + (other if mode == "sentences" else "texts."))
         return

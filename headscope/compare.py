@@ -99,6 +99,11 @@ class Shared:
         """How many words both share (rows; the columns too in self-attention)."""
         return len(self.rows.a)
 
+    @property
+    def any_word(self) -> bool:
+        """True when the two share a word on each axis, special tokens ([CLS], [SEP]) apart."""
+        return not all(self.a.rows.special) and not all(self.a.columns.special)
+
 
 def shared_attention(a: Attention, b: Attention) -> Shared:
     """Each side's word-level attention restricted to the words both have (rows and columns matched apart)."""

@@ -28,7 +28,7 @@ def test_the_words_both_share_are_matched_in_order(pair):
     assert shared.rows.b == (0, 1, 7, 4, 8, 9)  # the first "the" with the first, the second with the second
     assert shared.rows.labels_a == ("[CLS]", "The\u00b71", "sat", "the\u00b76", ".", "[SEP]")
     assert shared.rows.labels_b == ("[CLS]", "The\u00b71", "sat", "the\u00b74", ".", "[SEP]")
-    assert shared.columns == shared.rows and shared.count == 6
+    assert shared.columns == shared.rows and shared.count == 6 and shared.any_word
     assert shared.a.weights.shape == shared.b.weights.shape == (6, 12, 6, 6)
     # one word a token: each cell is the model's own weight between those two tokens
     assert shared.a.weights[2, 3, 2, 3] == a.weights[2, 3, 4, 6]  # sat -> the (A's tokens 4 and 6)
@@ -60,18 +60,26 @@ def test_a_word_one_text_has_more_often_is_matched_once(loaded):
     a = attention.run(loaded, "the cat saw the dog and the bird")
     b = attention.run(loaded, "the bird saw the cat")
     shared = compare.shared_attention(a, b)
-    assert [t.split("\u00b7")[0] for t in shared.rows.labels_a] == ["[CLS]", "the", "cat", "saw", "the", "bird", "[SEP]"]
+    assert [t.split("\u00b7")[0] for t in shared.rows.labels_a] == [
+        "[CLS]",
+        "the",
+        "cat",
+        "saw",
+        "the",
+        "bird",
+        "[SEP]",
+    ]
     assert shared.rows.a == (0, 1, 2, 3, 4, 8, 9) and shared.rows.b == (0, 1, 5, 3, 4, 2, 6)
 
 
 def test_nothing_shared(loaded):
     shared = compare.shared_attention(attention.run(loaded, "Dogs bark."), attention.run(loaded, "Cats sleep!"))
-    assert shared.count == 2  # [CLS] and [SEP] only
+    assert shared.count == 2 and not shared.any_word  # [CLS] and [SEP] only
     hidden = compare.shared_attention(
         attention.without_special(attention.run(loaded, "Dogs bark.")),
         attention.without_special(attention.run(loaded, "Cats sleep!")),
     )
-    assert hidden.count == 0
+    assert hidden.count == 0 and not hidden.any_word
 
 
 def test_a_decoders_future_stays_hidden_in_either_text(pair):

@@ -60,7 +60,8 @@ def test_same_length_other_words_can_be_lined_up_either_way():
 
 
 def test_nothing_shared_says_so():
-    app = on_page("pages/compare.py", text="Dogs bark.", compare_text="Cats sleep in the sun!", hide_special=True)
-    assert not app.exception
-    assert any("no word is in both sentences" in c.value for c in app.caption)
-    assert len(app_grids(app)) == 5  # A, B and the statistic's three
+    for hide in (False, True):  # [CLS] and [SEP] alone are not words both share
+        app = on_page("pages/compare.py", text="Dogs bark.", compare_text="Cats sleep in the sun!", hide_special=hide)
+        assert not app.exception
+        assert any("no word is in both sentences" in c.value for c in app.caption)
+        assert len(app_grids(app)) == 5  # A, B and the statistic's three
