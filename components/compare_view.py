@@ -4,8 +4,10 @@ per-head statistics side by side, and the head rankings of both."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from components import answer_view, cached, faults, heatmaps, syntax_view
@@ -138,21 +140,40 @@ def rankings(names: tuple[str, str], settings: tuple[Settings, Settings]) -> Non
         ranking(name, setting, relation)
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """One text's ranking for a relation, ready to draw: its baseline (markdown) and its table (Arrow)."""
+
+    baseline: str
+    table: pa.Table | None
+
+
+@cached.shared  # here, not in components/cached.py: it builds syntax_view's table, and cached imports no component
+def _ranking(model_id: str, text: str, weighting: str, relation: str, rows: int, corpus: bool) -> Ranking:
+    """The table and baseline of one text's best heads, built once for every view (an Arrow table is sent
+    as it is; a DataFrame would be converted on each view, and the scores copied out of the cache).
+
+    `corpus`: the bundled atlas could be had (`answer_view.corpus_atlas`), so the table says which
+    heads follow the relation over it."""
+    rs = cached.sentence_syntax(model_id, text).relations[relation]
+    if not rs.arcs:
+        return Ranking("", None)
+    following = syntax_view.following_heads(cached.bundled_atlas(model_id, weighting), relation) if corpus else None
+    frame = syntax_view.ranking_frame(rs, cached.positional_heads(model_id, text), following, rows=rows)
+    return Ranking(syntax_view.describe_baseline(rs), pa.Table.from_pandas(frame, preserve_index=False))
+
+
 def ranking(name: str, setting: Settings, relation: str) -> None:
     """One text's best heads for the relation (positional heads left out), with its baseline."""
     st.markdown(f"**{literal(name[:80])}**")
+    corpus = answer_view.corpus_atlas(setting) is not None  # if not, it said why; the table goes without it
     try:
-        rs = cached.sentence_syntax(setting.model, setting.text).relations[relation]
+        r = _ranking(setting.model, setting.text, setting.weighting, relation, 6, corpus)
     except Exception as exc:  # noqa: BLE001 - a bad text, a parser failure: say so, draw the other side
         faults.report(exc, "Cannot rank the heads")
         return
-    if not rs.arcs:
+    if r.table is None:
         st.caption(f"No {relation} arc here.")
         return
-    st.markdown(syntax_view.describe_baseline(rs))
-    syntax_view.ranking_table(
-        rs,
-        cached.positional_heads(setting.model, setting.text),
-        syntax_view.following_heads(answer_view.corpus_atlas(setting), relation),
-        rows=6,
-    )
+    st.markdown(r.baseline)
+    syntax_view.ranking_table(r.table)

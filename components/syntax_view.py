@@ -155,18 +155,16 @@ def following_heads(corpus_atlas, relation: str) -> set[tuple[int, int]] | None:
     return {(h.layer, h.head) for h in corpus_atlas.relations[relation].verdict.follows}
 
 
-def ranking_table(
+def ranking_frame(
     rs: RelationScores,
     positional: dict[tuple[int, int], str],
     following: set | None,
     rows: int = 12,
     only_positional: bool = False,
-) -> None:
-    """This sentence's best heads for the relation, without (or only) the positional ones.
-
-    Short column names (each explained on hover), so that every column shows in a 1024 px window."""
+) -> pd.DataFrame:
+    """This sentence's best heads for the relation, without (or only) the positional ones, as a table."""
     heads = [h for h in rs.heads if ((h.layer, h.head) in positional) == only_positional][:rows]
-    table = pd.DataFrame(
+    return pd.DataFrame(
         [
             {
                 "head": head_name(h.layer, h.head),
@@ -180,6 +178,11 @@ def ranking_table(
             for h in heads
         ]
     )
+
+
+def ranking_table(table) -> None:
+    """A ranking (`ranking_frame`, or its Arrow table) with short column names, each explained on hover,
+    so that every column shows in a 1024 px window."""
     st.dataframe(table, hide_index=True, width="stretch", column_config=RANKING_COLUMNS)
 
 
