@@ -111,8 +111,8 @@ def shared_canvas(a: Settings, b: Settings, layer: int, side: str) -> dict:
 
 
 @shared
-def statistic_canvas(a: Settings, b: Settings, choice: str) -> tuple[dict, dict, dict | None]:
-    """Compare's per-head statistic (headscope.compare.CHOICES) for A and B as layer x head grids, and A minus B."""
+def statistic_canvas(a: Settings, b: Settings, choice: str) -> tuple[dict, dict]:
+    """Compare's per-head statistic (headscope.compare.CHOICES): A and B as layer x head grids, and A minus B."""
     arcs = choice.startswith(ARCS)
     sides = [(head_stats(s), sentence_syntax(s.model, s.text) if arcs else None) for s in (a, b)]
     return statistic_grids(choice, *sides)

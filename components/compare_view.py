@@ -24,7 +24,8 @@ ALIGN = {"position": "Token by token (by position)", "words": "The words both sh
 STAT_KEY = "compare_stat"
 HEAD_KEY = "compare_head"
 """The head clicked in one of the statistics grids ("L3H1", or "")."""
-STAT_GRIDS = ("compare_stat_a", "compare_stat_b", "compare_stat_diff")
+STAT_GRIDS = ("compare_stats", "compare_stats_diff")
+"""The statistics' grids: A and B (one grid), A minus B."""
 
 
 def difference(s: Settings, second: Settings, a: Attention, b: Attention, layer: int, mode: str) -> None:
@@ -91,20 +92,20 @@ def statistics(s: Settings, second: Settings) -> None:
     )
     with faults.guard("Cannot compute the statistics"):
         grids = cached.statistic_canvas(s, second, choice)
-    drawn = [(g, key) for g, key in zip(grids, STAT_GRIDS) if g is not None]
     state = st.session_state
-    for data, key in drawn:
+    for data, key in zip(grids, STAT_GRIDS):
         clicked = heatmaps.new_click(key, data)
         if clicked is not None:
             state[HEAD_KEY] = head_name(*clicked)
     found = re.fullmatch(r"L([0-9]+)H([0-9]+)", state.get(HEAD_KEY) or "")
     head = (int(found[1]), int(found[2])) if found else None
-    if head is not None and not all(head[0] < data["rows"] and head[1] < data["cols"] for data, _ in drawn):
+    if head is not None and not all(head[0] < data["rows"] and head[1] < data["cols"] for data in grids):
         head = None  # clicked in a larger model: not a head of both
-    for column, (data, key) in zip(st.columns(len(drawn)), drawn):
+    together = len(grids[0]["panels"]) == 2  # A and B in one grid, then A minus B
+    for column, data, key in zip(st.columns([2, 1] if together else [1, 1]), grids, STAT_GRIDS):
         with column:
             heatmaps.show(data, key=key, name=f"{key}-{choice.replace(':', '-')}", selected=head)
-    if len(drawn) < 3:
+    if not together:
         st.caption("No difference: the two models' layers and heads differ in number.")
     if head is None:
         st.caption("Click a head to see its numbers and its heatmap in A and in B.")
@@ -138,6 +139,23 @@ def rankings(names: tuple[str, str], settings: tuple[Settings, Settings]) -> Non
     relation = syntax_view.relation_picker()
     for name, setting in zip(names, settings):
         ranking(name, setting, relation)
+
+
+RANKING_COLUMNS = {
+    "mean weight on arcs (this sentence)": st.column_config.NumberColumn(
+        "mean weight", help="Mean attention weight along this sentence's arcs of the relation"
+    ),
+    "arcs found (this sentence)": st.column_config.TextColumn(
+        "arcs found", help="Arcs whose head this head attends to most, in this sentence"
+    ),
+    "follows (corpus)": st.column_config.TextColumn(
+        "follows (corpus)", help="Does it follow the relation over the bundled corpus (the verdict's rule)?"
+    ),
+}
+"""syntax_view.ranking_frame's columns under short names (each explained on hover): with the tables one under
+the other, every column shows in a 1024 px window."""
+RANKING_ORDER = ("head", "direction", *RANKING_COLUMNS)
+"""The columns shown: not `positional`, empty here (positional heads are left out of these tables)."""
 
 
 @dataclass(frozen=True)
@@ -176,4 +194,4 @@ def ranking(name: str, setting: Settings, relation: str) -> None:
         st.caption(f"No {relation} arc here.")
         return
     st.markdown(r.baseline)
-    syntax_view.ranking_table(r.table)
+    st.dataframe(r.table, hide_index=True, width="stretch", column_config=RANKING_COLUMNS, column_order=RANKING_ORDER)

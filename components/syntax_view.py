@@ -155,6 +155,17 @@ def following_heads(corpus_atlas, relation: str) -> set[tuple[int, int]] | None:
     return {(h.layer, h.head) for h in corpus_atlas.relations[relation].verdict.follows}
 
 
+def ranking_table(
+    rs: RelationScores,
+    positional: dict[tuple[int, int], str],
+    following: set | None,
+    rows: int = 12,
+    only_positional: bool = False,
+) -> None:
+    """This sentence's best heads for the relation, without (or only) the positional ones."""
+    st.dataframe(ranking_frame(rs, positional, following, rows, only_positional), hide_index=True, width="stretch")
+
+
 def ranking_frame(
     rs: RelationScores,
     positional: dict[tuple[int, int], str],
@@ -162,44 +173,22 @@ def ranking_frame(
     rows: int = 12,
     only_positional: bool = False,
 ) -> pd.DataFrame:
-    """This sentence's best heads for the relation, without (or only) the positional ones, as a table."""
+    """The table `ranking_table` draws (Compare builds it once per text and draws it its own way)."""
     heads = [h for h in rs.heads if ((h.layer, h.head) in positional) == only_positional][:rows]
     return pd.DataFrame(
         [
             {
                 "head": head_name(h.layer, h.head),
-                "direction": DIRECTION_SHORT[h.direction],
+                "direction": h.direction,
                 **_sentence_row(h, rs),
                 **(
                     {} if following is None else {"follows (corpus)": "yes" if (h.layer, h.head) in following else "no"}
                 ),
-                **({"positional": positional[(h.layer, h.head)]} if only_positional else {}),
+                "positional": positional.get((h.layer, h.head), ""),
             }
             for h in heads
         ]
     )
-
-
-def ranking_table(table) -> None:
-    """A ranking (`ranking_frame`, or its Arrow table) with short column names, each explained on hover,
-    so that every column shows in a 1024 px window."""
-    st.dataframe(table, hide_index=True, width="stretch", column_config=RANKING_COLUMNS)
-
-
-RANKING_COLUMNS = {
-    "direction": st.column_config.TextColumn(
-        "direction", help="dep→head: from the dependent to its head; head→dep: the other way"
-    ),
-    "mean weight on arcs (this sentence)": st.column_config.NumberColumn(
-        "mean weight", help="Mean attention weight along this sentence's arcs of the relation"
-    ),
-    "arcs found (this sentence)": st.column_config.TextColumn(
-        "arcs found", help="Arcs whose head this head attends to most, in this sentence"
-    ),
-    "follows (corpus)": st.column_config.TextColumn(
-        "follows (corpus)", help="Does it follow the relation over the bundled corpus (the verdict's rule)?"
-    ),
-}
 
 
 def verdict_sections(scores: SyntaxScores, rs: RelationScores, positional: dict, corpus_atlas) -> set:

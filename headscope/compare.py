@@ -192,19 +192,19 @@ def difference(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
 
 def statistic_grids(
     choice: str, a: tuple[HeadStats, SyntaxScores | None], b: tuple[HeadStats, SyntaxScores | None]
-) -> tuple[dict, dict, dict | None]:
-    """Layer x head grids of one statistic (CHOICES) for A and for B, on one scale, and of A minus B.
+) -> tuple[dict, dict]:
+    """Layer x head grids of one statistic (CHOICES), to draw left to right: A and B side by side on
+    one scale (one grid), and A minus B; for two models with other numbers of layers or heads, A's
+    grid and B's, and no difference.
 
-    `a`, `b`: each side's statistics and, for a relation's arcs, its scores. The difference is
-    None when the two models' grids differ in shape. Every cell's hover gives both numbers and
-    their difference; a click on a cell reports its head.
+    `a`, `b`: each side's statistics and, for a relation's arcs, its scores. Every cell's hover
+    gives both numbers and their difference; a click on a cell reports its head.
     """
     name, unit = statistic_name(choice), statistic_unit(choice)
     a, b = head_statistic(choice, *a), head_statistic(choice, *b)
     diff = difference(a, b)
     both = np.concatenate([a.ravel(), b.ravel()])
     top = max(1.0, float(np.nanmax(both))) if np.isfinite(both).any() else 1.0
-    scale = canvas.Scale(unit, 0.0, top)
 
     def hover(layer: int, head: int) -> str:
         def value(x: np.ndarray, fmt: str = ".3f") -> str:
@@ -215,14 +215,12 @@ def statistic_grids(
         said = f"{head_name(layer, head)} · {name}\nA {value(a)} · B {value(b)}"
         return said + (f" · A \u2212 B {value(diff, '+.3f')}" if diff is not None else "")
 
-    def grid(values: np.ndarray, title: str, s: canvas.Scale) -> dict:
-        layers, heads = values.shape
-        return canvas.heads_grid(
-            values, title, s, hover=[[hover(layer, h) for h in range(heads)] for layer in range(layers)]
-        )
+    def hovers(values: np.ndarray) -> list[list[str]]:
+        return [[hover(layer, h) for h in range(values.shape[1])] for layer in range(values.shape[0])]
 
-    out_diff = None
-    if diff is not None:
-        bound = float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 1.0
-        out_diff = grid(diff, "A \u2212 B", canvas.diverging(bound, "A \u2212 B"))
-    return grid(a, "A", scale), grid(b, "B", scale), out_diff
+    scale = canvas.Scale(unit, 0.0, top)
+    if diff is None:  # other models, other grids: A and B apart (the page draws them one under the other)
+        return canvas.heads_grid(a, "A", scale, hover=hovers(a)), canvas.heads_grid(b, "B", scale, hover=hovers(b))
+    bound = float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 1.0
+    sides = canvas.heads_grid(a, "A", scale, hover=hovers(a), also=((b, "B"),))
+    return sides, canvas.heads_grid(diff, "A \u2212 B", canvas.diverging(bound, "A \u2212 B"), hover=hovers(diff))

@@ -405,7 +405,7 @@ def test_bertviz_page():
 def test_compare_two_sentences():
     app = on_page("pages/compare.py", text="The cat sat on the mat.", compare_text="The dog sat on the rug.")
     grids = app_grids(app)
-    assert len(grids) == 6 and not app_figures(app)  # A, B, their difference; a statistic's A, B, A - B
+    assert len(grids) == 5 and not app_figures(app)  # A, B, their difference; a statistic's A and B, A - B
     assert grids[1]["colLabels"][2] == "dog"
     diff = grids[2]
     assert diff["scale"]["kind"] == "diverging" and diff["scale"]["lo"] < 0 < diff["scale"]["hi"]

@@ -132,17 +132,19 @@ def test_relation_accuracy_by_hand(loaded, pair):
 def test_statistic_grids(pair):
     a, b = pair
     sa, sb = roles.head_stats(a), roles.head_stats(b)
-    grid_a, grid_b, diff = compare.statistic_grids("special", (sa, None), (sb, None))
-    assert [g["panels"][0]["name"] for g in (grid_a, grid_b, diff)] == ["A", "B", "A \u2212 B"]
-    assert all(g["clickable"] == "cell" and g["rows"] == 6 and g["cols"] == 12 for g in (grid_a, grid_b, diff))
-    assert grid_a["scale"] == grid_b["scale"] and diff["scale"]["kind"] == "diverging"
+    sides, diff = compare.statistic_grids("special", (sa, None), (sb, None))
+    assert [p["name"] for p in sides["panels"]] == ["A", "B"] and diff["panels"][0]["name"] == "A \u2212 B"
+    assert all(g["clickable"] == "cell" and g["rows"] == 6 and g["cols"] == 12 for g in (sides, diff))
+    assert sides["scale"]["kind"] == "sequential" and diff["scale"]["kind"] == "diverging"
     x, y = float(sa.special[3, 1]), float(sb.special[3, 1])
-    hover = grid_a["panels"][0]["hover"][3 * 12 + 1]
+    hover = sides["panels"][1]["hover"][3 * 12 + 1]
     assert hover.startswith("L3H1") and f"A {x:.3f} \u00b7 B {y:.3f}" in hover and f"{x - y:+.3f}" in hover
     assert diff["scale"]["hi"] == pytest.approx(float(np.abs(sa.special - sb.special).max()))
-    # two models whose grids differ: no difference
+    # two models whose grids differ: A's grid and B's, no difference
     fewer = roles.head_stats(replace(b, weights=b.weights[:, :8]))
-    assert compare.statistic_grids("special", (sa, None), (fewer, None))[2] is None
+    grid_a, grid_b = compare.statistic_grids("special", (sa, None), (fewer, None))
+    assert (grid_a["cols"], grid_b["cols"]) == (12, 8) and grid_a["scale"] == grid_b["scale"]
+    assert "A \u2212 B" not in grid_b["panels"][0]["hover"][0]
 
 
 def test_every_choice_has_a_name_and_a_unit():
