@@ -18,6 +18,7 @@ from components.cache import SharedCache
 from components.state import Settings
 from headscope import atlas, attention, canvas, knockout, models, norms, panels, qkv, roles, rollout, syntax, words
 from headscope.attention import Attention
+from headscope.compare import ARCS, Shared, shared_attention, statistic_grids
 from headscope.knockout import Importance, Knockout
 from headscope.policy import Policy
 
@@ -91,6 +92,30 @@ def layer_canvas(s: Settings, layer: int) -> dict:
 def difference_canvas(a: Settings, b: Settings, layer: int) -> dict:
     """A's heads minus B's in one layer, on a diverging scale (both must have the same shape)."""
     return canvas.difference_data(attention_view(a), attention_view(b), layer)
+
+
+@shared
+def shared_words(a: Settings, b: Settings) -> Shared:
+    """A's and B's attention among the words both texts share (any lengths, any two tokenizers)."""
+    return shared_attention(attention_view(a), attention_view(b))
+
+
+@shared
+def shared_canvas(a: Settings, b: Settings, layer: int, side: str) -> dict:
+    """Compare's words both share, one layer: side "a" or "b" on one scale, or "difference" (A minus B)."""
+    shared = shared_words(a, b)
+    if side == "difference":
+        return canvas.difference_data(shared.a, shared.b, layer)
+    zmax = max(norms.scale_max(attention_view(a)), norms.scale_max(attention_view(b)))
+    return canvas.layer_data(shared.a if side == "a" else shared.b, layer, zmax)
+
+
+@shared
+def statistic_canvas(a: Settings, b: Settings, choice: str) -> tuple[dict, dict]:
+    """Compare's per-head statistic (headscope.compare.CHOICES): A and B as layer x head grids, and A minus B."""
+    arcs = choice.startswith(ARCS)
+    sides = [(head_stats(s), sentence_syntax(s.model, s.text) if arcs else None) for s in (a, b)]
+    return statistic_grids(choice, *sides)
 
 
 @shared

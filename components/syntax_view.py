@@ -159,6 +159,17 @@ def ranking_frame(
     only_positional: bool = False,
 ) -> pd.DataFrame:
     """This sentence's best heads for the relation, without (or only) the positional ones."""
+    st.dataframe(ranking_frame(rs, positional, following, rows, only_positional), hide_index=True, width="stretch")
+
+
+def ranking_frame(
+    rs: RelationScores,
+    positional: dict[tuple[int, int], str],
+    following: set | None,
+    rows: int = 12,
+    only_positional: bool = False,
+) -> pd.DataFrame:
+    """The table `ranking_table` draws (Compare builds it once per text and draws it its own way)."""
     heads = [h for h in rs.heads if ((h.layer, h.head) in positional) == only_positional][:rows]
     return pd.DataFrame(
         [

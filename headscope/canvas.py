@@ -340,10 +340,12 @@ def heads_grid(
     hover: list[list[str]] | None = None,
     marks: np.ndarray | None = None,
     clickable: bool = True,
+    also: tuple[tuple[np.ndarray, str], ...] = (),
 ) -> dict:
     """A layer x head grid (one cell per head): numbers on a scale, or roles as categories.
 
     A click on a cell reports that head; `marks` (a boolean [layer, head] array) are outlined.
+    `also`: more (values, title) of the same shape, side by side on the same scale (A and B).
     """
     values = np.asarray(values, dtype=np.float32)
     layers, heads = values.shape
@@ -351,12 +353,20 @@ def heads_grid(
         tuple((int(layer), int(h), int(layer), int(h)) for layer, h in np.argwhere(marks)) if marks is not None else ()
     )
     flat = lambda grid: None if grid is None else tuple(s for row in grid for s in row)  # noqa: E731
-    panel = Panel(title, np.asarray(values, dtype=np.float32), text=flat(text), hover=flat(hover), outlines=outlines)
+    panels = [
+        Panel(name, np.asarray(v, dtype=np.float32), text=flat(text), hover=flat(hover), outlines=outlines)
+        for v, name in ((values, title), *also)
+    ]
     style = P.GridStyle(
-        columns=1, panel_px=min(640, max(240, 44 * heads)), ticks=True, clickable=clickable, title_size=14, tick_size=12
+        columns=len(panels),
+        panel_px=min(640, max(240, 44 * heads)),
+        ticks=True,
+        clickable=clickable,
+        title_size=14,
+        tick_size=12,
     )
     return grid(
-        [panel],
+        panels,
         [f"L{layer}" for layer in range(layers)],
         [f"H{h}" for h in range(heads)],
         style,

@@ -28,7 +28,7 @@ PAGES = {  # title in the navigation: (address, canvas grids, plotly charts (bar
     "Inside a head": ("inside", 11, 1),
     "Attention rollout": ("rollout", 2, 1),
     "Switch heads off": ("knockout", 1, 0),  # the importance grid; the rest once heads are picked
-    "Compare": ("compare", 3, 0),
+    "Compare": ("compare", 5, 0),  # A, B, A minus B; a statistic's A and B (one grid), A minus B
     "Presentation mode": ("present", 1, 0),
     "bertviz views": ("bertviz", 0, 0),
 }

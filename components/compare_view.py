@@ -1,0 +1,197 @@
+"""Pieces of the Compare page: the difference (token by token, or over the words both texts share),
+per-head statistics side by side, and the head rankings of both."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+import streamlit as st
+
+from components import answer_view, cached, faults, heatmaps, syntax_view
+from components.state import Settings
+from components.text import literal
+from headscope import compare
+from headscope.attention import Attention
+from headscope.panels import head_name
+from headscope.wording import plural
+
+ALIGN_KEY = "compare_align"
+"""Same shapes, other tokens: line the texts up by position or by the words they share."""
+ALIGN = {"position": "Token by token (by position)", "words": "The words both share"}
+STAT_KEY = "compare_stat"
+HEAD_KEY = "compare_head"
+"""The head clicked in one of the statistics grids ("L3H1", or "")."""
+STAT_GRIDS = ("compare_stats", "compare_stats_diff")
+"""The statistics' grids: A and B (one grid), A minus B."""
+
+
+def difference(s: Settings, second: Settings, a: Attention, b: Attention, layer: int, mode: str) -> None:
+    """A minus B: token by token where the shapes match, else over the words both texts share."""
+    st.subheader("Difference (A minus B)")
+    same_shape = a.weights.shape[1:] == b.weights.shape[1:]
+    by_words = not same_shape
+    if same_shape and (a.tokens != b.tokens or a.columns.tokens != b.columns.tokens):
+        choice = st.radio("Line the two up", list(ALIGN), key=ALIGN_KEY, horizontal=True, format_func=ALIGN.get)
+        by_words = choice == "words"
+    if by_words:
+        shared_words(s, second, a, b, layer, mode)
+        return
+    st.markdown("Compared: A's and B's attention, token by token, in the heads of this layer.")
+    heatmaps.show(cached.difference_canvas(s, second, layer), key="compare_diff", name=f"difference-layer{layer}")
+    st.caption("Red: A attends more; blue: B attends more. Where the tokens differ, the label shows both (A/B).")
+
+
+def shared_words(s: Settings, second: Settings, a: Attention, b: Attention, layer: int, mode: str) -> None:
+    """A's and B's attention among the words both texts have, and A minus B."""
+    with faults.guard("Cannot line the two up"):
+        shared = cached.shared_words(s, second)
+    if not shared.any_word:
+        other = "sentences: try two that share words, such as 'The cat sat.' and 'The cats that the dog chased sat.'"
+        st.caption("Nothing to compare: no word is in both " + (other if mode == "sentences" else "texts."))
+        return
+    names = ", ".join(f"“{w}”" for w in shared.rows.labels_a[:12]) + ("…" if shared.count > 12 else "")
+    st.markdown(
+        f"Compared: the attention among the {plural(shared.count, 'word')} both have ({literal(names)}), in A and in B."
+    )
+    st.caption(
+        "Attention to a word sums its pieces, from a word averages them; what a word gives to words of "
+        "its own text only is left out, so rows add up to less than 1. A word that occurs twice is "
+        "matched in order: the first *the* of A with the first *the* of B."
+    )
+    for column, side, title, key in zip(
+        st.columns(2), ("a", "b"), ("A", "B"), ("compare_shared_a", "compare_shared_b")
+    ):
+        with column:
+            st.markdown(f"**{title}, among the shared words**")
+            heatmaps.show(cached.shared_canvas(s, second, layer, side), key=key, name=f"{key}-layer{layer}")
+    if a.num_heads != b.num_heads:
+        st.caption(f"No difference: A has {a.num_heads} heads a layer and B {b.num_heads}.")
+        return
+    st.markdown("**A minus B, among the shared words**")
+    heatmaps.show(
+        cached.shared_canvas(s, second, layer, "difference"),
+        key="compare_shared_diff",
+        name=f"shared-difference-layer{layer}",
+    )
+    st.caption(
+        "Red: A attends more; blue: B attends more. Where a word sits at another position, the "
+        "label shows both, A's first (the\u00b76/the\u00b74: *the* is token 6 of A and token 4 of B)."
+    )
+
+
+def statistics(s: Settings, second: Settings) -> None:
+    """Every head's statistic for A and B, side by side, and A minus B; a click on a head shows its numbers."""
+    st.subheader("Every head, by numbers that do not depend on length")
+    choice = st.selectbox("Statistic", compare.CHOICES, key=STAT_KEY, format_func=compare.statistic_name)
+    st.markdown(
+        "Compared: one number per head, for A and for B, that does not grow with the text (a mean over "
+        "its tokens, or the share of a relation's arcs found), so any two texts, or two models, line up."
+    )
+    with faults.guard("Cannot compute the statistics"):
+        grids = cached.statistic_canvas(s, second, choice)
+    state = st.session_state
+    for data, key in zip(grids, STAT_GRIDS):
+        clicked = heatmaps.new_click(key, data)
+        if clicked is not None:
+            state[HEAD_KEY] = head_name(*clicked)
+    found = re.fullmatch(r"L([0-9]+)H([0-9]+)", state.get(HEAD_KEY) or "")
+    head = (int(found[1]), int(found[2])) if found else None
+    if head is not None and not all(head[0] < data["rows"] and head[1] < data["cols"] for data in grids):
+        head = None  # clicked in a larger model: not a head of both
+    together = len(grids[0]["panels"]) == 2  # A and B in one grid, then A minus B
+    for column, data, key in zip(st.columns([2, 1] if together else [1, 1]), grids, STAT_GRIDS):
+        with column:
+            heatmaps.show(data, key=key, name=f"{key}-{choice.replace(':', '-')}", selected=head)
+    if not together:
+        st.caption("No difference: the two models' layers and heads differ in number.")
+    if head is None:
+        st.caption("Click a head to see its numbers and its heatmap in A and in B.")
+        return
+    one_head(s, second, *head)
+
+
+def one_head(s: Settings, second: Settings, layer: int, head: int) -> None:
+    """One head's statistics for A and B, and its heatmap in each."""
+    st.markdown(f"#### {head_name(layer, head)}")
+    with faults.guard("Cannot compute the statistics"):
+        stats = cached.head_stats(s), cached.head_stats(second)
+    rows = []
+    for field in compare.STATISTICS:
+        x, y = (float(getattr(one, field)[layer, head]) for one in stats)
+        rows.append(
+            {"statistic": compare.statistic_name(field), "A": round(x, 3), "B": round(y, 3), "A − B": round(x - y, 3)}
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    for column, setting, title, key in zip(
+        st.columns(2), (s, second), ("A", "B"), ("compare_head_a", "compare_head_b")
+    ):
+        with column:
+            st.markdown(f"**{title}**")
+            heatmaps.head_large(setting, layer, head, title=False, key=key)
+
+
+def rankings(names: tuple[str, str], settings: tuple[Settings, Settings]) -> None:
+    """Each text's best heads for a relation, one table under the other: every column shows in a 1024 px window."""
+    st.subheader("Head ranking of both")
+    relation = syntax_view.relation_picker()
+    for name, setting in zip(names, settings):
+        ranking(name, setting, relation)
+
+
+RANKING_COLUMNS = {
+    "mean weight on arcs (this sentence)": st.column_config.NumberColumn(
+        "mean weight", help="Mean attention weight along this sentence's arcs of the relation"
+    ),
+    "arcs found (this sentence)": st.column_config.TextColumn(
+        "arcs found", help="Arcs whose head this head attends to most, in this sentence"
+    ),
+    "follows (corpus)": st.column_config.TextColumn(
+        "follows (corpus)", help="Does it follow the relation over the bundled corpus (the verdict's rule)?"
+    ),
+}
+"""syntax_view.ranking_frame's columns under short names (each explained on hover): with the tables one under
+the other, every column shows in a 1024 px window."""
+RANKING_ORDER = ("head", "direction", *RANKING_COLUMNS)
+"""The columns shown: not `positional`, empty here (positional heads are left out of these tables)."""
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """One text's ranking for a relation, ready to draw: its baseline (markdown) and its table (Arrow)."""
+
+    baseline: str
+    table: pa.Table | None
+
+
+@cached.shared  # here, not in components/cached.py: it builds syntax_view's table, and cached imports no component
+def _ranking(model_id: str, text: str, weighting: str, relation: str, rows: int, corpus: bool) -> Ranking:
+    """The table and baseline of one text's best heads, built once for every view (an Arrow table is sent
+    as it is; a DataFrame would be converted on each view, and the scores copied out of the cache).
+
+    `corpus`: the bundled atlas could be had (`answer_view.corpus_atlas`), so the table says which
+    heads follow the relation over it."""
+    rs = cached.sentence_syntax(model_id, text).relations[relation]
+    if not rs.arcs:
+        return Ranking("", None)
+    following = syntax_view.following_heads(cached.bundled_atlas(model_id, weighting), relation) if corpus else None
+    frame = syntax_view.ranking_frame(rs, cached.positional_heads(model_id, text), following, rows=rows)
+    return Ranking(syntax_view.describe_baseline(rs), pa.Table.from_pandas(frame, preserve_index=False))
+
+
+def ranking(name: str, setting: Settings, relation: str) -> None:
+    """One text's best heads for the relation (positional heads left out), with its baseline."""
+    st.markdown(f"**{literal(name[:80])}**")
+    corpus = answer_view.corpus_atlas(setting) is not None  # if not, it said why; the table goes without it
+    try:
+        r = _ranking(setting.model, setting.text, setting.weighting, relation, 6, corpus)
+    except Exception as exc:  # noqa: BLE001 - a bad text, a parser failure: say so, draw the other side
+        faults.report(exc, "Cannot rank the heads")
+        return
+    if r.table is None:
+        st.caption(f"No {relation} arc here.")
+        return
+    st.markdown(r.baseline)
+    st.dataframe(r.table, hide_index=True, width="stretch", column_config=RANKING_COLUMNS, column_order=RANKING_ORDER)

@@ -1,0 +1,63 @@
+"""The Compare page under AppTest: texts of other lengths compared over the words they share and head by head."""
+
+from __future__ import annotations
+
+from tests.support import app_grids, on_page
+
+SHORT, LONG = "The cat sat.", "The cats that the dog chased sat."
+
+
+def test_texts_of_other_lengths_are_compared_over_the_words_they_share():
+    app = on_page("pages/compare.py", text=SHORT, compare_text=LONG)
+    grids = app_grids(app)
+    captions = [c.value for c in app.caption]
+    assert not [c for c in captions if "Not drawn" in c], captions
+    # A and B whole; both among the shared words and their difference; a statistic for A and B, and A - B
+    assert [len(g["panels"]) for g in grids] == [12] * 5 + [2, 1]
+    shared_a, shared_b, diff = grids[2:5]
+    assert shared_a["rowLabels"] == ["[CLS]", "The", "sat", ".", "[SEP]"]
+    assert shared_b["rowLabels"] == ["[CLS]", "The\u00b71", "sat", ".", "[SEP]"]  # B has "the" twice
+    assert diff["rowLabels"] == ["[CLS]", "The/The\u00b71", "sat", ".", "[SEP]"] == diff["colLabels"]
+    assert diff["scale"]["kind"] == "diverging" and diff["scale"]["lo"] < 0 < diff["scale"]["hi"]
+    assert shared_a["scale"] == shared_b["scale"]
+    stats = grids[5:]
+    assert [p["name"] for g in stats for p in g["panels"]] == ["A", "B", "A \u2212 B"]
+    assert all(g["clickable"] == "cell" for g in stats) and stats[1]["scale"]["kind"] == "diverging"
+    said = " ".join(m.value for m in app.markdown)
+    assert "Compared: the attention among the 5 words both have" in said
+    assert "Compared: one number per head" in said
+    assert len(app.dataframe) == 2  # the head ranking of both
+
+
+def test_a_click_on_a_head_of_the_statistics_opens_it_in_both():
+    app = on_page("pages/compare.py", text=SHORT, compare_text=LONG, compare_stat="arcs:nsubj")
+    app.session_state["compare_stats_diff"] = {"head": {"layer": 3, "head": 1}}  # what a click in the browser sets
+    app.run()
+    assert not app.exception
+    grids = app_grids(app)
+    stats = [g for g in grids if g["clickable"] == "cell"]
+    assert [g["selected"] for g in stats] == [{"layer": 3, "head": 1}] * 2  # outlined in A, B and A - B
+    assert stats[0]["scale"]["title"] == "found"
+    assert any(m.value == "#### L3H1" for m in app.markdown)
+    table = app.dataframe[0].value
+    assert list(table.columns) == ["statistic", "A", "B", "A \u2212 B"] and len(table) == 8
+    large = [g for g in grids if g.get("zoomable")]
+    assert [g["panels"][0]["name"] for g in large] == ["L3H1", "L3H1"]  # the head in A and in B
+    assert len(large[0]["rowLabels"]) == 6 and len(large[1]["rowLabels"]) == 10  # [CLS] ... [SEP] of each text
+
+
+def test_same_length_other_words_can_be_lined_up_either_way():
+    app = on_page("pages/compare.py")  # the page's own pair: as many tokens, other words
+    assert len(app_grids(app)) == 5  # A, B, token by token; the statistic's A and B, and A - B
+    assert app.radio(key="compare_align").value == "position"
+    app.radio(key="compare_align").set_value("words").run()
+    grids = app_grids(app)
+    assert len(grids) == 7 and grids[4]["rowLabels"][2:4] == ["sat", "the\u00b76/the\u00b74"]
+
+
+def test_nothing_shared_says_so():
+    for hide in (False, True):  # [CLS] and [SEP] alone are not words both share
+        app = on_page("pages/compare.py", text="Dogs bark.", compare_text="Cats sleep in the sun!", hide_special=hide)
+        assert not app.exception
+        assert any("no word is in both sentences" in c.value for c in app.caption)
+        assert len(app_grids(app)) == 4  # A, B and the statistic's two grids
