@@ -19,6 +19,7 @@ import numpy as np
 
 from headscope import panels as P
 from headscope.attention import Attention
+from headscope.qkv import HeadParts
 
 LEVELS = 65534
 """Values are sent as whole levels 0..LEVELS over the scale: steps of 1.5e-5 of its range."""
@@ -396,3 +397,102 @@ def matrix_data(
         number=number,
         row_px=None if square else max(10, min(18, 360 // max(1, n))),
     )
+
+
+# ---- one head taken apart ---------------------------------------------------------------
+
+
+def _step(
+    matrix: np.ndarray, rows: list[str], cols: list[str] | None, title: str, signed: bool = True, **kwargs
+) -> dict:
+    """One step's matrix: signed values on the diverging scale around 0, else 0 to 1."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    scale = diverging(float(np.abs(matrix).max()) if matrix.size else 1.0, "value") if signed else weights(1.0)
+    return matrix_data(matrix, rows, cols, title, scale, **kwargs)
+
+
+def head_steps(p: HeadParts) -> dict[str, dict]:
+    """Every matrix of the Inside a head page for one head and text, by step (inputs, Q, K, V, raw, scaled,
+    mask, weights, output, concat, projected)."""
+    toks = list(p.tokens)
+    square = {"row_title": "query (attends from)", "col_title": "key (attends to)"}
+    causal = not p.mask.all()
+    steps = {
+        "inputs": _step(
+            p.inputs,
+            toks,
+            None,
+            f"input [{len(toks)} x {p.d_model}]",
+            row_title="token",
+            col_title="dimension",
+        )
+    }
+    for key, name, m in (("Q", "Q (queries)", p.queries), ("K", "K (keys)", p.keys), ("V", "V (values)", p.values)):
+        steps[key] = _step(m, toks, None, f"{name} [{m.shape[0]} x {m.shape[1]}]", col_title="dimension")
+    steps["raw"] = _step(p.raw_scores, toks, toks, "Q K^T: query \u00b7 key", value_name="q\u00b7k", **square)
+    steps["scaled"] = _step(p.scores, toks, toks, f"Q K^T / {p.scale:.3f}", value_name="scaled score", **square)
+    steps["mask"] = _step(
+        p.mask.astype(np.float32),
+        toks,
+        toks,
+        "mask: causal (a token sees only itself and earlier ones)"
+        if causal
+        else "mask: every token may attend to every token",
+        signed=False,
+        row_title="query",
+        col_title="key",
+        value_name="allowed",
+    )
+    steps["weights"] = _step(
+        p.weights,
+        toks,
+        toks,
+        "softmax: the attention weights (rows sum to 1)",
+        signed=False,
+        row_title="attends from",
+        col_title="attends to",
+        value_name="weight",
+    )
+    steps["output"] = _step(p.output, toks, None, f"weights @ V [{p.output.shape[0]} x {p.d_k}]", col_title="dimension")
+    steps["concat"] = _step(
+        p.concat,
+        toks,
+        None,
+        f"concatenated heads {p.concat.shape}",
+        col_title="dimension",
+        outline_cols=(p.head * p.d_k, (p.head + 1) * p.d_k),
+    )
+    steps["projected"] = _step(p.projected, toks, None, f"output projection {p.projected.shape}", col_title="dimension")
+    return steps
+
+
+# ---- rollout ----------------------------------------------------------------------------
+
+
+def rollout_data(raw: Attention, rolled: Attention, layer: int) -> dict[str, dict]:
+    """The Rollout page's two matrices: `layer` alone (its heads averaged), and rolled out up to it."""
+    toks = list(raw.tokens)
+    return {
+        "raw": matrix_data(
+            raw.weights[layer].mean(0),
+            toks,
+            toks,
+            f"layer {layer} alone: attention averaged over heads",
+            weights(1.0),
+            row_title="attends from",
+            col_title="attends to",
+            value_name="weight",
+            number="fixed",
+        ),
+        "rolled": matrix_data(
+            rolled.weights[layer, 0],
+            toks,
+            toks,
+            f"rollout through layers 0-{layer}" if layer else "rollout through layer 0",
+            Scale("share"),
+            row_title="position",
+            col_title="input token",
+            value_name="share",
+            number="fixed",
+        ),
+    }
