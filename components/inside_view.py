@@ -35,6 +35,13 @@ def _matrix(steps: Steps, step: str) -> None:
     heatmaps.show(steps[step], key=key, name=_name(key))
 
 
+def _side_by_side(steps: Steps, *names: str) -> None:
+    """Steps' matrices in a row, in columns of equal width."""
+    for col, step in zip(st.columns(len(names)), names):
+        with col:
+            _matrix(steps, step)
+
+
 def inputs(p: HeadParts, steps: Steps) -> None:
     """Step 1: what the layer's attention reads."""
     st.markdown(f"#### 1. The layer's input: one vector of {p.d_model} numbers per token")
@@ -50,18 +57,14 @@ def projections(p: HeadParts, steps: Steps) -> None:
         f"{p.head * p.d_k} to {(p.head + 1) * p.d_k - 1}), so it reads the same input in its own "
         f"{p.d_k}-dimensional subspace: W_Q {p.w_q.shape}, W_K {p.w_k.shape}, W_V {p.w_v.shape}."
     )
-    for col, step in zip(st.columns(3), ("Q", "K", "V")):
-        with col:
-            _matrix(steps, step)
+    _side_by_side(steps, "Q", "K", "V")
 
 
 def scores(p: HeadParts, steps: Steps) -> None:
     """Step 3: scores, scaling, mask, softmax."""
     st.markdown(f"#### 3. Scores Q K^T, divided by sqrt(d_k) = {p.scale:.3f}, masked, softmaxed")
-    for pair in (("raw", "scaled"), ("mask", "weights")):
-        for col, step in zip(st.columns(2), pair):
-            with col:
-                _matrix(steps, step)
+    _side_by_side(steps, "raw", "scaled")
+    _side_by_side(steps, "mask", "weights")
 
 
 @st.fragment
@@ -88,9 +91,7 @@ def output(p: HeadParts, steps: Steps, num_heads: int) -> None:
         f"A final linear layer mixes the {p.concat.shape[1]} columns back into the model's "
         f"{p.projected.shape[1]} dimensions (then the residual connection and layer norm follow)."
     )
-    for col, step in zip(st.columns(2), ("concat", "projected")):
-        with col:
-            _matrix(steps, step)
+    _side_by_side(steps, "concat", "projected")
 
 
 def check(p: HeadParts) -> None:
