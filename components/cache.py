@@ -181,6 +181,7 @@ class SharedCache:
 # --- measuring and protecting a result ------------------------------------------------------
 
 _ATOMS = (str, bytes, int, float, complex, bool, type(None), range)
+_ATOM_TYPES = frozenset(_ATOMS)
 
 
 def _root(array: np.ndarray) -> np.ndarray:
@@ -244,6 +245,8 @@ def _private(obj: Any) -> Any:
     if isinstance(obj, set):
         return {_private(v) for v in obj}
     if isinstance(obj, tuple):
+        if all(type(v) in _ATOM_TYPES for v in obj):  # labels: nothing in them to copy, no call per item
+            return obj
         items = [_private(v) for v in obj]
         if all(a is b for a, b in zip(items, obj)):
             return obj

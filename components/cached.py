@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import replace
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from components.cache import SharedCache
@@ -19,6 +20,7 @@ from components.state import Settings
 from headscope import atlas, attention, canvas, knockout, models, norms, panels, qkv, roles, rollout, syntax, words
 from headscope.attention import Attention
 from headscope.compare import ARCS, Shared, shared_attention, statistic_grids
+from headscope.figures import axis_labels, bars_figure
 from headscope.knockout import Importance, Knockout
 from headscope.policy import Policy
 
@@ -185,10 +187,51 @@ def head_parts(model_id: str, text: str, layer: int, head: int) -> qkv.HeadParts
 
 
 @shared
+def inside_canvas(model_id: str, text: str, layer: int, head: int) -> dict[str, dict]:
+    """Inside a head's matrices as grid data, by step, built once per head and text (see canvas.head_steps)."""
+    return canvas.head_steps(head_parts(model_id, text, layer, head))
+
+
+@shared
+def query_bars(model_id: str, text: str, layer: int, head: int, query: int) -> go.Figure:
+    """Inside a head: one query token's scaled scores and weights over the keys, as bars.
+
+    The figure is shared by every session, as it is: nothing may change it (st.plotly_chart
+    only reads it, through `to_dict`).
+    """
+    p = head_parts(model_id, text, layer, head)
+    return bars_figure(
+        list(p.tokens),
+        {"q\u00b7k / sqrt(d_k)": p.scores[query], "softmax weight": p.weights[query]},
+        f"{axis_labels(p.tokens)[query]}: its score and weight for every key",
+    )
+
+
+@shared
 def rollout_view(s: Settings) -> Attention:
     """Attention rollout after each layer, shaped as [layer, 1, query, input] and shown like attention."""
     raw = raw_attention(s.model, s.text, s.target, s.kind)
     return _as_shown(replace(raw, weights=rollout.rollout(raw.weights)[:, None]), s)
+
+
+@shared
+def rollout_canvas(s: Settings, layer: int) -> dict[str, dict]:
+    """The Rollout page's matrices for one layer ("raw", "rolled"), built once and shared (read-only)."""
+    return canvas.rollout_data(attention_view(s), rollout_view(s), layer)
+
+
+@shared
+def rollout_bars(s: Settings, layer: int, token: int) -> go.Figure:
+    """Rollout: what feeds one token at a layer, rolled out and that layer alone, as bars (shared as it is)."""
+    raw, rolled = attention_view(s), rollout_view(s)
+    return bars_figure(
+        list(raw.tokens),
+        {
+            f"rollout after layer {layer}": rolled.weights[layer, 0, token],
+            f"layer {layer} alone (mean of heads)": raw.weights[layer, :, token].mean(0),
+        },
+        f"What feeds {axis_labels(raw.tokens)[token]} at layer {layer}",
+    )
 
 
 @shared

@@ -178,7 +178,7 @@ def _ranking(model_id: str, text: str, weighting: str, relation: str, rows: int,
         return Ranking("", None)
     following = syntax_view.following_heads(cached.bundled_atlas(model_id, weighting), relation) if corpus else None
     frame = syntax_view.ranking_frame(rs, cached.positional_heads(model_id, text), following, rows=rows)
-    return Ranking(syntax_view.describe_baseline(rs), pa.Table.from_pandas(frame, preserve_index=False))
+    return Ranking(syntax_view.describe_baseline(rs), syntax_view.arrow_table(frame))
 
 
 def ranking(name: str, setting: Settings, relation: str) -> None:

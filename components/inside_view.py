@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from components import cached, charts, heatmaps, links
-from headscope import canvas, figures
 from headscope.panels import head_name, token_labels
 from headscope.qkv import HeadParts
 
 TOLERANCE = 1e-5
+
+Steps = dict[str, dict]
+"""The page's matrices as grid data, by step (components/cached.inside_canvas, headscope/canvas.head_steps)."""
 
 
 def pickers(num_layers: int, num_heads: int) -> tuple[int, int]:
@@ -28,35 +29,27 @@ def _name(key: str) -> str:
     return f"L{layer}H{head}-{key.removeprefix('inside_')}"
 
 
-def _chart(fig, key: str) -> None:
-    charts.show(fig, key=key, name=_name(key))
+def _matrix(steps: Steps, step: str) -> None:
+    """One step's matrix in the grid renderer (data built once per head and text)."""
+    key = f"inside_{step}"
+    heatmaps.show(steps[step], key=key, name=_name(key))
 
 
-def _matrix(
-    key: str, matrix: np.ndarray, rows: list[str], cols: list[str] | None, title: str, *, signed: bool = True, **kwargs
-) -> None:
-    """One step's matrix in the grid renderer: signed values on a blue-white-red scale around 0, else 0 to 1."""
-    matrix = np.asarray(matrix, dtype=np.float32)
-    scale = canvas.diverging(float(np.abs(matrix).max()), "value") if signed else canvas.weights(1.0)
-    heatmaps.show(canvas.matrix_data(matrix, rows, cols, title, scale, **kwargs), key=key, name=_name(key))
+def _side_by_side(steps: Steps, *names: str) -> None:
+    """Steps' matrices in a row, in columns of equal width."""
+    for col, step in zip(st.columns(len(names)), names):
+        with col:
+            _matrix(steps, step)
 
 
-def inputs(p: HeadParts) -> None:
+def inputs(p: HeadParts, steps: Steps) -> None:
     """Step 1: what the layer's attention reads."""
     st.markdown(f"#### 1. The layer's input: one vector of {p.d_model} numbers per token")
     st.caption("GPT-2 normalises it first (ln_1); BERT-style models read the previous layer's output directly.")
-    _matrix(
-        "inside_inputs",
-        p.inputs,
-        list(p.tokens),
-        None,
-        f"input [{len(p.tokens)} x {p.d_model}]",
-        row_title="token",
-        col_title="dimension",
-    )
+    _matrix(steps, "inputs")
 
 
-def projections(p: HeadParts) -> None:
+def projections(p: HeadParts, steps: Steps) -> None:
     """Step 2: the head's own slices of W_Q, W_K, W_V, and its Q, K, V."""
     st.markdown("#### 2. This head's projections: Q = X W_Q + b, K = X W_K + b, V = X W_V + b")
     st.markdown(
@@ -64,74 +57,14 @@ def projections(p: HeadParts) -> None:
         f"{p.head * p.d_k} to {(p.head + 1) * p.d_k - 1}), so it reads the same input in its own "
         f"{p.d_k}-dimensional subspace: W_Q {p.w_q.shape}, W_K {p.w_k.shape}, W_V {p.w_v.shape}."
     )
-    cols = st.columns(3)
-    for col, (name, m) in zip(cols, (("Q (queries)", p.queries), ("K (keys)", p.keys), ("V (values)", p.values))):
-        with col:
-            _matrix(
-                f"inside_{name[0]}",
-                m,
-                list(p.tokens),
-                None,
-                f"{name} [{m.shape[0]} x {m.shape[1]}]",
-                col_title="dimension",
-            )
+    _side_by_side(steps, "Q", "K", "V")
 
 
-def scores(p: HeadParts) -> None:
+def scores(p: HeadParts, steps: Steps) -> None:
     """Step 3: scores, scaling, mask, softmax."""
     st.markdown(f"#### 3. Scores Q K^T, divided by sqrt(d_k) = {p.scale:.3f}, masked, softmaxed")
-    toks = list(p.tokens)
-    cols = st.columns(2)
-    with cols[0]:
-        _matrix(
-            "inside_raw",
-            p.raw_scores,
-            toks,
-            toks,
-            "Q K^T: query \u00b7 key",
-            row_title="query (attends from)",
-            col_title="key (attends to)",
-            value_name="q\u00b7k",
-        )
-    with cols[1]:
-        _matrix(
-            "inside_scaled",
-            p.scores,
-            toks,
-            toks,
-            f"Q K^T / {p.scale:.3f}",
-            row_title="query (attends from)",
-            col_title="key (attends to)",
-            value_name="scaled score",
-        )
-    cols = st.columns(2)
-    causal = not p.mask.all()
-    with cols[0]:
-        _matrix(
-            "inside_mask",
-            p.mask.astype(np.float32),
-            toks,
-            toks,
-            "mask: causal (a token sees only itself and earlier ones)"
-            if causal
-            else "mask: every token may attend to every token",
-            row_title="query",
-            col_title="key",
-            value_name="allowed",
-            signed=False,
-        )
-    with cols[1]:
-        _matrix(
-            "inside_weights",
-            p.weights,
-            toks,
-            toks,
-            "softmax: the attention weights (rows sum to 1)",
-            row_title="attends from",
-            col_title="attends to",
-            value_name="weight",
-            signed=False,
-        )
+    _side_by_side(steps, "raw", "scaled")
+    _side_by_side(steps, "mask", "weights")
 
 
 @st.fragment
@@ -140,61 +73,25 @@ def one_query(model: str, text: str, layer: int, head: int) -> None:
 
     A fragment: picking another query token reruns this part only, not the page's ten figures.
     Given the head's key, not its parts: Streamlit keeps a fragment's arguments with the
-    session, and the parts come from the results cache (components/cached.py).
+    session, and the parts and the bars come from the results cache (components/cached.py).
     """
-    p = cached.head_parts(model, text, layer, head)
-    toks = list(p.tokens)
-    labels = figures.axis_labels(toks)
-    names = token_labels(toks)  # widgets show plain text; `labels` are escaped for plotly
-    q = st.selectbox("Query token", range(len(toks)), format_func=lambda i: names[i], key="inside_query")
-    fig = figures.bars_figure(
-        toks,
-        {
-            "q\u00b7k / sqrt(d_k)": p.scores[q],
-            "softmax weight": p.weights[q],
-        },
-        f"{labels[q]}: its score and weight for every key",
-    )
-    _chart(fig, "inside_query_bars")
+    names = token_labels(cached.head_parts(model, text, layer, head).tokens)  # widgets show plain text
+    q = st.selectbox("Query token", range(len(names)), format_func=names.__getitem__, key="inside_query")
+    key = "inside_query_bars"
+    charts.show(cached.query_bars(model, text, layer, head, q), key=key, name=_name(key))
 
 
-def output(p: HeadParts, num_heads: int) -> None:
+def output(p: HeadParts, steps: Steps, num_heads: int) -> None:
     """Steps 4-5: weighted sum of values, then all heads concatenated and projected."""
     st.markdown("#### 4. Output of the head: the weights times V")
-    _matrix(
-        "inside_output",
-        p.output,
-        list(p.tokens),
-        None,
-        f"weights @ V [{p.output.shape[0]} x {p.d_k}]",
-        col_title="dimension",
-    )
+    _matrix(steps, "output")
     st.markdown(f"#### 5. All {num_heads} heads side by side, then the output projection")
     st.caption(
         f"This head's block (columns {p.head * p.d_k}-{(p.head + 1) * p.d_k - 1}) is outlined. "
         f"A final linear layer mixes the {p.concat.shape[1]} columns back into the model's "
         f"{p.projected.shape[1]} dimensions (then the residual connection and layer norm follow)."
     )
-    cols = st.columns(2)
-    with cols[0]:
-        _matrix(
-            "inside_concat",
-            p.concat,
-            list(p.tokens),
-            None,
-            f"concatenated heads {p.concat.shape}",
-            col_title="dimension",
-            outline_cols=(p.head * p.d_k, (p.head + 1) * p.d_k),
-        )
-    with cols[1]:
-        _matrix(
-            "inside_projected",
-            p.projected,
-            list(p.tokens),
-            None,
-            f"output projection {p.projected.shape}",
-            col_title="dimension",
-        )
+    _side_by_side(steps, "concat", "projected")
 
 
 def check(p: HeadParts) -> None:

@@ -158,18 +158,8 @@ def ranking_frame(
     rows: int = 12,
     only_positional: bool = False,
 ) -> pd.DataFrame:
-    """This sentence's best heads for the relation, without (or only) the positional ones."""
-    st.dataframe(ranking_frame(rs, positional, following, rows, only_positional), hide_index=True, width="stretch")
-
-
-def ranking_frame(
-    rs: RelationScores,
-    positional: dict[tuple[int, int], str],
-    following: set | None,
-    rows: int = 12,
-    only_positional: bool = False,
-) -> pd.DataFrame:
-    """The table `ranking_table` draws (Compare builds it once per text and draws it its own way)."""
+    """This sentence's best heads for the relation, without (or only) the positional ones: built once per
+    text in the cache (the Syntax heads page's `evidence`, Compare's ranking) and sent as an Arrow table."""
     heads = [h for h in rs.heads if ((h.layer, h.head) in positional) == only_positional][:rows]
     return pd.DataFrame(
         [
@@ -187,18 +177,7 @@ def ranking_frame(
     )
 
 
-def ranking_table(
-    rs: RelationScores,
-    positional: dict[tuple[int, int], str],
-    following: set | None,
-    rows: int = 12,
-    only_positional: bool = False,
-) -> None:
-    """This sentence's best heads for the relation, without (or only) the positional ones, as a table."""
-    st.dataframe(ranking_frame(rs, positional, following, rows, only_positional), hide_index=True, width="stretch")
-
-
-def _arrow(frame: pd.DataFrame) -> pa.Table:
+def arrow_table(frame: pd.DataFrame) -> pa.Table:
     """A table as Streamlit sends it, converted once (st.dataframe converts a pandas frame on every view)."""
     return pa.Table.from_pandas(frame, preserve_index=False)
 
@@ -246,7 +225,9 @@ def evidence(model: str, text: str, weighting: str, relation: str, with_corpus: 
     scores = cached.sentence_syntax(model, text, weighting)
     p = scores.words.parse
     rs = scores.relations[relation]
-    base = Evidence(relation, arcs.diagram(p.words, p.arcs(), relation), tuple(scores.words.dropped_words), len(rs.arcs))
+    base = Evidence(
+        relation, arcs.diagram(p.words, p.arcs(), relation), tuple(scores.words.dropped_words), len(rs.arcs)
+    )
     if not rs.arcs:
         return base
     positional = cached.positional_heads(model, text)
@@ -275,12 +256,12 @@ def evidence(model: str, text: str, weighting: str, relation: str, with_corpus: 
     return replace(
         base,
         answer=answer.answer(corpus_atlas, relation, scores) if corpus_atlas is not None else None,
-        follows=_arrow(follows_frame(rs, follows)) if follows else None,
+        follows=arrow_table(follows_frame(rs, follows)) if follows else None,
         no_follows=no_follows,
         baseline=describe_baseline(rs),
         disagree=disagree,
-        ranking=_arrow(ranking_frame(rs, positional, following)),
-        positional_ranking=_arrow(ranking_frame(rs, positional, following, rows=6, only_positional=True)),
+        ranking=arrow_table(ranking_frame(rs, positional, following)),
+        positional_ranking=arrow_table(ranking_frame(rs, positional, following, rows=6, only_positional=True)),
         top_heads=top_heads_data(model, scores, rs, positional, following or set()),
     )
 

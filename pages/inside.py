@@ -18,13 +18,14 @@ layer, head = inside_view.pickers(loaded.num_layers, loaded.num_heads)
 with faults.guard("Cannot take this head apart"):
     try:
         parts = cached.head_parts(s.model, s.text, layer, head)
+        steps = cached.inside_canvas(s.model, s.text, layer, head)
     except UnsupportedModel as exc:
         st.warning(f"This page {exc}. The other pages work with this model.")
         st.stop()
 
 inside_view.check(parts)
-inside_view.inputs(parts)
-inside_view.projections(parts)
-inside_view.scores(parts)
+inside_view.inputs(parts, steps)
+inside_view.projections(parts, steps)
+inside_view.scores(parts, steps)
 inside_view.one_query(s.model, s.text, layer, head)
-inside_view.output(parts, loaded.num_heads)
+inside_view.output(parts, steps, loaded.num_heads)

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from components import cached, charts, faults, heatmaps, links, nav, state
-from headscope import canvas, figures
 from headscope.panels import token_labels
 
 nav.ensure_app()
@@ -16,7 +15,8 @@ st.markdown(
 )
 with faults.model_run():
     raw = cached.attention_view(s)
-    rolled = cached.rollout_view(s) if raw.square else None
+    if raw.square:
+        cached.rollout_view(s)  # computed under the guard: a failure reads as the model's
 if not raw.square:
     st.info(
         "Rollout follows self-attention through the layers; cross-attention has none to follow. "
@@ -28,62 +28,22 @@ layers = list(range(raw.num_layers))
 links.check_range("rollout_layer", raw.num_layers, "layer")
 st.session_state.setdefault("rollout_layer", layers[-1])  # the whole model, to start with
 layer = st.select_slider("Up to layer", options=layers, key="rollout_layer")
-toks = list(raw.tokens)
+grids = cached.rollout_canvas(s, layer)
 left, right = st.columns(2)
 with left:
-    heatmaps.show(
-        canvas.matrix_data(
-            raw.weights[layer].mean(0),
-            toks,
-            toks,
-            f"layer {layer} alone: attention averaged over heads",
-            canvas.weights(1.0),
-            row_title="attends from",
-            col_title="attends to",
-            value_name="weight",
-            number="fixed",
-        ),
-        key="rollout_raw",
-        name=f"layer{layer}-mean",
-    )
+    heatmaps.show(grids["raw"], key="rollout_raw", name=f"layer{layer}-mean")
 with right:
-    heatmaps.show(
-        canvas.matrix_data(
-            rolled.weights[layer, 0],
-            toks,
-            toks,
-            f"rollout through layers 0-{layer}" if layer else "rollout through layer 0",
-            canvas.Scale("share"),
-            row_title="position",
-            col_title="input token",
-            value_name="share",
-            number="fixed",
-        ),
-        key="rollout_rolled",
-        name=f"rollout-layer{layer}",
-    )
+    heatmaps.show(grids["rolled"], key="rollout_rolled", name=f"rollout-layer{layer}")
 
-labels = figures.axis_labels(toks)
-names = token_labels(toks)  # widgets show plain text; `labels` are escaped for plotly
+names = token_labels(raw.tokens)  # widgets show plain text
 q = st.selectbox(
     "Which input tokens feed this token?",
-    range(len(toks)),
+    range(len(names)),
     format_func=names.__getitem__,
     key="rollout_token",
-    index=min(2, len(toks) - 1),
+    index=min(2, len(names) - 1),
 )
-charts.show(
-    figures.bars_figure(
-        toks,
-        {
-            f"rollout after layer {layer}": rolled.weights[layer, 0, q],
-            f"layer {layer} alone (mean of heads)": raw.weights[layer, :, q].mean(0),
-        },
-        f"What feeds {labels[q]} at layer {layer}",
-    ),
-    key="rollout_bars",
-    name=f"rollout-layer{layer}-token{q}",
-)
+charts.show(cached.rollout_bars(s, layer, q), key="rollout_bars", name=f"rollout-layer{layer}-token{q}")
 st.caption(
     "The sidebar's Whole words and Hide special tokens apply to the rolled-out matrix after "
     "it is computed on the model's own tokens."

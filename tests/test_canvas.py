@@ -31,7 +31,7 @@ def test_every_cell_carries_the_models_weight(bundled):
     for h, panel in enumerate(data["panels"]):
         shown = _levels(panel, data) / data["levels"] * data["scale"]["hi"]
         np.testing.assert_allclose(shown, att.weights[3, h], atol=0.5 / canvas.LEVELS + 1e-7)
-    assert data["rowLabels"] == data["colLabels"] == panels.token_labels(att.tokens)
+    assert data["rowLabels"] == data["colLabels"] == tuple(panels.token_labels(att.tokens))
     json.dumps(data)  # sent as JSON
 
 
@@ -123,10 +123,10 @@ def test_signed_pooling_keeps_the_largest_magnitude():
 def test_a_head_opened_large_zooms_into_a_window(bundled):
     att = attention.run(bundled, " ".join(["word"] * 700))  # 512 tokens, cut
     whole = canvas.head_data(att, 1, 2)
-    assert whole["zoomable"] and not whole["zoomed"] and whole["full"] == [512, 512]
+    assert whole["zoomable"] and not whole["zoomed"] and whole["full"] == (512, 512)
     window = canvas.clamp_window({"r0": 100, "c0": 200, "r1": 119, "c1": 229}, 512, 512)
     data = canvas.head_data(att, 1, 2, window=window)
-    assert (data["rows"], data["cols"], data["first"], data["zoomed"]) == (20, 30, [100, 200], True)
+    assert (data["rows"], data["cols"], data["first"], data["zoomed"]) == (20, 30, (100, 200), True)
     assert data["ticks"] and data["colTicks"]  # labels come back once they fit
     np.testing.assert_allclose(_values(data["panels"][0], data), att.weights[1, 2, 100:120, 200:230], atol=1e-4)
     # what the browser sends is checked: out of range is cut, nonsense is the whole head
@@ -146,7 +146,7 @@ def test_role_grid_is_categorical_and_uncoloured_for_other():
     )
     levels = _levels(data["panels"][0], data)
     assert levels[0, 0] == roles.ROLES.index("previous token") and levels[0, 1] == canvas.HIDDEN
-    assert data["clickable"] == "cell" and data["rowLabels"] == ["L0", "L1"] and data["colLabels"] == ["H0", "H1"]
+    assert data["clickable"] == "cell" and data["rowLabels"] == ("L0", "L1") and data["colLabels"] == ("H0", "H1")
     rgba = np.frombuffer(base64.b64decode(data["palette"]), dtype=np.uint8).reshape(-1, 4)
     assert len(rgba) == len(roles.ROLES) and rgba[roles.ROLES.index("other"), 3] == 0
     assert data["panels"][0]["hover"] == ["a", "b", "c", "d"]

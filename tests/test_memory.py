@@ -126,10 +126,10 @@ def test_a_session_cannot_change_what_another_sees(cached):
     with pytest.raises(ValueError, match="read-only"):
         att.weights[0, 0, 0, 0] = 5.0  # shared, so read-only
     grid = cached.layer_canvas(s, 0)
-    grid["panels"].clear()
+    grid["panels"][0]["name"] = "changed"  # the panels themselves are a tuple
     grid["levels"] = -1
     again = cached.layer_canvas(s, 0)
-    assert len(again["panels"]) == 12 and again["levels"] != -1
+    assert len(again["panels"]) == 12 and again["panels"][0]["name"] == "L0H0" and again["levels"] != -1
     scores = cached.sentence_syntax(BUNDLED_ID, text)
     scores.relations.clear()
     assert cached.sentence_syntax(BUNDLED_ID, text).relations
