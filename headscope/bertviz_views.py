@@ -67,6 +67,31 @@ def _json_for_script(value) -> str:
     return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+THEMES = {
+    False: {"scheme": "light", "text": "#222", "hover": "#d3d3d3"},
+    True: {"scheme": "dark", "text": "#e8e8e8", "hover": "#4a4a4a"},
+}
+"""The frame's colours in the app's light and dark themes: words, and the band behind a hovered token."""
+
+
+def _style(dark: bool) -> str:
+    """CSS that draws bertviz's words in the app's theme, over the app's own background.
+
+    bertviz paints its words black (no fill, or fill="black") and a hovered token's band light
+    grey: on a dark page they vanish. A style rule outranks those SVG attributes. The frame's
+    colour scheme matches the page's, so the browser keeps the frame transparent (a frame whose
+    scheme differs from its page's gets an opaque background: white in the dark theme).
+    """
+    theme = THEMES[dark]
+    return (
+        f":root{{color-scheme:{theme['scheme']}}}"
+        "html,body{background:transparent}"
+        f"body{{margin:0;color:{theme['text']};font-family:'Helvetica Neue',Helvetica,Arial,sans-serif}}"
+        f"svg text{{fill:{theme['text']}}}"
+        f"svg rect.background{{fill:{theme['hover']}}}"
+    )
+
+
 def plan(att: Attention, layer: int | None) -> list[int]:
     """The layers to include: all, or only `layer` when all would exceed MAX_CELLS (else TooLarge)."""
     per_layer = att.num_heads * att.num_tokens * att.num_keys
@@ -112,10 +137,9 @@ def build(att: Attention, view: str = "head", layer: int | None = None, dark: bo
             "total_heads": att.num_heads,
         }
         controls = ""
-    colour = "#e8e8e8" if dark else "#222"
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<style>body{{margin:0;color:{colour};font-family:'Helvetica Neue',Helvetica,Arial,sans-serif}}</style>"
+        f"<style>{_style(dark)}</style>"
         f"</head><body><script src='{VENDOR}/require.js'></script>"
         f"<div id='{vis_id}'><span style='user-select:none'>{controls}</span><div id='vis'></div></div>"
         f"<script type='application/json' id='{_PARAMS_ID}'>{_json_for_script(params)}</script>"
