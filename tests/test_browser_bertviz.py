@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import re
+import time
 
 import pytest
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 
 from tests import support
 from tests.browser_fixtures import watched_page
@@ -60,3 +63,35 @@ def test_bertviz_words_follow_the_theme(browser, app_url, scheme, view, tmp_path
         fills = frame.locator("svg text").evaluate_all("els => [...new Set(els.map(e => getComputedStyle(e).fill))]")
         assert fills and all(_contrast(_rgb(f), behind) >= 4.5 for f in fills), (fills, behind)
         page.screenshot(path=str(tmp_path / f"bertviz-{view}-{scheme}.png"))
+
+
+def test_one_layer_control_and_the_address_bar_follows_it(page, app_url):
+    page.goto(f"{app_url}/bertviz?bview=head&blayer=2")
+    frame = page.frame_locator("iframe").first
+    support.wait_texts(frame, "svg text", lambda t: "[CLS]" in t, "bertviz's head view", WAIT_MS)
+    support.wait_idle(page, WAIT_MS)
+    sliders = page.get_by_role("slider")
+    assert sliders.count() == 1 and sliders.first.get_attribute("aria-valuetext") == "2"
+    assert sliders.first.get_attribute("aria-label") == "Layer"
+    assert frame.get_by_role("combobox").count() == 0  # bertviz's own layer menu is not there
+    sliders.first.focus()
+    sliders.first.press("ArrowRight")
+    page.wait_for_function("location.search.includes('blayer=3')", timeout=WAIT_MS)
+    assert _layers_in_frame(frame, [3]) == [3]  # the frame now draws layer 3
+    support.wait_texts(frame, "svg text", lambda t: "[CLS]" in t, "the redrawn view", WAIT_MS)
+    assert frame.get_by_role("combobox").count() == 0
+
+
+def _layers_in_frame(frame, wanted: list[int]) -> list[int]:
+    """The layers the frame's page hands bertviz, once they are `wanted` (the frame reloads on a change)."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    layers = None
+    while time.monotonic() < deadline:
+        try:
+            layers = json.loads(frame.locator("#bertviz-params").text_content(timeout=5_000))["include_layers"]
+        except PlaywrightError:  # the frame was loading its new page
+            layers = None
+        if layers == wanted:
+            break
+        time.sleep(0.2)
+    return layers
