@@ -13,7 +13,7 @@ import streamlit as st
 from components import answer_view, cached, faults, heatmaps, syntax_view
 from components.state import Settings
 from components.text import literal
-from headscope import compare
+from headscope import compare, wording
 from headscope.attention import Attention
 from headscope.panels import head_name
 from headscope.wording import plural
@@ -147,6 +147,9 @@ RANKING_COLUMNS = {
     ),
     "arcs found (this sentence)": st.column_config.TextColumn(
         "arcs found", help="Arcs whose head this head attends to most, in this sentence"
+    ),
+    wording.BEATS_BASELINE: st.column_config.TextColumn(
+        "beats baseline", help="Does it find more of this sentence's arcs than the best fixed offset?"
     ),
     "follows (corpus)": st.column_config.TextColumn(
         "follows (corpus)", help="Does it follow the relation over the bundled corpus (the verdict's rule)?"

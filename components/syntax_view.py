@@ -15,7 +15,7 @@ import streamlit as st
 from components import answer_view, cached, downloads, faults, heatmaps
 from components import arc_diagram as arc_diagram_view
 from components.text import literal
-from headscope import answer, arcs, atlas, canvas, corpus, panels, verdict
+from headscope import answer, arcs, atlas, canvas, corpus, panels, verdict, wording
 from headscope.panels import head_name
 from headscope.syntax import (
     DIRECTION_SHORT,
@@ -117,31 +117,13 @@ def arc_diagram(ev: Evidence) -> None:
 
 
 def describe_baseline(rs: RelationScores) -> str:
-    """One sentence on the best fixed offset for this relation in this sentence."""
-    b = rs.baseline
-    if b.score == 0:
-        return (
-            "Positional baseline: no fixed offset (-3 to +3 words) finds the head of any of "
-            f"{'this arc' if len(rs.arcs) == 1 else f'these {len(rs.arcs)} arcs'}: a head that does is following the syntax."
-        )
-    side = "left" if b.offset < 0 else "right"
-    hits = round(b.score * len(rs.arcs))
-    return (
-        f"Positional baseline: always looking **{plural(abs(b.offset), 'word')} "
-        f"to the {side}** (offset {b.offset:+d}) finds the head of {hits} of {plural(len(rs.arcs), 'arc')} "
-        f"({b.score:.2f})."
-    )
-
-
-SENTENCE_COLUMNS = {"mean weight on arcs (this sentence)": "score", "arcs found (this sentence)": "accuracy"}
+    """One sentence on the best fixed offset for this relation in this sentence (the report says the same)."""
+    return wording.baseline_sentence(rs, strong=lambda words: f"**{words}**")
 
 
 def _sentence_row(h: HeadScore, rs: RelationScores) -> dict:
-    """A head's numbers on this sentence's arcs."""
-    return {
-        "mean weight on arcs (this sentence)": round(h.score, 3),
-        "arcs found (this sentence)": f"{round(h.accuracy * len(rs.arcs))}/{len(rs.arcs)}",
-    }
+    """A head's numbers on this sentence's arcs (the report's table has the same)."""
+    return wording.sentence_row(h, rs)
 
 
 def following_heads(corpus_atlas, relation: str) -> set[tuple[int, int]] | None:
@@ -161,20 +143,7 @@ def ranking_frame(
     """This sentence's best heads for the relation, without (or only) the positional ones: built once per
     text in the cache (the Syntax heads page's `evidence`, Compare's ranking) and sent as an Arrow table."""
     heads = [h for h in rs.heads if ((h.layer, h.head) in positional) == only_positional][:rows]
-    return pd.DataFrame(
-        [
-            {
-                "head": head_name(h.layer, h.head),
-                "direction": h.direction,
-                **_sentence_row(h, rs),
-                **(
-                    {} if following is None else {"follows (corpus)": "yes" if (h.layer, h.head) in following else "no"}
-                ),
-                "positional": positional.get((h.layer, h.head), ""),
-            }
-            for h in heads
-        ]
-    )
+    return pd.DataFrame([wording.ranking_row(h, rs, following, positional) for h in heads])  # as the report
 
 
 def arrow_table(frame: pd.DataFrame) -> pa.Table:

@@ -15,7 +15,7 @@ from headscope.atlas import Atlas
 from headscope.attention import Attention
 from headscope.panels import head_name
 from headscope.syntax import DEPENDENT_TO_HEAD, RELATION_NAMES, RELATIONS, Parse, SyntaxScores, align, oriented
-from headscope.wording import plural
+from headscope.wording import offset_words, plural
 
 NO_LINKS = "none"
 DEFAULT_LINKS = "nsubj"
@@ -71,7 +71,7 @@ class Answer:
         if v is None or v.count == 0:
             return f"{name}: the corpus has no such arcs, so there is no verdict."
         where = f"over {self.sentences:,} sentences of {self.corpus} ({v.count:,} arcs)"
-        offset = _offset_words(v.baseline_offset)
+        offset = offset_words(v.baseline_offset)
         if v.verdict == verdict.FOLLOWS:
             heads = "; ".join(
                 f"{head_name(h.layer, h.head)} finds {h.accuracy:.2f} of them "
@@ -105,11 +105,6 @@ class Answer:
                 f"\u201c{e.source}\u201d on \u201c{e.target}\u201d."
             )
         return said
-
-
-def _offset_words(offset: int) -> str:
-    """A fixed offset in words: 'always looking 1 word to the right'."""
-    return f"always looking {plural(abs(offset), 'word')} to the {'left' if offset < 0 else 'right'}"
 
 
 def evidence(scores: SyntaxScores, relation: str, layer: int, head: int, direction: str) -> Evidence | None:

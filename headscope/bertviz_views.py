@@ -7,6 +7,10 @@ licences), and the attention goes into the page once.
 The page's one inline script is the same for every text: the data sits in a JSON block the
 script reads (never executed), so a Content-Security-Policy can allow the script by its hash
 (`script_hash`) instead of allowing inline scripts (deploy/nginx.conf.template).
+
+One layer control: the head view draws the one layer the app's slider picks (it is in the
+link), so bertviz's own layer menu is left out; the model view draws every layer, or the
+slider's one when all would be too many (`one_layer`).
 """
 
 from __future__ import annotations
@@ -67,24 +71,58 @@ def _json_for_script(value) -> str:
     return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def plan(att: Attention, layer: int | None) -> list[int]:
-    """The layers to include: all, or only `layer` when all would exceed MAX_CELLS (else TooLarge)."""
-    per_layer = att.num_heads * att.num_tokens * att.num_keys
-    if per_layer * att.num_layers <= MAX_CELLS:
-        return list(range(att.num_layers))
-    if per_layer <= MAX_CELLS:
-        return [layer or 0]
-    raise TooLarge(
-        f"{att.num_tokens} tokens are too many for bertviz's views (its page grows with the "
-        "square of the length); use the Heads page, which handles any length"
+THEMES = {
+    False: {"scheme": "light", "text": "#222", "hover": "#d3d3d3"},
+    True: {"scheme": "dark", "text": "#e8e8e8", "hover": "#4a4a4a"},
+}
+"""The frame's colours in the app's light and dark themes: words, and the band behind a hovered token."""
+
+
+def _style(dark: bool) -> str:
+    """CSS that draws bertviz's words in the app's theme, over the app's own background.
+
+    bertviz paints its words black (no fill, or fill="black") and a hovered token's band light
+    grey: on a dark page they vanish. A style rule outranks those SVG attributes. The frame's
+    colour scheme matches the page's, so the browser keeps the frame transparent (a frame whose
+    scheme differs from its page's gets an opaque background: white in the dark theme).
+    """
+    theme = THEMES[dark]
+    return (
+        f":root{{color-scheme:{theme['scheme']}}}"
+        "html,body{background:transparent}"
+        f"body{{margin:0;color:{theme['text']};font-family:'Helvetica Neue',Helvetica,Arial,sans-serif}}"
+        f"svg text{{fill:{theme['text']}}}"
+        f"svg rect.background{{fill:{theme['hover']}}}"
     )
+
+
+def one_layer(att: Attention, view: str) -> bool:
+    """Whether the view draws one layer (the app picks which): the head view always, the model
+    view when all layers would exceed MAX_CELLS."""
+    per_layer = att.num_heads * att.num_tokens * att.num_keys
+    return view == "head" or per_layer * att.num_layers > MAX_CELLS
+
+
+def check_size(att: Attention) -> None:
+    """Raise TooLarge when even one layer of this attention would exceed MAX_CELLS."""
+    if att.num_heads * att.num_tokens * att.num_keys > MAX_CELLS:
+        raise TooLarge(
+            f"{att.num_tokens} tokens are too many for bertviz's views (its page grows with the "
+            "square of the length); use the Heads page, which handles any length"
+        )
+
+
+def plan(att: Attention, layer: int | None, view: str = "model") -> list[int]:
+    """The layers to include: all, or only `layer` (see one_layer); TooLarge when one layer is too many."""
+    check_size(att)
+    return [layer or 0] if one_layer(att, view) else list(range(att.num_layers))
 
 
 def build(att: Attention, view: str = "head", layer: int | None = None, dark: bool = False) -> str:
     """A complete HTML page with bertviz's `head` or `model` view of this attention."""
     if view not in ("head", "model"):
         raise ValueError(f"unknown bertviz view {view!r}")
-    layers = plan(att, layer)
+    layers = plan(att, layer, view)
     weights = np.round(att.weights[layers].astype(np.float64), 4)
     left = [t.replace("\u0120", " ").replace("\u2581", " ") for t in att.tokens]
     right = [t.replace("\u0120", " ").replace("\u2581", " ") for t in att.columns.tokens]
@@ -99,7 +137,6 @@ def build(att: Attention, view: str = "head", layer: int | None = None, dark: bo
             "heads": None,
             "include_layers": layers,
         }
-        controls = 'Layer: <select id="layer"></select>'
     else:
         heads = list(range(att.num_heads))
         params = {
@@ -111,13 +148,11 @@ def build(att: Attention, view: str = "head", layer: int | None = None, dark: bo
             "include_heads": heads,
             "total_heads": att.num_heads,
         }
-        controls = ""
-    colour = "#e8e8e8" if dark else "#222"
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<style>body{{margin:0;color:{colour};font-family:'Helvetica Neue',Helvetica,Arial,sans-serif}}</style>"
+        f"<style>{_style(dark)}</style>"
         f"</head><body><script src='{VENDOR}/require.js'></script>"
-        f"<div id='{vis_id}'><span style='user-select:none'>{controls}</span><div id='vis'></div></div>"
+        f"<div id='{vis_id}'><div id='vis'></div></div>"
         f"<script type='application/json' id='{_PARAMS_ID}'>{_json_for_script(params)}</script>"
         f"<script>{_script(view)}</script></body></html>"
     )

@@ -11,7 +11,7 @@ from headscope.attention import Attention
 from headscope.knockout import ABLATION_WORDS, Importance
 from headscope.panels import head_name
 from headscope.syntax import ALL, RELATION_CHOICES, RELATION_NAMES, SyntaxScores
-from headscope.wording import plural
+from headscope.wording import baseline_sentence, ranking_row
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;
@@ -113,30 +113,19 @@ def build(
             rs = scores.relations.get(relation)
             if rs is None or not rs.arcs:
                 continue
-            b = rs.baseline
             parts.append(f"<h3>{html.escape(relation)}: {html.escape(RELATION_NAMES[relation])}</h3>")
             if corpus_atlas is not None and relation != ALL:
                 said = answer.answer(corpus_atlas, relation, scores).text()
                 parts.append(f"<p><b>Answer</b>: {html.escape(said)}</p>")
-            parts.append(
-                f"<p>In this sentence: {plural(len(rs.arcs), 'arc')}. Best fixed offset: {b.offset:+d}, "
-                f"finds {b.score:.2f} of them.</p>"
+            parts.append("<h4>In this sentence</h4>")
+            parts.append(f"<p>{baseline_sentence(rs, strong=lambda words: f'<b>{html.escape(words)}</b>')}</p>")
+            following = (
+                None
+                if corpus_atlas is None
+                else {(h.layer, h.head) for h in rs.heads if corpus_atlas.follows(relation, h.layer, h.head)}
             )
-            with_verdict = corpus_atlas is not None
-            rows = [
-                [head_name(h.layer, h.head), h.direction, f"{h.score:.3f}", f"{h.accuracy:.2f}"]
-                + (["yes" if corpus_atlas.follows(relation, h.layer, h.head) else "no"] if with_verdict else [])
-                + [positional.get((h.layer, h.head), "")]
-                for h in rs.heads[:8]
-            ]
-            parts.append(
-                _table(
-                    ["head", "direction", "mean weight on arcs (this sentence)", "arcs found"]
-                    + (["follows (corpus)"] if with_verdict else [])
-                    + ["positional"],
-                    rows,
-                )
-            )
+            rows = [ranking_row(h, rs, following, positional) for h in rs.heads[:8]]  # the Syntax heads page's columns
+            parts.append(_table(list(rows[0]), [list(row.values()) for row in rows]))
     if importance is not None:
         parts.append("<h2>Which heads matter</h2>")
         parts.append(

@@ -1,6 +1,13 @@
-"""Counted nouns and the few sentences the command line and the pages say alike."""
+"""Counted nouns and the few sentences the command line, the pages and the report say alike."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from headscope.panels import head_name
+
+if TYPE_CHECKING:
+    from headscope.syntax import HeadScore, RelationScores
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -11,3 +18,59 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
 def dropped_note(dropped: int) -> str:
     """'the last 1 token was dropped', 'the last 3 tokens were dropped'."""
     return f"the last {plural(dropped, 'token')} {'was' if dropped == 1 else 'were'} dropped"
+
+
+def offset_words(offset: int) -> str:
+    """A fixed offset in words: 'always looking 1 word to the right'."""
+    return f"always looking {plural(abs(offset), 'word')} to the {'left' if offset < 0 else 'right'}"
+
+
+def _found(share: float, rs: RelationScores) -> int:
+    """How many of the sentence's arcs a share of them is."""
+    return round(share * len(rs.arcs))
+
+
+def baseline_sentence(rs: RelationScores, strong: Callable[[str], str] = str) -> str:
+    """This sentence's positional baseline (the best fixed offset) in one sentence, as every page and
+    the report say it; `strong` marks the offset up (Markdown's ** on a page, <b> in the report)."""
+    b = rs.baseline
+    if b is None or b.score == 0:
+        arcs = "this arc" if len(rs.arcs) == 1 else f"these {len(rs.arcs)} arcs"
+        return (
+            f"Positional baseline: no fixed offset (-3 to +3 words) finds the head of any of {arcs}: "
+            "a head that does is following the syntax."
+        )
+    return (
+        f"Positional baseline: {strong(offset_words(b.offset))} (offset {b.offset:+d}) finds the head of "
+        f"{_found(b.score, rs)} of {plural(len(rs.arcs), 'arc')} ({b.score:.2f})."
+    )
+
+
+BEATS_BASELINE = "beats baseline (this sentence)"
+"""The mark on a head that finds more of this sentence's arcs than the positional baseline (evidence, not
+the corpus verdict)."""
+
+
+def sentence_row(h: HeadScore, rs: RelationScores) -> dict[str, object]:
+    """A head's numbers on this sentence's arcs, as the pages' tables and the report show them."""
+    found = _found(h.accuracy, rs)
+    return {
+        "mean weight on arcs (this sentence)": round(h.score, 3),
+        "arcs found (this sentence)": f"{found}/{len(rs.arcs)}",
+        BEATS_BASELINE: "yes" if rs.baseline is not None and found > _found(rs.baseline.score, rs) else "no",
+    }
+
+
+def ranking_row(
+    h: HeadScore, rs: RelationScores, following: set[tuple[int, int]] | None, positional: dict[tuple[int, int], str]
+) -> dict[str, object]:
+    """A row of a relation's ranking of heads in this sentence, as the Syntax heads page and the report show
+    it: the head, its numbers here (`sentence_row`), the corpus verdict (when there is one) and its position mark."""
+    key = (h.layer, h.head)
+    return {
+        "head": head_name(h.layer, h.head),
+        "direction": h.direction,
+        **sentence_row(h, rs),
+        **({} if following is None else {"follows (corpus)": "yes" if key in following else "no"}),
+        "positional": positional.get(key, ""),
+    }

@@ -33,15 +33,18 @@ if view == "neuron":
         "queries and keys behind each weight, for the model you picked."
     )
     st.stop()
-links.check_range("bertviz_layer", att.num_layers, "layer")
-layer = st.select_slider("Layer (when only one fits)", options=list(range(att.num_layers)), key="bertviz_layer")
 try:
-    layers = bertviz_views.plan(att, layer)
-    page = bertviz_views.build(att, view, layer, dark=st.context.theme.type == "dark")
+    bertviz_views.check_size(att)  # too long even for one layer: say so before drawing a control
 except bertviz_views.TooLarge as exc:
     st.warning(f"{exc}.")
     st.stop()
-if len(layers) < att.num_layers:
+layer = None
+if bertviz_views.one_layer(att, view):  # the one layer control (bertviz's own menu is left out)
+    links.check_range("bertviz_layer", att.num_layers, "layer")
+    layer = st.select_slider("Layer", options=list(range(att.num_layers)), key="bertviz_layer")
+layers = bertviz_views.plan(att, layer, view)
+page = bertviz_views.build(att, view, layer, dark=st.context.theme.type == "dark")
+if view == "model" and len(layers) < att.num_layers:
     st.caption(
         f"{att.num_tokens} tokens: only layer {layer} is drawn (all {att.num_layers} layers would "
         f"exceed {bertviz_views.MAX_CELLS:,} weights). Pick the layer above."

@@ -150,8 +150,8 @@ def test_one_verdict_on_every_page_the_report_and_the_cli(corpus_atlas, loaded):
         att = attention.run(loaded, KEYS)
         page = report.build(att, syntax.score_sentence(att, syntax.parse(KEYS)), corpus_atlas=corpus_atlas)
         in_report = html_lib.unescape(page).split(f"<h3>{relation}:")[1].split("<h3>")[0]
-        rows = re.findall(
-            r"<tr><td>(L\d+H\d+)</td><td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>(yes|no)</td>", in_report
+        rows = re.findall(  # head, direction, three numbers on this sentence, then follows (corpus)
+            r"<tr><td>(L\d+H\d+)</td>(?:<td>[^<]*</td>){4}<td>(yes|no)</td>", in_report
         )
         cli = json.loads(headscope("atlas", "--format", "json").stdout)["relations"][relation]["follows"]
         on_cli = {(h["layer"], h["head"]) for h in cli}
