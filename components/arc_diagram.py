@@ -14,12 +14,7 @@ import streamlit as st
 from components import charts
 from headscope import arcs
 
-_arcs = st.components.v2.component(
-    "headscope_arc_diagram",
-    js=arcs.script(),  # hs_shared.js, then arc_diagram.js
-    css=arcs.style(),  # hs_shared.css, then arc_diagram.css
-    isolate_styles=False,  # the page's fonts and colours (light or dark); its classes all start with hs-
-)
+_arcs = charts.served_component("headscope_arc_diagram", arcs.ARC_SCRIPT)  # hs_shared.js, then arc_diagram.js
 
 
 def picked(key: str) -> str | None:

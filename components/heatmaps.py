@@ -17,12 +17,7 @@ from components.state import Settings
 from headscope import canvas
 from headscope.panels import head_name
 
-_grid = st.components.v2.component(
-    "headscope_heatmap_grid",
-    js=canvas.component_script(),  # hs_shared.js, then heatmap_grid.js
-    css=canvas.component_style(),  # hs_shared.css, then heatmap_grid.css
-    isolate_styles=False,  # the page's fonts and colours; its classes all start with hs-
-)
+_grid = charts.served_component("headscope_heatmap_grid", canvas.SCRIPT)  # hs_shared.js, then heatmap_grid.js
 
 
 OPEN_HEAD = "open_head"

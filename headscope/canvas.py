@@ -27,7 +27,11 @@ LEVELS = 65534
 HIDDEN = 65535
 """The level of a cell that is not drawn (a decoder's future; a role with no colour)."""
 
-SCRIPT = Path(__file__).resolve().parent.parent / "components" / "heatmap_grid.js"
+ASSETS = Path(__file__).resolve().parent.parent / "static" / "headscope"
+"""The components' scripts and style sheets. The app serves them at app/static/headscope/
+(server.enableStaticServing) and each page loads a script once (components/charts.py); the
+report embeds them whole."""
+SCRIPT = ASSETS / "heatmap_grid.js"
 STYLE = SCRIPT.with_suffix(".css")
 """The renderer: mounted by components/heatmaps.py, embedded whole by the report."""
 SHARED_SCRIPT = SCRIPT.with_name("hs_shared.js")
