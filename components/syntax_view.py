@@ -75,7 +75,8 @@ def _use_example(text: str) -> None:
 def examples(current_text: str) -> None:
     """One button per example sentence; under them, what to look for in the current one."""
     st.caption("Examples chosen to separate syntax from position; click one:")
-    cols = st.columns(len(EXAMPLES))  # one row, the long ones cut (a horizontal container wraps them: 4 rows at 1024 px)
+    # one row, the long ones cut (a horizontal container wraps them to four rows at 1024 px)
+    cols = st.columns(len(EXAMPLES))
     for i, (col, ex) in enumerate(zip(cols, EXAMPLES)):
         col.button(ex.text, key=f"example_{i}", on_click=_use_example, args=(ex.text,), width="stretch")
     for ex in EXAMPLES:
@@ -235,7 +236,9 @@ def evidence(model: str, text: str, weighting: str, relation: str, with_corpus: 
     scores = cached.sentence_syntax(model, text, weighting)
     p = scores.words.parse
     rs = scores.relations[relation]
-    base = Evidence(relation, arcs.diagram(p.words, p.arcs(), relation), tuple(scores.words.dropped_words), len(rs.arcs))
+    base = Evidence(
+        relation, arcs.diagram(p.words, p.arcs(), relation), tuple(scores.words.dropped_words), len(rs.arcs)
+    )
     if not rs.arcs:
         return base
     positional = cached.positional_heads(model, text)
