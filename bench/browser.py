@@ -30,10 +30,10 @@ def _drawn_ms(page, url: str, count: int, selector: str = support.HEATMAP) -> fl
     return 1000 * (time.perf_counter() - start)
 
 
-# What a page shows, counted in the page (its main frame) when Streamlit is idle: canvas grids and
-# how many of them are drawn, plotly charts and how many are drawn, titles and messages.
+# What a page shows, counted in the page (its main frame) when Streamlit is idle: our components (canvas
+# grids, the arc diagram) and how many of them are drawn, plotly charts and how many are drawn, titles and messages.
 _FIGURES_JS = """() => {
-  const grids = [...document.querySelectorAll('.hs-grid')];
+  const grids = [...document.querySelectorAll('.hs-grid, .hs-arcs')];  // our components: grids, the arc diagram
   const plots = [...document.querySelectorAll('.js-plotly-plot')];
   return {
     idle: !document.querySelector('[data-testid="stStatusWidget"]'),

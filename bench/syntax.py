@@ -6,9 +6,7 @@ import json
 import statistics
 import time
 
-import plotly.io as pio
-
-from headscope import atlas, attention, canvas, corpus, figures, panels, roles, syntax
+from headscope import arcs, atlas, attention, canvas, corpus, panels, roles, syntax
 
 
 def run(loaded, repeat: int = 3) -> dict:
@@ -37,7 +35,7 @@ def run(loaded, repeat: int = 3) -> dict:
         start = time.perf_counter()
         p = scores.words.parse
         rs = scores.relations["all"]
-        pio.to_json(figures.arc_figure(p.words, p.arcs(), "nsubj"), validate=False)
+        json.dumps(arcs.diagram(p.words, p.arcs(), "nsubj"))
         if rs.heads:
             words_att = scores.words.as_attention(loaded.name)
             json.dumps(canvas.attention_grid(words_att, [(h.layer, h.head) for h in rs.heads[:4]], panels.LAYER_STYLE))

@@ -75,9 +75,10 @@ def _use_example(text: str) -> None:
 def examples(current_text: str) -> None:
     """One button per example sentence; under them, what to look for in the current one."""
     st.caption("Examples chosen to separate syntax from position; click one:")
-    row = st.container(horizontal=True)  # one block, not a column each: fewer messages per view
-    for i, ex in enumerate(EXAMPLES):
-        row.button(ex.text, key=f"example_{i}", on_click=_use_example, args=(ex.text,), width="stretch")
+    # one row, the long ones cut (a horizontal container wraps them to four rows at 1024 px)
+    cols = st.columns(len(EXAMPLES))
+    for i, (col, ex) in enumerate(zip(cols, EXAMPLES)):
+        col.button(ex.text, key=f"example_{i}", on_click=_use_example, args=(ex.text,), width="stretch")
     for ex in EXAMPLES:
         if ex.text == current_text.strip():
             st.info(ex.look_for, icon=":material/search:")
@@ -241,13 +242,13 @@ def verdict_sections(ev: Evidence) -> None:
     answer_view.answer_line(ev.answer)
     st.markdown(f"#### Heads that follow {ev.relation} over the corpus")
     if ev.follows is not None:
-        st.dataframe(ev.follows, hide_index=True, width="stretch")
+        st.table(ev.follows, hide_index=True)
     elif ev.no_follows:
         st.caption(ev.no_follows)
     st.markdown(f"#### In this sentence\n\n{ev.baseline}")
     if ev.disagree:
         st.info(ev.disagree, icon=":material/compare_arrows:")
-    st.dataframe(ev.ranking, hide_index=True, width="stretch")
+    st.table(ev.ranking, hide_index=True)
     st.caption(
         "Mean weight: the attention the head puts on this sentence's arcs (dependent\u2192head: the dependent "
         "attends to its head). Arcs found: how often the word it attends to most (itself and "
@@ -258,7 +259,7 @@ def verdict_sections(ev: Evidence) -> None:
         "Over half of their attention goes to the previous, the same or the next token in this sentence "
         "(Clark et al. 2019): whatever they score here, do not read it as syntax."
     )
-    st.dataframe(ev.positional_ranking, hide_index=True, width="stretch")
+    st.table(ev.positional_ranking, hide_index=True)
 
 
 def top_heads_data(model: str, scores: SyntaxScores, rs: RelationScores, positional, following) -> dict:

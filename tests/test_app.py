@@ -146,7 +146,7 @@ def test_syntax_page_ranks_heads_for_nsubj():
     assert top["colLabels"][:3] == ["The", "keys", "to"]  # parser words
     first = top["panels"][0]
     assert first["name"] == "L2H8" and first["badge"].startswith("follows")  # the corpus answer first
-    follows, sentence = app.dataframe[0].value, app.dataframe[1].value
+    follows, sentence = app.table[0].value, app.table[1].value  # static tables: no data grid to load
     assert list(follows["head"]) == ["L2H8"] and "95% interval" in follows  # the answer leads, with its numbers
     assert len(sentence) == 12 and list(sentence["head"][:1]) == ["L3H1"]  # then this sentence's evidence
     assert "mean weight on arcs (this sentence)" in sentence and sentence["follows (corpus)"][0] == "no"
@@ -169,7 +169,7 @@ def test_syntax_example_buttons_and_relations():
 
 def test_syntax_page_positional_heads_are_apart():
     app = on_page("pages/syntax.py", relation="amod")  # "black cat": L0H2 (previous token) ranks high
-    sentence, positional = app.dataframe[-2].value, app.dataframe[-1].value
+    sentence, positional = app.table[-2].value, app.table[-1].value
     assert "L0H2" not in set(sentence["head"]) and not any(sentence["positional"])  # never first: not there at all
     assert dict(zip(positional["head"], positional["positional"])).get("L0H2") == "previous token"
 

@@ -133,3 +133,36 @@ def test_a_150_word_text_keeps_its_words_readable(browser, app_url, width, heigh
             row.sort()
             assert all(a[1] <= b[0] for a, b in zip(row, row[1:])), row
         page.screenshot(path=str(tmp_path / f"long-{width}x{height}.png"))
+
+
+@pytest.fixture(scope="module")
+def dark_url(tmp_path_factory):
+    log = tmp_path_factory.mktemp("streamlit-dark") / "streamlit.log"
+    with support.streamlit_server(log_path=log, extra_args=["--theme.base", "dark"]) as url:
+        yield url
+
+
+def test_dark_theme_and_the_svg_file_drawn_from_the_page_s_layout(browser, dark_url):
+    import xml.etree.ElementTree as ET
+
+    with watched_page(browser, 1440, 900) as page:
+        page.goto(f"{dark_url}/syntax")
+        page.locator(ARCS).wait_for(timeout=WAIT_MS)
+        words = drawn_words(page, 8)
+        # on a dark page the words are light (the page's own text colour) and the chosen arcs red
+        ink = page.locator(".hs-arcs .hs-word").first.evaluate("e => getComputedStyle(e).fill")
+        assert sum(int(v) for v in re.findall(r"\d+", ink)[:3]) > 450, ink
+        assert highlighted(page) == ["nsubj"]
+        page_xs = page.locator(".hs-arcs .hs-word").evaluate_all("els => els.map(e => e.getAttribute('x'))")
+        with page.expect_download(timeout=60_000) as svg:
+            page.locator(".hs-arcs").get_by_role("button", name="Download SVG").click()
+        assert svg.value.suggested_filename == "headscope_all-MiniLM-L6-v2_arcs-nsubj.svg"
+        root = ET.parse(svg.value.path()).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    # the file: the same words at the same places, dark text on white whatever the page's theme
+    texts = [t for t in root.iter(f"{ns}text") if t.get("class") == "hs-word"]
+    assert [t.text for t in texts] == [w["text"] for w in words]
+    assert [t.get("x") for t in texts] == page_xs
+    assert "#31333f" in root.get("style") and root.find(f"{ns}rect").get("fill") == "white"
+    arcs = [g for g in root.iter(f"{ns}g") if (g.get("class") or "").split()[:1] == ["hs-arc"]]
+    assert len(arcs) == 6 and [g.get("data-relation") for g in arcs if "hs-on" in g.get("class")] == ["nsubj"]

@@ -22,6 +22,12 @@ def test_report_draws_every_layer_offline(loaded, browser, tmp_path):
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(path.as_uri())
     page.wait_for_function("document.querySelectorAll('.hs-grid[data-drawn=\"12\"]').length === 6", timeout=60_000)
+    # the parse, drawn by the app's arc diagram script: every word as text, every arc in colour (all relations)
+    page.locator(".hs-arcs[data-drawn]").wait_for(timeout=60_000)
+    words = page.locator(".hs-arcs .hs-word").evaluate_all("els => els.map(e => e.textContent)")
+    assert words == list(syntax.parse(XSS).words), words
+    arcs = page.locator(".hs-arcs .hs-arc").count()
+    assert arcs == len(syntax.parse(XSS).arcs()) and page.locator(".hs-arcs .hs-arc.hs-on").count() == arcs
     names = page.eval_on_selector_all(".hs-grid .hs-name", "els => els.map(e => e.textContent)")
     assert names[:2] == ["L0H0", "L0H1"] and len(names) == 72
     labels = page.eval_on_selector_all(".hs-grid .hs-xlabel", "els => els.map(e => e.textContent)")
