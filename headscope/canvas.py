@@ -53,8 +53,8 @@ class Scale:
     kind: str = "sequential"  # sequential (viridis), diverging (blue-white-red around 0) or categorical
     categories: tuple[tuple[str, str | None], ...] = ()  # categorical: (name, colour; None: not coloured)
 
-    def rgba(self) -> np.ndarray:
-        """The palette as RGBA bytes: 255 colours, or one per category."""
+    def rgba(self, dark: bool = False) -> np.ndarray:
+        """The palette as RGBA bytes: 255 colours, or one per category; `dark`: for a dark page (diverging only)."""
         if self.kind == "categorical":
             out = np.zeros((len(self.categories), 4), dtype=np.uint8)
             for i, (_, colour) in enumerate(self.categories):
@@ -62,7 +62,8 @@ class Scale:
                     out[i, :3] = P._rgb(colour)
                     out[i, 3] = 255
             return out
-        rgb = P.palette(P.DIVERGING if self.kind == "diverging" else P.VIRIDIS)
+        stops = (P.DIVERGING_DARK if dark else P.DIVERGING) if self.kind == "diverging" else P.VIRIDIS
+        rgb = P.palette(stops)
         return np.concatenate([rgb, np.full((len(rgb), 1), 255, dtype=np.uint8)], axis=1)
 
     def levels(self, matrix: np.ndarray) -> np.ndarray:
@@ -198,6 +199,8 @@ def grid(
         "levels": LEVELS,
         "hidden": HIDDEN,
         "palette": _b64(scale.rgba().tobytes()),
+        # a diverging scale's middle follows the page: the renderer takes this one on a dark page
+        "paletteDark": _b64(scale.rgba(dark=True).tobytes()) if signed else None,
     }
 
 
