@@ -443,9 +443,7 @@ def head_steps(p: HeadParts) -> dict[str, dict]:
         p.mask.astype(np.float32),
         toks,
         toks,
-        "mask: causal (a token sees only itself and earlier ones)"
-        if causal
-        else "mask: every token may attend to every token",
+        "mask: causal" if causal else "mask: all allowed",
         signed=False,
         row_title="query",
         col_title="key",
@@ -455,7 +453,7 @@ def head_steps(p: HeadParts) -> dict[str, dict]:
         p.weights,
         toks,
         toks,
-        "softmax: the attention weights (rows sum to 1)",
+        "softmax: the weights",
         signed=False,
         row_title="attends from",
         col_title="attends to",
