@@ -483,7 +483,7 @@ def rollout_data(raw: Attention, rolled: Attention, layer: int) -> dict[str, dic
             raw.weights[layer].mean(0),
             toks,
             toks,
-            f"layer {layer} alone: attention averaged over heads",
+            f"layer {layer} alone, heads averaged",
             weights(1.0),
             row_title="attends from",
             col_title="attends to",

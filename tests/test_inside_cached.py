@@ -85,6 +85,7 @@ def test_rollout_grids_and_bars_from_the_cache_equal_a_fresh_computation(model, 
     for layer in (0, 5):
         grids = cached.rollout_canvas(s, layer)
         assert _json(grids) == _json(canvas.rollout_data(raw, rolled, layer))
+        assert grids["raw"]["panels"][0]["name"] == f"layer {layer} alone, heads averaged"  # fits 1024 px
         np.testing.assert_allclose(_values(grids["raw"]), raw.weights[layer].mean(0), atol=1 / canvas.LEVELS)
     att = cached.raw_attention(BUNDLED_ID, TEXT)
     by_hand = rollout.rollout(att.weights)[5]  # pieces: the rolled-out matrix as computed, before any merging
