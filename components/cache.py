@@ -10,8 +10,8 @@ As with `st.cache_resource`, concurrent sessions asking for the same missing ent
 for one computation, and a failure is never kept (the next call runs it again). Unlike it,
 a session cannot change what another one sees: stored arrays are made read-only, and dicts,
 lists and sets in a result are handed out as fresh copies (frozen dataclasses and tuples
-holding them too). Plotly figures are shared as they are: cache only frozen ones
-(`headscope.figures.freeze`), which nothing changes.
+holding them too). Plotly figures are shared as they are: nothing may change a cached one
+(`st.plotly_chart` only reads it, through `to_dict`; see `cached.query_bars`).
 
 Freed memory is handed back to the operating system (`malloc_trim`, glibc) once evictions
 have dropped `TRIM_BYTES`: otherwise glibc keeps it for the process, and a server's

@@ -63,6 +63,14 @@ def projections(p: HeadParts, steps: Steps) -> None:
 def scores(p: HeadParts, steps: Steps) -> None:
     """Step 3: scores, scaling, mask, softmax."""
     st.markdown(f"#### 3. Scores Q K^T, divided by sqrt(d_k) = {p.scale:.3f}, masked, softmaxed")
+    seen = (
+        "this model is causal: a token sees only itself and earlier ones"
+        if not p.mask.all()
+        else "here every token may attend to every token"
+    )
+    st.caption(
+        f"The mask says which keys each query may see ({seen}); the softmax turns each row into weights that sum to 1."
+    )
     _side_by_side(steps, "raw", "scaled")
     _side_by_side(steps, "mask", "weights")
 

@@ -1,4 +1,4 @@
-"""The dependency parse as an arc diagram, as data for its renderer (components/arc_diagram.js).
+"""The dependency parse as an arc diagram, as data for its renderer (static/headscope/arc_diagram.js).
 
 Words in a row and an arc from each word's head to it, labelled with the relation. Here: which
 arcs there are, how high each one is drawn (its level), which are highlighted and what their

@@ -1,4 +1,4 @@
-"""Every matrix the app draws, as data for one renderer: the canvas grid (components/heatmap_grid.js).
+"""Every matrix the app draws, as data for one renderer: the canvas grid (static/headscope/heatmap_grid.js).
 
 Attention grids, a head opened large, differences, the atlas and role grids, a head's inner
 matrices and the report all go through `grid`: values in, a compact JSON-ready description
@@ -70,8 +70,8 @@ class Scale:
     kind: str = "sequential"  # sequential (viridis), diverging (blue-white-red around 0) or categorical
     categories: tuple[tuple[str, str | None], ...] = ()  # categorical: (name, colour; None: not coloured)
 
-    def rgba(self) -> np.ndarray:
-        """The palette as RGBA bytes: 255 colours, or one per category."""
+    def rgba(self, dark: bool = False) -> np.ndarray:
+        """The palette as RGBA bytes: 255 colours, or one per category; `dark`: for a dark page (diverging only)."""
         if self.kind == "categorical":
             out = np.zeros((len(self.categories), 4), dtype=np.uint8)
             for i, (_, colour) in enumerate(self.categories):
@@ -79,7 +79,8 @@ class Scale:
                     out[i, :3] = P._rgb(colour)
                     out[i, 3] = 255
             return out
-        rgb = P.palette(P.DIVERGING if self.kind == "diverging" else P.VIRIDIS)
+        stops = (P.DIVERGING_DARK if dark else P.DIVERGING) if self.kind == "diverging" else P.VIRIDIS
+        rgb = P.palette(stops)
         return np.concatenate([rgb, np.full((len(rgb), 1), 255, dtype=np.uint8)], axis=1)
 
     def levels(self, matrix: np.ndarray) -> np.ndarray:
@@ -215,6 +216,8 @@ def grid(
         "levels": LEVELS,
         "hidden": HIDDEN,
         "palette": _b64(scale.rgba().tobytes()),
+        # a diverging scale's middle follows the page: the renderer takes this one on a dark page
+        "paletteDark": _b64(scale.rgba(dark=True).tobytes()) if signed else None,
     }
 
 
@@ -467,9 +470,7 @@ def head_steps(p: HeadParts) -> dict[str, dict]:
         p.mask.astype(np.float32),
         toks,
         toks,
-        "mask: causal (a token sees only itself and earlier ones)"
-        if causal
-        else "mask: every token may attend to every token",
+        "mask: causal" if causal else "mask: all allowed",
         signed=False,
         row_title="query",
         col_title="key",
@@ -479,7 +480,7 @@ def head_steps(p: HeadParts) -> dict[str, dict]:
         p.weights,
         toks,
         toks,
-        "softmax: the attention weights (rows sum to 1)",
+        "softmax: the weights",
         signed=False,
         row_title="attends from",
         col_title="attends to",
@@ -509,7 +510,7 @@ def rollout_data(raw: Attention, rolled: Attention, layer: int) -> dict[str, dic
             raw.weights[layer].mean(0),
             toks,
             toks,
-            f"layer {layer} alone: attention averaged over heads",
+            f"layer {layer} alone, heads averaged",
             weights(1.0),
             row_title="attends from",
             col_title="attends to",

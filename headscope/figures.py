@@ -1,8 +1,8 @@
 """Plotly figures for the charts that are not matrices: bar charts.
 
 Every matrix (attention, differences, atlas and role grids, a head's inner steps) is drawn by
-the canvas grid instead (headscope/canvas.py, components/heatmap_grid.js), the dependency arc
-diagram by its own SVG component (headscope/arcs.py, components/arc_diagram.js).
+the canvas grid instead (headscope/canvas.py, static/headscope/heatmap_grid.js), the dependency arc
+diagram by its own SVG component (headscope/arcs.py, static/headscope/arc_diagram.js).
 """
 
 from __future__ import annotations

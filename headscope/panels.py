@@ -1,7 +1,7 @@
 """What a grid of heatmap panels shows, for any renderer: styles, names, labels, pooling and palettes.
 
 No plotting library is imported here: the canvas grid (headscope/canvas.py and
-components/heatmap_grid.js) draws every matrix of the app and the report from this, and the
+static/headscope/heatmap_grid.js) draws every matrix of the app and the report from this, and the
 CLI uses the names.
 """
 
@@ -140,6 +140,23 @@ DIVERGING = (
     "#67001f",
 )
 """Blue (negative) through white (zero) to red (positive), ColorBrewer's RdBu reversed."""
+
+DIVERGING_DARK = (
+    "#d1e5f0",
+    "#92c5de",
+    "#4393c3",
+    "#2166ac",
+    "#1b3a5f",
+    "#262730",
+    "#5e1f2b",
+    "#b2182b",
+    "#d6604d",
+    "#f4a582",
+    "#fddbc7",
+)
+"""The diverging scale for a dark page: the same blues and reds, but zero is a dark grey (Streamlit's dark
+theme's secondary background) and the colours grow lighter away from it, so near-zero values recede into the
+page instead of standing out as white slabs."""
 
 OUTLINE_COLOUR = "#ff3b30"
 """The clicked head's outline: red stands out against every Viridis colour."""

@@ -23,12 +23,12 @@ text-align:left}th{background:#f4f4f4}.quote{font-size:1.2em;background:#f7f7f7;
 
 
 class _Grids:
-    """Matrices and the arc diagram drawn by the app's own renderers (components/heatmap_grid.js, arc_diagram.js),
+    """Matrices and the arc diagram drawn by the app's own renderers (static/headscope/heatmap_grid.js, arc_diagram.js),
     embedded whole: the file works offline."""
 
     def __init__(self) -> None:
         self.data: list[tuple[str, dict]] = []
-        self.parse: dict | None = None  # the arc diagram (components/arc_diagram.js), if any
+        self.parse: dict | None = None  # the arc diagram (static/headscope/arc_diagram.js), if any
 
     def add_arcs(self, data: dict, name: str) -> str:
         """A place for the arc diagram; its data and renderer go into the script at the end."""

@@ -98,7 +98,7 @@ def chromium():
             browser.close()
 
 
-HEATMAP = "canvas.hs-cells"  # every matrix is drawn by the canvas grid (components/heatmap_grid.js): one canvas a panel
+HEATMAP = "canvas.hs-cells"  # every matrix: the canvas grid (static/headscope/heatmap_grid.js), a canvas a panel
 GRID = ".hs-grid"  # one grid component (its data-drawn attribute: how many panels it drew)
 GRID_TITLES = ".hs-grid .hs-name"  # the names in the canvas grids' panel titles (L2H0...; the badge is apart)
 PLOTLY_HEATMAPS = "g.hm, .heatmaplayer"  # a plotly heatmap trace (plotly is left for bars and the arc diagram)
@@ -300,7 +300,7 @@ def app_figures(at) -> list[dict]:
 
 
 def app_grids(at) -> list[dict]:
-    """The canvas heatmap grids (components/heatmap_grid.js) an AppTest run drew, as the data sent."""
+    """The canvas heatmap grids (static/headscope/heatmap_grid.js) an AppTest run drew, as the data sent."""
     import json
 
     return [
@@ -309,7 +309,7 @@ def app_grids(at) -> list[dict]:
 
 
 def app_arcs(at) -> list[dict]:
-    """The arc diagrams (components/arc_diagram.js) an AppTest run drew, as the data sent."""
+    """The arc diagrams (static/headscope/arc_diagram.js) an AppTest run drew, as the data sent."""
     import json
 
     return [

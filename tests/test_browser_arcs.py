@@ -1,4 +1,4 @@
-"""The Syntax heads page's arc diagram in Chromium: our own SVG component (components/arc_diagram.js)."""
+"""The Syntax heads page's arc diagram in Chromium: our own SVG component (static/headscope/arc_diagram.js)."""
 
 from __future__ import annotations
 

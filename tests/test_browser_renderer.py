@@ -1,4 +1,4 @@
-"""The one renderer of every matrix (components/heatmap_grid.js), in Chromium, across the app.
+"""The one renderer of every matrix (static/headscope/heatmap_grid.js), in Chromium, across the app.
 
 Every page's matrices are grids of that component and none is a plotly heatmap; the SVG file
 is drawn from the same geometry as the page; the head opened large zooms (drag, keys, Reset);

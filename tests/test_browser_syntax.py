@@ -18,7 +18,7 @@ def test_deep_link_then_click_an_arc(page, app_url, tmp_path):
     assert page.get_by_role("textbox", name="Sentence").input_value() == "The black cat sat on the mat."
     assert page.get_by_role("heading", name=re.compile(r"^nsubj: subject")).count() == 1
 
-    # click the label on top of the amod arc ("black" -> "cat") in the arc diagram (components/arc_diagram.js)
+    # click the label on top of the amod arc ("black" -> "cat") in the arc diagram (static/headscope/arc_diagram.js)
     drawn = support.wait_texts(page, ".hs-arcs .hs-arc-label", lambda t: "amod" in t, "the arc diagram's labels")
     assert drawn.count("amod") == 1
     page.locator(".hs-arcs .hs-arc-label", has_text="amod").click()

@@ -140,7 +140,7 @@ def _check_labels(shown: list[str], expected: list[str], full: bool = False) -> 
 
 
 def _grid_labels(page, scope: str = support.GRID) -> list[str]:
-    """The row and column labels of the canvas grids (components/heatmap_grid.js) `scope` selects."""
+    """The row and column labels of the canvas grids (static/headscope/heatmap_grid.js) `scope` selects."""
     return support.grid_labels(page, scope, WAIT_MS)
 
 
@@ -192,7 +192,7 @@ def test_syntax_page_arc_diagram(watched, app_url):
     assert "alert(1)</script" in words and "Tom&lt;b&gt;Jerry" in words  # spaCy keeps these whole
     page.goto(f"{app_url}/syntax?{urlencode({'text': text}, quote_via=quote)}")
     support.wait_heatmaps(page, 4, WAIT_MS)
-    # the arc diagram (components/arc_diagram.js): its words are SVG text nodes
+    # the arc diagram (static/headscope/arc_diagram.js): its words are SVG text nodes
     drawn = support.wait_texts(
         page, ".hs-arcs .hs-word", lambda t: len(t) == len(words), "the arc diagram's words", WAIT_MS
     )

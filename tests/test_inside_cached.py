@@ -60,6 +60,8 @@ def test_inside_grids_hold_this_heads_numbers(model):
         span = steps[key]["scale"]["hi"] - steps[key]["scale"]["lo"]
         np.testing.assert_allclose(_values(steps[key]), matrix, atol=span / canvas.LEVELS)
     assert steps["Q"]["scale"]["kind"] == "diverging" and steps["weights"]["scale"]["kind"] == "sequential"
+    # titles short enough for a column at 1024 px (the page's caption says the rest)
+    assert [steps[k]["panels"][0]["name"] for k in ("mask", "weights")] == ["mask: all allowed", "softmax: the weights"]
     # another head, another text: other numbers (the cache keys them apart)
     assert _json(cached.inside_canvas(BUNDLED_ID, TEXT, 3, 6)) != _json(steps)
     assert _json(cached.inside_canvas(BUNDLED_ID, OTHER, 3, 5)) != _json(steps)
@@ -83,6 +85,7 @@ def test_rollout_grids_and_bars_from_the_cache_equal_a_fresh_computation(model, 
     for layer in (0, 5):
         grids = cached.rollout_canvas(s, layer)
         assert _json(grids) == _json(canvas.rollout_data(raw, rolled, layer))
+        assert grids["raw"]["panels"][0]["name"] == f"layer {layer} alone, heads averaged"  # fits 1024 px
         np.testing.assert_allclose(_values(grids["raw"]), raw.weights[layer].mean(0), atol=1 / canvas.LEVELS)
     att = cached.raw_attention(BUNDLED_ID, TEXT)
     by_hand = rollout.rollout(att.weights)[5]  # pieces: the rolled-out matrix as computed, before any merging

@@ -5,7 +5,8 @@
 // head, badge, outlines, cells, text, hover}], rows, cols, blocks, first, full, rowLabels,
 // colLabels, pooled, ticks, tickSize, columns, panelPx, panelHeight, fill, titleSize,
 // clickable ("panel", "cell" or false), zoomable, rowTitle, colTitle, valueName, format,
-// scale {kind, lo, hi, title, ticks, categories}, levels, hidden, palette (base64 RGBA);
+// scale {kind, lo, hi, title, ticks, categories}, levels, hidden, palette (base64 RGBA),
+// paletteDark (a diverging scale's palette for a dark page, or null);
 // and, per view, file (the download name) and selected ({layer, head} or null).
 //
 // One function, `layout`, places everything (titles, labels, cells, outlines, colour bar) for
@@ -293,7 +294,7 @@ function placeText(it, dx, dy) {
   return e;
 }
 
-function paint(root, d, g, items, images, rgba, onPick, onZoom) {
+function paint(root, d, g, items, images, rgba, onPick, onZoom, forFile) {
   // a redraw (new data after a click, a new width) keeps the keyboard on the same head
   const had = root.contains(document.activeElement) ? document.activeElement.dataset : null;
   const refocus = had && had.panel !== undefined ? `canvas[data-panel="${had.panel}"]` : null;
@@ -350,7 +351,7 @@ function paint(root, d, g, items, images, rgba, onPick, onZoom) {
     out.addEventListener("click", () => onZoom(null));
     tools.appendChild(out);
   }
-  downloadButtons(tools, status, d.file, () => toSvg(d, images, rgba),
+  downloadButtons(tools, status, d.file, () => { const f = forFile(); return toSvg(d, f.images, f.rgba); },
                   "Labels as vector text; the cells as an embedded image");
   root.append(tools, body, tip);
   root.dataset.drawn = String(d.panels.length);
@@ -582,6 +583,23 @@ function tallness(root, d) {
   return Math.max(200, window.innerHeight - Math.max(0, top) - 40);
 }
 
+// Whether the page behind `el` is dark: Streamlit's theme variable, else the first background colour found
+// up the tree (the report), else light.
+function onDarkPage(el) {
+  let colour = getComputedStyle(el).getPropertyValue("--st-background-color").trim();
+  for (let e = el; !colour && e && e.nodeType === 1; e = e.parentElement) {
+    const bg = getComputedStyle(e).backgroundColor;
+    if (bg && !/^(transparent|rgba\(.*,\s*0\))$/.test(bg)) colour = bg;
+  }
+  const probe = document.createElement("canvas").getContext("2d");
+  probe.fillStyle = "#ffffff";
+  probe.fillStyle = colour || "#ffffff"; // any CSS colour, read back as #rrggbb
+  const hex = probe.fillStyle;
+  if (!/^#[0-9a-f]{6}$/i.test(hex)) return false;
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  return 0.299 * r + 0.587 * g + 0.114 * b < 128;
+}
+
 // Draw `data` into `parent` (a Streamlit element, or a report's div); returns a clean-up.
 function render(parent, data, setStateValue) {
   let root = parent.querySelector(":scope > .hs-grid");
@@ -590,13 +608,17 @@ function render(parent, data, setStateValue) {
     parent.appendChild(root);
   }
   data.decoded = decode(data);
-  const rgba = bytesOf(data.palette);
+  // a diverging scale's middle follows the page (white on a light page, dark grey on a dark one); a file is
+  // drawn for a white page whatever the theme, so it keeps the light palette
+  const light = bytesOf(data.palette);
+  const rgba = data.paletteDark && onDarkPage(parent) ? bytesOf(data.paletteDark) : light;
   const images = data.decoded.map((l) => cellImage(data, l, rgba));
+  const forFile = () => (rgba === light ? { images, rgba } : { images: data.decoded.map((l) => cellImage(data, l, light)), rgba: light });
   const pick = (head) => setStateValue("head", head);
   const zoom = (win) => setStateValue("zoom", win);
   const redraw = () => {
     const g = fitted(data, root.clientWidth || 900, tallness(root, data));
-    paint(root, data, g, layout(data, g, rgba), images, rgba, pick, zoom);
+    paint(root, data, g, layout(data, g, rgba), images, rgba, pick, zoom, forFile);
   };
   redraw();
   // a head just opened by a click: bring it into view, where the user is looking
