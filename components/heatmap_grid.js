@@ -192,12 +192,16 @@ function geometry(d, width, tall, tick = d.tickSize) {
 }
 
 // The layout for a width: on a projector (fill), the tick labels shrink to fit every one of them
-// rather than skip some, down to 10 px.
+// rather than skip some, down to 10 px: the largest size at which all fit (smaller labels leave
+// the cells more room, so each size is laid out again).
 function fitted(d, width, tall) {
   const g = geometry(d, width, tall);
   if (!d.fill || (g.rowStep === 1 && g.colStep === 1)) return g;
-  const tick = Math.max(10, Math.floor(Math.min(g.ch, g.cw)) - 1);
-  return tick < d.tickSize ? geometry(d, width, tall, tick) : g;
+  for (let tick = d.tickSize - 1; tick > 10; tick--) {
+    const t = geometry(d, width, tall, tick);
+    if (t.rowStep === 1 && t.colStep === 1) return t;
+  }
+  return geometry(d, width, tall, 10);
 }
 
 function barTicks(d) {
@@ -372,7 +376,8 @@ function paint(root, d, g, items, images, rgba, onPick, onZoom) {
     b.addEventListener("click", () => download(d, images, rgba, kind, status));
     tools.appendChild(b);
   }
-  root.append(tools, body, tip);
+  if (d.fill) root.append(body, tools, tip); // a projector: the figure first, the buttons under it
+  else root.append(tools, body, tip);
   root.dataset.drawn = String(d.panels.length);
   if (refocus) root.querySelector(refocus)?.focus();
 }
@@ -632,11 +637,21 @@ function decode(d) {
   });
 }
 
-// Room for the panels' height: the window below the grid's top (a projector), or no limit.
+// Room for the panels' height: the window below the grid's top (a projector), or no limit. On a
+// projector the download buttons go under the figure (paint), so the figure has all of it.
 function tallness(root, d) {
   if (!d.fill) return 0;
   const top = root.getBoundingClientRect().top + window.scrollY;
-  return Math.max(200, window.innerHeight - Math.max(0, top) - 40);
+  return Math.max(200, window.innerHeight - Math.max(0, top) - 8);
+}
+
+// A projector: the download buttons wait just under the window's bottom edge (a scroll away),
+// rather than cut in half by it.
+function underTheFold(root) {
+  const tools = root.querySelector(":scope > .hs-tools");
+  if (!tools) return;
+  tools.style.marginTop = "0px";
+  tools.style.marginTop = `${Math.max(0, Math.ceil(window.innerHeight - tools.getBoundingClientRect().top))}px`;
 }
 
 // Draw `data` into `parent` (a Streamlit element, or a report's div); returns a clean-up.
@@ -654,6 +669,7 @@ function render(parent, data, setStateValue) {
   const redraw = () => {
     const g = fitted(data, root.clientWidth || 900, tallness(root, data));
     paint(root, data, g, layout(data, g, rgba), images, rgba, pick, zoom);
+    if (data.fill) underTheFold(root);
   };
   redraw();
   // a head just opened by a click: bring it into view, where the user is looking
