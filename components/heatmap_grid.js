@@ -148,9 +148,11 @@ function inkOn(rgba, k) {
 // at the grid's own size) and at most `tall` px of panel height (a projector; 0: no limit).
 function geometry(d, width, tall, tick = d.tickSize) {
   const yLabels = d.ticks ? Math.min(130, textWidth(longest(d.rowLabels), tick) + 8) : 0;
-  const yTitle = d.rowTitle ? AXIS_TITLE + 8 : 0;
+  // axis titles and the colour bar's numbers: on a projector as large as the tick labels
+  const axis = d.fill ? Math.max(AXIS_TITLE, tick) : AXIS_TITLE;
+  const yTitle = d.rowTitle ? axis + 8 : 0;
   const xLabels = d.colTicks ? Math.ceil(textWidth(longest(d.colLabels), tick) * 0.87) + 14 : 0;
-  const xTitle = d.colTitle ? AXIS_TITLE + 8 : 0;
+  const xTitle = d.colTitle ? axis + 8 : 0;
   const categorical = d.scale.kind === "categorical";
   const legendChars = categorical ? longest(d.scale.categories.map((c) => c[0])) : 6;
   const barSpace = categorical ? textWidth(legendChars, 11) + 40 : BAR + 56;
@@ -184,7 +186,7 @@ function geometry(d, width, tall, tick = d.tickSize) {
   const cellH = title + height + (shared ? 0 : xLabels + xTitle) + GAP;
   const cw = panel / d.cols;
   const ch = height / d.rows;
-  return { yLabels, yTitle, xLabels, xTitle, panel, height, title, cellW, cellH, rows, cols, barSpace, cw, ch, badges,
+  return { yLabels, yTitle, xLabels, xTitle, axis, panel, height, title, cellW, cellH, rows, cols, barSpace, cw, ch, badges,
            shared, left: yTitle + (shared ? yLabels : 0),
            width: yTitle + (shared ? yLabels : 0) + cols * cellW + barSpace,
            totalHeight: rows * cellH + (shared ? xLabels + xTitle : 0),
@@ -262,11 +264,11 @@ function layout(d, g, rgba) {
       }
     }
     if (c === 0 && d.rowTitle) {
-      text(k, "hs-ytitle", AXIS_TITLE / 2 + 2, y0 + g.height / 2, AXIS_TITLE, d.rowTitle, { angle: -90 });
+      text(k, "hs-ytitle", g.axis / 2 + 2, y0 + g.height / 2, g.axis, d.rowTitle, { angle: -90 });
     }
     // the panels with nothing below them carry the column title
     if (d.colTitle && bottom) {
-      text(k, "hs-xtitle", x0 + g.panel / 2, y0 + g.height + g.xLabels + AXIS_TITLE / 2 + 2, AXIS_TITLE, d.colTitle);
+      text(k, "hs-xtitle", x0 + g.panel / 2, y0 + g.height + g.xLabels + g.axis / 2 + 2, g.axis, d.colTitle);
     }
   });
   // the colour bar (or a categorical legend), beside the first row
@@ -284,8 +286,10 @@ function layout(d, g, rgba) {
   } else {
     const bh = Math.max(120, Math.min(240, g.totalHeight - GAP - g.title));
     items.push({ kind: "bar", panel: -1, x: bx, y: by, w: BAR, h: bh });
-    for (const t of barTicks(d)) {
-      items.push({ kind: "text", panel: -1, cls: "hs-bar-tick", x: bx + BAR + 4, y: by + (1 - t.at) * bh, size: 10,
+    const size = g.axis > AXIS_TITLE ? g.axis : 10;
+    for (const t of barTicks(d)) { // the top number stays inside the grid's box
+      items.push({ kind: "text", panel: -1, cls: "hs-bar-tick", x: bx + BAR + 4,
+                   y: Math.max(size / 2 + 1, by + (1 - t.at) * bh), size,
                    text: t.text, anchor: "start", angle: 0 });
     }
     g.barBottom = by + bh;

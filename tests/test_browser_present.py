@@ -37,12 +37,14 @@ def _heading(page) -> str:
 
 
 def _labels(page) -> list[dict]:
-    """Every tick label of the grid as a person sees it: text, font size and box on screen."""
+    """Every label of the grid (ticks, axis titles, the colour bar's numbers) as a person sees it: text, font size
+    and box on screen."""
     return page.eval_on_selector_all(
-        ".hs-grid .hs-ylabel, .hs-grid .hs-xlabel",
+        ".hs-grid .hs-ylabel, .hs-grid .hs-xlabel, .hs-grid .hs-ytitle, .hs-grid .hs-xtitle, .hs-grid .hs-bar-tick",
         """els => els.map(e => {
         const r = e.getBoundingClientRect();
-        return {text: e.textContent, y: e.classList.contains('hs-ylabel'), size: parseFloat(getComputedStyle(e).fontSize),
+        return {text: e.textContent, y: e.classList.contains('hs-ylabel'), x: e.classList.contains('hs-xlabel'),
+                size: parseFloat(getComputedStyle(e).fontSize),
                 left: r.left, right: r.right, top: r.top, bottom: r.bottom};
     })""",
     )
@@ -60,7 +62,7 @@ def test_one_head_fills_the_projector_with_every_label_readable(app_url, project
     support.wait_idle(page, WAIT_MS)
     labels = _labels(page)
     rows = [label for label in labels if label["y"]]
-    cols = [label for label in labels if not label["y"]]
+    cols = [label for label in labels if label["x"]]
     assert len(rows) == len(cols) == 21  # every token named, none skipped
     assert min(label["size"] for label in labels) >= 18  # readable from the back of the room
     width, height = _screen(page)
