@@ -291,33 +291,53 @@ def top_heads_figure(ev: Evidence) -> None:
     heatmaps.show(ev.top_heads, key="syntax_top_heads", name=f"{ev.relation}-best-heads")
 
 
-def atlas_summary(a, relations: list[str], positional: dict) -> pd.DataFrame:
-    """Per relation: the verdict, the heads that follow it (margin, interval), the best head and the offset."""
+def atlas_summary(a, relations: list[str]) -> pd.DataFrame:
+    """Per relation: its arcs, the verdict, the heads that follow it, the best head and the offset, in
+    columns narrow enough to show whole at 1024 px (what each says: `atlas_columns`)."""
     rows = []
     for r in relations:
         ra = a.relations[r]
-        v = ra.verdict
-        layer, head, direction, accuracy = ra.best()
+        follows = [head_name(h.layer, h.head) for h in ra.verdict.follows]
+        layer, head, _, accuracy = ra.best()
         rows.append(
             {
                 "relation": r,
-                "means": RELATION_NAMES.get(r, ""),
                 "arcs": ra.count,
-                "verdict": v.verdict,
-                "heads that follow it (margin, 95% interval)": "; ".join(
-                    f"{head_name(h.layer, h.head)} +{h.margin:.3f} [{h.margin_low:+.3f}, {h.margin_high:+.3f}]"
-                    for h in v.follows[:4]
-                )
-                + (f"; {len(v.follows) - 4} more" if len(v.follows) > 4 else ""),
-                "best head": head_name(layer, head),
-                "direction": direction,
-                "accuracy": round(accuracy, 3),
-                "baseline": round(ra.baseline_accuracy, 3),
-                "baseline offset": f"{ra.baseline_offset:+d}",
-                "best head is positional": positional.get((layer, head), ""),
+                "verdict": ra.verdict.verdict,
+                "followed by": "; ".join(follows[:3] + ([f"{len(follows) - 3} more"] if len(follows) > 3 else [])),
+                "best head": f"{head_name(layer, head)} {accuracy:.2f}",
+                "baseline": f"{ra.baseline_accuracy:.2f} at {ra.baseline_offset:+d}",
             }
         )
     return pd.DataFrame(rows)
+
+
+def atlas_columns(relations: list[str]) -> dict:
+    """The atlas table's columns: widths that fit 1024 px, and what each means on hover of its name."""
+    return {
+        "relation": st.column_config.TextColumn(
+            width=80, help="; ".join(f"{r}: {RELATION_NAMES[r]}" for r in relations if r in RELATION_NAMES)
+        ),
+        "arcs": st.column_config.NumberColumn(width=55, help="Arcs of this relation in the corpus"),
+        "verdict": st.column_config.TextColumn(
+            width=80,
+            help="follows: a head follows it (the rule under the table); positional: a fixed offset "
+            "finds half or more of its arcs and no head does clearly better; none: neither",
+        ),
+        "followed by": st.column_config.TextColumn(
+            width=160,
+            help="The heads that follow it; pick the relation under the table for their margins "
+            "over the baseline and 95% intervals",
+        ),
+        "best head": st.column_config.TextColumn(
+            width=85, help="The head with the best accuracy (better direction), and that accuracy"
+        ),
+        "baseline": st.column_config.TextColumn(
+            width=85,
+            help="The best fixed offset: the share of arcs found by always picking the word that "
+            "many places away (-1: the word before)",
+        ),
+    }
 
 
 def ordered_relations(a) -> list[str]:
@@ -335,7 +355,7 @@ def atlas_view(a, key: str) -> None:
         f"model **{literal(a.model)}**."
     )
     positional = a.positional_heads()
-    st.dataframe(atlas_summary(a, relations, positional), hide_index=True, width="stretch")
+    st.dataframe(atlas_summary(a, relations), hide_index=True, width="stretch", column_config=atlas_columns(relations))
     st.caption(f"Verdicts from this corpus, none from the sentence in the sidebar. {verdict.RULE}")
     if positional:
         st.caption(
@@ -346,9 +366,19 @@ def atlas_view(a, key: str) -> None:
         "Relation to map",
         relations,
         key=f"{key}_relation",
-        format_func=lambda r: f"{r} ({plural(a.relations[r].count, 'arc')})",
+        format_func=lambda r: f"{r}{': ' + RELATION_NAMES[r] if r in RELATION_NAMES else ''} "
+        f"({plural(a.relations[r].count, 'arc')})",
     )
     ra = a.relations[relation]
+    margins = "; ".join(
+        f"{head_name(h.layer, h.head)} {h.direction} +{h.margin:.3f} [{h.margin_low:+.3f}, {h.margin_high:+.3f}]"
+        for h in ra.verdict.follows
+    )
+    st.caption(
+        f"Heads that follow {relation}, with their margin over the baseline and its 95% interval: {margins}."
+        if margins
+        else f"No head follows {relation} (verdict: {ra.verdict.verdict})."
+    )
     title = (
         f"{relation}: accuracy of each head (better direction); baseline offset "
         f"{ra.baseline_offset:+d} = {ra.baseline_accuracy:.2f}; \u2605 follows it (the rule above)"

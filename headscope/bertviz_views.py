@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import uuid
 from functools import cache
 from pathlib import Path
 
@@ -126,7 +125,7 @@ def build(att: Attention, view: str = "head", layer: int | None = None, dark: bo
     weights = np.round(att.weights[layers].astype(np.float64), 4)
     left = [t.replace("\u0120", " ").replace("\u2581", " ") for t in att.tokens]
     right = [t.replace("\u0120", " ").replace("\u2581", " ") for t in att.columns.tokens]
-    vis_id = f"bertviz-{uuid.uuid4().hex}"
+    vis_id = "bertviz-root"  # the same page for the same view: a rerun does not reload the frame
     data = [{"name": None, "attn": weights.tolist(), "left_text": left, "right_text": right}]
     if view == "head":
         params = {

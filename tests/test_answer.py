@@ -145,7 +145,7 @@ def test_one_verdict_on_every_page_the_report_and_the_cli(corpus_atlas, loaded):
             head(n) for n, rels in zip(overview["head"], overview["follows (corpus)"]) if relation in rels.split(", ")
         }
         atlas_table = on_page("pages/atlas.py").dataframe[0].value
-        listed = atlas_table[atlas_table["relation"] == relation].iloc[0]["heads that follow it (margin, 95% interval)"]
+        listed = atlas_table[atlas_table["relation"] == relation].iloc[0]["followed by"]
         on_atlas = {head(part.split()[0]) for part in listed.split("; ") if part and "more" not in part}
         att = attention.run(loaded, KEYS)
         page = report.build(att, syntax.score_sentence(att, syntax.parse(KEYS)), corpus_atlas=corpus_atlas)

@@ -187,7 +187,9 @@ def test_atlas_page_bundled_corpus():
     assert list(table["relation"][:4]) == ["nsubj", "amod", "det", "dobj"]
     nsubj = table[table["relation"] == "nsubj"].iloc[0]
     assert nsubj["arcs"] >= 100 and nsubj["verdict"] == "follows"
-    assert nsubj["heads that follow it (margin, 95% interval)"].startswith("L2H8 +0.06")
+    assert nsubj["followed by"] == "L2H8"
+    margins = [c.value for c in app.caption if c.value.startswith("Heads that follow nsubj")]
+    assert len(margins) == 1 and "L2H8 dependent->head +0.06" in margins[0]  # under the table, with the interval
     assert table[table["relation"] == "amod"].iloc[0]["verdict"] == "positional"
     assert any("previous token" in c.value for c in app.caption)
     grid = app_grids(app)[0]

@@ -48,3 +48,13 @@ def test_a_long_text_in_the_model_view_draws_the_layer_the_slider_picks():
     assert _layer_controls(at) == ["Layer"]
     assert _layers_drawn(at) == [4]
     assert any("only layer 4 is drawn" in c.value for c in at.caption)
+
+
+def test_the_same_view_is_the_same_page_so_a_rerun_keeps_the_frame(cat):
+    """The frame reloads only when its page changes (components/sandboxed_frame.js): a rerun that changes
+    nothing (the address bar written, another widget moved) must not redraw bertviz."""
+    from headscope import bertviz_views
+
+    for view in ("head", "model"):
+        assert bertviz_views.build(cat, view, 0) == bertviz_views.build(cat, view, 0)
+    assert bertviz_views.build(cat, "head", 0) != bertviz_views.build(cat, "head", 1)

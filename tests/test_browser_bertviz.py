@@ -78,7 +78,7 @@ def test_one_layer_control_and_the_address_bar_follows_it(page, app_url):
     sliders.first.press("ArrowRight")
     page.wait_for_function("location.search.includes('blayer=3')", timeout=WAIT_MS)
     assert _layers_in_frame(frame, [3]) == [3]  # the frame now draws layer 3
-    support.wait_texts(frame, "svg text", lambda t: "[CLS]" in t, "the redrawn view", WAIT_MS)
+    frame.locator("svg text", has_text="[CLS]").first.wait_for(timeout=WAIT_MS)
     assert frame.get_by_role("combobox").count() == 0
 
 

@@ -1,4 +1,5 @@
-"""A teacher at 1024x768: presentation fills a projector, the keys keep working, a link opens the head it names."""
+"""A teacher at a projector (1024x768, 1280x720, 1920x1080): presentation fills the screen, the keys keep
+working, a link opens the head it names."""
 
 from __future__ import annotations
 
@@ -15,10 +16,20 @@ WAIT_MS = 120_000
 TWENTY = "The keys to the old cabinet in the hall of the house are on the big table today."  # 21 tokens
 
 
-@pytest.fixture
-def projector(browser):
-    with watched_page(browser, 1024, 768) as page:
+SIZES = [(1024, 768), (1280, 720), (1920, 1080)]
+"""Projectors: the common 4:3 one, and 16:9 at 720p and 1080p."""
+
+
+@pytest.fixture(params=SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def projector(browser, request):
+    with watched_page(browser, *request.param) as page:
         yield page
+
+
+def _screen(page) -> tuple[int, int]:
+    """The window's width and height."""
+    size = page.viewport_size
+    return size["width"], size["height"]
 
 
 def _heading(page) -> str:
@@ -26,12 +37,14 @@ def _heading(page) -> str:
 
 
 def _labels(page) -> list[dict]:
-    """Every tick label of the grid as a person sees it: text, font size and box on screen."""
+    """Every label of the grid (ticks, axis titles, the colour bar's numbers) as a person sees it: text, font size
+    and box on screen."""
     return page.eval_on_selector_all(
-        ".hs-grid .hs-ylabel, .hs-grid .hs-xlabel",
+        ".hs-grid .hs-ylabel, .hs-grid .hs-xlabel, .hs-grid .hs-ytitle, .hs-grid .hs-xtitle, .hs-grid .hs-bar-tick",
         """els => els.map(e => {
         const r = e.getBoundingClientRect();
-        return {text: e.textContent, y: e.classList.contains('hs-ylabel'), size: parseFloat(getComputedStyle(e).fontSize),
+        return {text: e.textContent, y: e.classList.contains('hs-ylabel'), x: e.classList.contains('hs-xlabel'),
+                size: parseFloat(getComputedStyle(e).fontSize),
                 left: r.left, right: r.right, top: r.top, bottom: r.bottom};
     })""",
     )
@@ -49,17 +62,20 @@ def test_one_head_fills_the_projector_with_every_label_readable(app_url, project
     support.wait_idle(page, WAIT_MS)
     labels = _labels(page)
     rows = [label for label in labels if label["y"]]
-    cols = [label for label in labels if not label["y"]]
+    cols = [label for label in labels if label["x"]]
     assert len(rows) == len(cols) == 21  # every token named, none skipped
     assert min(label["size"] for label in labels) >= 18  # readable from the back of the room
+    width, height = _screen(page)
     for label in labels:  # all on screen, nothing to scroll to
-        assert 0 <= label["left"] and label["right"] <= 1024 and 0 <= label["top"] and label["bottom"] <= 768, label
+        assert 0 <= label["left"] and label["right"] <= width and 0 <= label["top"] and label["bottom"] <= height, label
     centres = sorted((r["top"] + r["bottom"]) / 2 for r in rows)
     assert all(b - a >= 18 for a, b in zip(centres, centres[1:]))  # row labels a font's height apart: no overlap
     ends = sorted(c["right"] for c in cols)  # rotated labels end at their column
     assert all(b - a >= 18 for a, b in zip(ends, ends[1:]))  # a column label a column, a font's height apart
     grid = page.locator(".hs-grid canvas.hs-cells").bounding_box()
-    assert grid["y"] + grid["height"] <= 768 and grid["height"] >= 350  # the cells fill the screen
+    assert grid["y"] + grid["height"] <= height and grid["height"] >= 0.45 * height  # the cells fill the screen
+    buttons = page.get_by_role("button", name="Download PNG").bounding_box()  # under the figure: whole or a scroll away
+    assert buttons["y"] + buttons["height"] <= height or buttons["y"] >= height, buttons
 
 
 def test_one_layer_shows_all_twelve_heads_apart(app_url, projector):
@@ -67,8 +83,9 @@ def test_one_layer_shows_all_twelve_heads_apart(app_url, projector):
     page.goto(f"{app_url}/present?present=layer")
     _drawn(page, 12)
     boxes = [page.locator(".hs-grid canvas.hs-cells").nth(i).bounding_box() for i in range(12)]
+    width, height = _screen(page)
     for b in boxes:
-        assert b["x"] >= 0 and b["x"] + b["width"] <= 1024 and b["y"] + b["height"] <= 768, b
+        assert b["x"] >= 0 and b["x"] + b["width"] <= width and b["y"] + b["height"] <= height, b
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             apart = (

@@ -134,9 +134,11 @@ function inkOn(rgba, k) {
 // at the grid's own size) and at most `tall` px of panel height (a projector; 0: no limit).
 function geometry(d, width, tall, tick = d.tickSize) {
   const yLabels = d.ticks ? Math.min(130, textWidth(longest(d.rowLabels), tick) + 8) : 0;
-  const yTitle = d.rowTitle ? AXIS_TITLE + 8 : 0;
+  // axis titles and the colour bar's numbers: on a projector as large as the tick labels
+  const axis = d.fill ? Math.max(AXIS_TITLE, tick) : AXIS_TITLE;
+  const yTitle = d.rowTitle ? axis + 8 : 0;
   const xLabels = d.colTicks ? Math.ceil(textWidth(longest(d.colLabels), tick) * 0.87) + 14 : 0;
-  const xTitle = d.colTitle ? AXIS_TITLE + 8 : 0;
+  const xTitle = d.colTitle ? axis + 8 : 0;
   const categorical = d.scale.kind === "categorical";
   const legendChars = categorical ? longest(d.scale.categories.map((c) => c[0])) : 6;
   const barSpace = categorical ? textWidth(legendChars, 11) + 40 : BAR + 56;
@@ -170,7 +172,7 @@ function geometry(d, width, tall, tick = d.tickSize) {
   const cellH = title + height + (shared ? 0 : xLabels + xTitle) + GAP;
   const cw = panel / d.cols;
   const ch = height / d.rows;
-  return { yLabels, yTitle, xLabels, xTitle, panel, height, title, cellW, cellH, rows, cols, barSpace, cw, ch, badges,
+  return { yLabels, yTitle, xLabels, xTitle, axis, panel, height, title, cellW, cellH, rows, cols, barSpace, cw, ch, badges,
            shared, left: yTitle + (shared ? yLabels : 0),
            width: yTitle + (shared ? yLabels : 0) + cols * cellW + barSpace,
            totalHeight: rows * cellH + (shared ? xLabels + xTitle : 0),
@@ -178,12 +180,16 @@ function geometry(d, width, tall, tick = d.tickSize) {
 }
 
 // The layout for a width: on a projector (fill), the tick labels shrink to fit every one of them
-// rather than skip some, down to 10 px.
+// rather than skip some, down to 10 px: the largest size at which all fit (smaller labels leave
+// the cells more room, so each size is laid out again).
 function fitted(d, width, tall) {
   const g = geometry(d, width, tall);
   if (!d.fill || (g.rowStep === 1 && g.colStep === 1)) return g;
-  const tick = Math.max(10, Math.floor(Math.min(g.ch, g.cw)) - 1);
-  return tick < d.tickSize ? geometry(d, width, tall, tick) : g;
+  for (let tick = d.tickSize - 1; tick > 10; tick--) {
+    const t = geometry(d, width, tall, tick);
+    if (t.rowStep === 1 && t.colStep === 1) return t;
+  }
+  return geometry(d, width, tall, 10);
 }
 
 function barTicks(d) {
@@ -244,11 +250,11 @@ function layout(d, g, rgba) {
       }
     }
     if (c === 0 && d.rowTitle) {
-      text(k, "hs-ytitle", AXIS_TITLE / 2 + 2, y0 + g.height / 2, AXIS_TITLE, d.rowTitle, { angle: -90 });
+      text(k, "hs-ytitle", g.axis / 2 + 2, y0 + g.height / 2, g.axis, d.rowTitle, { angle: -90 });
     }
     // the panels with nothing below them carry the column title
     if (d.colTitle && bottom) {
-      text(k, "hs-xtitle", x0 + g.panel / 2, y0 + g.height + g.xLabels + AXIS_TITLE / 2 + 2, AXIS_TITLE, d.colTitle);
+      text(k, "hs-xtitle", x0 + g.panel / 2, y0 + g.height + g.xLabels + g.axis / 2 + 2, g.axis, d.colTitle);
     }
   });
   // the colour bar (or a categorical legend), beside the first row
@@ -266,8 +272,10 @@ function layout(d, g, rgba) {
   } else {
     const bh = Math.max(120, Math.min(240, g.totalHeight - GAP - g.title));
     items.push({ kind: "bar", panel: -1, x: bx, y: by, w: BAR, h: bh });
-    for (const t of barTicks(d)) {
-      items.push({ kind: "text", panel: -1, cls: "hs-bar-tick", x: bx + BAR + 4, y: by + (1 - t.at) * bh, size: 10,
+    const size = g.axis > AXIS_TITLE ? g.axis : 10;
+    for (const t of barTicks(d)) { // the top number stays inside the grid's box
+      items.push({ kind: "text", panel: -1, cls: "hs-bar-tick", x: bx + BAR + 4,
+                   y: Math.max(size / 2 + 1, by + (1 - t.at) * bh), size,
                    text: t.text, anchor: "start", angle: 0 });
     }
     g.barBottom = by + bh;
@@ -353,7 +361,8 @@ function paint(root, d, g, items, images, rgba, onPick, onZoom, forFile) {
   }
   downloadButtons(tools, status, d.file, () => { const f = forFile(); return toSvg(d, f.images, f.rgba); },
                   "Labels as vector text; the cells as an embedded image");
-  root.append(tools, body, tip);
+  if (d.fill) root.append(body, tools, tip); // a projector: the figure first, the buttons under it
+  else root.append(tools, body, tip);
   root.dataset.drawn = String(d.panels.length);
   if (refocus) root.querySelector(refocus)?.focus();
 }
@@ -576,11 +585,21 @@ function decode(d) {
   });
 }
 
-// Room for the panels' height: the window below the grid's top (a projector), or no limit.
+// Room for the panels' height: the window below the grid's top (a projector), or no limit. On a
+// projector the download buttons go under the figure (paint), so the figure has all of it.
 function tallness(root, d) {
   if (!d.fill) return 0;
   const top = root.getBoundingClientRect().top + window.scrollY;
-  return Math.max(200, window.innerHeight - Math.max(0, top) - 40);
+  return Math.max(200, window.innerHeight - Math.max(0, top) - 8);
+}
+
+// A projector: the download buttons wait just under the window's bottom edge (a scroll away),
+// rather than cut in half by it.
+function underTheFold(root) {
+  const tools = root.querySelector(":scope > .hs-tools");
+  if (!tools) return;
+  tools.style.marginTop = "0px";
+  tools.style.marginTop = `${Math.max(0, Math.ceil(window.innerHeight - tools.getBoundingClientRect().top))}px`;
 }
 
 // Whether the page behind `el` is dark: Streamlit's theme variable, else the first background colour found
@@ -619,6 +638,7 @@ function render(parent, data, setStateValue) {
   const redraw = () => {
     const g = fitted(data, root.clientWidth || 900, tallness(root, data));
     paint(root, data, g, layout(data, g, rgba), images, rgba, pick, zoom, forFile);
+    if (data.fill) underTheFold(root);
   };
   redraw();
   // a head just opened by a click: bring it into view, where the user is looking
