@@ -13,7 +13,14 @@ from tests.browser_fixtures import watched_page
 pytestmark = pytest.mark.browser
 
 WAIT_MS = 240_000  # two cores, other test runs going on at the same time
-COLUMNS = ["head", "direction", "mean weight", "arcs found", "beats baseline", "follows (corpus)"]  # positional: always empty here
+COLUMNS = [
+    "head",
+    "direction",
+    "mean weight",
+    "arcs found",
+    "beats baseline",
+    "follows (corpus)",
+]  # positional: always empty here
 
 
 def _ranking_headers(page) -> list[tuple[list[str], int]]:
