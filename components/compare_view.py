@@ -20,7 +20,7 @@ from headscope.wording import plural
 
 ALIGN_KEY = "compare_align"
 """Same shapes, other tokens: line the texts up by position or by the words they share."""
-ALIGN = {"position": "Token by token (by position)", "words": "The words both share"}
+ALIGN = dict(zip(compare.ALIGNMENTS, ("Token by token (by position)", "The words both share")))
 STAT_KEY = "compare_stat"
 HEAD_KEY = "compare_head"
 """The head clicked in one of the statistics grids ("L3H1", or "")."""

@@ -9,7 +9,7 @@ import streamlit as st
 
 from components import cached, faults, sidebar, state, streamlit_private
 from components.text import literal
-from headscope import models
+from headscope import compare, models
 from headscope.answer import DEFAULT_LINKS, LINK_CHOICES
 from headscope.attention import KINDS, MAX_CHARS
 from headscope.policy import Policy
@@ -46,6 +46,9 @@ PARAMS = {
     "ctext": ("compare_text", "text"),
     "cmodel": ("compare_model", "cmodel"),
     "clayer": ("compare_layer", "int"),
+    "calign": ("compare_align", "calign"),
+    "cstat": ("compare_stat", "cstat"),
+    "chead": ("compare_head", "head"),
     "blayer": ("bertviz_layer", "int"),
     "present": ("present_unit", "present"),
     "player": ("present_layer", "int"),
@@ -67,6 +70,8 @@ CHOICES = {
     "present": ("head", "layer"),
     "bview": ("head", "model", "neuron"),
     "cmode": ("sentences", "models"),
+    "calign": compare.ALIGNMENTS,
+    "cstat": compare.CHOICES,
     "links": LINK_CHOICES,
     "ablation": ("zero", "mean"),
 }

@@ -20,6 +20,9 @@ from headscope.panels import head_name
 from headscope.roles import HeadStats
 from headscope.syntax import RELATIONS, RelationScores, SyntaxScores
 
+ALIGNMENTS = ("position", "words")
+"""Two texts with as many tokens are lined up token by token, or by the words both share."""
+
 
 @dataclass(frozen=True)
 class Pairs:

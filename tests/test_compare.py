@@ -151,3 +151,21 @@ def test_every_choice_has_a_name_and_a_unit():
     names = [compare.statistic_name(c) for c in compare.CHOICES]
     assert len(set(names)) == len(names) and "entropy" not in compare.CHOICES  # nats grow with length
     assert compare.statistic_name("arcs:nsubj").startswith("nsubj") and compare.statistic_unit("distance") == "tokens"
+
+
+def test_two_models_with_other_layers_and_heads(loaded, tmp_path):
+    from headscope import models
+    from tests import tiny
+
+    text = "The cat sat on the mat."
+    small = models.load(str(tiny.make("gpt2", tmp_path / "gpt2")))  # 2 layers x 4 heads, a decoder
+    a, b = attention.run(loaded, text), attention.run(small, text)
+    shared = compare.shared_attention(a, b)
+    # one text: every word is shared (the same tokenizer here; a special token only where both have it)
+    assert [t.split("\u00b7")[0] for t in shared.rows.labels_a if t not in ("[CLS]", "[SEP]")] == [
+        "The", "cat", "sat", "on", "the", "mat", ".",
+    ]  # fmt: skip
+    assert shared.a.weights.shape[:2] == (6, 12) and shared.b.weights.shape[:2] == (2, 4)
+    assert not shared.b.causal and np.isnan(shared.b.weights[0, 0, 1, 2])  # B is a decoder: its future stays hidden
+    grid_a, grid_b = compare.statistic_grids("previous", (roles.head_stats(a), None), (roles.head_stats(b), None))
+    assert (grid_a["rows"], grid_a["cols"], grid_b["rows"], grid_b["cols"]) == (6, 12, 2, 4)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support import app_grids, on_page
+from tests.support import app_grids, linked_app, on_page, texts
 
 SHORT, LONG = "The cat sat.", "The cats that the dog chased sat."
 
@@ -61,3 +61,18 @@ def test_nothing_shared_says_so():
         assert not app.exception
         assert any("no word is in both sentences" in c.value for c in app.caption)
         assert len(app_grids(app)) == 4  # A, B and the statistic's two grids
+
+
+def test_a_link_opens_the_statistic_and_the_head():
+    params = {"text": SHORT, "ctext": LONG, "cstat": "arcs:nsubj", "chead": "L3H1", "calign": "words"}
+    app = linked_app(params, "pages/compare.py")
+    assert app.selectbox(key="compare_stat").value == "arcs:nsubj"
+    assert any(m.value == "#### L3H1" for m in app.markdown)
+    assert app.query_params["cstat"] in ("arcs:nsubj", ["arcs:nsubj"]) and app.query_params["chead"] in (
+        "L3H1",
+        ["L3H1"],
+    )
+    bad = linked_app({"cstat": "entropy"})  # not offered (nats grow with length): said where the link opens
+    assert "Ignored cstat='entropy' from the link" in " ".join(texts(bad.warning) + texts(bad.sidebar.warning))
+    other = linked_app({"chead": "L99H1"}, "pages/compare.py")  # not a head of this model: nothing opens
+    assert not any(m.value.startswith("#### L") for m in other.markdown)
