@@ -351,5 +351,5 @@ def test_report_download_opens_safely(watched, app_url, tmp_path, hostile_tokens
     assert set(_grid_labels(page, "#hs-grid-6 > .hs-grid")) == {f"L{i}" for i in range(6)} | {
         f"H{h}" for h in range(12)
     }
-    arcs = support.wait_texts(page, ".textpoint text", bool, "the report's arc diagram", WAIT_MS)
+    arcs = support.wait_texts(page, ".hs-arcs .hs-word", bool, "the report's arc diagram", WAIT_MS)
     assert "alert(1)</script" in arcs
