@@ -220,11 +220,19 @@ def wait_texts(page, selector: str, ready, what: str, timeout_ms: int = 90_000) 
     Each chart draws on its own schedule: the heatmaps being there (`wait_heatmaps`) or
     Streamlit being idle says nothing about another chart's words, or about a chart that is
     being replaced. Read what a person will see once it is there; fail naming `what` and
-    the texts last read. `page` may be a page, a frame or a frame locator.
+    the texts last read. `page` may be a page, a frame or a frame locator. A frame that
+    loads a new page meanwhile (bertviz's, when a rerun hands it a new view) is read again.
     """
+    from playwright.sync_api import Error as PlaywrightError
+
     deadline = time.monotonic() + timeout_ms / 1000
     while True:
-        texts = page.locator(selector).evaluate_all("els => els.map(e => e.textContent)")
+        try:
+            texts = page.locator(selector).evaluate_all("els => els.map(e => e.textContent)")
+        except PlaywrightError as exc:  # "Execution context was destroyed": the frame navigated
+            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
+            texts = []
         if ready(texts):
             return texts
         if time.monotonic() > deadline:
