@@ -21,7 +21,6 @@ from headscope.syntax import (
     DIRECTION_SHORT,
     RELATION_CHOICES,
     RELATION_NAMES,
-    HeadScore,
     RelationScores,
     SyntaxScores,
     oriented,
@@ -122,11 +121,6 @@ def describe_baseline(rs: RelationScores) -> str:
     return wording.baseline_sentence(rs, strong=lambda words: f"**{words}**")
 
 
-def _sentence_row(h: HeadScore, rs: RelationScores) -> dict:
-    """A head's numbers on this sentence's arcs (the report's table has the same)."""
-    return wording.sentence_row(h, rs)
-
-
 def following_heads(corpus_atlas, relation: str) -> set[tuple[int, int]] | None:
     """The (layer, head) that follow the relation over the corpus; None without a corpus verdict."""
     if corpus_atlas is None or relation not in corpus_atlas.relations:
@@ -163,7 +157,7 @@ def follows_frame(rs: RelationScores, follows) -> pd.DataFrame:
                 "accuracy (corpus)": round(h.accuracy, 3),
                 "margin over the offset": round(h.margin, 3),
                 "95% interval": f"{h.margin_low:+.3f} to {h.margin_high:+.3f}",
-                **_sentence_row(in_sentence[(h.layer, h.head, h.direction)], rs),
+                **wording.sentence_row(in_sentence[(h.layer, h.head, h.direction)], rs),
             }
             for h in follows
         ]
