@@ -7,10 +7,9 @@ import re
 from dataclasses import dataclass
 
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 
-from components import answer_view, cached, faults, heatmaps, syntax_view
+from components import answer_view, cached, faults, heatmaps, syntax_view, tables
 from components.state import Settings
 from components.text import literal
 from headscope import compare, wording
@@ -124,7 +123,7 @@ def one_head(s: Settings, second: Settings, layer: int, head: int) -> None:
         rows.append(
             {"statistic": compare.statistic_name(field), "A": round(x, 3), "B": round(y, 3), "A − B": round(x - y, 3)}
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    tables.show(tables.markdown(pd.DataFrame(rows)))
     for column, setting, title, key in zip(
         st.columns(2), (s, second), ("A", "B"), ("compare_head_a", "compare_head_b")
     ):
@@ -141,47 +140,27 @@ def rankings(names: tuple[str, str], settings: tuple[Settings, Settings]) -> Non
         ranking(name, setting, relation)
 
 
-RANKING_COLUMNS = {
-    "mean weight on arcs (this sentence)": st.column_config.NumberColumn(
-        "mean weight", help="Mean attention weight along this sentence's arcs of the relation"
-    ),
-    "arcs found (this sentence)": st.column_config.TextColumn(
-        "arcs found", help="Arcs whose head this head attends to most, in this sentence"
-    ),
-    wording.BEATS_BASELINE: st.column_config.TextColumn(
-        "beats baseline", help="Does it find more of this sentence's arcs than the best fixed offset?"
-    ),
-    "follows (corpus)": st.column_config.TextColumn(
-        "follows (corpus)", help="Does it follow the relation over the bundled corpus (the verdict's rule)?"
-    ),
-}
-"""syntax_view.ranking_frame's columns under short names (each explained on hover): with the tables one under
-the other, every column shows in a 1024 px window."""
-RANKING_ORDER = ("head", "direction", *RANKING_COLUMNS)
-"""The columns shown: not `positional`, empty here (positional heads are left out of these tables)."""
-
-
 @dataclass(frozen=True)
 class Ranking:
-    """One text's ranking for a relation, ready to draw: its baseline (markdown) and its table (Arrow)."""
+    """One text's ranking for a relation, ready to draw: its baseline and its table (both Markdown; both "": no arc)."""
 
     baseline: str
-    table: pa.Table | None
+    table: str
 
 
 @cached.shared  # here, not in components/cached.py: it builds syntax_view's table, and cached imports no component
 def _ranking(model_id: str, text: str, weighting: str, relation: str, rows: int, corpus: bool) -> Ranking:
-    """The table and baseline of one text's best heads, built once for every view (an Arrow table is sent
-    as it is; a DataFrame would be converted on each view, and the scores copied out of the cache).
+    """The table and baseline of one text's best heads, built once for every view (as Markdown: no
+    conversion on each view, and no scores copied out of the cache).
 
     `corpus`: the bundled atlas could be had (`answer_view.corpus_atlas`), so the table says which
     heads follow the relation over it."""
     rs = cached.sentence_syntax(model_id, text).relations[relation]
     if not rs.arcs:
-        return Ranking("", None)
+        return Ranking("", "")
     following = syntax_view.following_heads(cached.bundled_atlas(model_id, weighting), relation) if corpus else None
     frame = syntax_view.ranking_frame(rs, cached.positional_heads(model_id, text), following, rows=rows)
-    return Ranking(syntax_view.describe_baseline(rs), syntax_view.arrow_table(frame))
+    return Ranking(syntax_view.describe_baseline(rs), syntax_view.head_table(frame, drop=("positional",)))
 
 
 def ranking(name: str, setting: Settings, relation: str) -> None:
@@ -193,8 +172,8 @@ def ranking(name: str, setting: Settings, relation: str) -> None:
     except Exception as exc:  # noqa: BLE001 - a bad text, a parser failure: say so, draw the other side
         faults.report(exc, "Cannot rank the heads")
         return
-    if r.table is None:
+    if not r.baseline:
         st.caption(f"No {relation} arc here.")
         return
     st.markdown(r.baseline)
-    st.dataframe(r.table, hide_index=True, width="stretch", column_config=RANKING_COLUMNS, column_order=RANKING_ORDER)
+    tables.show(r.table, notes=wording.COLUMN_NOTES, empty="Every head is positional here: none to rank.")

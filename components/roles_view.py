@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import heatmaps
+from components import heatmaps, tables
 from headscope import canvas, roles, verdict
 from headscope.panels import head_name
 
@@ -63,11 +63,15 @@ def numbers(layer: int, head: int, sentence: roles.HeadStats, corpus: roles.Head
         if corpus is not None:
             row["bundled corpus"] = round(float(getattr(corpus, field)[layer, head]), 3)
         rows.append(row)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    tables.show(tables.markdown(pd.DataFrame(rows)))
 
 
 def all_heads_table(stats: roles.HeadStats, syntactic: dict) -> None:
-    """Every head's numbers in one sortable table."""
+    """Every head's numbers in one sortable table, built and sent only while its expander is open (a data grid
+    costs a page's first view its 1.2 MB of JavaScript: see components/tables.py)."""
+    box = st.expander("All heads as a table", key="overview_all_heads", on_change="rerun")
+    if not box.open:
+        return
     labels = roles.labels(stats, frozenset(syntactic))
     layers, heads = labels.shape
     rows = []
@@ -79,7 +83,7 @@ def all_heads_table(stats: roles.HeadStats, syntactic: dict) -> None:
             )
             row["follows (corpus)"] = ", ".join(syntactic.get((layer, head), []))
             rows.append(row)
-    with st.expander("All heads as a table"):
+    with box:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 

@@ -9,10 +9,9 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 
-from components import answer_view, cached, downloads, faults, heatmaps
+from components import answer_view, cached, downloads, faults, heatmaps, tables
 from components import arc_diagram as arc_diagram_view
 from components.text import literal
 from headscope import answer, arcs, atlas, canvas, corpus, panels, verdict, wording
@@ -136,14 +135,18 @@ def ranking_frame(
     only_positional: bool = False,
 ) -> pd.DataFrame:
     """This sentence's best heads for the relation, without (or only) the positional ones: built once per
-    text in the cache (the Syntax heads page's `evidence`, Compare's ranking) and sent as an Arrow table."""
+    text in the cache (the Syntax heads page's `evidence`, Compare's ranking) and sent as a Markdown table."""
     heads = [h for h in rs.heads if ((h.layer, h.head) in positional) == only_positional][:rows]
     return pd.DataFrame([wording.ranking_row(h, rs, following, positional) for h in heads])  # as the report
 
 
-def arrow_table(frame: pd.DataFrame) -> pa.Table:
-    """A table as Streamlit sends it, converted once (st.dataframe converts a pandas frame on every view)."""
-    return pa.Table.from_pandas(frame, preserve_index=False)
+def head_table(frame: pd.DataFrame, drop: tuple[str, ...] = ()) -> str:
+    """A table of heads (`ranking_frame`, `follows_frame`) as the pages show it, in Markdown: columns named
+    short (`wording.SHORT_NAMES`, explained by `wording.COLUMN_NOTES`), directions as arrows, `drop` left out."""
+    if frame.empty:
+        return ""
+    frame = frame.assign(direction=frame["direction"].map(DIRECTION_SHORT))
+    return tables.markdown(frame, {c: wording.SHORT_NAMES.get(c, c) for c in frame.columns if c not in drop})
 
 
 def follows_frame(rs: RelationScores, follows) -> pd.DataFrame:
@@ -156,7 +159,7 @@ def follows_frame(rs: RelationScores, follows) -> pd.DataFrame:
                 "direction": h.direction,
                 "accuracy (corpus)": round(h.accuracy, 3),
                 "margin over the offset": round(h.margin, 3),
-                "95% interval": f"{h.margin_low:+.3f} to {h.margin_high:+.3f}",
+                "95% interval": f"[{h.margin_low:+.2f}, {h.margin_high:+.2f}]",
                 **wording.sentence_row(in_sentence[(h.layer, h.head, h.direction)], rs),
             }
             for h in follows
@@ -167,19 +170,19 @@ def follows_frame(rs: RelationScores, follows) -> pd.DataFrame:
 @dataclass(frozen=True)
 class Evidence:
     """Everything the Syntax heads page draws for one relation of one sentence, built once per (model, text,
-    weighting, relation) in the shared cache: every view of a shared link gets it as is (tables already Arrow)."""
+    weighting, relation) in the shared cache: every view of a shared link gets it as is (tables already Markdown)."""
 
     relation: str
     arcs: dict  # the arc diagram's data (headscope.arcs.diagram)
     dropped: tuple[str, ...]  # words no word piece covers
     count: int  # the relation's arcs in this sentence; 0: nothing below the diagram
     answer: answer.Answer | None = None
-    follows: pa.Table | None = None  # the heads that follow it over the corpus
+    follows: str = ""  # the heads that follow it over the corpus (a Markdown table, components/tables.py)
     no_follows: str | None = None  # why there are none
     baseline: str = ""
     disagree: str | None = None  # sentence and corpus disagree
-    ranking: pa.Table | None = None
-    positional_ranking: pa.Table | None = None
+    ranking: str = ""
+    positional_ranking: str = ""
     top_heads: dict | None = None  # the best heads' grid (headscope.canvas)
 
 
@@ -220,12 +223,12 @@ def evidence(model: str, text: str, weighting: str, relation: str, with_corpus: 
     return replace(
         base,
         answer=answer.answer(corpus_atlas, relation, scores) if corpus_atlas is not None else None,
-        follows=arrow_table(follows_frame(rs, follows)) if follows else None,
+        follows=head_table(follows_frame(rs, follows)) if follows else "",
         no_follows=no_follows,
         baseline=describe_baseline(rs),
         disagree=disagree,
-        ranking=arrow_table(ranking_frame(rs, positional, following)),
-        positional_ranking=arrow_table(ranking_frame(rs, positional, following, rows=6, only_positional=True)),
+        ranking=head_table(ranking_frame(rs, positional, following), drop=("positional",)),
+        positional_ranking=head_table(ranking_frame(rs, positional, following, rows=6, only_positional=True)),
         top_heads=top_heads_data(model, scores, rs, positional, following or set()),
     )
 
@@ -235,25 +238,20 @@ def verdict_sections(ev: Evidence) -> None:
     evidence, then the positional heads apart."""
     answer_view.answer_line(ev.answer)
     st.markdown(f"#### Heads that follow {ev.relation} over the corpus")
-    if ev.follows is not None:
-        st.table(ev.follows, hide_index=True)
+    if ev.follows:
+        tables.show(ev.follows, notes={"margin": wording.COLUMN_NOTES["margin"]})
     elif ev.no_follows:
         st.caption(ev.no_follows)
     st.markdown(f"#### In this sentence\n\n{ev.baseline}")
     if ev.disagree:
         st.info(ev.disagree, icon=":material/compare_arrows:")
-    st.table(ev.ranking, hide_index=True)
-    st.caption(
-        "Mean weight: the attention the head puts on this sentence's arcs (dependent\u2192head: the dependent "
-        "attends to its head). Arcs found: how often the word it attends to most (itself and "
-        "[CLS]/[SEP] left out) is the right one. Follows (corpus): the verdict over the bundled corpus."
-    )
+    tables.show(ev.ranking, notes=wording.COLUMN_NOTES)
     st.markdown("#### Positional heads")
     st.caption(
         "Over half of their attention goes to the previous, the same or the next token in this sentence "
         "(Clark et al. 2019): whatever they score here, do not read it as syntax."
     )
-    st.table(ev.positional_ranking, hide_index=True)
+    tables.show(ev.positional_ranking, empty="No positional head in this sentence.")
 
 
 def top_heads_data(model: str, scores: SyntaxScores, rs: RelationScores, positional, following) -> dict:
@@ -287,7 +285,7 @@ def top_heads_figure(ev: Evidence) -> None:
 
 def atlas_summary(a, relations: list[str]) -> pd.DataFrame:
     """Per relation: its arcs, the verdict, the heads that follow it, the best head and the offset, in
-    columns narrow enough to show whole at 1024 px (what each says: `atlas_columns`)."""
+    columns narrow enough to show whole at 1024 px (what each says: `ATLAS_NOTES`)."""
     rows = []
     for r in relations:
         ra = a.relations[r]
@@ -306,32 +304,15 @@ def atlas_summary(a, relations: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def atlas_columns(relations: list[str]) -> dict:
-    """The atlas table's columns: widths that fit 1024 px, and what each means on hover of its name."""
-    return {
-        "relation": st.column_config.TextColumn(
-            width=80, help="; ".join(f"{r}: {RELATION_NAMES[r]}" for r in relations if r in RELATION_NAMES)
-        ),
-        "arcs": st.column_config.NumberColumn(width=55, help="Arcs of this relation in the corpus"),
-        "verdict": st.column_config.TextColumn(
-            width=80,
-            help="follows: a head follows it (the rule under the table); positional: a fixed offset "
-            "finds half or more of its arcs and no head does clearly better; none: neither",
-        ),
-        "followed by": st.column_config.TextColumn(
-            width=160,
-            help="The heads that follow it; pick the relation under the table for their margins "
-            "over the baseline and 95% intervals",
-        ),
-        "best head": st.column_config.TextColumn(
-            width=85, help="The head with the best accuracy (better direction), and that accuracy"
-        ),
-        "baseline": st.column_config.TextColumn(
-            width=85,
-            help="The best fixed offset: the share of arcs found by always picking the word that "
-            "many places away (-1: the word before)",
-        ),
-    }
+ATLAS_NOTES = {
+    "verdict": "follows: a head follows it (the rule under the table); positional: a fixed offset finds half or "
+    "more of its arcs and no head does clearly better; none: neither",
+    "followed by": "the heads that follow it (their margins and 95% intervals: pick the relation under the table)",
+    "best head": "the head with the best accuracy (better direction), and that accuracy",
+    "baseline": "the best fixed offset: the share of arcs found by always picking the word that many places "
+    "away (-1: the word before)",
+}
+"""What the atlas table's columns say, shown under it (`atlas_summary`'s columns are short enough to fit 1024 px)."""
 
 
 def ordered_relations(a) -> list[str]:
@@ -349,7 +330,7 @@ def atlas_view(a, key: str) -> None:
         f"model **{literal(a.model)}**."
     )
     positional = a.positional_heads()
-    st.dataframe(atlas_summary(a, relations), hide_index=True, width="stretch", column_config=atlas_columns(relations))
+    tables.show(tables.markdown(atlas_summary(a, relations)), notes=ATLAS_NOTES)
     st.caption(f"Verdicts from this corpus, none from the sentence in the sidebar. {verdict.RULE}")
     if positional:
         st.caption(

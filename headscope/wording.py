@@ -51,6 +51,24 @@ BEATS_BASELINE = "beats baseline (this sentence)"
 the corpus verdict)."""
 
 
+SHORT_NAMES = {
+    "mean weight on arcs (this sentence)": "mean weight",
+    "arcs found (this sentence)": "arcs found",
+    BEATS_BASELINE: "beats baseline",
+    "margin over the offset": "margin",
+}
+"""The pages' head tables name these columns (of `sentence_row`, `ranking_row` and the corpus verdict's) short, so
+that every column shows in a 1024 px window; `COLUMN_NOTES` says under the table what each means."""
+COLUMN_NOTES = {
+    "direction": "dep\u2192head: the dependent attends to its head; head\u2192dep: the head attends to its dependent",
+    "mean weight": "the attention the head puts on this sentence's arcs of the relation",
+    "arcs found": "how often the word it attends to most (itself and [CLS]/[SEP] left out) is the right one",
+    "beats baseline": "it finds more of this sentence's arcs than the best fixed offset",
+    "margin": "its accuracy over the corpus minus the best fixed offset's, with the margin's 95% interval",
+    "follows (corpus)": "the verdict over the bundled corpus (the rule above)",
+}
+
+
 def sentence_row(h: HeadScore, rs: RelationScores) -> dict[str, object]:
     """A head's numbers on this sentence's arcs, as the pages' tables and the report show them."""
     found = _found(h.accuracy, rs)

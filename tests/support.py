@@ -316,6 +316,31 @@ def app_grids(at) -> list[dict]:
     ]
 
 
+def app_tables(at) -> list:
+    """The Markdown tables (components/tables.py) an AppTest run drew, in order, read back as DataFrames:
+    cells unescaped, a column of numbers as numbers."""
+    import re
+
+    import pandas as pd
+
+    def cells(line: str) -> list[str]:
+        parts = re.split(r"(?<!\\)\|", line.strip())[1:-1]
+        return [re.sub(r"\\(.)", r"\1", p.strip()) for p in parts]
+
+    frames = []
+    for element in at.markdown:
+        lines = element.value.splitlines()
+        if len(lines) < 2 or not re.fullmatch(r"\|(?:-+:?\|)+", lines[1]):
+            continue
+        frame = pd.DataFrame([cells(line) for line in lines[2:]], columns=cells(lines[0]))
+        for column in frame.columns:
+            numbers = pd.to_numeric(frame[column], errors="coerce")
+            if numbers.notna().all():
+                frame[column] = numbers
+        frames.append(frame)
+    return frames
+
+
 def app_arcs(at) -> list[dict]:
     """The arc diagrams (static/headscope/arc_diagram.js) an AppTest run drew, as the data sent."""
     import json

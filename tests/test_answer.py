@@ -8,7 +8,7 @@ import pytest
 
 from headscope import answer, atlas, attention, syntax, verdict, words
 from tests.conftest import SENTENCE
-from tests.support import app_grids, run_app
+from tests.support import app_grids, app_tables, run_app
 
 KEYS = "The keys to the old cabinet are on the table."
 
@@ -138,13 +138,13 @@ def test_one_verdict_on_every_page_the_report_and_the_cli(corpus_atlas, loaded):
         grid = app_grids(run_app(text=KEYS, all_layers=True, show_links=relation))[0]
         on_heads = {(p["layer"], p["head"]) for p in grid["panels"] if p["badge"] == f"follows {relation}"}
         syntax_page = on_page("pages/syntax.py", text=KEYS, relation=relation)
-        first = syntax_page.table[0].value  # static tables on Syntax heads (no data grid to load)
+        first = app_tables(syntax_page)[0]
         on_syntax = {head(n) for n in first["head"]} if "95% interval" in first else set()
-        overview = on_page("pages/overview.py", text=KEYS).dataframe[0].value
+        overview = on_page("pages/overview.py", text=KEYS, overview_all_heads=True).dataframe[0].value
         on_overview = {
             head(n) for n, rels in zip(overview["head"], overview["follows (corpus)"]) if relation in rels.split(", ")
         }
-        atlas_table = on_page("pages/atlas.py").dataframe[0].value
+        atlas_table = app_tables(on_page("pages/atlas.py"))[0]
         listed = atlas_table[atlas_table["relation"] == relation].iloc[0]["followed by"]
         on_atlas = {head(part.split()[0]) for part in listed.split("; ") if part and "more" not in part}
         att = attention.run(loaded, KEYS)

@@ -7,7 +7,17 @@ import re
 import pytest
 
 from tests import tiny
-from tests.support import app_arcs, app_figures, app_grids, heads_drawn, linked_app, on_page, run_app, texts
+from tests.support import (
+    app_arcs,
+    app_figures,
+    app_grids,
+    app_tables,
+    heads_drawn,
+    linked_app,
+    on_page,
+    run_app,
+    texts,
+)
 
 
 def test_home_page_opens_on_the_layer_of_the_subject_verb_answer():
@@ -146,10 +156,12 @@ def test_syntax_page_ranks_heads_for_nsubj():
     assert top["colLabels"][:3] == ["The", "keys", "to"]  # parser words
     first = top["panels"][0]
     assert first["name"] == "L2H8" and first["badge"].startswith("follows")  # the corpus answer first
-    follows, sentence = app.table[0].value, app.table[1].value  # static tables: no data grid to load
+    follows, sentence = app_tables(app)[:2]  # Markdown tables: no JavaScript to load (components/tables.py)
     assert list(follows["head"]) == ["L2H8"] and "95% interval" in follows  # the answer leads, with its numbers
     assert len(sentence) == 12 and list(sentence["head"][:1]) == ["L3H1"]  # then this sentence's evidence
-    assert "mean weight on arcs (this sentence)" in sentence and sentence["follows (corpus)"][0] == "no"
+    assert "mean weight" in sentence and sentence["follows (corpus)"][0] == "no"  # short names, explained under it
+    assert "positional" not in sentence and set(sentence["direction"]) <= {"dep\u2192head", "head\u2192dep"}
+    assert any("**beats baseline**: it finds more" in c.value for c in app.caption)
     assert any("Sentence and corpus disagree" in i.value and "L3H1" in i.value and "L2H8" in i.value for i in app.info)
     assert any("no fixed offset" in m.value for m in app.markdown)
     assert any("Subject far from its verb" in i.value for i in app.info)
@@ -169,8 +181,8 @@ def test_syntax_example_buttons_and_relations():
 
 def test_syntax_page_positional_heads_are_apart():
     app = on_page("pages/syntax.py", relation="amod")  # "black cat": L0H2 (previous token) ranks high
-    sentence, positional = app.table[-2].value, app.table[-1].value
-    assert "L0H2" not in set(sentence["head"]) and not any(sentence["positional"])  # never first: not there at all
+    sentence, positional = app_tables(app)[-2:]
+    assert "L0H2" not in set(sentence["head"]) and "positional" not in sentence  # not there at all: no such column
     assert dict(zip(positional["head"], positional["positional"])).get("L0H2") == "previous token"
 
 
@@ -183,7 +195,7 @@ def test_atlas_page_bundled_corpus():
     app = run_app()
     app.switch_page("pages/atlas.py").run()
     assert not app.exception
-    table = app.dataframe[0].value
+    table = app_tables(app)[0]
     assert list(table["relation"][:4]) == ["nsubj", "amod", "det", "dobj"]
     nsubj = table[table["relation"] == "nsubj"].iloc[0]
     assert nsubj["arcs"] >= 100 and nsubj["verdict"] == "follows"
@@ -207,7 +219,7 @@ def test_atlas_page_upload_conllu_and_a_broken_file():
     app.file_uploader(key="atlas_upload").upload("mine.conllu", CONLLU.encode()).run()
     assert not app.exception
     assert any("mine\\.conllu" in m.value for m in app.markdown)  # the file name shown literally (markdown-escaped)
-    assert "dobj" in list(app.dataframe[0].value["relation"])
+    assert "dobj" in list(app_tables(app)[0]["relation"])
     app.file_uploader(key="atlas_upload").upload("bad.conllu", b"1\tA\n").run()
     assert not app.exception
     assert any("line 1" in e.value for e in app.error)
@@ -236,6 +248,9 @@ def test_overview_page_role_grid():
     app.run()
     assert not app.exception and not app.subheader
     assert any(e.label == "How roles are decided" for e in app.expander)
+    assert not app.dataframe  # every head's table is built only when its expander is opened
+    app.session_state["overview_all_heads"] = True  # what opening it sets
+    app.run()
     assert len(app.dataframe[0].value) == 72
 
 
@@ -411,7 +426,7 @@ def test_compare_two_sentences():
     diff = grids[2]
     assert diff["scale"]["kind"] == "diverging" and diff["scale"]["lo"] < 0 < diff["scale"]["hi"]
     assert diff["colLabels"][2] == "cat/dog" and diff["colLabels"][3] == "sat"
-    assert len(app.dataframe) == 2  # the head ranking of both (texts of other lengths: tests/test_compare_page.py)
+    assert len(app_tables(app)) == 2  # the head ranking of both (texts of other lengths: tests/test_compare_page.py)
 
 
 def test_compare_two_models(tiny_folders):

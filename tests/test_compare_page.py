@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support import app_grids, linked_app, on_page, texts
+from tests.support import app_grids, app_tables, linked_app, on_page, texts
 
 SHORT, LONG = "The cat sat.", "The cats that the dog chased sat."
 
@@ -26,7 +26,7 @@ def test_texts_of_other_lengths_are_compared_over_the_words_they_share():
     said = " ".join(m.value for m in app.markdown)
     assert "Compared: the attention among the 5 words both have" in said
     assert "Compared: one number per head" in said
-    assert len(app.dataframe) == 2  # the head ranking of both
+    assert len(app_tables(app)) == 2  # the head ranking of both
 
 
 def test_a_click_on_a_head_of_the_statistics_opens_it_in_both():
@@ -39,7 +39,7 @@ def test_a_click_on_a_head_of_the_statistics_opens_it_in_both():
     assert [g["selected"] for g in stats] == [{"layer": 3, "head": 1}] * 2  # outlined in A, B and A - B
     assert stats[0]["scale"]["title"] == "found"
     assert any(m.value == "#### L3H1" for m in app.markdown)
-    table = app.dataframe[0].value
+    table = app_tables(app)[0]  # above the rankings
     assert list(table.columns) == ["statistic", "A", "B", "A \u2212 B"] and len(table) == 8
     large = [g for g in grids if g.get("zoomable")]
     assert [g["panels"][0]["name"] for g in large] == ["L3H1", "L3H1"]  # the head in A and in B
