@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import cached, faults, heatmaps
+from components import cached, faults, heatmaps, tables
 from components.charts import file_name
 from headscope import canvas, export, knockout
 from headscope.knockout import Importance, Knockout
@@ -152,15 +152,11 @@ def output(k: Knockout) -> None:
     for p in k.predictions or ():
         where = "The next word" if k.task == knockout.NEXT else f"At {k.intact.tokens[p.position]} (token {p.position})"
         st.markdown(f"**{where}**")
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "intact": [f"{w.word} ({w.probability:.2f})" for w in p.intact],
-                    "switched off": [f"{w.word} ({w.probability:.2f})" for w in p.knocked_out],
-                }
-            ),
-            hide_index=True,
-        )
+        words = {
+            "intact": [f"{w.word} ({w.probability:.2f})" for w in p.intact],
+            "switched off": [f"{w.word} ({w.probability:.2f})" for w in p.knocked_out],
+        }
+        tables.show(tables.markdown(pd.DataFrame(words)))
     if k.task == knockout.MASKED and not k.predictions:
         st.info(
             "This model predicts masked words: write [MASK] in the sentence, e.g. "
@@ -194,7 +190,7 @@ def arcs(k: Knockout) -> None:
                 "mean |change| over heads": round(float(np.abs(a.change).mean()), 4),
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    tables.show(tables.markdown(pd.DataFrame(rows)))
     st.caption("Word-level attention (Clark et al. 2019: to a word, the sum over its pieces; from a word, the mean).")
 
 

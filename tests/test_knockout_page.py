@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.support import app_figures, app_grids, on_page, texts
+from tests.support import app_figures, app_grids, app_tables, on_page, texts
 
 PAGE = "pages/knockout.py"
 
@@ -48,7 +48,7 @@ def test_picking_heads_shows_grids_output_and_arcs():
     assert grids[0]["panels"][0]["cells"] != grids[1]["panels"][0]["cells"]  # layer 3 reads a changed input
     cosine = next(m for m in at.metric if "Cosine" in m.label)
     assert 0.9 < float(cosine.value) < 1
-    frames = [df.value for df in at.dataframe]
+    frames = app_tables(at)
     arcs = next(f for f in frames if "arc" in f.columns)
     assert {"cat -> sat", "black -> cat"} <= set(arcs["arc"])
     diff = grids[2]
