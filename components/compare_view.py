@@ -136,8 +136,8 @@ def rankings(names: tuple[str, str], settings: tuple[Settings, Settings]) -> Non
     """Each text's best heads for a relation, one table under the other: every column shows in a 1024 px window."""
     st.subheader("Head ranking of both")
     relation = syntax_view.relation_picker()
-    for name, setting in zip(names, settings):
-        ranking(name, setting, relation)
+    for name, setting, last in zip(names, settings, (False, True)):
+        ranking(name, setting, relation, notes=last)  # what the columns mean: once, under the last
 
 
 @dataclass(frozen=True)
@@ -163,17 +163,21 @@ def _ranking(model_id: str, text: str, weighting: str, relation: str, rows: int,
     return Ranking(syntax_view.describe_baseline(rs), syntax_view.head_table(frame, drop=("positional",)))
 
 
-def ranking(name: str, setting: Settings, relation: str) -> None:
-    """One text's best heads for the relation (positional heads left out), with its baseline."""
-    st.markdown(f"**{literal(name[:80])}**")
+def ranking(name: str, setting: Settings, relation: str, notes: bool = True) -> None:
+    """One text's best heads for the relation (positional heads left out), with its baseline (and, if `notes`,
+    what the columns mean)."""
+    title = f"**{literal(name[:80])}**"
     corpus = answer_view.corpus_atlas(setting) is not None  # if not, it said why; the table goes without it
     try:
         r = _ranking(setting.model, setting.text, setting.weighting, relation, 6, corpus)
     except Exception as exc:  # noqa: BLE001 - a bad text, a parser failure: say so, draw the other side
+        st.markdown(title)
         faults.report(exc, "Cannot rank the heads")
         return
     if not r.baseline:
-        st.caption(f"No {relation} arc here.")
+        st.markdown(f"{title}\n\nNo {relation} arc here.")
         return
-    st.markdown(r.baseline)
-    tables.show(r.table, notes=wording.COLUMN_NOTES, empty="Every head is positional here: none to rank.")
+    st.markdown(f"{title}\n\n{r.baseline}")  # one element, not two: each costs a first view its rendering
+    tables.show(
+        r.table, notes=wording.COLUMN_NOTES if notes else None, empty="Every head is positional here: none to rank."
+    )
