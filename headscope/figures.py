@@ -37,7 +37,19 @@ def colours_only() -> go.layout.Template:
 def bars_figure(labels: list[str], series: dict[str, np.ndarray], title: str, height: int = 300) -> go.Figure:
     """Grouped bars over tokens, one colour per series (values as plain lists: see `colours_only`)."""
     x = axis_labels(labels)
-    fig = go.Figure([go.Bar(x=x, y=np.asarray(v, dtype=np.float32).tolist(), name=name) for name, v in series.items()])
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=x,
+                y=np.asarray(v, dtype=np.float32).tolist(),
+                name=name,
+                # the series in the hover box itself: plotly's box beside it takes the plot's background,
+                # which the app leaves see-through
+                hovertemplate=f"{plain(name)}<br>%{{x}}: %{{y:.4g}}<extra></extra>",
+            )
+            for name, v in series.items()
+        ]
+    )
     fig.update_layout(
         template=colours_only(),
         title={"text": title, "font": {"size": 13}},
