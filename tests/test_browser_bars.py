@@ -94,6 +94,23 @@ def test_the_bars_are_drawn_by_plotly_js_basic_in_our_component(page, app_url, p
     )
 
 
+def test_the_bars_redraw_in_place_and_are_freed_when_the_page_goes(page, app_url):
+    page.goto(f"{app_url}/rollout")
+    assert _chart(page)["title"] == "What feeds black at layer 5"
+    page.evaluate(f"window.hsHeld = document.querySelector('{CHART}')")  # the element plotly drew into
+    page.get_by_role("combobox", name="Which input tokens feed this token?").click()
+    page.get_by_role("option", name="cat", exact=True).click()
+    page.wait_for_function(
+        f"(document.querySelector('{CHART} .gtitle') || {{}}).textContent === 'What feeds cat at layer 5'",
+        timeout=WAIT_MS,
+    )
+    assert page.evaluate(f"document.querySelector('{CHART}') === window.hsHeld")  # Plotly.react, same element
+    page.get_by_role("link", name="Heads", exact=True).click()  # another page: the chart is taken off
+    support.wait_heatmaps(page, 12, WAIT_MS)
+    # plotly's state on it is freed (Plotly.purge), not left to the element's last reference
+    page.wait_for_function("!window.hsHeld.isConnected && !window.hsHeld._fullLayout", timeout=60_000)
+
+
 @pytest.fixture(scope="module")
 def dark_url(tmp_path_factory):
     log = tmp_path_factory.mktemp("streamlit-dark") / "streamlit.log"
