@@ -98,9 +98,9 @@ function render(parent, data) {
   let width = root.clientWidth;
   if (root.hsWatcher) root.hsWatcher.disconnect();
   const watcher = new ResizeObserver(() => {
-    if (root._fullLayout && Math.abs(root.clientWidth - width) > 2) {
+    if (root._fullLayout && root.offsetParent && Math.abs(root.clientWidth - width) > 2) {
       width = root.clientWidth;
-      Plotly.Plots.resize(root);
+      Plotly.Plots.resize(root).catch(() => {}); // hidden meanwhile: its next size change draws it
     }
   });
   watcher.observe(root);
