@@ -49,7 +49,6 @@ def format_picker() -> None:
 
 _LOADER = """
 const FILES = %s;
-const LIBRARIES = %s; // of static/vendor/ (plotly.js): classic scripts, each run once per page, first
 export default function (component) {
   // One fetch and one compile of the component's script per page, however many figures it has:
   // Streamlit sends a component's inline script with every one of its elements.
@@ -61,13 +60,7 @@ export default function (component) {
         if (!r.ok) throw new Error(file + ": HTTP " + r.status);
         return r.text();
       }),
-    ),
-    ...LIBRARIES.map((file) => (loaded[file] ??= new Promise((resolve, reject) => {
-      const tag = Object.assign(document.createElement("script"), { onload: () => resolve("") });
-      tag.onerror = () => { delete loaded[file]; tag.remove(); reject(new Error(file + " did not load")); };
-      tag.src = new URL("app/static/vendor/" + file, document.baseURI).href;
-      document.head.appendChild(tag);
-    }))),
+    ),%s
   ]).then((parts) => import(URL.createObjectURL(new Blob([parts.join("\\n")], { type: "text/javascript" }))));
   let cleanup = null;
   let gone = false;
@@ -86,6 +79,16 @@ export default function (component) {
 }
 """
 
+_LIBRARIES = """
+    // libraries of static/vendor/ (plotly.js): classic scripts, each run once per page, before the module
+    ...%s.map((file) => (loaded[file] ??= new Promise((resolve, reject) => {
+      const tag = Object.assign(document.createElement("script"), { onload: () => resolve("") });
+      tag.onerror = () => { delete loaded[file]; tag.remove(); reject(new Error(file + " did not load")); };
+      tag.src = new URL("app/static/vendor/" + file, document.baseURI).href;
+      document.head.appendChild(tag);
+    }))),"""
+"""The loader's part for a component that needs libraries (left out of the others: a loader travels with every mount)."""
+
 
 def served_component(name: str, script: Path, libraries: tuple[str, ...] = ()):
     """A components-v2 component drawn by `script` (in static/headscope/, after hs_shared.js), with its style sheet.
@@ -100,9 +103,10 @@ def served_component(name: str, script: Path, libraries: tuple[str, ...] = ()):
     for library in libraries:
         if not (VENDOR / library).is_file():
             raise ValueError(f"{library} is not in {VENDOR}, which the app serves")
+    needs = _LIBRARIES % json.dumps(libraries) if libraries else ""
     return st.components.v2.component(
         name,
-        js=_LOADER % (json.dumps([SHARED_SCRIPT.name, script.name]), json.dumps(list(libraries))),
+        js=_LOADER % (json.dumps([SHARED_SCRIPT.name, script.name]), needs),
         css=component_style(script.with_suffix(".css")),
         isolate_styles=False,  # the page's fonts and colours (light or dark); its classes all start with hs-
     )
