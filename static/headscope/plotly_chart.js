@@ -4,6 +4,7 @@
 
 const CLEAR = "rgba(0, 0, 0, 0)";
 const FILE_GRID = "#e6e9ef"; // grid lines in a downloaded file (white background, FILE_TEXT)
+const FILE_FONT = "Arial, Helvetica, sans-serif"; // a downloaded file's text
 
 // `over` laid on `under`, plain objects merged key by key (arrays and values: `over` wins).
 function merged(under, over) {
@@ -25,6 +26,7 @@ function pageTheme(el) {
     text: read("--st-text-color") || page.text,
     background: read("--st-background-color") || page.background,
     grid: read("--st-border-color-light") || read("--st-border-color") || "rgba(128, 128, 128, 0.3)",
+    primary: read("--st-primary-color") || page.text,
     font: read("--st-font") || style.fontFamily,
     colours: read("--st-chart-categorical-colors").split(",").map((c) => c.trim()).filter(Boolean),
   };
@@ -41,7 +43,7 @@ function themed(layout, t) {
     xaxis: { ...axis, showgrid: false },
     yaxis: axis,
     hoverlabel: { bgcolor: t.background, bordercolor: t.grid, font: { family: t.font, color: t.text } },
-    modebar: { bgcolor: CLEAR, color: t.grid, activecolor: t.text },
+    modebar: { bgcolor: CLEAR, color: t.text, activecolor: t.primary },
   };
   const out = merged(theme, layout);
   out.paper_bgcolor = out.plot_bgcolor = t.paper || CLEAR;
@@ -55,7 +57,10 @@ function themed(layout, t) {
 // page whatever the theme (as the grids' downloads are), and nothing that reaches the network.
 function toolbar(config, layout, t) {
   const options = config.toImageButtonOptions || {};
-  const forFile = () => themed(layout, { ...t, text: FILE_TEXT, grid: FILE_GRID, background: "#ffffff", paper: "#ffffff" });
+  // the file's text in a font of the system: the page's web font is not there when plotly draws the file
+  // as an image, and a fallback wider than the font plotly measured ran the legend off the edge
+  const file = { ...t, text: FILE_TEXT, grid: FILE_GRID, background: "#ffffff", paper: "#ffffff", font: FILE_FONT };
+  const forFile = () => themed(layout, file);
   const camera = {
     name: "hsDownload",
     title: (options.format || "png") === "png" ? "Download plot as a PNG" : "Download plot",
