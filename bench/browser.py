@@ -71,7 +71,9 @@ def _complete(state: dict, expect: dict) -> bool:
         and state["plots_drawn"] == state["plots"] >= expect["plots"]
         and state["frames_drawn"] >= expect["frames_drawn"]
         and state["plots_drawn"] >= expect.get("plots_sent", 0)
-        and state["grids_drawn"] + state["frames_drawn"] >= expect.get("components_sent", 0)
+        # a component draws a grid, an arc diagram, a frame or a plotly chart (components/plotly_chart.py)
+        and state["grids_drawn"] + state["frames_drawn"] + state["plots_drawn"]
+        >= expect.get("components_sent", 0) + expect.get("plots_sent", 0)
     )
 
 

@@ -11,7 +11,7 @@ for one computation, and a failure is never kept (the next call runs it again). 
 a session cannot change what another one sees: stored arrays are made read-only, and dicts,
 lists and sets in a result are handed out as fresh copies (frozen dataclasses and tuples
 holding them too). Plotly figures are shared as they are: nothing may change a cached one
-(`st.plotly_chart` only reads it, through `to_dict`; see `cached.query_bars`).
+(`plotly_chart.show` only reads it, through `to_json`; see `cached.query_bars`).
 
 Freed memory is handed back to the operating system (`malloc_trim`, glibc) once evictions
 have dropped `TRIM_BYTES`: otherwise glibc keeps it for the process, and a server's

@@ -196,8 +196,8 @@ def inside_canvas(model_id: str, text: str, layer: int, head: int) -> dict[str, 
 def query_bars(model_id: str, text: str, layer: int, head: int, query: int) -> go.Figure:
     """Inside a head: one query token's scaled scores and weights over the keys, as bars.
 
-    The figure is shared by every session, as it is: nothing may change it (st.plotly_chart
-    only reads it, through `to_dict`).
+    The figure is shared by every session, as it is: nothing may change it (plotly_chart.show
+    only reads it, through `to_json`).
     """
     p = head_parts(model_id, text, layer, head)
     return bars_figure(

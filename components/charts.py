@@ -1,5 +1,5 @@
 """Every figure goes through here: one toolbar set-up, with downloads as PNG or SVG, and the
-components of our own (the heatmap grid, the arc diagram) loaded from the files the app serves."""
+components of our own (the heatmap grid, the arc diagram, plotly charts) loaded from the files the app serves."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from headscope.canvas import ASSETS, SHARED_SCRIPT, component_style
 from headscope.models import BUNDLED_ID
 
 FORMATS = {"PNG": "png", "SVG (vector, for papers)": "svg"}
+VENDOR = ASSETS.parent / "vendor"
+"""The libraries of others the app serves (app/static/vendor/), listed with their versions in MANIFEST.json."""
 
 
 def file_name(*parts: object) -> str:
@@ -31,20 +33,6 @@ def config(name: str) -> dict:
         "modeBarButtonsToRemove": ["select2d", "lasso2d"],
         "toImageButtonOptions": {"format": fmt, "filename": file_name(name), "scale": 2 if fmt == "png" else 1},
     }
-
-
-def show(fig, key: str, name: str | None = None, **kwargs):
-    """Draw a figure with the shared toolbar; `name` names its download (default: the key)."""
-    return st.plotly_chart(fig, config=config(name or key), key=key, **kwargs)
-
-
-def clicked_head(event) -> tuple[int, int] | None:
-    """(layer, head) of a clicked point of a head grid, whose customdata starts with them; None if none."""
-    for point in (event.get("selection") or {}).get("points") or []:
-        data = point.get("customdata")
-        if data and len(data) >= 2:
-            return int(data[0]), int(data[1])
-    return None
 
 
 def format_picker() -> None:
@@ -66,14 +54,14 @@ export default function (component) {
   // Streamlit sends a component's inline script with every one of its elements.
   const loaded = (window.headscopeScripts ??= {});
   const key = FILES.join(" ");
-  loaded[key] ??= Promise.all(
-    FILES.map((file) =>
+  loaded[key] ??= Promise.all([
+    ...FILES.map((file) =>
       fetch(new URL("app/static/headscope/" + file, document.baseURI), { cache: "no-cache" }).then((r) => {
         if (!r.ok) throw new Error(file + ": HTTP " + r.status);
         return r.text();
       }),
-    ),
-  ).then((parts) => import(URL.createObjectURL(new Blob([parts.join("\\n")], { type: "text/javascript" }))));
+    ),%s
+  ]).then((parts) => import(URL.createObjectURL(new Blob([parts.join("\\n")], { type: "text/javascript" }))));
   let cleanup = null;
   let gone = false;
   loaded[key].then(
@@ -91,19 +79,34 @@ export default function (component) {
 }
 """
 
+_LIBRARIES = """
+    // libraries of static/vendor/ (plotly.js): classic scripts, each run once per page, before the module
+    ...%s.map((file) => (loaded[file] ??= new Promise((resolve, reject) => {
+      const tag = Object.assign(document.createElement("script"), { onload: () => resolve("") });
+      tag.onerror = () => { delete loaded[file]; tag.remove(); reject(new Error(file + " did not load")); };
+      tag.src = new URL("app/static/vendor/" + file, document.baseURI).href;
+      document.head.appendChild(tag);
+    }))),"""
+"""The loader's part for a component that needs libraries (left out of the others: a loader travels with every mount)."""
 
-def served_component(name: str, script: Path):
+
+def served_component(name: str, script: Path, libraries: tuple[str, ...] = ()):
     """A components-v2 component drawn by `script` (in static/headscope/, after hs_shared.js), with its style sheet.
 
     Its inline script is a loader of a few hundred bytes: the app serves the files
     (server.enableStaticServing), so a view no longer carries the 30 KB script once per figure (Compare
     drew five grids: 155 of its 228 KB a view), and the browser compiles it once per page.
+    `libraries`: files of static/vendor/ the script needs (plotly.js), each loaded once per page first.
     """
     if script.parent != ASSETS:
         raise ValueError(f"{script} is not in {ASSETS}, which the app serves")
+    for library in libraries:
+        if not (VENDOR / library).is_file():
+            raise ValueError(f"{library} is not in {VENDOR}, which the app serves")
+    needs = _LIBRARIES % json.dumps(libraries) if libraries else ""
     return st.components.v2.component(
         name,
-        js=_LOADER % json.dumps([SHARED_SCRIPT.name, script.name]),
+        js=_LOADER % (json.dumps([SHARED_SCRIPT.name, script.name]), needs),
         css=component_style(script.with_suffix(".css")),
         isolate_styles=False,  # the page's fonts and colours (light or dark); its classes all start with hs-
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import cached, charts, heatmaps, links
+from components import cached, heatmaps, links, plotly_chart
 from headscope.panels import head_name, token_labels
 from headscope.qkv import HeadParts
 
@@ -86,7 +86,7 @@ def one_query(model: str, text: str, layer: int, head: int) -> None:
     names = token_labels(cached.head_parts(model, text, layer, head).tokens)  # widgets show plain text
     q = st.selectbox("Query token", range(len(names)), format_func=names.__getitem__, key="inside_query")
     key = "inside_query_bars"
-    charts.show(cached.query_bars(model, text, layer, head, q), key=key, name=_name(key))
+    plotly_chart.show(cached.query_bars(model, text, layer, head, q), key=key, name=_name(key))
 
 
 def output(p: HeadParts, steps: Steps, num_heads: int) -> None:

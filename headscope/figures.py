@@ -25,11 +25,11 @@ def axis_labels(tokens: tuple[str, ...] | list[str]) -> list[str]:
 
 
 def colours_only() -> go.layout.Template:
-    """The default template's colour cycle and nothing else (in the app, Streamlit's, which follows the theme).
+    """The default template's colour cycle and nothing else (in the app, the chart takes the theme's).
 
-    Plotly walks and deep-copies a figure's whole template in `to_dict`, which `st.plotly_chart`
-    calls on every view: the full template's styles for 30 kinds of trace made a bar chart's
-    `to_dict` 1.1 ms instead of 0.14 (with the values as lists, not arrays).
+    Plotly walks and deep-copies a figure's whole template in `to_dict`/`to_json`, which the app
+    calls on every view (components/plotly_chart.py): the full template's styles for 30 kinds of
+    trace made a bar chart's `to_dict` 1.1 ms instead of 0.14 (with the values as lists, not arrays).
     """
     return go.layout.Template(layout={"colorway": pio.templates[pio.templates.default].layout.colorway})
 
@@ -37,7 +37,19 @@ def colours_only() -> go.layout.Template:
 def bars_figure(labels: list[str], series: dict[str, np.ndarray], title: str, height: int = 300) -> go.Figure:
     """Grouped bars over tokens, one colour per series (values as plain lists: see `colours_only`)."""
     x = axis_labels(labels)
-    fig = go.Figure([go.Bar(x=x, y=np.asarray(v, dtype=np.float32).tolist(), name=name) for name, v in series.items()])
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=x,
+                y=np.asarray(v, dtype=np.float32).tolist(),
+                name=name,
+                # the series in the hover box itself: plotly's box beside it takes the plot's background,
+                # which the app leaves see-through
+                hovertemplate=f"{plain(name)}<br>%{{x}}: %{{y:.4g}}<extra></extra>",
+            )
+            for name, v in series.items()
+        ]
+    )
     fig.update_layout(
         template=colours_only(),
         title={"text": title, "font": {"size": 13}},

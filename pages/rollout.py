@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import cached, charts, faults, heatmaps, links, nav, state
+from components import cached, faults, heatmaps, links, nav, plotly_chart, state
 from headscope.panels import token_labels
 
 nav.ensure_app()
@@ -43,7 +43,7 @@ q = st.selectbox(
     key="rollout_token",
     index=min(2, len(names) - 1),
 )
-charts.show(cached.rollout_bars(s, layer, q), key="rollout_bars", name=f"rollout-layer{layer}-token{q}")
+plotly_chart.show(cached.rollout_bars(s, layer, q), key="rollout_bars", name=f"rollout-layer{layer}-token{q}")
 st.caption(
     "The sidebar's Whole words and Hide special tokens apply to the rolled-out matrix after "
     "it is computed on the model's own tokens."

@@ -301,10 +301,15 @@ def linked_app(params: dict[str, str], page: str | None = None):
 
 
 def app_figures(at) -> list[dict]:
-    """The plotly figures an AppTest run drew, as the JSON Streamlit sends."""
+    """The plotly figures an AppTest run drew (components/plotly_chart.py, else Streamlit's element), as JSON."""
     import json
 
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    ours = [
+        json.loads(json.loads(e.proto.json)["figure"])
+        for e in at.get("bidi_component")
+        if e.proto.component_name == "headscope_plotly_chart"
+    ]
+    return ours + [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
 def app_grids(at) -> list[dict]:
