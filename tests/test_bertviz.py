@@ -15,7 +15,12 @@ from tests.support import ROOT
 def test_vendored_javascript_matches_its_manifest_and_keeps_licences():
     vendor = ROOT / "static" / "vendor"
     manifest = json.loads((vendor / "MANIFEST.json").read_text())
-    assert set(manifest) == {"require.js", "d3.min.js", "jquery.min.js", "plotly-basic.min.js"}  # plotly: test_plotly_chart.py
+    assert set(manifest) == {
+        "require.js",
+        "d3.min.js",
+        "jquery.min.js",
+        "plotly-basic.min.js",
+    }  # plotly: test_plotly_chart.py
     for name, entry in manifest.items():
         assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == entry["sha256"], name
     assert "Released under MIT license" in (vendor / "require.js").read_text()[:400]
