@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import cached, faults, heatmaps, tables
+from components import cached, faults, heatmaps, plotly_chart, tables
 from components.charts import file_name
 from headscope import canvas, export, knockout
+from headscope.figures import bars_figure
 from headscope.knockout import Importance, Knockout
 from headscope.panels import head_name
 
@@ -162,12 +163,12 @@ def output(k: Knockout) -> None:
             "This model predicts masked words: write [MASK] in the sentence, e.g. "
             "'The keys to the old cabinet [MASK] on the table.'"
         )
-    st.markdown("**Each token's change** (1 - cosine between its last-layer vector intact and knocked out)")
-    st.bar_chart(
-        pd.DataFrame({"token": [f"{i}: {t}" for i, t in enumerate(k.intact.tokens)], "change": k.token_change}),
-        x="token",
-        y="change",
+    fig = bars_figure(
+        list(k.intact.tokens),
+        {"1 - cosine": k.token_change},
+        "Each token's change: 1 - cosine between its last-layer vector intact and knocked out",
     )
+    plotly_chart.show(fig, key="knockout_token_change", name="knockout-token-change")  # as every bar chart
 
 
 def arcs(k: Knockout) -> None:

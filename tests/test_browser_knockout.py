@@ -27,7 +27,10 @@ def test_pick_a_head_and_see_what_changes(page, app_url, tmp_path):
 
     # the layer's heads three times (intact, switched off, their difference), the change and importance grids
     page.wait_for_function("document.querySelectorAll('canvas.hs-cells').length >= 38", timeout=90_000)
-    assert not page.locator(".js-plotly-plot").count()  # every matrix in the one renderer
+    # every matrix in the one renderer; plotly draws only the tokens' change, as bars
+    page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=90_000)
+    kinds = page.locator(".js-plotly-plot").evaluate_all("els => els.flatMap(e => e.data.map(t => t.type))")
+    assert kinds == ["bar"]
     assert page.locator(".hs-panel[data-name=L0H0] canvas").first.get_attribute("aria-label").startswith("L0H0")
     assert page.get_by_text(re.compile(r"^Switched off: L2H8")).count() == 1
     cosine = page.get_by_test_id("stMetricValue").first.inner_text()
