@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from headscope.canvas import ASSETS, SHARED_SCRIPT, component_style
+from headscope.canvas import ASSETS, SHARED_SCRIPT
 from headscope.models import BUNDLED_ID
 
 FORMATS = {"PNG": "png", "SVG (vector, for papers)": "svg"}
@@ -61,7 +61,14 @@ export default function (component) {
         return r.text();
       }),
     ),%s
-  ]).then((parts) => import(URL.createObjectURL(new Blob([parts.join("\\n")], { type: "text/javascript" }))));
+  ]).then((parts) => {
+    // the style sheets: one <style> a page (a sheet sent with each element is parsed and applied each time)
+    const css = (i) => (FILES[i] || "").endsWith(".css");
+    const sheet = parts.filter((_, i) => css(i)).join("\\n");
+    if (sheet) document.head.appendChild(Object.assign(document.createElement("style"), { textContent: sheet }));
+    const code = parts.filter((_, i) => !css(i)).join("\\n");
+    return import(URL.createObjectURL(new Blob([code], { type: "text/javascript" })));
+  });
   let cleanup = null;
   let gone = false;
   loaded[key].then(
@@ -104,9 +111,9 @@ def served_component(name: str, script: Path, libraries: tuple[str, ...] = ()):
         if not (VENDOR / library).is_file():
             raise ValueError(f"{library} is not in {VENDOR}, which the app serves")
     needs = _LIBRARIES % json.dumps(libraries) if libraries else ""
+    files = [SHARED_SCRIPT.name, script.name, SHARED_SCRIPT.with_suffix(".css").name, script.with_suffix(".css").name]
     return st.components.v2.component(
         name,
-        js=_LOADER % (json.dumps([SHARED_SCRIPT.name, script.name]), needs),
-        css=component_style(script.with_suffix(".css")),
+        js=_LOADER % (json.dumps(files), needs),  # the style sheets too: none travels with each element
         isolate_styles=False,  # the page's fonts and colours (light or dark); its classes all start with hs-
     )
