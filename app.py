@@ -2,23 +2,25 @@
 
 import streamlit as st
 
-from components import links, sidebar
+from components import links, sidebar, streamlit_private
 
 st.set_page_config(page_title="Headscope", page_icon="🔍", layout="wide")
 
 page = st.navigation(
-    [
-        st.Page("pages/heads.py", title="Heads", icon=":material/grid_on:", default=True),
-        st.Page("pages/syntax.py", title="Syntax heads", icon=":material/account_tree:"),
-        st.Page("pages/atlas.py", title="Head atlas", icon=":material/map:"),
-        st.Page("pages/overview.py", title="Model overview", icon=":material/dashboard:"),
-        st.Page("pages/inside.py", title="Inside a head", icon=":material/calculate:"),
-        st.Page("pages/rollout.py", title="Attention rollout", icon=":material/timeline:"),
-        st.Page("pages/knockout.py", title="Switch heads off", icon=":material/power_settings_new:"),
-        st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
-        st.Page("pages/present.py", title="Presentation mode", icon=":material/slideshow:"),
-        st.Page("pages/bertviz.py", title="bertviz views", icon=":material/share:"),
-    ],
+    streamlit_private.reused_pages(
+        lambda: [
+            st.Page("pages/heads.py", title="Heads", icon=":material/grid_on:", default=True),
+            st.Page("pages/syntax.py", title="Syntax heads", icon=":material/account_tree:"),
+            st.Page("pages/atlas.py", title="Head atlas", icon=":material/map:"),
+            st.Page("pages/overview.py", title="Model overview", icon=":material/dashboard:"),
+            st.Page("pages/inside.py", title="Inside a head", icon=":material/calculate:"),
+            st.Page("pages/rollout.py", title="Attention rollout", icon=":material/timeline:"),
+            st.Page("pages/knockout.py", title="Switch heads off", icon=":material/power_settings_new:"),
+            st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+            st.Page("pages/present.py", title="Presentation mode", icon=":material/slideshow:"),
+            st.Page("pages/bertviz.py", title="bertviz views", icon=":material/share:"),
+        ]
+    ),
 )
 links.apply_once()  # a shared link's state, on the session's first run
 sidebar.render()

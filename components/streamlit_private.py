@@ -8,13 +8,19 @@ CHECKED_VERSION.
 
 from __future__ import annotations
 
+import copy
+import threading
+from collections.abc import Callable
+
 import streamlit as st
 
 try:
+    from streamlit.navigation.page import StreamlitPage
     from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
     from streamlit.runtime.state.session_state_proxy import get_session_state
 except ImportError:  # pragma: no cover - a Streamlit that moved them: the functions below do nothing
-    PagesManager = get_session_state = None
+    PagesManager = get_session_state = get_script_run_ctx = StreamlitPage = None
 
 CHECKED_VERSION = "1.67.0"
 """The Streamlit release these functions were read against (requirements.txt pins it)."""
@@ -47,6 +53,30 @@ def leave_pages_directory_mode() -> None:
     if PagesManager is not None and getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+_pages: dict[str, list] = {}  # by the main script's path
+_pages_lock = threading.Lock()
+
+
+def reused_pages(build: Callable[[], list]) -> list:
+    """The app's `st.Page`s, built once per process by `build`, handed to each run as shallow copies.
+
+    `st.Page` resolves its script's path on every run (`Path.resolve`: an `lstat` per folder of
+    the path, each letting other threads take the interpreter): for ten pages, 15% of the server's
+    samples during a classroom's load of Inside a head (`python -m bench.profile inside`). A
+    `StreamlitPage` also carries a private flag for one run (`_can_be_called`, set by st.navigation
+    on the page it returns, cleared by its `run`): each run gets copies of its own, so sessions
+    running at once never share it. What `build` returns is kept, for the running main script, only
+    if it is Streamlit's pages (bench/pages.py lists the pages with a stand-in st.Page).
+    """
+    ctx = get_script_run_ctx() if get_script_run_ctx is not None else None
+    script = getattr(ctx, "main_script_path", None)
+    with _pages_lock:
+        pages = _pages.get(script) or build()
+        if script and StreamlitPage is not None and all(isinstance(p, StreamlitPage) for p in pages):
+            _pages[script] = pages
+    return [copy.copy(p) for p in pages]
 
 
 MAIN_BLOCK = "[data-testid='stMainBlockContainer']"

@@ -1,4 +1,4 @@
-"""Fixtures for browser tests: a Streamlit server per test module, Chromium, a fresh page."""
+"""Fixtures for browser tests: a Streamlit server per test module (and one in the dark theme), Chromium, a fresh page."""
 
 from __future__ import annotations
 
@@ -13,6 +13,14 @@ from tests import support
 def app_url(tmp_path_factory):
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
     with support.streamlit_server(log_path=log) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def dark_url(tmp_path_factory):
+    """A Streamlit server of the app in the dark theme (`--theme.base dark`)."""
+    log = tmp_path_factory.mktemp("streamlit-dark") / "streamlit.log"
+    with support.streamlit_server(log_path=log, extra_args=["--theme.base", "dark"]) as url:
         yield url
 
 

@@ -135,13 +135,6 @@ def test_a_150_word_text_keeps_its_words_readable(browser, app_url, width, heigh
         page.screenshot(path=str(tmp_path / f"long-{width}x{height}.png"))
 
 
-@pytest.fixture(scope="module")
-def dark_url(tmp_path_factory):
-    log = tmp_path_factory.mktemp("streamlit-dark") / "streamlit.log"
-    with support.streamlit_server(log_path=log, extra_args=["--theme.base", "dark"]) as url:
-        yield url
-
-
 def test_dark_theme_and_the_svg_file_drawn_from_the_page_s_layout(browser, dark_url):
     import xml.etree.ElementTree as ET
 

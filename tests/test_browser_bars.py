@@ -111,13 +111,6 @@ def test_the_bars_redraw_in_place_and_are_freed_when_the_page_goes(page, app_url
     page.wait_for_function("!window.hsHeld.isConnected && !window.hsHeld._fullLayout", timeout=60_000)
 
 
-@pytest.fixture(scope="module")
-def dark_url(tmp_path_factory):
-    log = tmp_path_factory.mktemp("streamlit-dark") / "streamlit.log"
-    with support.streamlit_server(log_path=log, extra_args=["--theme.base", "dark"]) as url:
-        yield url
-
-
 def test_the_bars_follow_the_dark_theme_and_download_for_a_white_page(browser, dark_url):
     from PIL import Image
 

@@ -286,13 +286,6 @@ def test_role_grid_opens_a_head_by_click_and_by_keyboard(page, app_url):
 # ---- the dark theme ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def dark_url(tmp_path_factory):
-    log = tmp_path_factory.mktemp("streamlit-dark") / "streamlit.log"
-    with support.streamlit_server(log_path=log, extra_args=["--theme.base", "dark"]) as url:
-        yield url
-
-
 def _luminance(css: str) -> float:
     """Relative luminance (0 black, 1 white) of a CSS rgb()/rgba() colour."""
     r, g, b = (int(v) / 255 for v in re.findall(r"[\d.]+", css)[:3])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import inspect
 from pathlib import Path
 
 import streamlit
@@ -36,6 +37,40 @@ def test_the_private_names_used_still_exist():
     assert "_new_widget_state" in {f.name for f in dataclasses.fields(SessionState)}
     assert hasattr(WStates(), "states")
     assert hasattr(PagesManager, "uses_pages_directory")
+    from streamlit.navigation.page import StreamlitPage
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    assert streamlit_private.StreamlitPage is StreamlitPage
+    assert streamlit_private.get_script_run_ctx is get_script_run_ctx
+    assert "self._can_be_called" in inspect.getsource(StreamlitPage)  # the one per-run flag the copies keep apart
+
+
+def test_the_pages_are_built_once_and_each_run_gets_copies_of_its_own():
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import streamlit as st
+
+        from components import streamlit_private
+        from tests.support import ROOT
+
+        def build():
+            st.session_state["built"] = st.session_state.get("built", 0) + 1
+            return [
+                st.Page(ROOT / "pages" / "heads.py", title="Heads", default=True),
+                st.Page(ROOT / "pages" / "atlas.py", title="Head atlas"),
+            ]
+
+        pages = streamlit_private.reused_pages(build)
+        st.session_state.setdefault("runs", []).append([(id(p), p.url_path, p.title) for p in pages])
+        st.navigation(pages, position="hidden")
+
+    at = AppTest.from_function(script).run()
+    at.run()
+    assert not at.exception and at.session_state["built"] == 1  # st.Page resolved its paths once
+    first, second = at.session_state["runs"]
+    assert [p[1:] for p in first] == [p[1:] for p in second] == [("", "Heads"), ("atlas", "Head atlas")]
+    assert not {p[0] for p in first} & {p[0] for p in second}  # new copies each run: no flag shared
 
 
 def test_a_fresh_session_sent_no_widget_values():
