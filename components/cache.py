@@ -42,7 +42,7 @@ class _Entry:
     own_bytes: int  # everything but numpy buffers
     buffers: dict[int, int]  # id(root array) -> its bytes, counted once across entries
     roots: list  # the root arrays, kept so that their ids stay theirs
-    mutable: bool  # holds a dict, list or set: handed out as a copy
+    holders: frozenset[int]  # ids of the parts that are or hold a dict, list or set: copied when handed out
 
 
 class _Pending:
@@ -192,7 +192,7 @@ def _root(array: np.ndarray) -> np.ndarray:
 
 
 def _measure(value: Any) -> _Entry:
-    """The value's size (numpy buffers apart), its arrays made read-only, and whether it holds mutables."""
+    """The value's size (numpy buffers apart), its arrays made read-only, and its parts that are copied when handed out."""
     own, buffers, roots, mutable = 0, {}, [], False
     seen: set[int] = set()
     stack = [value]
@@ -228,41 +228,74 @@ def _measure(value: Any) -> _Entry:
             own += 2 * (spec.own_bytes + sum(spec.buffers.values()))
         elif hasattr(obj, "__dict__"):
             stack.extend(vars(obj).values())
-    return _Entry(value, own, buffers, roots, mutable)
+    holders = _holders(value) if mutable else frozenset()
+    return _Entry(value, own + sys.getsizeof(holders), buffers, roots, holders)
+
+
+def _parts(obj: Any) -> tuple[bool, Any]:
+    """(whether obj itself is copied when handed out, the parts `_private` looks into)."""
+    if isinstance(obj, dict):
+        return True, (*obj.keys(), *obj.values())
+    if isinstance(obj, (list, set)):
+        return True, obj
+    if isinstance(obj, tuple):
+        return False, obj
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return False, [getattr(obj, f.name) for f in dataclasses.fields(obj)]
+    return False, ()
+
+
+def _holders(value: Any) -> frozenset[int]:
+    """The ids of the parts of value that `_private` must rebuild: dicts, lists and sets, and the
+    tuples and dataclasses holding one. The rest (a scored head, a tuple of labels) is handed out
+    as it is, without a look inside: a sentence's scores hold 1,440 of them."""
+    found: set[int] = set()
+    known: dict[int, bool] = {}
+
+    def visit(obj: Any) -> bool:
+        if type(obj) in _ATOM_TYPES or isinstance(obj, (np.ndarray, np.generic)):
+            return False
+        if id(obj) in known:
+            return known[id(obj)]
+        known[id(obj)] = False  # a cycle back to obj adds nothing
+        held, parts = _parts(obj)
+        for part in parts:
+            held = visit(part) or held
+        known[id(obj)] = held
+        if held:
+            found.add(id(obj))
+        return held
+
+    visit(value)
+    return frozenset(found)
 
 
 def _handed_out(entry: _Entry) -> Any:
     """What a caller gets: the stored value, or a copy of its dicts, lists and sets."""
-    return _private(entry.value) if entry.mutable else entry.value
+    return _private(entry.value, entry.holders) if entry.holders else entry.value
 
 
-def _private(obj: Any) -> Any:
-    """The same value with every dict, list and set copied (and what holds them); arrays shared."""
+def _private(obj: Any, holders: frozenset[int]) -> Any:
+    """The same value with every dict, list and set copied (and what holds them); the parts that
+    hold none (not in `holders`, see `_holders`) and arrays shared."""
+    if id(obj) not in holders:
+        return obj
     if isinstance(obj, dict):
-        return {k: _private(v) for k, v in obj.items()}
+        return {k: _private(v, holders) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_private(v) for v in obj]
+        return [_private(v, holders) for v in obj]
     if isinstance(obj, set):
-        return {_private(v) for v in obj}
+        return {_private(v, holders) for v in obj}
     if isinstance(obj, tuple):
-        if all(type(v) in _ATOM_TYPES for v in obj):  # labels: nothing in them to copy, no call per item
-            return obj
-        items = [_private(v) for v in obj]
-        if all(a is b for a, b in zip(items, obj)):
-            return obj
+        items = [_private(v, holders) for v in obj]
         return type(obj)(*items) if hasattr(obj, "_fields") else type(obj)(items)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        changed = {}
+        fresh = copy.copy(obj)
         for f in dataclasses.fields(obj):
             old = getattr(obj, f.name)
-            new = _private(old)
+            new = _private(old, holders)
             if new is not old:
-                changed[f.name] = new
-        if not changed:
-            return obj
-        fresh = copy.copy(obj)
-        for name, new in changed.items():
-            object.__setattr__(fresh, name, new)  # frozen dataclasses too
+                object.__setattr__(fresh, f.name, new)  # frozen dataclasses too
         return fresh
     return obj
 

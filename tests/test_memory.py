@@ -136,6 +136,40 @@ def test_a_session_cannot_change_what_another_sees(cached):
     assert cached.attention_view(s).weights[0, 0, 0, 0] != 5.0
 
 
+def test_only_the_parts_that_hold_a_dict_list_or_set_are_copied():
+    """Each session gets fresh copies of what it could change, and shares the rest: no look inside a
+    tuple of labels or a scored head on every view (the copies took 4.6 ms of a Heads view)."""
+    from dataclasses import dataclass, field
+
+    from components.cache import SharedCache
+
+    @dataclass(frozen=True)
+    class Scored:
+        name: str
+        score: float
+
+    @dataclass(frozen=True)
+    class Holder:
+        labels: tuple
+        scores: list
+        nested: tuple = ()
+        extra: dict = field(default_factory=dict)
+
+    cache = SharedCache(lambda: 2**20)
+    head = Scored("L0H0", 0.5)
+    value = Holder(("a", "b"), [head], nested=(("x",), [1]), extra={"k": (head,)})
+    first = cache.get("f", (), lambda: value)
+    second = cache.get("f", (), lambda: value)
+    assert first is not second and first.scores is not second.scores and first.extra is not second.extra
+    assert first.nested is not value.nested and first.nested[1] is not value.nested[1]
+    assert first.labels is value.labels and first.nested[0] is value.nested[0]  # nothing in them to change
+    assert first.scores[0] is head and first.extra["k"] is value.extra["k"]
+    first.scores.append(Scored("L1H1", 1.0))
+    first.nested[1].append(2)
+    assert value.scores == [head] and value.nested[1] == [1]
+    assert cache.get("f", (), lambda: value) == Holder(("a", "b"), [head], (("x",), [1]), value.extra)
+
+
 def test_sessions_asking_at_once_wait_for_one_computation(cached, monkeypatch):
     runs = []
     real = attention.run
