@@ -300,25 +300,30 @@ def linked_app(params: dict[str, str], page: str | None = None):
     return at
 
 
+def component_data(element) -> dict:
+    """What a components-v2 element of an AppTest run was given: our served components' data travels as
+    JSON bytes (components/charts.py, `encoded`), a component of Streamlit's own making as JSON."""
+    import json
+
+    return json.loads(element.proto.bytes or element.proto.json)
+
+
+def components_data(at, name: str) -> list[dict]:
+    """The data of every element of one component (its name, e.g. headscope_heatmap_grid) an AppTest run drew."""
+    return [component_data(e) for e in at.get("bidi_component") if e.proto.component_name == name]
+
+
 def app_figures(at) -> list[dict]:
     """The plotly figures an AppTest run drew (components/plotly_chart.py, else Streamlit's element), as JSON."""
     import json
 
-    ours = [
-        json.loads(json.loads(e.proto.json)["figure"])
-        for e in at.get("bidi_component")
-        if e.proto.component_name == "headscope_plotly_chart"
-    ]
+    ours = [json.loads(data["figure"]) for data in components_data(at, "headscope_plotly_chart")]
     return ours + [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
 def app_grids(at) -> list[dict]:
     """The canvas heatmap grids (static/headscope/heatmap_grid.js) an AppTest run drew, as the data sent."""
-    import json
-
-    return [
-        json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == "headscope_heatmap_grid"
-    ]
+    return components_data(at, "headscope_heatmap_grid")
 
 
 def app_tables(at) -> list:
@@ -348,11 +353,7 @@ def app_tables(at) -> list:
 
 def app_arcs(at) -> list[dict]:
     """The arc diagrams (static/headscope/arc_diagram.js) an AppTest run drew, as the data sent."""
-    import json
-
-    return [
-        json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == "headscope_arc_diagram"
-    ]
+    return components_data(at, "headscope_arc_diagram")
 
 
 def heads_drawn(at) -> int:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import re
 
-from tests.support import linked_app, on_page
+from tests.support import component_data, linked_app, on_page
 
 
 def _frame_page(at) -> str:
     """The HTML the page gave bertviz's sandboxed frame."""
     (frame,) = [e for e in at.get("bidi_component") if e.proto.component_name == "headscope_sandboxed_frame"]
-    return json.loads(frame.proto.json)["html"]
+    return component_data(frame)["html"]
 
 
 def _layers_drawn(at) -> list[int]:

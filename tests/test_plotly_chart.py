@@ -11,7 +11,7 @@ import pytest
 
 from components import charts
 from headscope.canvas import ASSETS
-from tests.support import ROOT, app_figures, on_page
+from tests.support import ROOT, app_figures, components_data, on_page
 
 VENDOR = ROOT / "static" / "vendor"
 
@@ -30,11 +30,7 @@ def test_the_vendored_plotly_js_is_the_version_pythons_plotly_bundles():
 def test_the_rollout_page_sends_its_bars_to_our_component():
     app = on_page("pages/rollout.py")
     assert not app.get("plotly_chart")  # Streamlit's element, whose browser chunk is the whole of plotly.js
-    sent = [
-        json.loads(e.proto.json)
-        for e in app.get("bidi_component")
-        if e.proto.component_name == "headscope_plotly_chart"
-    ]
+    sent = components_data(app, "headscope_plotly_chart")
     assert len(sent) == 1 and app_figures(app) == [json.loads(sent[0]["figure"])]
     figure = app_figures(app)[0]
     assert [t["name"] for t in figure["data"]] == ["rollout after layer 5", "layer 5 alone (mean of heads)"]
@@ -46,3 +42,14 @@ def test_the_rollout_page_sends_its_bars_to_our_component():
 def test_a_component_needs_its_libraries_in_static_vendor():
     with pytest.raises(ValueError, match="nope.js is not in"):
         charts.served_component("headscope_nothing", ASSETS / "plotly_chart.js", libraries=("nope.js",))
+
+
+def test_our_components_send_their_data_as_json_bytes():
+    """Bytes, not a dict: Streamlit asks pandas of each value of a dict whether it is a dataframe (1.2 ms for a
+    grid's colour scale) and writes it out twice; the loader parses the bytes back (components/charts.py)."""
+    app = on_page("pages/inside.py")
+    ours = [e for e in app.get("bidi_component") if e.proto.component_name.startswith("headscope_")]
+    assert len(ours) >= 10
+    assert all(e.proto.WhichOneof("data") == "bytes" for e in ours)
+    assert json.loads(ours[0].proto.bytes)["panels"]
+    assert charts.encoded({"a": (1, 2), "b": "é"}) == b'{"a":[1,2],"b":"\\u00e9"}' and charts.encoded(None) is None
