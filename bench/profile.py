@@ -5,7 +5,7 @@ the server with py-spy (`pip install py-spy`) while `users` x `views` views of t
 run, and prints the functions that were on the CPU most: by own time ("self", the innermost
 frame) and with what they call ("total"), as a share of all samples of busy threads.
 
-    python -m bench.profile syntax [--users 30] [--views 3] [--top 25] [--raw FILE]
+    python -m bench.profile syntax [--users 30] [--views 3] [--top 25] [--raw FILE] [--gil]
 """
 
 from __future__ import annotations
@@ -60,8 +60,11 @@ def top_functions(raw: str, top: int = 25) -> dict:
     return {"samples": samples, "self_percent": share(own), "total_percent": share(total)}
 
 
-def run(page: str, users: int = 30, views: int = 3, rate: int = 100, raw_path: Path | None = None) -> dict:
-    """Load figures and py-spy's top functions of one server while `page` (a bench.pages key) is under load."""
+def run(
+    page: str, users: int = 30, views: int = 3, rate: int = 100, raw_path: Path | None = None, gil: bool = False
+) -> dict:
+    """Load figures and py-spy's top functions of one server while `page` (a bench.pages key) is under load;
+    with `gil`, only the thread holding the GIL is sampled (where the CPU goes, not who waits for it)."""
     from bench import load, memory, pages
     from tests import support
 
@@ -84,6 +87,7 @@ def run(page: str, users: int = 30, views: int = 3, rate: int = 100, raw_path: P
                 "--output",
                 str(out),
                 "--nonblocking",
+                *(["--gil"] if gil else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -105,8 +109,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=int, default=100, help="samples a second")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--raw", type=Path, help="keep py-spy's collapsed stacks in this file")
+    parser.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL")
     args = parser.parse_args(argv)
-    report = run(args.page, args.users, args.views, args.rate, args.raw)
+    report = run(args.page, args.users, args.views, args.rate, args.raw, args.gil)
     report["self_percent"] = report["self_percent"][: args.top]
     report["total_percent"] = report["total_percent"][: args.top]
     print(json.dumps(report, indent=2))
