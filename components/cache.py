@@ -193,7 +193,7 @@ def _root(array: np.ndarray) -> np.ndarray:
 
 def _measure(value: Any) -> _Entry:
     """The value's size (numpy buffers apart), its arrays made read-only, and its parts that are copied when handed out."""
-    own, buffers, roots, mutable = 0, {}, [], False
+    own, buffers, roots = 0, {}, []
     seen: set[int] = set()
     stack = [value]
     while stack:
@@ -213,11 +213,9 @@ def _measure(value: Any) -> _Entry:
         if isinstance(obj, _ATOMS) or isinstance(obj, np.generic):
             continue
         if isinstance(obj, dict):
-            mutable = True
             stack.extend(obj.keys())
             stack.extend(obj.values())
         elif isinstance(obj, (list, set, bytearray)):
-            mutable = True
             stack.extend(obj)
         elif isinstance(obj, (tuple, frozenset)):
             stack.extend(obj)
@@ -228,7 +226,7 @@ def _measure(value: Any) -> _Entry:
             own += 2 * (spec.own_bytes + sum(spec.buffers.values()))
         elif hasattr(obj, "__dict__"):
             stack.extend(vars(obj).values())
-    holders = _holders(value) if mutable else frozenset()
+    holders = _holders(value)  # what to copy is `_parts`' rule alone
     return _Entry(value, own + sys.getsizeof(holders), buffers, roots, holders)
 
 
