@@ -23,8 +23,8 @@ ALIGN = dict(zip(compare.ALIGNMENTS, ("Token by token (by position)", "The words
 STAT_KEY = "compare_stat"
 HEAD_KEY = "compare_head"
 """The head clicked in one of the statistics grids ("L3H1", or "")."""
-STAT_GRIDS = ("compare_stats", "compare_stats_diff")
-"""The statistics' grids: A and B (one grid), A minus B."""
+STAT_ROW = "compare_stats"
+"""The statistics' row: A and B (one grid), A minus B (a click on either is the row's)."""
 
 
 def difference(s: Settings, second: Settings, a: Attention, b: Attention, layer: int, mode: str) -> None:
@@ -60,12 +60,12 @@ def shared_words(s: Settings, second: Settings, a: Attention, b: Attention, laye
         "its own text only is left out, so rows add up to less than 1. A word that occurs twice is "
         "matched in order: the first *the* of A with the first *the* of B."
     )
-    for column, side, title, key in zip(
-        st.columns(2), ("a", "b"), ("A", "B"), ("compare_shared_a", "compare_shared_b")
-    ):
-        with column:
-            st.markdown(f"**{title}, among the shared words**")
-            heatmaps.show(cached.shared_canvas(s, second, layer, side), key=key, name=f"{key}-layer{layer}")
+    heatmaps.row(
+        [cached.shared_canvas(s, second, layer, side) for side in "ab"],
+        key="compare_shared",
+        names=[f"compare_shared_{side}-layer{layer}" for side in "ab"],
+        headings=[f"{side}, among the shared words" for side in "AB"],
+    )
     if a.num_heads != b.num_heads:
         st.caption(f"No difference: A has {a.num_heads} heads a layer and B {b.num_heads}.")
         return
@@ -92,18 +92,22 @@ def statistics(s: Settings, second: Settings) -> None:
     with faults.guard("Cannot compute the statistics"):
         grids = cached.statistic_canvas(s, second, choice)
     state = st.session_state
-    for data, key in zip(grids, STAT_GRIDS):
-        clicked = heatmaps.new_click(key, data)
-        if clicked is not None:
-            state[HEAD_KEY] = head_name(*clicked)
+    clicked = heatmaps.new_click(STAT_ROW, grids[0])
+    if clicked is not None:
+        state[HEAD_KEY] = head_name(*clicked)
     found = re.fullmatch(r"L([0-9]+)H([0-9]+)", state.get(HEAD_KEY) or "")
     head = (int(found[1]), int(found[2])) if found else None
     if head is not None and not all(head[0] < data["rows"] and head[1] < data["cols"] for data in grids):
         head = None  # clicked in a larger model: not a head of both
     together = len(grids[0]["panels"]) == 2  # A and B in one grid, then A minus B
-    for column, data, key in zip(st.columns([2, 1] if together else [1, 1]), grids, STAT_GRIDS):
-        with column:
-            heatmaps.show(data, key=key, name=f"{key}-{choice.replace(':', '-')}", selected=head)
+    what = choice.replace(":", "-")
+    heatmaps.row(
+        list(grids),
+        key=STAT_ROW,
+        names=[f"compare_stats-{what}", f"compare_stats_diff-{what}"][: len(grids)],
+        widths=[2, 1] if together else [1, 1],
+        selected=head,
+    )
     if not together:
         st.caption("No difference: the two models' layers and heads differ in number.")
     if head is None:

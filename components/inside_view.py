@@ -36,10 +36,9 @@ def _matrix(steps: Steps, step: str) -> None:
 
 
 def _side_by_side(steps: Steps, *names: str) -> None:
-    """Steps' matrices in a row, in columns of equal width."""
-    for col, step in zip(st.columns(len(names)), names):
-        with col:
-            _matrix(steps, step)
+    """Steps' matrices in a row of equal widths: one element (heatmaps.row), each with its downloads."""
+    key = "inside_" + "_".join(names)
+    heatmaps.row([steps[n] for n in names], key=key, names=[_name(f"inside_{n}") for n in names])
 
 
 def inputs(p: HeadParts, steps: Steps) -> None:

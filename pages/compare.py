@@ -5,7 +5,6 @@ from dataclasses import replace
 import streamlit as st
 
 from components import cached, compare_view, faults, heatmaps, links, nav, sidebar, state
-from components.text import literal
 from headscope import models
 from headscope.errors import ModelError
 
@@ -53,10 +52,12 @@ with faults.guard("Cannot compare"):
 layers = min(a.num_layers, b.num_layers)
 links.check_range("compare_layer", layers, "layer")
 layer = st.select_slider("Layer", options=list(range(layers)), key="compare_layer")
-for column, name, setting, key in zip(st.columns(2), names, (s, second), ("compare_a", "compare_b")):
-    with column:
-        st.markdown(f"**{literal(name[:120])}**")
-        heatmaps.show(cached.layer_canvas(setting, layer), key=key, name=f"{key}-layer{layer}")  # cached, as on Heads
+heatmaps.row(
+    [cached.layer_canvas(setting, layer) for setting in (s, second)],  # cached, as on Heads
+    key="compare_ab",
+    names=[f"compare_{side}-layer{layer}" for side in "ab"],
+    headings=[name[:120] for name in names],
+)
 
 compare_view.difference(s, second, a, b, layer, mode)
 compare_view.statistics(s, second)

@@ -29,11 +29,9 @@ links.check_range("rollout_layer", raw.num_layers, "layer")
 st.session_state.setdefault("rollout_layer", layers[-1])  # the whole model, to start with
 layer = st.select_slider("Up to layer", options=layers, key="rollout_layer")
 grids = cached.rollout_canvas(s, layer)
-left, right = st.columns(2)
-with left:
-    heatmaps.show(grids["raw"], key="rollout_raw", name=f"layer{layer}-mean")
-with right:
-    heatmaps.show(grids["rolled"], key="rollout_rolled", name=f"rollout-layer{layer}")
+heatmaps.row(
+    [grids["raw"], grids["rolled"]], key="rollout_grids", names=[f"layer{layer}-mean", f"rollout-layer{layer}"]
+)
 
 names = token_labels(raw.tokens)  # widgets show plain text
 q = st.selectbox(

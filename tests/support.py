@@ -322,8 +322,12 @@ def app_figures(at) -> list[dict]:
 
 
 def app_grids(at) -> list[dict]:
-    """The canvas heatmap grids (static/headscope/heatmap_grid.js) an AppTest run drew, as the data sent."""
-    return components_data(at, "headscope_heatmap_grid")
+    """The canvas heatmap grids (static/headscope/heatmap_grid.js) an AppTest run drew, as the data sent,
+    in page order: the grids of a row (components/heatmaps.py, `row`) one by one."""
+    out = []
+    for data in components_data(at, "headscope_heatmap_grid"):
+        out.extend(data["row"] if "row" in data else [data])
+    return out
 
 
 def app_tables(at) -> list:

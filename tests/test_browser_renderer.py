@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests import support
+from tests.browser_fixtures import watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +30,7 @@ PAGES = {  # title in the navigation: (address, canvas grids, plotly charts (bar
     "Attention rollout": ("rollout", 2, 1),
     "Switch heads off": ("knockout", 1, 0),  # the importance grid; the rest once heads are picked
     "Compare": ("compare", 5, 0),  # A, B, A minus B; a statistic's A and B (one grid), A minus B
+    # (side by side ones are one element, a row: components/heatmaps.py, `row`; each is a grid of its own)
     "Presentation mode": ("present", 1, 0),
     "bertviz views": ("bertviz", 0, 0),
 }
@@ -78,6 +80,30 @@ def test_every_page_draws_its_matrices_in_the_one_renderer(page, app_url):
             traces,
         )
         assert page.locator(support.PLOTLY_HEATMAPS).count() == 0, title
+
+
+ROW_BOXES = """gs => gs.map(g => {
+  const r = g.getBoundingClientRect();
+  const cell = g.parentElement;
+  return {left: r.left, right: r.right, top: r.top, heading: cell.querySelector(':scope > .hs-heading')?.innerText || '',
+          buttons: [...g.querySelectorAll(':scope > .hs-tools button')].map(b => b.innerText)};
+})"""
+"""Each grid of the page's first row: its box, the heading above it, its download buttons."""
+
+
+@pytest.mark.parametrize("width, wraps", [(1024, False), (560, True)])
+def test_a_row_of_grids_stands_side_by_side_and_wraps_in_a_narrow_window(browser, app_url, width, wraps):
+    with watched_page(browser, width, 768) as page:
+        page.goto(f"{app_url}/compare")
+        support.wait_heatmaps(page, 12 * 3 + 3, WAIT_MS)
+        support.wait_idle(page, WAIT_MS)
+        a, b = page.locator(".hs-row >> nth=0").locator(support.GRID).evaluate_all(ROW_BOXES)
+        assert a["heading"].startswith("A: The black cat") and b["heading"].startswith("B: ")
+        assert a["buttons"] == b["buttons"] and "SVG" in " ".join(a["buttons"])  # each its own downloads
+        if wraps:  # one under the other, each the row's whole width
+            assert b["top"] > a["top"] + 100 and abs(a["left"] - b["left"]) < 2, (a, b)
+        else:  # side by side: the same top, B right of A
+            assert abs(a["top"] - b["top"]) < 2 and b["left"] >= a["right"] + 8, (a, b)
 
 
 # ---- the page and its SVG file: one geometry -------------------------------------------

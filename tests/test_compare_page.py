@@ -31,7 +31,7 @@ def test_texts_of_other_lengths_are_compared_over_the_words_they_share():
 
 def test_a_click_on_a_head_of_the_statistics_opens_it_in_both():
     app = on_page("pages/compare.py", text=SHORT, compare_text=LONG, compare_stat="arcs:nsubj")
-    app.session_state["compare_stats_diff"] = {"head": {"layer": 3, "head": 1}}  # what a click in the browser sets
+    app.session_state["compare_stats"] = {"head": {"layer": 3, "head": 1}}  # what a click in the browser sets
     app.run()
     assert not app.exception
     grids = app_grids(app)

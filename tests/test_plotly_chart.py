@@ -11,7 +11,7 @@ import pytest
 
 from components import charts
 from headscope.canvas import ASSETS
-from tests.support import ROOT, app_figures, components_data, on_page
+from tests.support import ROOT, app_figures, app_grids, components_data, on_page
 
 VENDOR = ROOT / "static" / "vendor"
 
@@ -49,7 +49,8 @@ def test_our_components_send_their_data_as_json_bytes():
     grid's colour scale) and writes it out twice; the loader parses the bytes back (components/charts.py)."""
     app = on_page("pages/inside.py")
     ours = [e for e in app.get("bidi_component") if e.proto.component_name.startswith("headscope_")]
-    assert len(ours) >= 10
+    assert len(ours) == 7  # 11 matrices in 6 elements (side by side ones as a row: heatmaps.row), and the bars
+    assert len(app_grids(app)) == 11
     assert all(e.proto.WhichOneof("data") == "bytes" for e in ours)
     assert json.loads(ours[0].proto.bytes)["panels"]
     assert charts.encoded({"a": (1, 2), "b": "é"}) == b'{"a":[1,2],"b":"\\u00e9"}' and charts.encoded(None) is None

@@ -8,6 +8,8 @@
 // scale {kind, lo, hi, title, ticks, categories}, levels, hidden, palette (base64 RGBA),
 // paletteDark (a diverging scale's palette for a dark page, or null);
 // and, per view, file (the download name) and selected ({layer, head} or null).
+// A row of grids in one component (components/heatmaps.py, `row`): {row: [grid data, each with
+// its file, selected and heading], widths}: each drawn as above, side by side.
 //
 // One function, `layout`, places everything (titles, labels, cells, outlines, colour bar) for
 // a given width; the page (`paint`) and the SVG file (`toSvg`) both draw its items, so what
@@ -619,8 +621,37 @@ function onDarkPage(el) {
   return 0.299 * r + 0.587 * g + 0.114 * b < 128;
 }
 
+// Grids side by side in one element: each in a cell of a flex row (its share of the width from
+// `widths`), under its heading; a narrow window wraps them one under another. One mount for a row of
+// figures, where Streamlit columns cost a block, an element and a mount each.
+function renderRow(parent, data, setStateValue) {
+  let box = parent.querySelector(":scope > .hs-row");
+  if (!box) {
+    box = make("div", "hs-row");
+    parent.appendChild(box);
+  }
+  while (box.children.length > data.row.length) box.lastElementChild.remove();
+  // every cell, with its share and heading, before any grid is drawn: each is drawn once, at its width
+  const cells = data.row.map((grid, i) => {
+    let cell = box.children[i];
+    if (!cell) {
+      cell = make("div", "hs-rowcell");
+      cell.appendChild(make("div", "hs-heading"));
+      box.appendChild(cell);
+    }
+    cell.style.flexGrow = String((data.widths || [])[i] || 1);
+    const heading = cell.firstElementChild;
+    heading.textContent = grid.heading || "";
+    heading.hidden = !grid.heading;
+    return cell;
+  });
+  const cleanups = data.row.map((grid, i) => render(cells[i], grid, setStateValue));
+  return () => cleanups.forEach((done) => done());
+}
+
 // Draw `data` into `parent` (a Streamlit element, or a report's div); returns a clean-up.
 function render(parent, data, setStateValue) {
+  if (data.row) return renderRow(parent, data, setStateValue);
   let root = parent.querySelector(":scope > .hs-grid");
   if (!root) {
     root = make("div", "hs-grid");
