@@ -92,7 +92,7 @@ def statistics(s: Settings, second: Settings) -> None:
     with faults.guard("Cannot compute the statistics"):
         grids = cached.statistic_canvas(s, second, choice)
     state = st.session_state
-    clicked = heatmaps.new_click(STAT_ROW, grids[0])
+    clicked = heatmaps.new_click(STAT_ROW)  # on A's grid or B's (models of other sizes): checked against both below
     if clicked is not None:
         state[HEAD_KEY] = head_name(*clicked)
     found = re.fullmatch(r"L([0-9]+)H([0-9]+)", state.get(HEAD_KEY) or "")
@@ -104,7 +104,9 @@ def statistics(s: Settings, second: Settings) -> None:
     heatmaps.row(
         list(grids),
         key=STAT_ROW,
-        names=[f"compare_stats-{what}", f"compare_stats_diff-{what}"][: len(grids)],
+        names=[f"compare_stats-{what}", f"compare_stats_diff-{what}"]
+        if together
+        else [f"compare_stats_{side}-{what}" for side in "ab"],
         widths=[2, 1] if together else [1, 1],
         selected=head,
     )

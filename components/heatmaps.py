@@ -82,7 +82,8 @@ def row(
     One mount for a row of figures: Streamlit columns cost a block each and an element and a mount
     per figure (Inside a head drew 11 grids in 12 components and 18 blocks; each element is work
     for the server on every view, and for the browser on every fresh tab). A click on any grid of
-    the row is the row's `head` (grids of a row that can be clicked share their coordinates).
+    the row is the row's `head`: read it with `new_click(key)` and check it against the grid it
+    may have come from (Compare's statistics: A's and B's, of models of other sizes).
     """
     outlined = None if selected is None else {"layer": selected[0], "head": selected[1]}
     drawn = [

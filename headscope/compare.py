@@ -222,7 +222,7 @@ def statistic_grids(
         return [[hover(layer, h) for h in range(values.shape[1])] for layer in range(values.shape[0])]
 
     scale = canvas.Scale(unit, 0.0, top)
-    if diff is None:  # other models, other grids: A and B apart (the page draws them one under the other)
+    if diff is None:  # other models, other grids: A and B apart (the page draws them side by side)
         return canvas.heads_grid(a, "A", scale, hover=hovers(a)), canvas.heads_grid(b, "B", scale, hover=hovers(b))
     bound = float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 1.0
     sides = canvas.heads_grid(a, "A", scale, hover=hovers(a), also=((b, "B"),))

@@ -99,7 +99,7 @@ def chromium():
 
 
 HEATMAP = "canvas.hs-cells"  # every matrix: the canvas grid (static/headscope/heatmap_grid.js), a canvas a panel
-GRID = ".hs-grid"  # one grid component (its data-drawn attribute: how many panels it drew)
+GRID = ".hs-grid"  # one grid (its data-drawn attribute: how many panels it drew); a row of them is one component
 GRID_TITLES = ".hs-grid .hs-name"  # the names in the canvas grids' panel titles (L2H0...; the badge is apart)
 PLOTLY_HEATMAPS = "g.hm, .heatmaplayer"  # a plotly heatmap trace (plotly is left for bars and the arc diagram)
 

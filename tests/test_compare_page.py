@@ -76,3 +76,18 @@ def test_a_link_opens_the_statistic_and_the_head():
     assert "Ignored cstat='entropy' from the link" in " ".join(texts(bad.warning) + texts(bad.sidebar.warning))
     other = linked_app({"chead": "L99H1"}, "pages/compare.py")  # not a head of this model: nothing opens
     assert not any(m.value.startswith("#### L") for m in other.markdown)
+
+
+def test_a_click_on_a_head_only_the_larger_model_has_closes_the_open_one(tiny_folders):
+    """Two models of other sizes: A's grid and B's each take clicks; a head of B alone is not a head of both."""
+    state = dict(model_choice="A local folder…", model_custom=str(tiny_folders["bert"]), compare_mode="models")
+    app = on_page("pages/compare.py", **state)  # A: a tiny model, 2 layers x 4 heads; B: the bundled one, 6 x 12
+    assert not app.exception
+    assert [p["name"] for g in app_grids(app) if g["clickable"] == "cell" for p in g["panels"]] == ["A", "B"]
+    app.session_state["compare_stats"] = {"head": {"layer": 1, "head": 1}}  # a head of both
+    app.run()
+    assert any(m.value == "#### L1H1" for m in app.markdown)
+    app.session_state["compare_stats"] = {"head": {"layer": 3, "head": 1}}  # in B's grid, beyond A's
+    app.run()
+    assert not any(m.value.startswith("#### L") for m in app.markdown)
+    assert any(c.value.startswith("Click a head") for c in app.caption)
