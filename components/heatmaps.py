@@ -61,12 +61,24 @@ def show(
     """
     clickable = data.get("clickable")
     picked = selected or (_panel_of(data, (st.session_state.get(key) or {}).get("head")) if clickable else None)
-    outlined = None if picked is None else {"layer": picked[0], "head": picked[1]}
-    callbacks = {"on_head_change": lambda: None} if clickable else {}
-    if data.get("zoomable"):
-        callbacks["on_zoom_change"] = lambda: None
-    _grid(data=dict(data, file=charts.file_name(name), selected=outlined, reveal=reveal), key=key, **callbacks)
+    _grid(data=_for_view(data, name, picked, reveal), key=key, **_callbacks([data]))
     return picked
+
+
+def _for_view(data: dict, name: str, selected: tuple[int, int] | None, reveal: bool = False, **more) -> dict:
+    """A grid's data with what is this view's: its download name, the head outlined, whether to scroll to it."""
+    outlined = None if selected is None else {"layer": selected[0], "head": selected[1]}
+    return dict(data, file=charts.file_name(name), selected=outlined, reveal=reveal, **more)
+
+
+def _callbacks(grids: list[dict]) -> dict:
+    """The component's state a rerun follows: a click (a grid that can be clicked), a zoom (one that zooms)."""
+    callbacks = {}
+    if any(g.get("clickable") for g in grids):
+        callbacks["on_head_change"] = lambda: None
+    if any(g.get("zoomable") for g in grids):
+        callbacks["on_zoom_change"] = lambda: None
+    return callbacks
 
 
 def row(
@@ -85,13 +97,11 @@ def row(
     the row is the row's `head`: read it with `new_click(key)` and check it against the grid it
     may have come from (Compare's statistics: A's and B's, of models of other sizes).
     """
-    outlined = None if selected is None else {"layer": selected[0], "head": selected[1]}
     drawn = [
-        dict(data, file=charts.file_name(name), selected=outlined, reveal=False, heading=heading)
+        _for_view(data, name, selected, heading=heading)
         for data, name, heading in zip(grids, names, headings or [""] * len(grids), strict=True)
     ]
-    callbacks = {"on_head_change": lambda: None} if any(g.get("clickable") for g in grids) else {}
-    _grid(data={"row": drawn, "widths": list(widths or [1] * len(grids))}, key=key, **callbacks)
+    _grid(data={"row": drawn, "widths": list(widths or [1] * len(grids))}, key=key, **_callbacks(grids))
 
 
 def _head_of(raw) -> tuple[int, int] | None:

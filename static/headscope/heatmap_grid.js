@@ -630,7 +630,11 @@ function renderRow(parent, data, setStateValue) {
     box = make("div", "hs-row");
     parent.appendChild(box);
   }
-  while (box.children.length > data.row.length) box.lastElementChild.remove();
+  while (box.children.length > data.row.length) {
+    const gone = box.lastElementChild; // a shorter row: its last grids go, and their size watchers with them
+    gone.querySelector(":scope > .hs-grid")?.hsWatcher?.disconnect();
+    gone.remove();
+  }
   // every cell, with its share and heading, before any grid is drawn: each is drawn once, at its width
   const cells = data.row.map((grid, i) => {
     let cell = box.children[i];
