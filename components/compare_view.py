@@ -29,7 +29,6 @@ STAT_ROW = "compare_stats"
 
 def difference(s: Settings, second: Settings, a: Attention, b: Attention, layer: int, mode: str) -> None:
     """A minus B: token by token where the shapes match, else over the words both texts share."""
-    st.subheader("Difference (A minus B)")
     same_shape = a.weights.shape[1:] == b.weights.shape[1:]
     by_words = not same_shape
     if same_shape and (a.tokens != b.tokens or a.columns.tokens != b.columns.tokens):
@@ -83,7 +82,6 @@ def shared_words(s: Settings, second: Settings, a: Attention, b: Attention, laye
 
 def statistics(s: Settings, second: Settings) -> None:
     """Every head's statistic for A and B, side by side, and A minus B; a click on a head shows its numbers."""
-    st.subheader("Every head, by numbers that do not depend on length")
     choice = st.selectbox("Statistic", compare.CHOICES, key=STAT_KEY, format_func=compare.statistic_name)
     st.markdown(
         "Compared: one number per head, for A and for B, that does not grow with the text (a mean over "
@@ -140,7 +138,6 @@ def one_head(s: Settings, second: Settings, layer: int, head: int) -> None:
 
 def rankings(names: tuple[str, str], settings: tuple[Settings, Settings]) -> None:
     """Each text's best heads for a relation, one table under the other: every column shows in a 1024 px window."""
-    st.subheader("Head ranking of both")
     relation = syntax_view.relation_picker()
     for name, setting, last in zip(names, settings, (False, True)):
         ranking(name, setting, relation, notes=last)  # what the columns mean: once, under the last

@@ -49,6 +49,7 @@ PARAMS = {
     "calign": ("compare_align", "calign"),
     "cstat": ("compare_stat", "cstat"),
     "chead": ("compare_head", "head"),
+    "ctab": (state.COMPARE_TAB, "ctab"),
     "blayer": ("bertviz_layer", "int"),
     "present": ("present_unit", "present"),
     "player": ("present_layer", "int"),
@@ -72,6 +73,7 @@ CHOICES = {
     "cmode": ("sentences", "models"),
     "calign": compare.ALIGNMENTS,
     "cstat": compare.CHOICES,
+    "ctab": state.COMPARE_TABS,
     "links": LINK_CHOICES,
     "ablation": ("zero", "mean"),
 }
@@ -187,6 +189,8 @@ def apply_once() -> None:
             st.session_state[key] = _parse(kind, single[name])
         except ValueError as exc:
             notices.append(f"ignored {name}={_shown(single[name])} from the link ({exc})")
+    if st.session_state.get("compare_head") and "ctab" not in single:  # a link from before Compare had tabs
+        st.session_state[state.COMPARE_TAB] = state.COMPARE_TABS[1]  # its head opens where it is drawn
     unknown = sorted(set(given) - set(known))
     if unknown:
         notices.append("ignored unknown link parameters: " + ", ".join(u[:20] for u in unknown[:5]))

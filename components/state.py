@@ -18,6 +18,10 @@ MODEL_CHOICE, MODEL_CUSTOM = "model_choice", "model_custom"
 """The model picker, and the box for a hub id or folder typed in."""
 TEXT, TARGET, KIND = "text", "target", "kind"
 WHOLE_WORDS, NORM_WEIGHTED, HIDE_SPECIAL = "whole_words", "norm_weighted", "hide_special"
+COMPARE_TAB = "compare_tab"
+COMPARE_TABS = ("Difference", "Every head's numbers", "Head ranking")
+"""Compare's sections below A and B, one tab each: only the open tab's section runs and is drawn (a fresh
+tab draws a third of the page; `python -m bench.pages --pages compare`). A link carries the open one."""
 KEEP_BROWSER_TEXT = "_keep_browser_text"
 """Set on a reconnected session's first run: the sidebar keeps the sentence the browser sent."""
 

@@ -14,8 +14,9 @@ st.title("Compare")
 st.markdown(
     "Set two views side by side: the same heads reading two sentences (does the subject head "
     "still find *cats* when a relative clause stands between it and *sat*?), or one sentence "
-    "in two models. Below them: their difference (token by token when both have as many tokens, "
-    "else over the words both share), and every head's numbers for A and B side by side."
+    "in two models. The tabs below them hold their difference (token by token when both have as many "
+    "tokens, else over the words both share), every head's numbers for A and B side by side, and "
+    "the heads ranked by how well they follow each relation."
 )
 mode = st.radio(
     "Compare",
@@ -59,6 +60,14 @@ heatmaps.row(
     headings=[name[:120] for name in names],
 )
 
-compare_view.difference(s, second, a, b, layer, mode)
-compare_view.statistics(s, second)
-compare_view.rankings(names, (s, second))
+links.default(state.COMPARE_TAB, state.COMPARE_TABS[0])
+difference, numbers, ranking = st.tabs(state.COMPARE_TABS, key=state.COMPARE_TAB, on_change="rerun")
+if difference.open:
+    with difference:
+        compare_view.difference(s, second, a, b, layer, mode)
+if numbers.open:
+    with numbers:
+        compare_view.statistics(s, second)
+if ranking.open:
+    with ranking:
+        compare_view.rankings(names, (s, second))

@@ -421,11 +421,13 @@ def test_bertviz_page():
 def test_compare_two_sentences():
     app = on_page("pages/compare.py", text="The cat sat on the mat.", compare_text="The dog sat on the rug.")
     grids = app_grids(app)
-    assert len(grids) == 5 and not app_figures(app)  # A, B, their difference; a statistic's A and B, A - B
+    assert len(grids) == 3 and not app_figures(app)  # A, B, their difference (the tab open first)
     assert grids[1]["colLabels"][2] == "dog"
     diff = grids[2]
     assert diff["scale"]["kind"] == "diverging" and diff["scale"]["lo"] < 0 < diff["scale"]["hi"]
     assert diff["colLabels"][2] == "cat/dog" and diff["colLabels"][3] == "sat"
+    app.session_state["compare_tab"] = "Head ranking"
+    app.run()
     assert len(app_tables(app)) == 2  # the head ranking of both (texts of other lengths: tests/test_compare_page.py)
 
 

@@ -29,7 +29,7 @@ PAGES = {  # title in the navigation: (address, canvas grids, plotly charts (bar
     "Inside a head": ("inside", 11, 1),
     "Attention rollout": ("rollout", 2, 1),
     "Switch heads off": ("knockout", 1, 0),  # the importance grid; the rest once heads are picked
-    "Compare": ("compare", 5, 0),  # A, B, A minus B; a statistic's A and B (one grid), A minus B
+    "Compare": ("compare", 3, 0),  # A, B, and (the tab open first) A minus B
     # (side by side ones are one element, a row: components/heatmaps.py, `row`; each is a grid of its own)
     "Presentation mode": ("present", 1, 0),
     "bertviz views": ("bertviz", 0, 0),
@@ -95,7 +95,7 @@ ROW_BOXES = """gs => gs.map(g => {
 def test_a_row_of_grids_stands_side_by_side_and_wraps_in_a_narrow_window(browser, app_url, width, wraps):
     with watched_page(browser, width, 768) as page:
         page.goto(f"{app_url}/compare")
-        support.wait_heatmaps(page, 12 * 3 + 3, WAIT_MS)
+        support.wait_heatmaps(page, 12 * 3, WAIT_MS)
         support.wait_idle(page, WAIT_MS)
         a, b = page.locator(".hs-row >> nth=0").locator(support.GRID).evaluate_all(ROW_BOXES)
         assert a["heading"].startswith("A: The black cat") and b["heading"].startswith("B: ")
