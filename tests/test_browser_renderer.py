@@ -106,6 +106,37 @@ def test_a_row_of_grids_stands_side_by_side_and_wraps_in_a_narrow_window(browser
             assert abs(a["top"] - b["top"]) < 2 and b["left"] >= a["right"] + 8, (a, b)
 
 
+QKV_ROW = """() => {
+  const row = [...document.querySelectorAll('.hs-row')].find(r => r.querySelector('.hs-name')?.textContent.startsWith('Q ('));
+  const box = e => e.getBoundingClientRect();
+  return [...row.querySelectorAll('.hs-grid')].map(g => ({
+    name: g.querySelector('.hs-name').textContent, left: box(g).left, top: box(g).top, width: box(g).width,
+    nameRight: box(g.querySelector('.hs-name')).right, barTitleLeft: box(g.querySelector('.hs-bar-title')).left,
+    buttonHeights: [...g.querySelectorAll(':scope > .hs-tools button')].map(b => box(b).height)}));
+}"""
+"""Inside a head's row of Q, K and V: each grid's box, where its title ends and its colour bar's title starts,
+and its download buttons' heights."""
+
+
+@pytest.mark.parametrize("width, side_by_side", [(1024, False), (1440, True)])
+def test_a_row_stands_side_by_side_only_if_every_grid_fits(browser, app_url, width, side_by_side):
+    """Three grids that would each get under 240 px stand one under another, not two beside and one under:
+    a squeezed grid ran its title into its colour bar's and wrapped its download buttons."""
+    with watched_page(browser, width, 768) as page:
+        page.goto(f"{app_url}/inside")
+        support.wait_heatmaps(page, 11, WAIT_MS)
+        support.wait_idle(page, WAIT_MS)
+        q, k, v = page.evaluate(QKV_ROW)
+        assert [g["name"].split()[0] for g in (q, k, v)] == ["Q", "K", "V"]
+        if side_by_side:
+            assert q["top"] == k["top"] == v["top"] and q["left"] < k["left"] < v["left"], (q, k, v)
+        else:
+            assert q["top"] < k["top"] < v["top"] and q["left"] == k["left"] == v["left"], (q, k, v)
+        for grid in (q, k, v):
+            assert grid["nameRight"] < grid["barTitleLeft"], grid  # the title ends before the bar's begins
+            assert len(set(grid["buttonHeights"])) == 1 and grid["buttonHeights"][0] < 40, grid  # one line each
+
+
 # ---- the page and its SVG file: one geometry -------------------------------------------
 
 PAGE_ITEMS = """plane => {

@@ -630,6 +630,9 @@ function renderRow(parent, data, setStateValue) {
     box = make("div", "hs-row");
     parent.appendChild(box);
   }
+  // side by side only while the narrowest share is 240 px or more (the CSS): so many of it fill the row
+  const shares = data.row.map((_, i) => (data.widths || [])[i] || 1);
+  box.style.setProperty("--hs-count", String(shares.reduce((a, b) => a + b, 0) / Math.min(...shares)));
   while (box.children.length > data.row.length) {
     const gone = box.lastElementChild; // a shorter row: its last grids go, and their size watchers with them
     gone.querySelector(":scope > .hs-grid")?.hsWatcher?.disconnect();
