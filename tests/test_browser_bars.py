@@ -136,6 +136,8 @@ def test_the_bars_follow_the_dark_theme_and_download_for_a_white_page(browser, d
         assert download.value.suggested_filename == "headscope_all-MiniLM-L6-v2_rollout-layer5-token2.png"
         image = Image.open(io.BytesIO(open(download.value.path(), "rb").read())).convert("RGB")
         assert image.getpixel((2, 2)) == (255, 255, 255) and image.width >= 2 * chart["svgWidth"] - 4
+        edge = [image.getpixel((x, y)) for x in range(12) for y in range(image.height)]
+        assert set(edge) == {(255, 255, 255)}, "the file's left edge is blank (the title stands off it)"
 
 
 MARKUP_PAGE = """

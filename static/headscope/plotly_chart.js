@@ -60,7 +60,11 @@ function toolbar(config, layout, t) {
   // the file's text in a font of the system: the page's web font is not there when plotly draws the file
   // as an image, and a fallback wider than the font plotly measured ran the legend off the edge
   const file = { ...t, text: FILE_TEXT, grid: FILE_GRID, background: "#ffffff", paper: "#ffffff", font: FILE_FONT };
-  const forFile = () => themed(layout, file);
+  const forFile = () => {
+    const out = themed(layout, file); // the title off the file's edge: the page puts it flush with the column
+    out.title = { ...out.title, pad: { ...(out.title && out.title.pad), l: 12 } };
+    return out;
+  };
   const camera = {
     name: "hsDownload",
     title: (options.format || "png") === "png" ? "Download plot as a PNG" : "Download plot",
