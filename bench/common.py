@@ -1,4 +1,5 @@
-"""What the benchmarks share: a median timer, a text of a given length, and what the app sends for a grid."""
+"""What the benchmarks share: a median timer, the machine's speed, a text of a given length, and what the app sends
+for a grid."""
 
 from __future__ import annotations
 
@@ -17,6 +18,23 @@ def median_time(fn, repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def machine_speed_ms(repeat: int = 5) -> float:
+    """Median milliseconds of one fixed pure-Python loop on one core: how fast the machine runs now.
+
+    The same commit's figures moved by 2x between hours of one day on a shared machine (other
+    tenants, not the load average, which counts this machine's tasks only); two runs compare
+    only when this agrees (within about 10%).
+    """
+
+    def loop() -> int:
+        total = 0
+        for i in range(1_000_000):
+            total += i * i % 7
+        return total
+
+    return round(1000 * median_time(loop, repeat), 1)
 
 
 def text_of(tokens: int) -> str:

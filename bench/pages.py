@@ -208,12 +208,14 @@ def run(
     import contextlib
 
     from bench.browser import EMPTY_PAGE
+    from bench.common import machine_speed_ms
     from tests import support
 
     pages = select(keys)
     conditions = {
         "cores": os.cpu_count(),
         "load_average_start": [round(x, 2) for x in os.getloadavg()],
+        "machine_speed_ms_start": machine_speed_ms(),
         "fresh_tab_repeat": repeat,
         "users": users,
         "views_each": views,
@@ -242,6 +244,7 @@ def run(
                 found[key].update(_guarded(lambda path=path, query=query: classroom(url, path, query, users, views)))
                 print(f"load {key}: {json.dumps(found[key])}", file=sys.stderr, flush=True)
     conditions["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    conditions["machine_speed_ms_end"] = machine_speed_ms()
     empty = found.pop(EMPTY)
     return {"pages": found, EMPTY: empty, "pages_conditions": conditions}
 
@@ -286,6 +289,11 @@ def table(report: dict) -> str:
             f"{c.get('load_average_end')} at the end; fresh tab: median of {c['fresh_tab_repeat']} loads; "
             f"load: {c['users']} users x {c['views_each']} views of each page's link, one server process."
         )
+        if "machine_speed_ms_start" in c:
+            lines.append(
+                f"The machine's speed (bench.common.machine_speed_ms, lower is faster): {c['machine_speed_ms_start']} ms "
+                f"at the start, {c.get('machine_speed_ms_end')} ms at the end."
+            )
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import syntax as syntax_bench  # noqa: E402
-from bench.common import median_time, payloads, text_of  # noqa: E402
+from bench.common import machine_speed_ms, median_time, payloads, text_of  # noqa: E402
 from headscope import attention, models  # noqa: E402
 
 
@@ -60,7 +60,7 @@ def _guarded(fn) -> dict:
 
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    report: dict = {"cores": os.cpu_count(), "engine": engine()}
+    report: dict = {"cores": os.cpu_count(), "machine_speed_ms": machine_speed_ms(), "engine": engine()}
     loaded = models.load()
     report["syntax"] = syntax_bench.run(loaded)
     from bench import knockout as knockout_bench

@@ -55,6 +55,8 @@ def test_table_has_a_row_per_page_and_the_empty_page():
             "cores": 2,
             "load_average_start": [3.5, 2.0, 1.0],
             "load_average_end": [4.0, 2.5, 1.1],
+            "machine_speed_ms_start": 210.0,
+            "machine_speed_ms_end": 405.5,
             "fresh_tab_repeat": 3,
             "users": 30,
             "views_each": 3,
@@ -64,7 +66,8 @@ def test_table_has_a_row_per_page_and_the_empty_page():
     assert lines[2] == "| Heads | 2.5 s | 1.0 s | +1.00 s | – | 30.1 | 1.2 s | 0 |"
     assert lines[3].startswith("| Syntax heads (error: see JSON) | – |")
     assert lines[4].startswith("| Empty page | 1.5 s |")
-    assert "load average (1, 5, 15 min) [3.5, 2.0, 1.0] at the start" in lines[-1]
+    assert "load average (1, 5, 15 min) [3.5, 2.0, 1.0] at the start" in lines[-2]
+    assert "210.0 ms at the start, 405.5 ms at the end" in lines[-1]  # the machine slowed: say so
 
 
 def test_table_prefers_the_paired_difference_over_the_empty_page():
@@ -91,3 +94,5 @@ def test_the_bench_measures_the_pages_the_server_lists(app_url):
         assert "error" not in figures, (key, figures)
         assert figures["views"] == 2 and figures["failed"] == 0 and figures["errors_shown"] == 0, (key, figures)
         assert figures["views_per_s"] > 0 and figures["p90_s"] > 0
+    speeds = [report["pages_conditions"][f"machine_speed_ms_{when}"] for when in ("start", "end")]
+    assert all(s > 0 for s in speeds), speeds  # every run says how fast the machine ran
