@@ -646,7 +646,7 @@ function renderRow(parent, data, setStateValue) {
       cell.appendChild(make("div", "hs-heading"));
       box.appendChild(cell);
     }
-    cell.style.flexGrow = String((data.widths || [])[i] || 1);
+    cell.style.flexGrow = String(shares[i]);
     const heading = cell.firstElementChild;
     heading.textContent = grid.heading || "";
     heading.hidden = !grid.heading;
