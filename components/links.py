@@ -189,7 +189,7 @@ def apply_once() -> None:
             st.session_state[key] = _parse(kind, single[name])
         except ValueError as exc:
             notices.append(f"ignored {name}={_shown(single[name])} from the link ({exc})")
-    if st.session_state.get("compare_head") and "ctab" not in single:  # a link from before Compare had tabs
+    if st.session_state.get(PARAMS["chead"][0]) and "ctab" not in single:  # a link from before Compare had tabs
         st.session_state[state.COMPARE_TAB] = state.COMPARE_TABS[1]  # its head opens where it is drawn
     unknown = sorted(set(given) - set(known))
     if unknown:
