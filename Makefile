@@ -8,7 +8,7 @@ PIP_TORCH := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PORT ?= 8501
 
-.PHONY: setup setup-dev run test lint format chromium nginx deploy bench screenshot clean
+.PHONY: setup setup-dev run test lint format chromium nginx deploy bench screenshot atlas-data clean
 
 setup: $(VENV)/.installed
 
@@ -52,6 +52,11 @@ format: setup-dev
 
 bench: setup-dev chromium nginx
 	@$(BIN)/python bench/run.py
+
+# data/atlas/: the bundled model's atlas over each shipped corpus and weighting (run after a change of method,
+# corpus or model; tests/test_atlas.py says when they are stale).
+atlas-data: setup
+	$(BIN)/python scripts/ship_atlas.py
 
 screenshot: setup-dev chromium
 	$(BIN)/python tests/support.py screenshot docs/heads.png

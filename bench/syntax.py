@@ -12,7 +12,7 @@ from headscope import arcs, atlas, attention, canvas, corpus, panels, roles, syn
 def run(loaded, repeat: int = 3) -> dict:
     """Atlas throughput (parse and score apart) and per-sentence latency, medians."""
     syntax.load_parser()
-    text = corpus.BUNDLED_CORPUS.read_text(encoding="utf-8")
+    text = corpus.SIMPLE_CORPUS.read_text(encoding="utf-8")
     parse_s, score_s = [], []
     for _ in range(repeat):
         start = time.perf_counter()

@@ -3,18 +3,19 @@ sentence's evidence, and the relation's arcs outlined in every head (headscope.a
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from components import cached, faults
+from components import cached, faults, state, tables
 from components.state import Settings
 from components.text import literal
 from headscope import answer, verdict
 from headscope.attention import Attention
-from headscope.syntax import DIRECTIONS, RELATION_NAMES
+from headscope.syntax import DIRECTIONS, RELATION_NAMES, relation_label
 
 
 def _label(relation: str) -> str:
-    return "none" if relation == answer.NO_LINKS else f"{RELATION_NAMES[relation]} ({relation})"
+    return "none" if relation == answer.NO_LINKS else f"{RELATION_NAMES[relation]} ({relation_label(relation)})"
 
 
 def link_picker() -> str | None:
@@ -38,12 +39,17 @@ def chosen_relation() -> str | None:
 
 
 def corpus_atlas(s: Settings):
-    """The bundled corpus's atlas for the model, or None (the failure reported) where it cannot be had."""
+    """The verdict corpus's atlas for the model, or None (the failure reported) where it cannot be had."""
     try:
-        return cached.bundled_atlas(s.model, s.weighting)
+        return cached.corpus_atlas(s.model, s.weighting)
     except Exception as exc:  # noqa: BLE001 - the page goes on without the corpus verdict
         faults.report(exc, "Cannot say which heads follow the relation")
         return None
+
+
+def corpus_key(s: Settings) -> str | None:
+    """The session's verdict corpus (for a cached function's key), or None where its atlas cannot be had."""
+    return state.verdict_corpus() if corpus_atlas(s) is not None else None
 
 
 def marks(s: Settings, att: Attention, relation: str | None) -> tuple[dict, dict, answer.Answer | None]:
@@ -63,8 +69,9 @@ def marks(s: Settings, att: Attention, relation: str | None) -> tuple[dict, dict
             return badges, {}, None
         cells = {d: answer.arc_cells(att, cached.sentence_parse(s.text), relation, d) for d in DIRECTIONS}
         ra = a.relations.get(relation)
-        heads = ra.verdict.heads if ra is not None else ()
-        outlines = {(h.layer, h.head): cells[h.direction] for h in heads}
+        outlines: dict = {}
+        for h in ra.verdict.follows + ra.verdict.heads if ra is not None else ():  # a head's following direction
+            outlines.setdefault((h.layer, h.head), cells[h.direction])  # first, else its better one
         return badges, outlines, answer.answer(a, relation, cached.sentence_syntax(s.model, s.text, s.weighting))
     except Exception as exc:  # noqa: BLE001 - the heatmaps are drawn whatever happens here
         faults.report(exc, "Cannot say which heads follow the relation")
@@ -81,4 +88,8 @@ def answer_line(result: answer.Answer | None) -> None:
     st.info(literal(result.text()), icon=icon)
     with st.expander("How is this decided? What do the outlines and badges mean?"):
         st.markdown(literal(verdict.RULE))
+        if result.split:
+            st.markdown(f"**Position or syntax?** {result.relation}'s arcs over the corpus, told apart:")
+            tables.show(tables.markdown(pd.DataFrame(result.split)))
+            st.caption(answer.SPLIT_NOTE)
         st.markdown(answer.LEGEND)

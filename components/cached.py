@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.cache import SharedCache
-from components.state import Settings
+from components.state import Settings, verdict_corpus
 from headscope import atlas, attention, canvas, knockout, models, norms, panels, qkv, roles, rollout, syntax, words
 from headscope.attention import Attention
 from headscope.compare import ARCS, Shared, shared_attention, statistic_grids
@@ -167,11 +167,18 @@ def positional_heads(model_id: str, text: str) -> dict[tuple[int, int], str]:
     return roles.positional_heads(raw_attention(model_id, text))
 
 
-@st.cache_resource(show_spinner="Scoring every head over the bundled corpus (once)…", max_entries=4)
-def bundled_atlas(model_id: str, weighting: str = "weights") -> atlas.Atlas:
-    """The atlas over the bundled corpus: from the disk cache, or computed once and stored."""
-    parser()
-    return atlas.bundled(loaded_model(model_id), weighting)
+@st.cache_resource(show_spinner="Scoring every head over the corpus (once)…", max_entries=8)
+def _corpus_atlas(model_id: str, weighting: str, key: str) -> atlas.Atlas:
+    """The atlas over a shipped corpus: shipped in data/atlas/, from the disk cache, or computed once and stored."""
+    return atlas.shipped(loaded_model(model_id), key, weighting)
+
+
+def corpus_atlas(model_id: str, weighting: str = "weights", key: str | None = None) -> atlas.Atlas:
+    """The atlas the verdicts come from: over `key`, else over the session's verdict corpus (gold by default).
+
+    A cached function that calls this must pass `key` (its own argument): the session's choice is not in its key.
+    """
+    return _corpus_atlas(model_id, weighting, key or verdict_corpus())
 
 
 @shared

@@ -152,16 +152,18 @@ class Ranking:
 
 
 @cached.shared  # here, not in components/cached.py: it builds syntax_view's table, and cached imports no component
-def _ranking(model_id: str, text: str, weighting: str, relation: str, rows: int, corpus: bool) -> Ranking:
+def _ranking(model_id: str, text: str, weighting: str, relation: str, rows: int, corpus: str | None) -> Ranking:
     """The table and baseline of one text's best heads, built once for every view (as Markdown: no
     conversion on each view, and no scores copied out of the cache).
 
-    `corpus`: the bundled atlas could be had (`answer_view.corpus_atlas`), so the table says which
-    heads follow the relation over it."""
+    `corpus`: the verdict corpus whose atlas could be had (`answer_view.corpus_key`), so the table says which
+    heads follow the relation over it; None: it could not."""
     rs = cached.sentence_syntax(model_id, text).relations[relation]
     if not rs.arcs:
         return Ranking("", "")
-    following = syntax_view.following_heads(cached.bundled_atlas(model_id, weighting), relation) if corpus else None
+    following = (
+        syntax_view.following_heads(cached.corpus_atlas(model_id, weighting, corpus), relation) if corpus else None
+    )
     frame = syntax_view.ranking_frame(rs, cached.positional_heads(model_id, text), following, rows=rows)
     return Ranking(syntax_view.describe_baseline(rs), syntax_view.head_table(frame, drop=("positional",)))
 
@@ -170,7 +172,7 @@ def ranking(name: str, setting: Settings, relation: str, notes: bool = True) -> 
     """One text's best heads for the relation (positional heads left out), with its baseline (and, if `notes`,
     what the columns mean)."""
     title = f"**{literal(name[:80])}**"
-    corpus = answer_view.corpus_atlas(setting) is not None  # if not, it said why; the table goes without it
+    corpus = answer_view.corpus_key(setting)  # None: it said why; the table goes without it
     try:
         r = _ranking(setting.model, setting.text, setting.weighting, relation, 6, corpus)
     except Exception as exc:  # noqa: BLE001 - a bad text, a parser failure: say so, draw the other side

@@ -126,7 +126,7 @@ def report_html(s) -> str:
     except (InputError, ParseError):  # as the pages do
         scores, positional = None, None
     try:
-        corpus_atlas = cached.bundled_atlas(s.model, s.weighting) if scores is not None else None
+        corpus_atlas = cached.corpus_atlas(s.model, s.weighting) if scores is not None else None
     except Exception:  # noqa: BLE001 - the report is whole without the corpus verdict (the page says why)
         corpus_atlas = None
     try:

@@ -213,7 +213,7 @@ def importance(model_id: str, text: str, ablation: str) -> None:
             _heads(imp.effect, title, "effect", key, follows)
     if follows is not None:
         st.caption(
-            "Outlined: the heads that follow a relation over the bundled corpus (Head atlas). Click a head "
+            "Outlined: the heads that follow a relation over the verdict corpus (Head atlas). Click a head "
             "in any of these grids to switch it off too."
         )
     if one.gradient is not None:
@@ -227,9 +227,9 @@ def importance(model_id: str, text: str, ablation: str) -> None:
 
 
 def _following_heads(model_id: str, shape: tuple[int, int]) -> np.ndarray | None:
-    """Heads that follow any relation over the bundled corpus, as a [layer, head] mask; None without an atlas."""
+    """Heads that follow any relation over the verdict corpus, as a [layer, head] mask; None without an atlas."""
     try:
-        atlas = cached.bundled_atlas(model_id)
+        atlas = cached.corpus_atlas(model_id)
     except Exception:  # noqa: BLE001 - the grids stand without the outlines (the Head atlas page says why)
         return None
     marks = np.zeros(shape, dtype=bool)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from components import cached, faults, sidebar, state, streamlit_private
 from components.text import literal
-from headscope import compare, models
+from headscope import compare, corpus, models
 from headscope.answer import DEFAULT_LINKS, LINK_CHOICES
 from headscope.attention import KINDS, MAX_CHARS
 from headscope.policy import Policy
@@ -58,6 +58,7 @@ PARAMS = {
     "head": ("open_head", "head"),
     "kheads": ("knockout_heads", "heads"),
     "kablation": ("knockout_ablation", "ablation"),
+    "verdicts": (state.VERDICT_CORPUS, "verdicts"),
 }
 NOTICES = "_link_notices"
 """Notices to show at the top of the next full run (see `notices`)."""
@@ -76,9 +77,10 @@ CHOICES = {
     "ctab": state.COMPARE_TABS,
     "links": LINK_CHOICES,
     "ablation": ("zero", "mean"),
+    "verdicts": tuple(corpus.SOURCES),
 }
 """Parameters that take one of a few values."""
-DEFAULTS = {state.TEXT: state.DEFAULT_TEXT, "show_links": DEFAULT_LINKS}
+DEFAULTS = {state.TEXT: state.DEFAULT_TEXT, "show_links": DEFAULT_LINKS, state.VERDICT_CORPUS: corpus.DEFAULT}
 """Values a link leaves out: the view opens with them anyway."""
 VIEW_DEFAULTS = "_link_view_defaults"
 """Defaults a page works out for this session (the Heads page's layer: the answer's); see `default`."""

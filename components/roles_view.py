@@ -9,6 +9,7 @@ import streamlit as st
 from components import heatmaps, tables
 from headscope import canvas, roles, verdict
 from headscope.panels import head_name
+from headscope.syntax import DIRECTION_SHORT
 
 
 def _hover(stats: roles.HeadStats, labels, syntactic) -> list[list[str]]:
@@ -61,7 +62,7 @@ def numbers(layer: int, head: int, sentence: roles.HeadStats, corpus: roles.Head
     for field, name in roles.HeadStats.NAMES.items():
         row = {"statistic": name, "this sentence": round(float(getattr(sentence, field)[layer, head]), 3)}
         if corpus is not None:
-            row["bundled corpus"] = round(float(getattr(corpus, field)[layer, head]), 3)
+            row["corpus"] = round(float(getattr(corpus, field)[layer, head]), 3)
         rows.append(row)
     tables.show(tables.markdown(pd.DataFrame(rows)))
 
@@ -91,9 +92,13 @@ def follows_line(corpus_atlas, layer: int, head: int) -> str:
     """The relations a head follows over the corpus, with margins and intervals (markdown)."""
     parts = []
     for relation in corpus_atlas.syntactic_relations().get((layer, head), []):
-        h = corpus_atlas.relations[relation].verdict.head(layer, head)
-        parts.append(f"**{relation}** (+{h.margin:.2f}, 95% interval {h.margin_low:+.2f} to {h.margin_high:+.2f})")
+        v = corpus_atlas.relations[relation].verdict
+        h = next(f for f in v.follows if (f.layer, f.head) == (layer, head))
+        parts.append(
+            f"**{relation}** ({DIRECTION_SHORT[h.direction]}, +{h.margin:.2f}, 95% interval {h.margin_low:+.2f} "
+            f"to {h.margin_high:+.2f})"
+        )
     return (
-        f"Follows over the bundled corpus ({corpus_atlas.sentences} sentences), by the margin over the "
+        f"Follows over {corpus_atlas.corpus} ({corpus_atlas.sentences:,} sentences), by the margin over the "
         "best fixed offset: " + ", ".join(parts) + "."
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from headscope import corpus
 from headscope.models import BUNDLED_ID
 
 DEFAULT_TEXT = "The black cat sat on the mat."
@@ -22,6 +23,8 @@ COMPARE_TAB = "compare_tab"
 COMPARE_TABS = ("Difference", "Every head's numbers", "Head ranking")
 """Compare's sections below A and B, one tab each: only the open tab's section runs and is drawn (a fresh
 tab draws a third of the page; `python -m bench.pages --pages compare`). A link carries the open one."""
+VERDICT_CORPUS = "verdict_corpus"
+"""The shipped corpus whose verdicts every page shows (headscope.corpus.SOURCES); the Head atlas page picks it."""
 KEEP_BROWSER_TEXT = "_keep_browser_text"
 """Set on a reconnected session's first run: the sidebar keeps the sentence the browser sent."""
 
@@ -51,3 +54,9 @@ def current() -> Settings:
         kind=state.get(KIND, "encoder") or "encoder",
         weighting="norms" if state.get(NORM_WEIGHTED) else "weights",
     )
+
+
+def verdict_corpus() -> str:
+    """The shipped corpus the session's verdicts come from: gold (UD English-EWT) unless it picked another."""
+    choice = st.session_state.get(VERDICT_CORPUS, corpus.DEFAULT)
+    return choice if choice in corpus.SOURCES else corpus.DEFAULT

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import answer_view, cached, downloads, faults, heatmaps, tables
+from components import answer_view, cached, downloads, faults, heatmaps, state, tables
 from components import arc_diagram as arc_diagram_view
 from components.text import literal
 from headscope import answer, arcs, atlas, canvas, corpus, panels, verdict, wording
@@ -23,6 +23,7 @@ from headscope.syntax import (
     RelationScores,
     SyntaxScores,
     oriented,
+    relation_label,
 )
 from headscope.wording import plural
 
@@ -99,7 +100,7 @@ def relation_picker() -> str:
             "Relation",
             options=RELATION_CHOICES,
             key="relation",
-            help="; ".join(f"{r}: {RELATION_NAMES[r]}" for r in RELATION_CHOICES),
+            help="; ".join(f"{relation_label(r)}: {RELATION_NAMES[r]}" for r in RELATION_CHOICES),
         )
         or "nsubj"
     )
@@ -120,11 +121,11 @@ def describe_baseline(rs: RelationScores) -> str:
     return wording.baseline_sentence(rs, strong=lambda words: f"**{words}**")
 
 
-def following_heads(corpus_atlas, relation: str) -> set[tuple[int, int]] | None:
-    """The (layer, head) that follow the relation over the corpus; None without a corpus verdict."""
+def following_heads(corpus_atlas, relation: str) -> set[tuple[int, int, str]] | None:
+    """The (layer, head, direction) that follow the relation over the corpus; None without a corpus verdict."""
     if corpus_atlas is None or relation not in corpus_atlas.relations:
         return None
-    return {(h.layer, h.head) for h in corpus_atlas.relations[relation].verdict.follows}
+    return {(h.layer, h.head, h.direction) for h in corpus_atlas.relations[relation].verdict.follows}
 
 
 def ranking_frame(
@@ -177,6 +178,7 @@ class Evidence:
     dropped: tuple[str, ...]  # words no word piece covers
     count: int  # the relation's arcs in this sentence; 0: nothing below the diagram
     answer: answer.Answer | None = None
+    arcs_table: str = ""  # arc by arc: what each head that follows the relation does here, who finds it
     follows: str = ""  # the heads that follow it over the corpus (a Markdown table, components/tables.py)
     no_follows: str | None = None  # why there are none
     baseline: str = ""
@@ -186,9 +188,43 @@ class Evidence:
     top_heads: dict | None = None  # the best heads' grid (headscope.canvas)
 
 
+SHOWN_CORPUS_HEADS = 4
+"""The arc table shows what this many of the heads that follow the relation do on each arc."""
+
+
+def arc_rows(found: answer.Answer) -> list[dict[str, object]]:
+    """Each arc of the sentence, and on it each head that follows the relation over the corpus: found or missed,
+    the word it attends to most, its weight on the arc's other end, and who finds the arc here."""
+    w, rows = found.words, []
+    for e in found.arcs:
+        finders = ", ".join(head_name(layer, h) for layer, h, _ in e.found_by[:4])
+        more = f" +{len(e.found_by) - 4}" if len(e.found_by) > 4 else ""
+        for k, h in enumerate(e.corpus_heads[:SHOWN_CORPUS_HEADS]):
+            rows.append(
+                {
+                    "arc": f"{w[e.dependent]} \u2192 {w[e.head]}" if k == 0 else "",
+                    "head": f"{head_name(h.layer, h.head)} {DIRECTION_SHORT[h.direction]}",
+                    "here": "finds it" if h.found else "misses it",
+                    "its top word": w[h.top_word],
+                    "weight": round(h.weight, 2),
+                    "without special": round(h.weight_without_special, 2),
+                    "found here by": (finders + more or "no head") if k == 0 else "",
+                }
+            )
+    return rows
+
+
+ARC_NOTES = {
+    "here": "whether the word it attends to most (itself and [CLS]/[SEP] left out) is the arc's other end: the rule",
+    "weight": "its attention on the arc's other end",
+    "without special": "the same once what goes to [CLS]/[SEP] is set aside",
+    "found here by": "the heads whose top word is the arc's other end in this sentence, highest weight first",
+}
+
+
 @cached.shared
-def evidence(model: str, text: str, weighting: str, relation: str, with_corpus: bool) -> Evidence:
-    """The Syntax heads page for one relation of one sentence (with the corpus verdict if `with_corpus`)."""
+def evidence(model: str, text: str, weighting: str, relation: str, corpus: str | None) -> Evidence:
+    """The Syntax heads page for one relation of one sentence (with the verdict over `corpus`, if not None)."""
     scores = cached.sentence_syntax(model, text, weighting)
     p = scores.words.parse
     rs = scores.relations[relation]
@@ -198,7 +234,7 @@ def evidence(model: str, text: str, weighting: str, relation: str, with_corpus: 
     if not rs.arcs:
         return base
     positional = cached.positional_heads(model, text)
-    corpus_atlas = cached.bundled_atlas(model, weighting) if with_corpus else None
+    corpus_atlas = cached.corpus_atlas(model, weighting, corpus) if corpus else None
     ra = corpus_atlas.relations.get(relation) if corpus_atlas is not None else None
     v = ra.verdict if ra is not None else None
     follows = v.follows if v is not None else ()
@@ -211,7 +247,7 @@ def evidence(model: str, text: str, weighting: str, relation: str, with_corpus: 
         )
     top = next((h for h in rs.heads if (h.layer, h.head) not in positional), None)
     disagree = None
-    if top is not None and following is not None and (top.layer, top.head) not in following:
+    if top is not None and following is not None and (top.layer, top.head, top.direction) not in following:
         others = ", ".join(head_name(h.layer, h.head) for h in follows[:3])
         disagree = (
             f"Sentence and corpus disagree: in this sentence **{head_name(top.layer, top.head)}** puts the most "
@@ -220,9 +256,11 @@ def evidence(model: str, text: str, weighting: str, relation: str, with_corpus: 
             + (f"; {others} {'does' if len(follows) == 1 else 'do'}." if others else "; no head does.")
             + " One sentence is evidence, never a verdict."
         )
+    found = answer.answer(corpus_atlas, relation, scores) if corpus_atlas is not None else None
     return replace(
         base,
-        answer=answer.answer(corpus_atlas, relation, scores) if corpus_atlas is not None else None,
+        answer=found,
+        arcs_table=tables.markdown(pd.DataFrame(arc_rows(found))) if found is not None and found.arcs else "",
         follows=head_table(follows_frame(rs, follows)) if follows else "",
         no_follows=no_follows,
         baseline=describe_baseline(rs),
@@ -237,6 +275,9 @@ def verdict_sections(ev: Evidence) -> None:
     """The answer first: the heads that follow the relation over the corpus, then this sentence's
     evidence, then the positional heads apart."""
     answer_view.answer_line(ev.answer)
+    if ev.arcs_table:
+        st.markdown("#### Arc by arc: what those heads do in this sentence")
+        tables.show(ev.arcs_table, notes=ARC_NOTES)
     st.markdown(f"#### Heads that follow {ev.relation} over the corpus")
     if ev.follows:
         tables.show(ev.follows, notes={"margin": wording.COLUMN_NOTES["margin"]})
@@ -259,7 +300,9 @@ def top_heads_data(model: str, scores: SyntaxScores, rs: RelationScores, positio
     ones, with the relation's arc cells outlined."""
     wa = scores.words
     words_att = wa.as_attention(model)
-    ranked = sorted(rs.heads, key=lambda h: ((h.layer, h.head) not in following, (h.layer, h.head) in positional))
+    ranked = sorted(
+        rs.heads, key=lambda h: ((h.layer, h.head, h.direction) not in following, (h.layer, h.head) in positional)
+    )
     top, seen = [], set()
     for h in ranked:
         if (h.layer, h.head) not in seen:
@@ -272,7 +315,7 @@ def top_heads_data(model: str, scores: SyntaxScores, rs: RelationScores, positio
     for h in top:
         key = (h.layer, h.head)
         mark = positional.get(key)
-        follows = "follows \u00b7 " if key in following else ""
+        follows = "follows \u00b7 " if (*key, h.direction) in following else ""
         badges[key] = f"{follows}{DIRECTION_SHORT[h.direction]} {h.score:.2f}" + (f" ({mark})" if mark else "")
         outlines[key] = [oriented(h.direction, d, g) * 2 for d, g, _ in rs.arcs]
     return canvas.marked(data, badges, outlines)
@@ -289,11 +332,11 @@ def atlas_summary(a, relations: list[str]) -> pd.DataFrame:
     rows = []
     for r in relations:
         ra = a.relations[r]
-        follows = [head_name(h.layer, h.head) for h in ra.verdict.follows]
+        follows = [head_name(*key) for key in ra.verdict.following_heads()]
         layer, head, _, accuracy = ra.best()
         rows.append(
             {
-                "relation": r,
+                "relation": relation_label(r),
                 "arcs": ra.count,
                 "verdict": ra.verdict.verdict,
                 "followed by": "; ".join(follows[:3] + ([f"{len(follows) - 3} more"] if len(follows) > 3 else [])),
@@ -306,13 +349,41 @@ def atlas_summary(a, relations: list[str]) -> pd.DataFrame:
 
 ATLAS_NOTES = {
     "verdict": "follows: a head follows it (the rule under the table); positional: a fixed offset finds half or "
-    "more of its arcs and no head does clearly better; none: neither",
+    "more of its arcs and no head does clearly better; none: neither; too_few: too few arcs to tell",
     "followed by": "the heads that follow it (their margins and 95% intervals: pick the relation under the table)",
     "best head": "the head with the best accuracy (better direction), and that accuracy",
     "baseline": "the best fixed offset: the share of arcs found by always picking the word that many places "
     "away (-1: the word before)",
 }
 """What the atlas table's columns say, shown under it (`atlas_summary`'s columns are short enough to fit 1024 px)."""
+
+
+UPLOAD = "upload"
+
+
+def _picked_corpus() -> None:
+    """Corpus picker callback: a shipped corpus picked here gives every page its verdicts."""
+    if st.session_state["atlas_source"] in corpus.SOURCES:
+        st.session_state[state.VERDICT_CORPUS] = st.session_state["atlas_source"]
+
+
+def corpus_picker() -> str:
+    """The Head atlas page's corpus: a shipped one (which then gives every page its verdicts) or an upload."""
+    st.session_state.setdefault("atlas_source", state.verdict_corpus())
+    names = {**{k: s.name for k, s in corpus.SOURCES.items()}, UPLOAD: "Upload my own"}
+    choice = st.radio(
+        "Corpus",
+        list(names),
+        format_func=names.get,
+        horizontal=True,
+        key="atlas_source",
+        on_change=_picked_corpus,
+    )
+    st.caption(
+        "The verdicts on every page (the answer, the badges, the roles) come from the corpus picked here: "
+        f"by default the gold treebank. Now: **{corpus.SOURCES[state.verdict_corpus()].name}**."
+    )
+    return choice
 
 
 def ordered_relations(a) -> list[str]:
@@ -341,12 +412,16 @@ def atlas_view(a, key: str) -> None:
         "Relation to map",
         relations,
         key=f"{key}_relation",
-        format_func=lambda r: f"{r}{': ' + RELATION_NAMES[r] if r in RELATION_NAMES else ''} "
+        format_func=lambda r: f"{relation_label(r)}{': ' + RELATION_NAMES[r] if r in RELATION_NAMES else ''} "
         f"({plural(a.relations[r].count, 'arc')})",
     )
     ra = a.relations[relation]
+    st.markdown(f"**Position or syntax?** {relation}'s adjacent and distant arcs apart:")
+    tables.show(tables.markdown(pd.DataFrame(answer.split_rows(ra))))
+    st.caption(answer.SPLIT_NOTE)
     margins = "; ".join(
-        f"{head_name(h.layer, h.head)} {h.direction} +{h.margin:.3f} [{h.margin_low:+.3f}, {h.margin_high:+.3f}]"
+        f"{head_name(h.layer, h.head)} {DIRECTION_SHORT[h.direction]} +{h.margin:.3f} "
+        f"[{h.margin_low:+.3f}, {h.margin_high:+.3f}]"
         for h in ra.verdict.follows
     )
     st.caption(

@@ -6,7 +6,8 @@ Everything here reads the verdict (headscope.verdict) from an atlas; nothing re-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Sequence
 
 import numpy as np
 
@@ -14,7 +15,18 @@ from headscope import roles, verdict
 from headscope.atlas import Atlas
 from headscope.attention import Attention
 from headscope.panels import head_name
-from headscope.syntax import DEPENDENT_TO_HEAD, RELATION_NAMES, RELATIONS, Parse, SyntaxScores, align, oriented
+from headscope.syntax import (
+    DEPENDENT_TO_HEAD,
+    DIRECTION_SHORT,
+    DIRECTIONS,
+    RELATION_NAMES,
+    RELATIONS,
+    Parse,
+    SyntaxScores,
+    align,
+    oriented,
+    relation_label,
+)
 from headscope.wording import offset_words, plural
 
 NO_LINKS = "none"
@@ -34,39 +46,153 @@ LEGEND = (
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """What one head does on one arc of this sentence."""
+class HeadOnArc:
+    """One head, in one direction, on one arc of this sentence, in the rule's own terms."""
 
     layer: int
     head: int
     direction: str
-    source: str  # the word that attends
-    target: str  # the word attended to
-    weight: float
+    found: bool  # the word it attends to most (itself and special tokens aside) is the arc's other end
+    top_word: int  # that word, as an index into the sentence's words
+    weight: float  # its attention on the arc's other end (word level: special tokens keep their share)
+    weight_without_special: float  # the same once what goes to special tokens is set aside
+
+    def as_json(self) -> dict:
+        """The CLI's `corpus_heads` entry."""
+        return {
+            "layer": self.layer,
+            "head": self.head,
+            "direction": self.direction,
+            "found": self.found,
+            "top_word": self.top_word,
+            "weight": round(self.weight, 6),
+            "weight_without_special": round(self.weight_without_special, 6),
+        }
+
+
+@dataclass(frozen=True)
+class ArcEvidence:
+    """One arc of the relation in this sentence: the heads that find it here, and what each corpus head does."""
+
+    dependent: int
+    head: int
+    found_by: tuple[tuple[int, int, str], ...]  # every (layer, head, direction) whose top word is the other end
+    corpus_heads: tuple[HeadOnArc, ...]  # each (head, direction) that follows the relation over the corpus
+
+    def as_json(self) -> dict:
+        """The CLI's `evidence` entry."""
+        return {
+            "dependent": self.dependent,
+            "head": self.head,
+            "found_by": [{"layer": layer, "head": h, "direction": d} for layer, h, d in self.found_by],
+            "corpus_heads": [h.as_json() for h in self.corpus_heads],
+        }
+
+
+def on_arc(scores: SyntaxScores, layer: int, head: int, direction: str, dependent: int, governor: int) -> HeadOnArc:
+    """What one head does on one arc of this sentence, read in one direction."""
+    src, dst = oriented(direction, dependent, governor)
+    row = scores.words.weights[layer, head, src]
+    top = int(scores.top_words[layer, head, src])
+    total = float(row.sum())
+    return HeadOnArc(
+        layer=layer,
+        head=head,
+        direction=direction,
+        found=top == dst,
+        top_word=top,
+        weight=float(row[dst]),
+        weight_without_special=float(row[dst]) / total if total > 0 else 0.0,
+    )
+
+
+def arc_evidence(
+    scores: SyntaxScores, relation: str, corpus_heads: Sequence[verdict.HeadVerdict] = ()
+) -> tuple[ArcEvidence, ...]:
+    """Every arc of the relation in this sentence: which heads find it here (their top word is its other end,
+    by weight), and what each of `corpus_heads` (the ones that follow it over the corpus) does on it."""
+    rs = scores.relations.get(relation)
+    if rs is None or not rs.arcs:
+        return ()
+    w, top = scores.words.weights, scores.top_words
+    found = []
+    for d, g, _ in rs.arcs:
+        finders = []
+        for direction in DIRECTIONS:
+            src, dst = oriented(direction, d, g)
+            for layer, head in zip(*np.nonzero(top[:, :, src] == dst)):
+                finders.append((float(w[layer, head, src, dst]), int(layer), int(head), direction))
+        finders.sort(key=lambda f: (-f[0], f[1], f[2], f[3]))
+        found.append(
+            ArcEvidence(
+                dependent=d,
+                head=g,
+                found_by=tuple((layer, head, direction) for _, layer, head, direction in finders),
+                corpus_heads=tuple(on_arc(scores, h.layer, h.head, h.direction, d, g) for h in corpus_heads),
+            )
+        )
+    return tuple(found)
+
+
+def split_rows(ra) -> list[dict[str, object]]:
+    """A relation's adjacent and distant arcs apart (atlas.Split): arcs, the best offset on them and the best
+    heads, one row each, as the pages and the report show them."""
+    rows = []
+    for name, s in ra.split.items():
+        base = s.baseline
+        rows.append(
+            {
+                "arcs": name,
+                "count": s.arcs,
+                "best offset": f"{base.score:.2f} at {base.offset:+d}" if base else "-",
+                "best heads": ", ".join(
+                    f"{head_name(layer, h)} {DIRECTION_SHORT[d]} {a:.2f}" for layer, h, d, a in s.ranked()[:3]
+                )
+                or "-",
+            }
+        )
+    return rows
+
+
+SPLIT_NOTE = (
+    "Adjacent: the other end of the arc is the next or the previous word, which a head that always looks "
+    "next door also finds; distant: it is further away. Each against the best fixed offset on those arcs alone."
+)
+
+
+SHOWN_ARCS = 3
+"""The answer line tells this many of the sentence's arcs; the details list them all."""
 
 
 @dataclass(frozen=True)
 class Answer:
-    """The verdict on one relation over a corpus, with this sentence's evidence."""
+    """The verdict on one relation over a corpus, with this sentence's evidence on its focus head."""
 
     relation: str
     corpus: str
     sentences: int
     verdict: verdict.RelationVerdict | None
-    evidence: Evidence | None
+    words: tuple[str, ...] = ()
+    arcs: tuple[ArcEvidence, ...] = ()  # this sentence's arcs, with the focus head among `corpus_heads`
+    split: tuple[dict, ...] = ()  # the relation's adjacent and distant arcs over the corpus (`split_rows`)
 
     @property
-    def focus(self) -> tuple[int, int] | None:
-        """The head the answer is about: the first that follows, else the best."""
+    def focus_verdict(self) -> verdict.HeadVerdict | None:
+        """The (head, direction) the answer is about: the first that follows, else the best."""
         v = self.verdict
         if v is None or not v.heads:
             return None
-        h = (v.follows or v.heads)[0]
-        return h.layer, h.head
+        return (v.follows or v.heads)[0]
+
+    @property
+    def focus(self) -> tuple[int, int] | None:
+        """The head the answer is about, as (layer, head)."""
+        h = self.focus_verdict
+        return None if h is None else (h.layer, h.head)
 
     def text(self) -> str:
-        """The answer in plain words (no markup)."""
-        name = f"{RELATION_NAMES.get(self.relation, self.relation)} ({self.relation})"
+        """The answer in plain words (no markup): the verdict over the corpus, then this sentence's arcs."""
+        name = f"{RELATION_NAMES.get(self.relation, self.relation)} ({relation_label(self.relation)})"
         v = self.verdict
         if v is None or v.count == 0:
             return f"{name}: the corpus has no such arcs, so there is no verdict."
@@ -74,7 +200,7 @@ class Answer:
         offset = offset_words(v.baseline_offset)
         if v.verdict == verdict.FOLLOWS:
             heads = "; ".join(
-                f"{head_name(h.layer, h.head)} finds {h.accuracy:.2f} of them "
+                f"{_named(h)} finds {h.accuracy:.2f} of them "
                 f"(+{h.margin:.2f}, 95% interval {h.margin_low:+.2f} to {h.margin_high:+.2f})"
                 for h in v.follows[:3]
             )
@@ -86,61 +212,87 @@ class Answer:
         else:
             best = v.heads[0]
             best_says = (
-                f"the best head, {head_name(best.layer, best.head)}, finds {best.accuracy:.2f} "
+                f"the best head, {_named(best)}, finds {best.accuracy:.2f} "
                 f"(+{best.margin:.2f}, 95% interval {best.margin_low:+.2f} to {best.margin_high:+.2f})"
             )
-            if v.verdict == verdict.POSITIONAL:
+            if v.verdict == verdict.TOO_FEW:
+                said = f"{name}: {where}, too few arcs to tell (fewer than {verdict.MIN_ARCS}); {best_says}."
+            elif v.verdict == verdict.POSITIONAL:
                 said = (
                     f"{name}: {where}, positional in this model: {offset} finds {v.baseline_accuracy:.2f} "
                     f"of the arcs and no head does clearly better; {best_says}."
                 )
-            elif v.count < verdict.MIN_ARCS:
-                said = f"{name}: {where}, too few arcs for a verdict (fewer than {verdict.MIN_ARCS}); {best_says}."
             else:
                 said = f"{name}: {where}, no head follows it: {offset} finds {v.baseline_accuracy:.2f}; {best_says}."
-        e = self.evidence
-        if e is not None:
-            said += (
-                f" In this sentence, {head_name(e.layer, e.head)} puts {e.weight:.2f} of the attention of "
-                f"\u201c{e.source}\u201d on \u201c{e.target}\u201d."
+        return " ".join([said] + [self.arc_text(e) for e in self.arcs[:SHOWN_ARCS]] + self._more())
+
+    def _more(self) -> list[str]:
+        """A sentence on the arcs the answer line leaves out, if any."""
+        rest = len(self.arcs) - SHOWN_ARCS
+        return [f"({plural(rest, 'more arc')} in this sentence: see Syntax heads.)"] if rest > 0 else []
+
+    def arc_text(self, e: ArcEvidence) -> str:
+        """What the focus head does on one arc of this sentence, in the rule's terms, and who finds it if it misses."""
+        h = self.focus_verdict
+        on = next(c for c in e.corpus_heads if (c.layer, c.head, c.direction) == (h.layer, h.head, h.direction))
+        w = self.words
+        src, dst = oriented(on.direction, e.dependent, e.head)
+        arc = f"\u201c{w[e.dependent]}\u201d \u2192 \u201c{w[e.head]}\u201d"
+        numbers = f"{on.weight:.2f} of its attention; {on.weight_without_special:.2f} with special tokens set aside"
+        if on.found:
+            return (
+                f"In this sentence {head_name(on.layer, on.head)} finds {arc}: \u201c{w[src]}\u201d attends most "
+                f"to \u201c{w[dst]}\u201d ({numbers})."
             )
-        return said
+        return (
+            f"In this sentence {head_name(on.layer, on.head)} misses {arc}: \u201c{w[src]}\u201d attends most to "
+            f"\u201c{w[on.top_word]}\u201d; \u201c{w[dst]}\u201d gets {numbers}. {self._finders(e)}"
+        )
+
+    def _finders(self, e: ArcEvidence) -> str:
+        """Who finds an arc the focus head misses: the corpus's own heads first, then how many others."""
+        corpus = [head_name(c.layer, c.head) for c in e.corpus_heads if c.found]
+        corpus = list(dict.fromkeys(corpus))
+        others = {(layer, head) for layer, head, _ in e.found_by} - {(c.layer, c.head) for c in e.corpus_heads}
+        if corpus:
+            said = f"Of the heads that follow {self.relation}, {_listed(corpus)} find{'s' if len(corpus) == 1 else ''} it here"
+            return said + (f"; {plural(len(others), 'other head')} too." if others else ".")
+        if others:
+            names = [head_name(layer, head) for layer, head, _ in e.found_by if (layer, head) in others]
+            names = list(dict.fromkeys(names))
+            return f"None of the heads that follow {self.relation} finds it here; {_listed(names[:4], len(names))} do."
+        return "No head finds it here."
 
 
-def evidence(scores: SyntaxScores, relation: str, layer: int, head: int, direction: str) -> Evidence | None:
-    """What the head does on the relation's first arc in this sentence (word level, Clark et al.)."""
-    rs = scores.relations.get(relation)
-    if rs is None or not rs.arcs:
-        return None
-    d, g, _ = rs.arcs[0]
-    src, dst = oriented(direction, d, g)
-    words = scores.words.parse.words
-    return Evidence(
-        layer=layer,
-        head=head,
-        direction=direction,
-        source=words[src],
-        target=words[dst],
-        weight=float(scores.words.weights[layer, head, src, dst]),
-    )
+def _listed(names: list[str], total: int | None = None) -> str:
+    """'L1H2', 'L1H2 and L3H4', 'L1H2, L3H4 and L5H6', or with `total` past them 'L1H2, L3H4 and 7 more'."""
+    more = (total or len(names)) - len(names)
+    if more > 0:
+        return ", ".join(names) + f" and {more} more"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def _named(h: verdict.HeadVerdict) -> str:
+    """A head with its direction: 'L2H8 (dep\u2192head)'."""
+    return f"{head_name(h.layer, h.head)} ({DIRECTION_SHORT[h.direction]})"
 
 
 def answer(a: Atlas, relation: str, scores: SyntaxScores | None) -> Answer:
-    """The answer for a relation: the corpus verdict and, where the sentence has such an arc, the evidence."""
+    """The answer for a relation: the corpus verdict and, where the sentence has such arcs, the evidence."""
     ra = a.relations.get(relation)
     v = ra.verdict if ra is not None else None
-    result = Answer(relation=relation, corpus=a.corpus, sentences=a.sentences, verdict=v, evidence=None)
-    focus = result.focus
-    if focus is None or scores is None:
-        return result
-    h = v.head(*focus)
-    return Answer(
+    result = Answer(
         relation=relation,
         corpus=a.corpus,
         sentences=a.sentences,
         verdict=v,
-        evidence=evidence(scores, relation, h.layer, h.head, h.direction),
+        split=tuple(split_rows(ra)) if ra is not None else (),
     )
+    focus = result.focus_verdict
+    if focus is None or scores is None:
+        return result
+    heads = v.follows if focus in v.follows else (focus,)
+    return replace(result, words=tuple(scores.words.parse.words), arcs=arc_evidence(scores, relation, heads))
 
 
 def sink_names(raw: Attention) -> dict[tuple[int, int], str]:
@@ -162,7 +314,7 @@ def badges(a: Atlas, relation: str | None, sinks: dict[tuple[int, int], str]) ->
     special = a.stats.special if a.stats is not None else None
     found: dict[tuple[int, int], str] = {}
     v = a.relations[relation].verdict if relation and relation in a.relations else None
-    following = {(h.layer, h.head) for h in v.follows} if v else set()
+    following = set(v.following_heads()) if v else set()
     for key in sinks.keys() | positional.keys() | following:
         if key in following:
             found[key] = f"follows {relation}"

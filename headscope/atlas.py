@@ -5,13 +5,19 @@ head "predicts" the other end of the arc when, among the other words of the sent
 (special tokens and the word itself excluded), it attends most to that word. Word-level
 attention follows their merge (sum over the pieces of the word attended to, mean over the
 pieces of the word attending). Both directions are scored; the baseline is the best fixed
-offset (-3..+3) per relation.
+offset (-3..+3) per relation. Every relation is also split into its adjacent arcs (the other
+end is the next or the previous word) and its distant ones, each scored against the best
+offset on those arcs alone: a head that finds adjacent arcs may only be looking next door.
+
+The default corpus is gold (UD English-EWT dev+test); its per-sentence counts for the bundled
+model ship in data/atlas/ (`SHIPPED`), so that a fresh server answers at once.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import json
 import os
 from dataclasses import dataclass, field, replace
@@ -21,6 +27,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from headscope import attention, norms, roles, verdict
+from headscope import corpus as corpora
 from headscope.attention import Attention
 from headscope.corpus import Corpus
 from headscope.models import LoadedModel
@@ -28,6 +35,7 @@ from headscope.syntax import (
     ALL,
     DIRECTIONS,
     OFFSETS,
+    Baseline,
     Parse,
     ParseError,
     arc_ends,
@@ -38,8 +46,53 @@ from headscope.syntax import (
 )
 from headscope.wording import plural
 
-ATLAS_VERSION = 5  # 4: per-sentence counts for the verdict; 5: a CoNLL-U multi-word token's words keep their parts
-"""Bump when the method changes, so that atlases cached on disk are recomputed."""
+ATLAS_VERSION = 6  # 4: per-sentence counts; 5: a multi-word token's words keep their parts; 6: splits, .npz
+"""Bump when the method changes, so that atlases cached on disk (and shipped in data/atlas/) are recomputed."""
+
+SHIPPED = corpora.DATA / "atlas"
+"""Atlases shipped with Headscope (the bundled model over the shipped corpora), read before the disk cache."""
+
+ADJACENT, DISTANT = SPLITS = ("adjacent", "distant")
+"""A relation's arcs told apart: the other end is the next or the previous word, or further away."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """One relation's adjacent or distant arcs over a corpus: how many, and what each head and offset finds."""
+
+    arcs: int
+    correct: np.ndarray  # [layer, head, direction] arcs predicted
+    offset_hits: np.ndarray  # [offset] arcs each fixed offset (syntax.OFFSETS) predicts
+
+    @property
+    def baseline(self) -> Baseline | None:
+        """The best fixed offset on these arcs alone (None without arcs)."""
+        return pick_offset(dict(zip(OFFSETS, self.offset_hits.tolist())), self.arcs)
+
+    def ranked(self) -> list[tuple[int, int, str, float]]:
+        """Every head in its better direction on these arcs: (layer, head, direction, accuracy), best first."""
+        if not self.arcs:
+            return []
+        acc = self.correct / self.arcs
+        best = acc.argmax(-1)
+        rows = [
+            (layer, h, DIRECTIONS[int(best[layer, h])], float(acc[layer, h, best[layer, h]]))
+            for layer in range(acc.shape[0])
+            for h in range(acc.shape[1])
+        ]
+        return sorted(rows, key=lambda r: (-r[3], r[0], r[1]))
+
+    def as_json(self) -> dict:
+        """The CLI's `split` entry: arcs, the best offset and its accuracy, the heads best first."""
+        base = self.baseline
+        return {
+            "arcs": self.arcs,
+            "offset": base.offset if base else None,
+            "offset_accuracy": round(base.score, 6) if base else None,
+            "heads": [
+                {"layer": layer, "head": h, "direction": d, "accuracy": round(a, 6)} for layer, h, d, a in self.ranked()
+            ],
+        }
 
 
 @dataclass(frozen=True)
@@ -55,6 +108,9 @@ class RelationAtlas:
     sentence_arcs: np.ndarray | None = None  # [sentence] arcs
     sentence_correct: np.ndarray | None = None  # [sentence, layer, head, direction] arcs predicted
     sentence_baseline: np.ndarray | None = None  # [sentence] arcs the baseline offset predicted
+    sentence_index: np.ndarray | None = None  # [sentence] which sentence of the corpus each row is
+    corpus_sentences: int = 0  # the corpus's sentences that indices count (its bootstrap resamples them all)
+    split: dict[str, Split] = field(default_factory=dict)  # ADJACENT and DISTANT arcs apart
 
     @property
     def accuracy(self) -> np.ndarray:
@@ -87,6 +143,9 @@ class RelationAtlas:
         """The one verdict rule (headscope.verdict) applied to this relation's per-sentence counts."""
         if self.sentence_arcs is None:
             raise ValueError("this atlas has no per-sentence counts; recompute it")
+        weights = None
+        if self.corpus_sentences and self.sentence_index is not None:  # resampled over the corpus, drawn once
+            weights = verdict.corpus_resamples(self.corpus_sentences)[:, self.sentence_index]
         return verdict.decide(
             self.relation,
             self.count,
@@ -95,6 +154,7 @@ class RelationAtlas:
             self.sentence_correct,
             self.sentence_baseline,
             DIRECTIONS,
+            weights,
         )
 
 
@@ -111,10 +171,10 @@ class Atlas:
     truncated: int = 0  # sentences longer than the model reads: only their start was scored
     weighting: str = "weights"  # or "norms": attention weighted by what the heads move (headscope.norms)
 
-    def follows(self, relation: str, layer: int, head: int) -> bool:
-        """True when the head follows the relation over this corpus (headscope.verdict's rule)."""
+    def follows(self, relation: str, layer: int, head: int, direction: str | None = None) -> bool:
+        """True when the head follows the relation over this corpus in that direction (None: in either)."""
         ra = self.relations.get(relation)
-        return ra is not None and ra.verdict.head_follows(layer, head)
+        return ra is not None and ra.verdict.head_follows(layer, head, direction)
 
     def positional_heads(self) -> dict[tuple[int, int], str]:
         """Heads that, over the corpus, mostly look at one fixed neighbouring token."""
@@ -129,8 +189,8 @@ class Atlas:
         for relation, ra in self.relations.items():
             if relation == ALL:
                 continue
-            for h in ra.verdict.follows:
-                found.setdefault((h.layer, h.head), []).append(relation)
+            for key in ra.verdict.following_heads():
+                found.setdefault(key, []).append(relation)
         return found
 
 
@@ -155,11 +215,13 @@ class Tally:
     """
 
     scored: set = field(default_factory=set)  # indices (in the corpus's sentences with words) already added
+    span: int = 0  # the highest sentence index seen, plus one: the corpus the bootstrap resamples
     sentences: int = 0  # sentences scored (two or more words the model read)
     words: int = 0
     arcs_seen: int = 0  # scored arcs in the parses of the sentences run, before truncation
     truncated: int = 0  # sentences longer than the model reads (cut at its token limit)
-    tallies: dict = field(default_factory=dict)  # relation -> per sentence (arcs, hits [L, H, D], hits per offset)
+    tallies: dict = field(default_factory=dict)  # relation -> per sentence (index, arcs, hits [L, H, D], per offset)
+    splits: dict = field(default_factory=dict)  # (relation, split) -> [arcs, hits [L, H, D], hits per offset] totals
     stats: list = field(default_factory=list)  # roles.HeadStats per sentence scored
 
     @property
@@ -179,9 +241,11 @@ class Tally:
         if len(wa.parse.words) < 2:  # nothing the tokenizer kept can attend to another word
             return
         self.stats.append(_head_stats(att))
+        index = self.sentences if index is None else index
+        self.span = max(self.span, index + 1)
+        _count_arcs(predictions(wa.weights), wa.parse, index, self)
         self.sentences += 1
         self.words += len(wa.parse.words)
-        _count_arcs(predictions(wa.weights), wa.parse, self.tallies)
 
     def no_arcs_reason(self) -> str:
         """Why no arc could be scored, in words."""
@@ -201,7 +265,10 @@ class Tally:
         """The atlas of the sentences added so far; NoArcs when they hold no arc to score."""
         if ALL not in self.tallies:
             raise NoArcs(f"{corpus} has no dependency arcs to score: {self.no_arcs_reason()}")
-        relations = {relation: _relation(relation, rows) for relation, rows in sorted(self.tallies.items())}
+        relations = {
+            relation: _relation(relation, rows, {k: Split(*self.splits[relation, k]) for k in SPLITS}, self.span)
+            for relation, rows in sorted(self.tallies.items())
+        }
         return Atlas(
             model=model,
             corpus=corpus,
@@ -219,23 +286,37 @@ def _head_stats(att: Attention) -> roles.HeadStats:
     return roles.HeadStats(**{f: np.concatenate([p.as_dict()[f] for p in parts]) for f in roles.HeadStats.FIELDS})
 
 
-def _count_arcs(pred: np.ndarray, p: Parse, tallies: dict[str, list]) -> None:
-    """Add one sentence's arcs to the per-relation lists: (arcs, [L, H, D] hits, hits per offset)."""
+def _count_arcs(pred: np.ndarray, p: Parse, index: int, tally: Tally) -> None:
+    """Add one sentence's arcs to the tally: per relation a row (index, arcs, [L, H, D] hits, hits per
+    offset), and the adjacent and distant arcs' totals."""
+    layers, heads = pred.shape[:2]
     for relation in {r for _, _, r in p.arcs()} | {ALL}:
         arcs = p.arcs(relation)
         if not arcs:
             continue
         deps, govs = arc_ends(arcs)
-        hits = np.stack([(pred[:, :, deps] == govs).sum(-1), (pred[:, :, govs] == deps).sum(-1)], axis=-1)
+        found = np.stack([pred[:, :, deps] == govs, pred[:, :, govs] == deps], axis=-1)  # [L, H, arc, D]
+        hits = found.sum(2)
         per_offset = offset_hits(arcs)
-        tallies.setdefault(relation, []).append((len(arcs), hits.astype(np.int32), [per_offset[o] for o in OFFSETS]))
+        tally.tallies.setdefault(relation, []).append(
+            (index, len(arcs), hits.astype(np.int32), [per_offset[o] for o in OFFSETS])
+        )
+        near = np.abs(govs - deps) == 1
+        for split, mask in ((ADJACENT, near), (DISTANT, ~near)):
+            total = tally.splits.setdefault(
+                (relation, split), [0, np.zeros((layers, heads, 2), np.int64), np.zeros(len(OFFSETS), np.int64)]
+            )
+            total[0] += int(mask.sum())
+            total[1] += found[:, :, mask].sum(2)
+            total[2] += [int(((govs - deps)[mask] == o).sum()) for o in OFFSETS]
 
 
-def _relation(relation: str, rows: list) -> RelationAtlas:
-    """One relation's atlas from its per-sentence rows."""
-    arcs = np.array([n for n, _, _ in rows], dtype=np.int64)
-    correct = np.stack([h for _, h, _ in rows])
-    offsets = np.array([o for _, _, o in rows], dtype=np.int64)  # [sentence, offset]
+def _relation(relation: str, rows: list, split: dict[str, Split], corpus_sentences: int) -> RelationAtlas:
+    """One relation's atlas from its per-sentence rows and its split."""
+    index = np.array([i for i, _, _, _ in rows], dtype=np.int64)
+    arcs = np.array([n for _, n, _, _ in rows], dtype=np.int64)
+    correct = np.stack([h for _, _, h, _ in rows])
+    offsets = np.array([o for _, _, _, o in rows], dtype=np.int64)  # [sentence, offset]
     count = int(arcs.sum())
     base = pick_offset(dict(zip(OFFSETS, offsets.sum(0).tolist())), count)
     column = OFFSETS.index(base.offset)
@@ -248,6 +329,9 @@ def _relation(relation: str, rows: list) -> RelationAtlas:
         sentence_arcs=arcs,
         sentence_correct=correct,
         sentence_baseline=offsets[:, column],
+        sentence_index=index,
+        corpus_sentences=corpus_sentences,
+        split=split,
     )
 
 
@@ -337,6 +421,7 @@ def to_json(atlas: Atlas) -> dict:
             "accuracy": ra.best_direction_accuracy.round(6).tolist(),
             "follows": [h.as_json() for h in ra.verdict.follows],
             "verdict": ra.verdict.verdict,
+            "split": {k: s.as_json() for k, s in ra.split.items()},
         }
     return {
         "model": atlas.model,
@@ -349,61 +434,76 @@ def to_json(atlas: Atlas) -> dict:
     }
 
 
+_ROW_ARRAYS = ("correct", "sentence_arcs", "sentence_correct", "sentence_baseline", "sentence_index")
+
+
 def _save(atlas: Atlas, path: Path) -> None:
-    """Write an atlas with its raw counts, so that it loads back exactly."""
-    doc = {
+    """Write an atlas with its raw counts (compressed .npz), so that it loads back exactly."""
+    meta = {
         "model": atlas.model,
         "corpus": atlas.corpus,
         "sentences": atlas.sentences,
         "words": atlas.words,
-        "relations": {
-            r: {
-                "count": ra.count,
-                "correct": ra.correct.tolist(),
-                "baseline_offset": ra.baseline_offset,
-                "baseline_correct": ra.baseline_correct,
-                "sentence_arcs": ra.sentence_arcs.tolist(),
-                "sentence_correct": ra.sentence_correct.tolist(),
-                "sentence_baseline": ra.sentence_baseline.tolist(),
-            }
-            for r, ra in atlas.relations.items()
-        },
-        "stats": {k: v.tolist() for k, v in atlas.stats.as_dict().items()} if atlas.stats else None,
         "weighting": atlas.weighting,
         "truncated": atlas.truncated,
+        "relations": [
+            {
+                "relation": r,
+                "count": ra.count,
+                "baseline_offset": ra.baseline_offset,
+                "baseline_correct": ra.baseline_correct,
+                "corpus_sentences": ra.corpus_sentences,
+            }
+            for r, ra in atlas.relations.items()
+        ],
+        "stats": list(atlas.stats.as_dict()) if atlas.stats else None,
     }
+    arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
+    for i, ra in enumerate(atlas.relations.values()):
+        for name in _ROW_ARRAYS:
+            arrays[f"r{i}.{name}"] = getattr(ra, name)
+        for k, sp in ra.split.items():
+            arrays[f"r{i}.{k}.arcs"] = np.array(sp.arcs)
+            arrays[f"r{i}.{k}.correct"] = sp.correct
+            arrays[f"r{i}.{k}.offset_hits"] = sp.offset_hits
+    if atlas.stats:
+        arrays.update({f"stats.{k}": v for k, v in atlas.stats.as_dict().items()})
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(doc))
+    tmp.write_bytes(buffer.getvalue())
     tmp.replace(path)
 
 
 def _load(path: Path) -> Atlas:
     """Read an atlas written by _save."""
-    doc = json.loads(path.read_text())
-    relations = {
-        r: RelationAtlas(
-            relation=r,
-            count=v["count"],
-            correct=np.array(v["correct"], dtype=np.int64),
-            baseline_offset=v["baseline_offset"],
-            baseline_correct=v["baseline_correct"],
-            sentence_arcs=np.array(v["sentence_arcs"], dtype=np.int64),
-            sentence_correct=np.array(v["sentence_correct"], dtype=np.int32),
-            sentence_baseline=np.array(v["sentence_baseline"], dtype=np.int64),
+    with np.load(path, allow_pickle=False) as z:
+        a = {k: z[k] for k in z.files}
+    meta = json.loads(a["meta"].tobytes())
+    relations = {}
+    for i, m in enumerate(meta["relations"]):
+        split = {k: Split(int(a[f"r{i}.{k}.arcs"]), a[f"r{i}.{k}.correct"], a[f"r{i}.{k}.offset_hits"]) for k in SPLITS}
+        rows = {name: a[f"r{i}.{name}"] for name in _ROW_ARRAYS}
+        relations[m["relation"]] = RelationAtlas(
+            relation=m["relation"],
+            count=m["count"],
+            baseline_offset=m["baseline_offset"],
+            baseline_correct=m["baseline_correct"],
+            corpus_sentences=m["corpus_sentences"],
+            split=split,
+            **rows,
         )
-        for r, v in doc["relations"].items()
-    }
-    stats = roles.HeadStats(**{k: np.array(v) for k, v in doc["stats"].items()}) if doc.get("stats") else None
+    stats = roles.HeadStats(**{k: a[f"stats.{k}"] for k in meta["stats"]}) if meta["stats"] else None
     return Atlas(
-        model=doc["model"],
-        corpus=doc["corpus"],
-        sentences=doc["sentences"],
-        words=doc["words"],
+        model=meta["model"],
+        corpus=meta["corpus"],
+        sentences=meta["sentences"],
+        words=meta["words"],
         relations=relations,
         stats=stats,
-        weighting=doc.get("weighting", "weights"),
-        truncated=doc.get("truncated", 0),
+        weighting=meta["weighting"],
+        truncated=meta["truncated"],
     )
 
 
@@ -419,15 +519,13 @@ def cache_key(model_name: str, corpus_text: str, weighting: str = "weights") -> 
     """A file name for the atlas of this model, corpus, weighting and method version."""
     tag = "" if weighting == "weights" else f"\0{weighting}"
     digest = hashlib.sha256(f"{ATLAS_VERSION}\0{model_name}\0{corpus_text}{tag}".encode()).hexdigest()[:16]
-    return f"atlas-{digest}.json"
+    return f"atlas-{digest}.npz"
 
 
-def bundled(loaded: LoadedModel, weighting: str = "weights") -> Atlas:
-    """The model's atlas over the bundled corpus, from the disk cache when it is there (the file read once)."""
-    from headscope import corpus
-
-    text = corpus.BUNDLED_CORPUS.read_text(encoding="utf-8")
-    return cached(loaded, text, lambda: corpus.bundled(text), weighting=weighting)
+def shipped(loaded: LoadedModel, key: str = corpora.DEFAULT, weighting: str = "weights", progress=None) -> Atlas:
+    """The model's atlas over a shipped corpus (corpus.SOURCES): shipped, from the disk cache, or computed once."""
+    source = corpora.SOURCES[key]
+    return cached(loaded, source.text(), lambda: corpora.shipped(key), progress=progress, weighting=weighting)
 
 
 def cached(
@@ -437,16 +535,17 @@ def cached(
     progress: Callable[[int, int], None] | None = None,
     weighting: str = "weights",
 ) -> Atlas:
-    """The atlas from the disk cache, computed and stored there on first use."""
-    path = cache_dir() / cache_key(loaded.name, corpus_text, weighting)
-    if path.is_file():
-        try:
-            return _load(path)
-        except Exception:  # noqa: BLE001 - a damaged or outdated cache file is recomputed
-            pass
+    """The atlas shipped in data/atlas/ or kept in the disk cache, else computed and stored in the cache."""
+    name = cache_key(loaded.name, corpus_text, weighting)
+    for path in (SHIPPED / name, cache_dir() / name):
+        if path.is_file():
+            try:
+                return _load(path)
+            except Exception:  # noqa: BLE001 - a damaged or outdated file is recomputed
+                pass
     atlas = compute(loaded, make_corpus(), progress=progress, weighting=weighting)
     try:
-        _save(atlas, path)
+        _save(atlas, cache_dir() / name)
     except OSError:
         pass  # a read-only disk only costs the recomputation next time
     return atlas

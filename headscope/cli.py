@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from headscope import atlas, attention, corpus, export, knockout, models, norms, qkv, roles, syntax, verdict, words
+from headscope import (
+    answer,
+    atlas,
+    attention,
+    corpus,
+    export,
+    knockout,
+    models,
+    norms,
+    qkv,
+    roles,
+    syntax,
+    verdict,
+    words,
+)
 from headscope.attention import Attention, InputError
 from headscope.errors import ModelError, out_of_memory
 from headscope.panels import head_name
@@ -50,8 +65,12 @@ def _weighting(parser: argparse.ArgumentParser) -> None:
 
 def _corpus_option(parser: argparse.ArgumentParser, what: str) -> None:
     """--corpus and --limit, for the commands that read a corpus."""
+    shipped = ", ".join(f"{k} ({s.name})" for k, s in corpus.SOURCES.items())
     parser.add_argument(
-        "--corpus", default=None, help=f"{what}: FILE.txt (one sentence a line) or FILE.conllu (default: bundled)"
+        "--corpus",
+        default=None,
+        help=f"{what}: a shipped corpus, {shipped}, or FILE.txt (one sentence a line, parsed) or FILE.conllu "
+        f"(gold parses); any size (default: {corpus.DEFAULT})",
     )
     parser.add_argument("--limit", type=int, default=None, help="use only the first N sentences")
 
@@ -146,13 +165,16 @@ POSITIONAL_NAMES = {"previous token": "previous", "same token": "same", "next to
 
 
 def syntax_json(scores: SyntaxScores, model: str, corpus_atlas: atlas.Atlas) -> dict:
-    """The `syntax` command's JSON document (DEVELOPERS.md, the CLI contract); `follows` is the corpus verdict."""
+    """The `syntax` command's JSON document (DEVELOPERS.md, the CLI contract): per relation this sentence's
+    heads, the corpus verdict (`follows` per head and direction) and the evidence arc by arc."""
     p = scores.words.parse
     positional = corpus_atlas.positional_heads()
     relations = {}
     for relation, rs in scores.relations.items():
         if not rs.arcs:
             continue
+        ra = corpus_atlas.relations.get(relation)
+        v = ra.verdict if ra is not None else None
         relations[relation] = {
             "heads": [
                 {
@@ -160,15 +182,19 @@ def syntax_json(scores: SyntaxScores, model: str, corpus_atlas: atlas.Atlas) -> 
                     "head": h.head,
                     "direction": h.direction,
                     "score": h.score,
-                    "follows": corpus_atlas.follows(relation, h.layer, h.head),
+                    "follows": corpus_atlas.follows(relation, h.layer, h.head, h.direction),
                     "positional": POSITIONAL_NAMES.get(positional.get((h.layer, h.head), "")),
                 }
                 for h in rs.heads
             ],
             "baseline": {"offset": rs.baseline.offset, "score": rs.baseline.score},
+            "verdict": v.verdict if v is not None else verdict.TOO_FEW,
+            "follows": [h.as_json() for h in v.follows] if v is not None else [],
+            "evidence": [e.as_json() for e in answer.arc_evidence(scores, relation, v.follows if v else ())],
         }
     return {
         "model": model,
+        "corpus": corpus_atlas.corpus,
         "words": list(p.words),
         "arcs": [
             {"dependent": d, "head": h, "relation": r} for d, (h, r) in enumerate(zip(p.heads, p.relations)) if h >= 0
@@ -178,23 +204,41 @@ def syntax_json(scores: SyntaxScores, model: str, corpus_atlas: atlas.Atlas) -> 
 
 
 def syntax_text(scores: SyntaxScores, model: str, corpus_atlas: atlas.Atlas) -> str:
-    """A human summary: the parse, then per relation the heads that follow it, this sentence's best and the baseline."""
+    """A human summary: the parse, then per relation the corpus verdict and what its heads do on each arc here."""
     p = scores.words.parse
-    lines = [f"model: {model}", "words: " + " ".join(f"{i}:{w}" for i, w in enumerate(p.words))]
+    lines = [
+        f"model: {model}; verdicts over {corpus_atlas.corpus}",
+        "words: " + " ".join(f"{i}:{w}" for i, w in enumerate(p.words)),
+    ]
     lines += [f"  {p.words[d]} -{r}-> {p.words[h]}" for d, (h, r) in enumerate(zip(p.heads, p.relations)) if h >= 0]
     for relation, rs in scores.relations.items():
         if not rs.arcs:
             continue
         ra = corpus_atlas.relations.get(relation)
-        answer = verdict_line(ra.verdict) if ra else "no verdict: the corpus has no such arcs"
+        said = verdict_line(ra.verdict) if ra else "too few arcs to tell: the corpus has none"
         best = ", ".join(f"{head_name(h.layer, h.head)} {h.direction} {h.score:.2f}" for h in rs.heads[:3])
-        lines.append(f"{relation}: over the corpus, {answer}")
+        lines.append(f"{syntax.relation_label(relation)}: over the corpus, {said}")
         lines.append(
             f"  in this sentence ({plural(len(rs.arcs), 'arc')}): {best}; baseline offset "
             f"{rs.baseline.offset:+d} {rs.baseline.score:.2f}"
         )
+        for e in answer.arc_evidence(scores, relation, ra.verdict.follows if ra else ()):
+            lines.append(f"  {p.words[e.dependent]} -> {p.words[e.head]}: " + _evidence_words(e, p.words))
     lines.append(verdict.RULE)
     return "\n".join(lines)
+
+
+def _evidence_words(e: answer.ArcEvidence, words: tuple[str, ...]) -> str:
+    """One arc's evidence in a line: each corpus head's top word and weights, then who finds it here."""
+    parts = [
+        f"{head_name(h.layer, h.head)} {'finds it' if h.found else 'misses it'} (top word {words[h.top_word]!r}, "
+        f"weight {h.weight:.2f}, {h.weight_without_special:.2f} without special tokens)"
+        for h in e.corpus_heads
+    ]
+    finders = ", ".join(f"{head_name(layer, head)} {syntax.DIRECTION_SHORT[d]}" for layer, head, d in e.found_by[:6])
+    more = f" and {len(e.found_by) - 6} more" if len(e.found_by) > 6 else ""
+    parts.append(f"found here by {finders}{more}" if finders else "no head finds it here")
+    return "; ".join(parts)
 
 
 def verdict_line(v: verdict.RelationVerdict) -> str:
@@ -203,7 +247,8 @@ def verdict_line(v: verdict.RelationVerdict) -> str:
         return (
             "followed by "
             + ", ".join(
-                f"{head_name(h.layer, h.head)} ({h.accuracy:.2f}, +{h.margin:.2f} [{h.margin_low:.2f}, {h.margin_high:.2f}])"
+                f"{head_name(h.layer, h.head)} {h.direction} ({h.accuracy:.2f}, +{h.margin:.2f} "
+                f"[{h.margin_low:.2f}, {h.margin_high:.2f}])"
                 for h in v.follows
             )
             + f" over offset {v.baseline_offset:+d} ({v.baseline_accuracy:.2f})"
@@ -213,13 +258,15 @@ def verdict_line(v: verdict.RelationVerdict) -> str:
             f"positional in this model: offset {v.baseline_offset:+d} finds {v.baseline_accuracy:.2f} "
             "of the arcs and no head beats it clearly"
         )
+    if v.verdict == verdict.TOO_FEW:
+        return f"too few arcs to tell ({v.count} of at least {verdict.MIN_ARCS})"
     return "no head follows it"
 
 
 def roles_json(att: Attention, loaded: models.LoadedModel) -> dict:
     """The `roles` command's JSON: every head's statistics and role for the text."""
     stats = roles.head_stats(att)
-    syntactic = atlas.bundled(loaded).syntactic_relations()
+    syntactic = atlas.shipped(loaded).syntactic_relations()
     labels = roles.labels(stats, frozenset(syntactic))
     values = stats.as_dict()
     heads = []
@@ -264,7 +311,8 @@ def head_text(parts: qkv.HeadParts) -> str:
 
 
 def atlas_text(doc: dict) -> str:
-    """A human summary of an atlas: per relation the verdict, the best head against the baseline."""
+    """A human summary of an atlas: per relation the verdict, the best head against the baseline, and the
+    adjacent and distant arcs apart."""
     lines = [
         f"model: {doc['model']}; corpus: {doc['corpus']} ({plural(doc['sentences'], 'sentence')}, "
         f"{plural(doc['words'], 'word')})",
@@ -273,13 +321,22 @@ def atlas_text(doc: dict) -> str:
     for relation, r in doc["relations"].items():
         best, base = r["best"], r["baseline"]
         head = f"{head_name(best['layer'], best['head'])} {best['direction']}"
-        follows = ", ".join(head_name(h["layer"], h["head"]) for h in r["follows"]) or "-"
+        follows = ", ".join(f"{head_name(h['layer'], h['head'])} {h['direction']}" for h in r["follows"]) or "-"
         lines.append(
             f"{relation:<12}{r['count']:>6}  {r['verdict']:<11}{head:<24}{best['accuracy']:>9.3f}  "
             f"{base['accuracy']:>8.3f} ({base['offset']:+d})  {follows}"
         )
+        lines += [f"  {split:<10}{split_text(s)}" for split, s in r["split"].items()]
     lines.append(doc["rule"])
     return "\n".join(lines)
+
+
+def split_text(s: dict) -> str:
+    """One split of a relation in a line: its arcs, the best offset on them, the best heads."""
+    if not s["arcs"]:
+        return "no arcs"
+    heads = ", ".join(f"{head_name(h['layer'], h['head'])} {h['accuracy']:.3f}" for h in s["heads"][:3])
+    return f"{s['arcs']:>6} arcs; offset {s['offset']:+d} {s['offset_accuracy']:.3f}; best heads {heads}"
 
 
 def _dump_json(document: dict) -> str:
@@ -414,39 +471,67 @@ def _run_atlas(args: argparse.Namespace) -> str:
 
 
 def _corpus_atlas(args: argparse.Namespace, loaded: models.LoadedModel | None = None) -> atlas.Atlas:
-    """The atlas over --corpus (or the bundled corpus, from the disk cache), limited to --limit sentences."""
+    """The atlas over --corpus (a shipped corpus, from data/atlas/ or the disk cache, or a file of any size),
+    limited to --limit sentences; a computation shows its progress on stderr."""
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be a positive number of sentences")
-    policy = Policy.from_settings()
-    loaded = loaded or models.load(args.model, policy)
+    loaded = loaded or models.load(args.model, Policy.from_settings())
     weighting = getattr(args, "weighting", "weights")
-    if args.corpus is None and args.limit is None:
-        return atlas.bundled(loaded, weighting)
-    if args.corpus is None:
-        source = corpus.bundled()
-    else:
-        path = Path(args.corpus)
-        if path.is_dir():
-            raise UsageError(f"{args.corpus!r} is a directory; give one corpus file (FILE.txt or FILE.conllu)")
-        if path.exists() and not path.is_file():
-            raise UsageError(
-                f"{args.corpus!r} is not a regular file (a pipe or a device); save the corpus to a file and give that"
-            )
-        if not path.is_file():
-            raise UsageError(f"there is no corpus file {args.corpus!r}")
-        corpus.check_size(path.stat().st_size, path.name, policy.max_upload_bytes)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"cannot read {args.corpus!r}: {exc.strerror or exc}") from None
-        source = corpus.read_upload(data, path.name, policy=policy)
+    key = corpus.DEFAULT if args.corpus is None else args.corpus
+    if key in corpus.SOURCES and args.limit is None:
+        return atlas.shipped(loaded, key, weighting, progress=_progress("Scoring every head"))
+    source = corpus.shipped(key) if key in corpus.SOURCES else _read_corpus(args.corpus)
     if args.limit is not None:
         source = replace(source, parses=source.parses[: args.limit])
-    if args.corpus is not None:  # the cap on the atlas's work, after --limit
-        corpus.check_tokens(
-            [p.text for p in source.parses], source.name, atlas.token_counter(loaded), policy.max_upload_tokens
+    return atlas.compute(loaded, source, weighting=weighting, progress=_progress("Scoring every head"))
+
+
+UNCAPPED = Policy(
+    max_upload_bytes=sys.maxsize,
+    max_upload_sentences=sys.maxsize,
+    max_sentence_chars=sys.maxsize,
+    max_upload_tokens=sys.maxsize,
+)
+"""The CLI reads a corpus of any size: the caps on an upload are a server's, not the command line's."""
+
+
+def _read_corpus(name: str) -> corpus.Corpus:
+    """A corpus file named on the command line, read in full (its parse's progress on stderr)."""
+    path = Path(name)
+    if path.is_dir():
+        raise UsageError(f"{name!r} is a directory; give one corpus file (FILE.txt or FILE.conllu)")
+    if path.exists() and not path.is_file():
+        raise UsageError(
+            f"{name!r} is not a regular file (a pipe or a device); save the corpus to a file and give that"
         )
-    return atlas.compute(loaded, source, weighting=weighting)
+    if not path.is_file():
+        shipped = ", ".join(corpus.SOURCES)
+        raise UsageError(f"there is no corpus file {name!r} (the shipped corpora are named {shipped})")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {name!r}: {exc.strerror or exc}") from None
+    return corpus.read_upload(data, path.name, policy=UNCAPPED, progress=_progress("Parsing"))
+
+
+def _progress(label: str, stream=None, every: float = 0.2):
+    """A progress bar on stderr for `progress(done, total)` callbacks: redrawn at most every `every` seconds,
+    ended with a new line once done."""
+    last = [0.0]
+
+    def show(done: int, total: int) -> None:
+        out = stream or sys.stderr
+        now = time.monotonic()
+        if done < total and now - last[0] < every:
+            return
+        last[0] = now
+        filled = round(30 * done / max(1, total))
+        out.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,} sentences")
+        if done >= total:
+            out.write("\n")
+        out.flush()
+
+    return show
 
 
 def main(argv: Sequence[str] | None = None) -> int:

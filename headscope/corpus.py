@@ -11,7 +11,10 @@ from headscope.policy import Policy
 from headscope.syntax import Parse, ParseError, parse_many
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-BUNDLED_CORPUS = DATA / "corpus.txt"
+SIMPLE_CORPUS = DATA / "corpus.txt"
+"""The project's own simple sentences, one a line (parsed by the bundled parser)."""
+GOLD_FILES = (DATA / "ud_english_ewt" / "en_ewt-ud-dev.conllu", DATA / "ud_english_ewt" / "en_ewt-ud-test.conllu")
+"""UD English-EWT dev and test: hand-corrected dependency trees (CC BY-SA 4.0, data/ud_english_ewt/README.md)."""
 
 # Defaults of an upload's caps; a server sets its own in Policy (HEADSCOPE_MAX_UPLOAD_BYTES,
 # HEADSCOPE_MAX_UPLOAD_SENTENCES, HEADSCOPE_MAX_SENTENCE_CHARS, HEADSCOPE_MAX_UPLOAD_TOKENS or [headscope]
@@ -330,6 +333,48 @@ def read_upload(
     )
 
 
-def bundled(text: str | None = None) -> Corpus:
-    """The project's own corpus, parsed by the bundled parser (`text`: the file's text, if read already)."""
-    return read_txt(BUNDLED_CORPUS.read_text(encoding="utf-8") if text is None else text, name="bundled corpus")
+GOLD, SIMPLE = "gold", "simple"
+DEFAULT = GOLD
+"""The corpus every verdict comes from unless the user picks another: the gold treebank."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A corpus shipped with Headscope: its files, its name, and what it is in a sentence."""
+
+    key: str
+    name: str
+    about: str
+    files: tuple[Path, ...]
+
+    def text(self) -> str:
+        """The files' text, joined (what the atlas's cache key is made of)."""
+        return "\n".join(f.read_text(encoding="utf-8") for f in self.files)
+
+
+SOURCES = {
+    GOLD: Source(
+        GOLD,
+        "UD English-EWT dev+test (gold)",
+        "4,078 sentences of English web text (blogs, reviews, e-mails, answers) whose dependency trees were "
+        "corrected by hand: Universal Dependencies English Web Treebank, dev and test (CC BY-SA 4.0)",
+        GOLD_FILES,
+    ),
+    SIMPLE: Source(
+        SIMPLE,
+        "simple sentences (parsed)",
+        "short English sentences written for this project (data/corpus.txt), parsed by the bundled parser "
+        "(spaCy's en_core_web_sm): the parser's mistakes count as right answers",
+        (SIMPLE_CORPUS,),
+    ),
+}
+"""The shipped corpora, the default first."""
+
+
+def shipped(key: str = DEFAULT) -> Corpus:
+    """A shipped corpus read in full; no upload caps apply."""
+    source = SOURCES[key]
+    if key == SIMPLE:
+        return read_txt(source.text(), name=source.name, max_sentences=10**9)
+    parses = [p for f in source.files for p in read_conllu(f.read_text(encoding="utf-8"), f.name, 10**9).parses]
+    return Corpus(name=source.name, parses=parses, gold=True)

@@ -810,7 +810,7 @@ def _bundled_cache(loaded: LoadedModel, ablation: str) -> tuple[Path, str]:
     """Where the bundled corpus's importance for this model is kept (atlas.cache_dir), and the corpus's text."""
     from headscope import atlas, corpus
 
-    text = corpus.BUNDLED_CORPUS.read_text(encoding="utf-8")
+    text = corpus.SIMPLE_CORPUS.read_text(encoding="utf-8")
     return atlas.cache_dir() / corpus_cache_key(loaded.name, text, ablation), text
 
 

@@ -10,7 +10,7 @@ from headscope.atlas import Atlas
 from headscope.attention import Attention
 from headscope.knockout import ABLATION_WORDS, Importance
 from headscope.panels import head_name
-from headscope.syntax import ALL, RELATION_CHOICES, RELATION_NAMES, SyntaxScores
+from headscope.syntax import ALL, RELATION_CHOICES, RELATION_NAMES, SyntaxScores, relation_label
 from headscope.wording import baseline_sentence, ranking_row
 
 _STYLE = """
@@ -113,16 +113,23 @@ def build(
             rs = scores.relations.get(relation)
             if rs is None or not rs.arcs:
                 continue
-            parts.append(f"<h3>{html.escape(relation)}: {html.escape(RELATION_NAMES[relation])}</h3>")
+            parts.append(f"<h3>{html.escape(relation_label(relation))}: {html.escape(RELATION_NAMES[relation])}</h3>")
             if corpus_atlas is not None and relation != ALL:
-                said = answer.answer(corpus_atlas, relation, scores).text()
-                parts.append(f"<p><b>Answer</b>: {html.escape(said)}</p>")
+                found = answer.answer(corpus_atlas, relation, scores)
+                parts.append(f"<p><b>Answer</b>: {html.escape(found.text())}</p>")
+                if found.split:
+                    parts.append(f"<p class='muted'>{html.escape(answer.SPLIT_NOTE)}</p>")
+                    parts.append(_table(list(found.split[0]), [list(row.values()) for row in found.split]))
             parts.append("<h4>In this sentence</h4>")
             parts.append(f"<p>{baseline_sentence(rs, strong=lambda words: f'<b>{html.escape(words)}</b>')}</p>")
             following = (
                 None
                 if corpus_atlas is None
-                else {(h.layer, h.head) for h in rs.heads if corpus_atlas.follows(relation, h.layer, h.head)}
+                else {
+                    (h.layer, h.head, h.direction)
+                    for h in rs.heads
+                    if corpus_atlas.follows(relation, h.layer, h.head, h.direction)
+                }
             )
             rows = [ranking_row(h, rs, following, positional) for h in rs.heads[:8]]  # the Syntax heads page's columns
             parts.append(_table(list(rows[0]), [list(row.values()) for row in rows]))

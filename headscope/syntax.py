@@ -35,6 +35,27 @@ def oriented(direction: str, dependent: int, head: int) -> tuple[int, int]:
 SKIPPED_RELATIONS = frozenset({"punct", "ROOT", "root", "dep", ""})
 """Arcs never scored: punctuation, the root, and the parser's 'unclassified' label."""
 
+UD_NAMES = {
+    "dobj": "obj",
+    "poss": "nmod:poss",
+    "prep": "case, re-hung",
+    "pobj": "obl or nmod",
+    "nsubjpass": "nsubj:pass",
+    "auxpass": "aux:pass",
+    "dative": "iobj",
+    "prt": "compound:prt",
+}
+"""Where Universal Dependencies names a relation otherwise than the parser (spaCy's English scheme, the one label
+set Headscope uses): a gold treebank's relations are read into this scheme by `corpus.UD_TO_SPACY`, and a
+preposition, which UD hangs under its noun as `case`, is re-hung as spaCy does (`prep` under the noun's head,
+the noun as `pobj` under it)."""
+
+
+def relation_label(relation: str) -> str:
+    """A relation's name with its UD name where that differs: 'dobj (UD: obj)'."""
+    return f"{relation} (UD: {UD_NAMES[relation]})" if relation in UD_NAMES else relation
+
+
 RELATION_NAMES = {
     "nsubj": "subject -> verb",
     "amod": "adjective -> noun",
@@ -258,10 +279,12 @@ class RelationScores:
 
 @dataclass(frozen=True)
 class SyntaxScores:
-    """The result of scoring a sentence: its aligned parse and every relation's ranking."""
+    """The result of scoring a sentence: its aligned parse, every relation's ranking, and per head and word
+    the other word it attends to most (`predictions`, [layer, head, word])."""
 
     words: WordAttention
     relations: dict[str, RelationScores] = field(default_factory=dict)
+    top_words: np.ndarray | None = None
 
 
 def offset_hits(arcs: list[tuple[int, int, str]]) -> dict[int, int]:
@@ -318,4 +341,4 @@ def score_sentence(att: Attention, p: Parse, relations=RELATION_CHOICES) -> Synt
     if not wa.parse.words:  # no word of the parse has a piece the model read
         raise nothing_to_score()
     pred = predictions(wa.weights)  # once for every relation
-    return SyntaxScores(words=wa, relations={r: relation_scores(wa, r, pred) for r in relations})
+    return SyntaxScores(words=wa, relations={r: relation_scores(wa, r, pred) for r in relations}, top_words=pred)

@@ -65,7 +65,7 @@ COLUMN_NOTES = {
     "arcs found": "how often the word it attends to most (itself and [CLS]/[SEP] left out) is the right one",
     "beats baseline": "it finds more of this sentence's arcs than the best fixed offset",
     "margin": "its accuracy over the corpus minus the best fixed offset's, with the margin's 95% interval",
-    "follows (corpus)": "the verdict over the bundled corpus (the rule above)",
+    "follows (corpus)": "the verdict over the corpus (the rule above; the Head atlas page picks the corpus)",
 }
 
 
@@ -80,15 +80,19 @@ def sentence_row(h: HeadScore, rs: RelationScores) -> dict[str, object]:
 
 
 def ranking_row(
-    h: HeadScore, rs: RelationScores, following: set[tuple[int, int]] | None, positional: dict[tuple[int, int], str]
+    h: HeadScore,
+    rs: RelationScores,
+    following: set[tuple[int, int, str]] | None,
+    positional: dict[tuple[int, int], str],
 ) -> dict[str, object]:
     """A row of a relation's ranking of heads in this sentence, as the Syntax heads page and the report show
-    it: the head, its numbers here (`sentence_row`), the corpus verdict (when there is one) and its position mark."""
+    it: the head, its numbers here (`sentence_row`), the corpus verdict in this direction (when there is one;
+    `following` holds (layer, head, direction)) and its position mark."""
     key = (h.layer, h.head)
     return {
         "head": head_name(h.layer, h.head),
         "direction": h.direction,
         **sentence_row(h, rs),
-        **({} if following is None else {"follows (corpus)": "yes" if key in following else "no"}),
+        **({} if following is None else {"follows (corpus)": "yes" if (*key, h.direction) in following else "no"}),
         "positional": positional.get(key, ""),
     }

@@ -17,15 +17,12 @@ st.markdown(
     "**baseline** always picks the word a fixed offset away (-3 to +3), the best offset per relation."
 )
 
-source = st.radio("Corpus", ["Bundled corpus", "Upload my own"], horizontal=True, key="atlas_source")
-if source == "Bundled corpus":
+source = syntax_view.corpus_picker()
+if source in corpus.SOURCES:
     with faults.guard("Cannot compute the atlas"):
-        result = cached.bundled_atlas(s.model, s.weighting)
-    syntax_view.atlas_view(result, key="atlas_bundled")
-    st.caption(
-        f"The bundled corpus: {result.sentences} English sentences written for this project "
-        "(data/corpus.txt), parsed by spaCy's en_core_web_sm."
-    )
+        result = cached.corpus_atlas(s.model, s.weighting, source)
+    syntax_view.atlas_view(result, key=f"atlas_{source}")
+    st.caption(f"{result.corpus}: {corpus.SOURCES[source].about}.")
     st.stop()
 
 st.markdown(

@@ -19,20 +19,20 @@ with faults.model_run():
     sentence_stats = cached.head_stats(s)
 
 with faults.guard("Cannot compute the atlas"):  # as on the Head atlas page
-    corpus_atlas = cached.bundled_atlas(s.model)
+    corpus_atlas = cached.corpus_atlas(s.model)
 syntactic = corpus_atlas.syntactic_relations()
 
 over_corpus = st.toggle(
-    "Averaged over the bundled corpus",
+    "Averaged over the corpus",
     key="overview_corpus",
-    help=f"Mean statistics over the {corpus_atlas.sentences} sentences of the bundled corpus.",
+    help=f"Mean statistics over the {corpus_atlas.sentences:,} sentences of {corpus_atlas.corpus}.",
 )
 stats = corpus_atlas.stats if over_corpus else sentence_stats
-where = f"the bundled corpus ({corpus_atlas.sentences} sentences)" if over_corpus else "this sentence"
+where = f"{corpus_atlas.corpus} ({corpus_atlas.sentences:,} sentences)" if over_corpus else "this sentence"
 clicked = roles_view.role_grid(stats, syntactic, f"Head roles over {where}")
 st.caption(
     f"**syntactic** comes from the corpus verdict (the heads that follow a relation over the "
-    f"{corpus_atlas.sentences} sentences of the bundled corpus; rule under *How roles are decided*); "
+    f"{corpus_atlas.sentences:,} sentences of {corpus_atlas.corpus}; rule under *How roles are decided*); "
     f"every other role from the statistics of {where}."
 )
 roles_view.all_heads_table(stats, syntactic)

@@ -17,9 +17,9 @@ st.markdown(
 syntax_view.examples(s.text)
 
 relation = syntax_view.relation_picker()
-with_corpus = answer_view.corpus_atlas(s) is not None  # its failure is reported; the page goes on without it
+corpus = answer_view.corpus_key(s)  # None: its failure is reported; the page goes on without it
 with faults.guard("Cannot score this sentence"):  # a bad text, a parser failure, out of memory: one message
-    ev = syntax_view.evidence(s.model, s.text, s.weighting, relation, with_corpus)  # built once per sentence
+    ev = syntax_view.evidence(s.model, s.text, s.weighting, relation, corpus)  # built once per sentence
 syntax_view.arc_diagram(ev)
 if not ev.count:
     st.info(

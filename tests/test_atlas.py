@@ -92,21 +92,21 @@ def test_json_document_and_disk_round_trip(tmp_path):
     assert set(doc) == {"model", "corpus", "sentences", "words", "weighting", "rule", "relations"}
     dobj = doc["relations"]["dobj"]
     assert set(dobj) == {"count", "best", "baseline", "accuracy", "follows", "verdict"}
-    assert dobj["follows"] == [] and dobj["verdict"] == "none"  # 2 arcs: too few for a verdict
+    assert dobj["follows"] == [] and dobj["verdict"] == "too_few"  # 2 arcs: too few to tell
     assert dobj["accuracy"] == [[0.5]]  # best direction per head
     assert dobj["baseline"] == {"offset": -1, "accuracy": 0.5}
-    path = tmp_path / "a.json"
+    path = tmp_path / "a.npz"
     atlas._save(a, path)
     assert atlas.to_json(atlas._load(path)) == doc
 
 
 @pytest.fixture(scope="module")
 def bundled_atlas(loaded):
-    return atlas.compute(loaded, corpus.bundled())
+    return atlas.compute(loaded, corpus.shipped(corpus.SIMPLE))
 
 
 def test_bundled_corpus_size():
-    lines = [line for line in corpus.BUNDLED_CORPUS.read_text().splitlines() if line.strip()]
+    lines = [line for line in corpus.SIMPLE_CORPUS.read_text().splitlines() if line.strip()]
     assert len(lines) >= 300
     assert len(set(lines)) == len(lines)
 
@@ -129,15 +129,33 @@ def test_corpus_positional_heads(bundled_atlas):
     assert bundled_atlas.positional_heads()[(0, 2)] == "previous token"
 
 
-def test_atlas_is_deterministic_and_cached(loaded, bundled_atlas, tmp_path, monkeypatch):
+def test_atlas_is_deterministic_and_cached(loaded, tmp_path, monkeypatch):
     monkeypatch.setenv("HEADSCOPE_CACHE", str(tmp_path))
-    text = corpus.BUNDLED_CORPUS.read_text()
-    first = atlas.cached(loaded, text, corpus.bundled)
-    assert atlas.to_json(first) == atlas.to_json(bundled_atlas)
-    files = list(tmp_path.glob("atlas-*.json"))
+    text = "\n".join(corpus.SIMPLE_CORPUS.read_text().splitlines()[:40])  # not a shipped corpus
+    first = atlas.cached(loaded, text, lambda: corpus.read_txt(text))
+    assert atlas.to_json(first) == atlas.to_json(atlas.compute(loaded, corpus.read_txt(text)))
+    files = list(tmp_path.glob("atlas-*.npz"))
     assert len(files) == 1
     again = atlas.cached(loaded, text, lambda: pytest.fail("must come from the disk cache"))
     assert atlas.to_json(again) == atlas.to_json(first)
+
+
+def test_the_shipped_atlases_are_read_first_and_agree_with_the_engine(loaded, bundled_atlas, tmp_path, monkeypatch):
+    """data/atlas/ holds the bundled model's atlas over each shipped corpus under each weighting; a fresh
+    server reads it instead of computing (an empty disk cache stays empty). The simple corpus's is checked
+    whole against a fresh computation; the gold one in tests/test_gold.py."""
+    from headscope import norms
+
+    monkeypatch.setenv("HEADSCOPE_CACHE", str(tmp_path))
+    for key, source in corpus.SOURCES.items():
+        for weighting in norms.WEIGHTINGS:
+            assert (atlas.SHIPPED / atlas.cache_key(loaded.name, source.text(), weighting)).is_file(), (key, weighting)
+    shipped = atlas.shipped(loaded, corpus.SIMPLE)
+    assert not list(tmp_path.iterdir())
+    assert atlas.to_json(shipped) == atlas.to_json(bundled_atlas)
+    for r, ra in bundled_atlas.relations.items():
+        s = shipped.relations[r]
+        assert (s.sentence_index == ra.sentence_index).all() and (s.sentence_correct == ra.sentence_correct).all()
 
 
 CONLLU = """# sent_id = 1

@@ -25,17 +25,20 @@ def _arc_cells(page) -> list[tuple[str, int, int]]:
 def test_default_heads_page_shows_the_subject_verb_answer(page, app_url, tmp_path):
     page.goto(app_url)
     support.wait_heatmaps(page, 12)
-    answer = page.get_by_text("subject \u2192 verb (nsubj): over 362 sentences", exact=False)
+    answer = page.get_by_text("subject \u2192 verb (nsubj): over 3,827 sentences of UD English-EWT", exact=False)
     answer.wait_for(timeout=30_000)
     said = answer.inner_text()
-    assert "L2H8 finds 0.56 of them" in said and "In this sentence, L2H8 puts" in said and "\u201ccat\u201d" in said
+    assert "L2H8 (dep\u2192head) finds 0.59 of them" in said
+    # the answer tells the outlined cell's story: L2H8 misses cat -> sat here, and says where cat looks instead
+    assert "In this sentence L2H8 misses \u201ccat\u201d \u2192 \u201csat\u201d" in said
+    assert "\u201ccat\u201d attends most to \u201con\u201d" in said
     assert support.svg_texts(page, support.GRID_TITLES) == [f"L2H{h}" for h in range(12)]
     badge = page.locator(".hs-panel[data-name=L2H8] .hs-badge")
     assert badge.inner_text() == "follows nsubj" and badge.is_visible()
     # cat (3) -> sat (4) in every head; in the direction the head follows best over the corpus
     from headscope import atlas, models
 
-    nsubj = atlas.bundled(models.load()).relations["nsubj"].verdict
+    nsubj = atlas.shipped(models.load()).relations["nsubj"].verdict
     expected = {
         (f"L2H{h}", 3, 4) if nsubj.head(2, h).direction == "dependent->head" else (f"L2H{h}", 4, 3) for h in range(12)
     }

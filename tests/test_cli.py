@@ -97,11 +97,12 @@ def test_corpus_problems_are_one_line_errors(tmp_path):
     assert "--limit must be a positive" in one_line_error(headscope("atlas", "--limit", "0"))
 
 
-def test_damaged_atlas_cache_is_recomputed(tmp_path):
+def test_damaged_atlas_cache_is_recomputed(loaded, tmp_path, monkeypatch):
     from headscope import atlas, corpus
 
-    name = atlas.cache_key("all-MiniLM-L6-v2", corpus.BUNDLED_CORPUS.read_text(encoding="utf-8"))
-    (tmp_path / name).write_text("[]")  # valid JSON, wrong shape
-    result = headscope("atlas", "--format", "json", HEADSCOPE_CACHE=str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["sentences"] >= 300
+    monkeypatch.setenv("HEADSCOPE_CACHE", str(tmp_path))
+    text = "The cat sat on the mat.\nA small dog barked at the cat."
+    path = tmp_path / atlas.cache_key(loaded.name, text)
+    path.write_text("[]")  # not an .npz at all
+    assert atlas.cached(loaded, text, lambda: corpus.read_txt(text)).sentences == 2
+    assert atlas._load(path).sentences == 2  # and written again, whole

@@ -255,7 +255,7 @@ def test_atlas_and_syntax_take_the_weighting(loaded):
 
     from headscope import atlas, corpus, norms
 
-    source = corpus.bundled()
+    source = corpus.shipped(corpus.SIMPLE)
     source = replace(source, parses=source.parses[:6])
     by_norms = atlas.compute(loaded, source, weighting="norms")
     expected = atlas.score(
@@ -265,7 +265,9 @@ def test_atlas_and_syntax_take_the_weighting(loaded):
     for r, ra in expected.relations.items():
         assert (by_norms.relations[r].correct == ra.correct).all(), r
     assert atlas.cache_key("m", "text") != atlas.cache_key("m", "text", "norms")
-    doc = json.loads(headscope("atlas", "--limit", "6", "--weighting", "norms", "--format", "json").stdout)
+    doc = json.loads(
+        headscope("atlas", "--corpus", "simple", "--limit", "6", "--weighting", "norms", "--format", "json").stdout
+    )
     assert doc["weighting"] == "norms"
     assert doc["relations"]["all"]["accuracy"] == atlas.to_json(by_norms)["relations"]["all"]["accuracy"]
     syntax_doc = json.loads(

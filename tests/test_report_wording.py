@@ -37,7 +37,7 @@ def page_and_scores(loaded):
 
     att = attention.run(loaded, TEXT)
     scores = syntax.score_sentence(att, syntax.parse(TEXT))
-    return report.build(att, scores, roles.positional_heads(att), atlas.bundled(loaded)), scores
+    return report.build(att, scores, roles.positional_heads(att), atlas.shipped(loaded)), scores
 
 
 @pytest.mark.parametrize("relation", ["amod", "nsubj"])
