@@ -54,6 +54,8 @@ NAMES = {
 }  # fmt: skip
 """English names of the identifier's languages (ISO 639 codes)."""
 
+THIS_TEXT = "this text"
+"""What NotEnglish refuses unless told otherwise: the sentence being looked at (a corpus names its file)."""
 TEXT_ADVICE = "type an English sentence to see its syntax (attention is drawn for any text)"
 """What to do about a text that is not English."""
 
@@ -76,9 +78,9 @@ ENGLISH = Language("en", "English", True)
 class NotEnglish(ParseError):
     """A text the English parser should not read; the one-line message names its language and English."""
 
-    def __init__(self, language: Language, what: str = "this text", advice: str = TEXT_ADVICE):
+    def __init__(self, language: Language, what: str = THIS_TEXT, advice: str = TEXT_ADVICE):
         super().__init__(f"{what} looks like {language.name}, and the parser reads English only: {advice}")
-        self.language = language
+        self.language, self.what = language, what
 
 
 _IDENTIFIER = None
@@ -132,7 +134,7 @@ def identify(text: str) -> Language:
     return Language(code, NAMES.get(code, f"the language coded {code!r}"), False, code, probability)
 
 
-def require_english(language: Language, what: str = "this text", advice: str = TEXT_ADVICE) -> None:
+def require_english(language: Language, what: str = THIS_TEXT, advice: str = TEXT_ADVICE) -> None:
     """Raise NotEnglish (a ParseError) unless the check found the text English."""
     if not language.english:
         raise NotEnglish(language, what, advice)

@@ -118,3 +118,27 @@ def test_the_identifier_loads_once_across_threads(monkeypatch):
     first = language._identifier()
     assert len(results) == 8 and all(r.code == "ja" for r in results)
     assert language._identifier() is first
+
+
+def test_a_plain_text_corpus_that_is_not_english_is_refused_naming_english():
+    from headscope import corpus
+
+    german = "Der Hund schläft im Garten.\nDie Katze sitzt auf der Matte.\nWir fahren morgen nach Berlin.\n"
+    with pytest.raises(language.NotEnglish) as caught:
+        corpus.read_upload(german.encode(), "mein.txt")
+    assert str(caught.value) == (
+        "mein.txt looks like German, and the parser reads English only: upload English sentences, one a line "
+        "(a .conllu treebank brings its own parses)"
+    )
+    english = "Müller met Zoë at the café.\nThe dog barked.\nHi 👋\n"
+    assert len(corpus.read_upload(english.encode(), "mine.txt").parses) == 3
+
+
+def test_a_conllu_treebank_keeps_its_own_parses_whatever_its_language():
+    from headscope import corpus
+
+    german = "".join(
+        f"{i}\t{w}\t_\tX\t_\t_\t{h}\t{r}\t_\t_\n"
+        for i, (w, h, r) in enumerate([("Der", 2, "det"), ("Hund", 3, "nsubj"), ("schläft", 0, "root")], 1)
+    )
+    assert corpus.read_upload(german.encode(), "de.conllu").parses[0].words == ("Der", "Hund", "schläft")

@@ -88,3 +88,15 @@ def test_the_report_of_german_has_its_heatmaps_and_says_why_it_has_no_syntax_par
     html = downloads.report_html(s)
     assert "L0H0" in html and "hs-arcs" not in html
     assert "This text looks like German, and the parser reads English only" in html
+
+
+def test_atlas_page_refuses_a_german_plain_text_corpus_naming_english():
+    app = on_page("pages/atlas.py", atlas_source="Upload my own")
+    german = "Der Hund schläft im Garten.\nDie Katze sitzt auf der Matte.\nWir fahren morgen nach Berlin.\n"
+    app.file_uploader(key="atlas_upload").upload("mein.txt", german.encode()).run()
+    assert not app.exception and not notices(app)  # the sentence is English: no notice at the top
+    assert texts(app.error) == [
+        "Cannot read this corpus: mein.txt looks like German, and the parser reads English only: upload English "
+        "sentences, one a line (a .conllu treebank brings its own parses)."
+    ]
+    assert not app_tables(app)
