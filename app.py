@@ -23,10 +23,11 @@ page = st.navigation(
     ),
 )
 links.apply_once()  # a shared link's state, on the session's first run
-sidebar.render()
+settings = sidebar.render()
 links.sync()  # the address bar always holds a link to this view
 links.share_box()
 links.notices()
+sidebar.language_notice(settings)  # the one notice of a text the parser cannot read, on every page
 page.run()
 links.sync()  # and after the page: what it changed (a head opened by a click) is in the link too
 links.refresh_share_box()

@@ -17,7 +17,21 @@ import streamlit as st
 
 from components.cache import SharedCache
 from components.state import Settings, verdict_corpus
-from headscope import atlas, attention, canvas, knockout, models, norms, panels, qkv, roles, rollout, syntax, words
+from headscope import (
+    atlas,
+    attention,
+    canvas,
+    knockout,
+    language,
+    models,
+    norms,
+    panels,
+    qkv,
+    roles,
+    rollout,
+    syntax,
+    words,
+)
 from headscope.attention import Attention
 from headscope.compare import ARCS, Shared, shared_attention, statistic_grids
 from headscope.figures import axis_labels, bars_figure
@@ -150,8 +164,19 @@ def parser():
 
 
 @shared
+def text_language(text: str) -> language.Language:
+    """Whether a text is English, as the parser needs (headscope/language.py), checked once per text."""
+    return language.identify(text)
+
+
+@shared
 def sentence_parse(text: str) -> syntax.Parse:
-    """The bundled parser's dependency parse of a text."""
+    """The bundled parser's dependency parse of a text; text that is not English raises language.NotEnglish.
+
+    Every parse the pages draw from (outlines, answers, rankings, arcs) comes through here, so
+    none is drawn for a parse that means nothing; the places that catch a ParseError say so.
+    """
+    language.require_english(text_language(text))
     return syntax.parse(text, parser())
 
 
@@ -243,8 +268,9 @@ def rollout_bars(s: Settings, layer: int, token: int) -> go.Figure:
 
 @shared
 def knockout_result(model_id: str, text: str, heads: tuple[tuple[int, int], ...], ablation: str) -> Knockout:
-    """The model run intact and with the heads switched off, with the sentence's arcs."""
-    return knockout.knockout(loaded_model(model_id), text, heads, ablation, sentence_parse(text))
+    """The model run intact and with the heads switched off, with the sentence's arcs (none if it is not English)."""
+    parse = sentence_parse(text) if text_language(text).english else None
+    return knockout.knockout(loaded_model(model_id), text, heads, ablation, parse)
 
 
 @shared

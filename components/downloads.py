@@ -8,6 +8,7 @@ from components import cached
 from components.charts import file_name
 from headscope import export, report
 from headscope.attention import InputError
+from headscope.language import NotEnglish
 from headscope.syntax import ParseError
 
 CSV_CELL_LIMIT = 2_000_000
@@ -120,11 +121,13 @@ def report_button(s, key: str) -> None:
 def report_html(s) -> str:
     """The report of the sentence; without its syntax part when the text or the parser fails there."""
     att = cached.attention_view(s)
+    note = ""
     try:
         scores = cached.sentence_syntax(s.model, s.text, s.weighting) if att.square else None
         positional = cached.positional_heads(s.model, s.text)
-    except (InputError, ParseError):  # as the pages do
+    except (InputError, ParseError) as exc:  # as the pages do
         scores, positional = None, None
+        note = str(exc) if isinstance(exc, NotEnglish) else ""  # the report says why it has no syntax part
     try:
         corpus_atlas = cached.corpus_atlas(s.model, s.weighting) if scores is not None else None
     except Exception:  # noqa: BLE001 - the report is whole without the corpus verdict (the page says why)
@@ -133,4 +136,4 @@ def report_html(s) -> str:
         importance = cached.sentence_importance(s.model, s.text, "zero") if s.kind == "encoder" else None
     except Exception:  # noqa: BLE001 - a model whose heads cannot be switched off: the report goes without
         importance = None
-    return report.build(att, scores, positional, corpus_atlas, importance)
+    return report.build(att, scores, positional, corpus_atlas, importance, note)

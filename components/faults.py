@@ -12,6 +12,7 @@ from streamlit.errors import StreamlitAPIException
 from components.text import literal
 from headscope.attention import InputError, OutOfMemory
 from headscope.errors import ModelError, SettingsError, UnsupportedModel, out_of_memory
+from headscope.language import THIS_TEXT, NotEnglish
 from headscope.syntax import ParseError
 
 PLAIN = (InputError, ModelError, ParseError, UnsupportedModel)
@@ -35,6 +36,8 @@ def show(exc: BaseException, what: str) -> None:
     # messages carry user text (a file name, a typed model path, a token): shown literally
     if isinstance(exc, InputError) and not isinstance(exc, OutOfMemory):
         st.info(literal(f"Nothing to show: {exc}."))
+    elif isinstance(exc, NotEnglish) and exc.what == THIS_TEXT:  # the notice above the page says the rest
+        st.caption(f"{what}: the parser reads English only (see the note at the top of the page).")
     else:
         st.error(literal(f"{what}: {message(exc)}."), icon=":material/error:")
 

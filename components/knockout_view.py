@@ -174,6 +174,9 @@ def output(k: Knockout) -> None:
 def arcs(k: Knockout) -> None:
     """The attention along the sentence's subject-verb and adjective-noun arcs, before and after."""
     st.subheader("Along the sentence's arcs")
+    if not cached.text_language(k.intact.text).english:
+        st.caption("No arcs: the parser reads English only (see the note at the top of the page).")
+        return
     if not k.arcs:
         st.caption("The parser found no subject -> verb (nsubj) or adjective -> noun (amod) arc in this sentence.")
         return

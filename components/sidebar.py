@@ -172,3 +172,19 @@ def render() -> Settings:
         )
         charts.format_picker()
     return current()
+
+
+def language_notice(s: Settings) -> None:
+    """One notice at the top of every page when the sentence is not English: no parse, attention still drawn."""
+    try:
+        found = cached.text_language(s.text)
+    except Exception:  # noqa: BLE001 - the check failing must not cost the page; the pages' parse reports it
+        faults.log.exception("the language check failed")
+        return
+    if not found.english:
+        st.warning(
+            f"This text looks like {found.name}, and the parser reads English only: the heatmaps show its "
+            "attention, but no parse, relation outlines, answers or rankings are drawn for it. Type an "
+            "English sentence to see those.",
+            icon=":material/translate:",
+        )

@@ -13,6 +13,7 @@ import streamlit as st
 
 from components import answer_view, cached, downloads, faults, heatmaps, state, tables
 from components import arc_diagram as arc_diagram_view
+from components.state import Settings
 from components.text import literal
 from headscope import answer, arcs, atlas, canvas, corpus, panels, verdict, wording
 from headscope.panels import head_name
@@ -114,6 +115,14 @@ def arc_diagram(ev: Evidence) -> None:
         st.caption(note)
     if ev.dropped:
         st.caption("Left out (no word piece covers them): " + literal(", ".join(ev.dropped)))
+
+
+def attention_only(s: Settings) -> None:
+    """For a text the parser cannot read: every head's attention, layer by layer, without arcs or rankings."""
+    with faults.model_run():
+        att = cached.attention_view(s)
+    st.caption("No parse of this text, so no arcs, answer or rankings: every head's attention, layer by layer.")
+    heatmaps.layer_view(s, att.num_layers)
 
 
 def describe_baseline(rs: RelationScores) -> str:

@@ -18,6 +18,7 @@ from headscope import (
     corpus,
     export,
     knockout,
+    language,
     models,
     norms,
     qkv,
@@ -349,6 +350,8 @@ def run_command(args: argparse.Namespace) -> str:
     if args.command == "atlas":
         return _run_atlas(args)
     attention.check_text(args.text)
+    if args.command == "syntax":  # before the model loads: the parser reads English only
+        language.require_english(language.identify(args.text), advice=SYNTAX_ADVICE)
     loaded = models.load(args.model, Policy.from_settings())
     if args.command in ("knockout", "importance"):
         return _run_knockout(args, loaded)
@@ -396,12 +399,23 @@ def _run_knockout(args: argparse.Namespace, loaded: models.LoadedModel) -> str:
                 return _dump_json(knockout.importance_json(imp, gradient))
             return importance_text(imp, gradient)
         heads = knockout.parse_heads(args.heads, loaded.num_layers, loaded.num_heads)
-        result = knockout.knockout(loaded, args.text, heads, args.ablation, syntax.parse(args.text))
+        found = language.identify(args.text)
+        parse = syntax.parse(args.text) if found.english else None  # not English: run it without the arcs
+        result = knockout.knockout(loaded, args.text, heads, args.ablation, parse)
     except knockout.NotKnockable as exc:
         raise UsageError(str(exc)) from None
+    note = None if found.english else f"no arcs: {language.NotEnglish(found, advice=ARCS_ADVICE)}"
     if args.format == "json":
+        if note:  # stdout stays one JSON document; its "arcs" is empty
+            print(f"headscope: note: {note}", file=sys.stderr)
         return _dump_json(knockout.knockout_json(result))
-    return knockout_text(result)
+    return knockout_text(result) + (f"\nnote: {note}" if note else "")
+
+
+SYNTAX_ADVICE = "give an English sentence (`attention` and `roles` read any text)"
+"""What `syntax` says of a text that is not English."""
+ARCS_ADVICE = "the heads were switched off all the same; give an English sentence for the arcs"
+"""What `knockout` says of a text that is not English."""
 
 
 def knockout_text(k: knockout.Knockout) -> str:

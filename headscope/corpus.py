@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from headscope import language
 from headscope import policy as server_policy
 from headscope.policy import Policy
 from headscope.syntax import Parse, ParseError, parse_many
@@ -125,6 +126,12 @@ def check_tokens(texts: list[str], name: str, count_tokens: TokenCount | None, m
         )
 
 
+LANGUAGE_SAMPLE = 20_000
+"""Characters of a plain-text corpus whose language is checked (its first sentences)."""
+CORPUS_ADVICE = "upload English sentences, one a line (a .conllu treebank brings its own parses)"
+"""What to do with a plain-text corpus that is not English."""
+
+
 def read_txt(
     text: str,
     name: str = "corpus.txt",
@@ -148,6 +155,7 @@ def read_txt(
     for number, line in enumerate(lines, 1):
         if len(line) > max_chars:
             raise ParseError(f"{name}, line {number}: longer than {max_chars:,} characters")
+    language.require_english(language.identify(" ".join(sentences)[:LANGUAGE_SAMPLE]), name, CORPUS_ADVICE)
     check_tokens(sentences, name, count_tokens, max_tokens)
     return Corpus(name=name, parses=parse_many(sentences, progress=progress), gold=False)
 

@@ -81,8 +81,12 @@ def build(
     positional: dict | None = None,
     corpus_atlas: Atlas | None = None,
     importance: Importance | None = None,
+    no_syntax: str = "",
 ) -> str:
-    """The report: every layer's heads, then the parse, the corpus verdict and the best heads per relation."""
+    """The report: every layer's heads, then the parse, the corpus verdict and the best heads per relation.
+
+    `no_syntax`: why there are no scores (a text that is not English), said where the syntax part would be.
+    """
     grids = _Grids()
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
@@ -97,6 +101,8 @@ def build(
     for layer in range(att.num_layers):
         parts.append(f"<h3>Layer {layer}</h3>")
         parts.append(grids.add(canvas.layer_data(att, layer, norms.scale_max(att)), f"layer{layer}"))
+    if scores is None and no_syntax:
+        parts.append(f"<h2>Syntax heads</h2><p class='muted'>{html.escape(no_syntax[:1].upper() + no_syntax[1:])}.</p>")
     if scores is not None:
         p = scores.words.parse
         parts.append("<h2>Syntax heads</h2>")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import answer_view, downloads, faults, nav, state, syntax_view
+from components import answer_view, cached, downloads, faults, nav, state, syntax_view
 from headscope.syntax import RELATION_NAMES
 
 nav.ensure_app()
@@ -15,6 +15,9 @@ st.markdown(
     "number of words away. Positional heads come last, apart."
 )
 syntax_view.examples(s.text)
+if not cached.text_language(s.text).english:  # the note at the top says why: no parse, the heads' attention only
+    syntax_view.attention_only(s)
+    st.stop()
 
 relation = syntax_view.relation_picker()
 corpus = answer_view.corpus_key(s)  # None: its failure is reported; the page goes on without it

@@ -106,3 +106,26 @@ def test_damaged_atlas_cache_is_recomputed(loaded, tmp_path, monkeypatch):
     path.write_text("[]")  # not an .npz at all
     assert atlas.cached(loaded, text, lambda: corpus.read_txt(text)).sentences == 2
     assert atlas._load(path).sentences == 2  # and written again, whole
+
+
+def test_syntax_of_german_is_one_line_naming_english():
+    line = one_line_error(headscope("syntax", "Der schwarze Hund schläft im Garten.", "--format", "json"))
+    assert line.startswith("headscope: error: this text looks like German, and the parser reads English only: ")
+
+
+def test_syntax_of_english_with_a_foreign_name_and_an_emoji_still_parses():
+    result = headscope("syntax", "Müller met Zoë at the café 😀", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert "met" in json.loads(result.stdout)["words"]
+
+
+def test_knockout_of_french_runs_without_arcs_and_says_why():
+    text = headscope("knockout", "Le chat noir dort sur le tapis.", "--heads", "L2H8")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.strip().splitlines()[-1] == (
+        "note: no arcs: this text looks like French, and the parser reads English only: the heads were switched "
+        "off all the same; give an English sentence for the arcs"
+    )
+    as_json = headscope("knockout", "Le chat noir dort sur le tapis.", "--heads", "L2H8", "--format", "json")
+    assert as_json.returncode == 0 and json.loads(as_json.stdout)["arcs"] == []
+    assert as_json.stderr.startswith("headscope: note: no arcs: this text looks like French")
