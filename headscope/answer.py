@@ -199,15 +199,13 @@ class Answer:
         where = f"over {self.sentences:,} sentences of {self.corpus} ({v.count:,} arcs)"
         offset = offset_words(v.baseline_offset)
         if v.verdict == verdict.FOLLOWS:
-            heads = "; ".join(
-                f"{_named(h)} finds {h.accuracy:.2f} of them "
-                f"(+{h.margin:.2f}, 95% interval {h.margin_low:+.2f} to {h.margin_high:+.2f})"
-                for h in v.follows[:3]
-            )
-            more = f" and {len(v.follows) - 3} more" if len(v.follows) > 3 else ""
+            h = v.follows[0]
+            n = len(v.follows)
             said = (
-                f"{name}: {where}, {plural(len(v.follows), 'head')} follow{'s' if len(v.follows) == 1 else ''} "
-                f"it: {heads}{more}, against {v.baseline_accuracy:.2f} for {offset}."
+                f"{name}: {where}, {plural(n, 'head')} follow{'s' if n == 1 else ''} it"
+                + (f"; the best, {_named(h)}, " if n > 1 else f": {_named(h)} ")
+                + f"finds {h.accuracy:.2f} of them (+{h.margin:.2f}, 95% interval {h.margin_low:+.2f} to "
+                f"{h.margin_high:+.2f}) against {v.baseline_accuracy:.2f} for {offset}."
             )
         else:
             best = v.heads[0]
@@ -238,11 +236,11 @@ class Answer:
         w = self.words
         src, dst = oriented(on.direction, e.dependent, e.head)
         arc = f"\u201c{w[e.dependent]}\u201d \u2192 \u201c{w[e.head]}\u201d"
-        numbers = f"{on.weight:.2f} of its attention; {on.weight_without_special:.2f} with special tokens set aside"
+        numbers = f"{on.weight:.2f} of its attention ({on.weight_without_special:.2f} with special tokens set aside)"
         if on.found:
             return (
                 f"In this sentence {head_name(on.layer, on.head)} finds {arc}: \u201c{w[src]}\u201d attends most "
-                f"to \u201c{w[dst]}\u201d ({numbers})."
+                f"to \u201c{w[dst]}\u201d: {numbers}."
             )
         return (
             f"In this sentence {head_name(on.layer, on.head)} misses {arc}: \u201c{w[src]}\u201d attends most to "

@@ -50,7 +50,7 @@ def test_the_answer_for_subject_verb_and_adjective_noun(corpus_atlas, loaded):
     assert nsubj.verdict.verdict == verdict.FOLLOWS and nsubj.focus == (2, 8)
     text = nsubj.text()
     assert text.startswith("subject -> verb (nsubj): over 3,827 sentences of UD English-EWT dev+test (gold) ")
-    assert "L2H8 (dep\u2192head) finds 0.59 of them" in text and "95% interval" in text
+    assert "the best, L2H8 (dep\u2192head), finds 0.59 of them" in text and "95% interval" in text
     [e] = nsubj.arcs
     on = e.corpus_heads[0]
     assert (e.dependent, e.head, on.layer, on.head, on.found) == (1, 6, 2, 8, False)  # keys (1) -> are (6)

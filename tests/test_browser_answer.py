@@ -28,7 +28,7 @@ def test_default_heads_page_shows_the_subject_verb_answer(page, app_url, tmp_pat
     answer = page.get_by_text("subject \u2192 verb (nsubj): over 3,827 sentences of UD English-EWT", exact=False)
     answer.wait_for(timeout=30_000)
     said = answer.inner_text()
-    assert "L2H8 (dep\u2192head) finds 0.59 of them" in said
+    assert "the best, L2H8 (dep\u2192head), finds 0.59 of them" in said
     # the answer tells the outlined cell's story: L2H8 misses cat -> sat here, and says where cat looks instead
     assert "In this sentence L2H8 misses \u201ccat\u201d \u2192 \u201csat\u201d" in said
     assert "\u201ccat\u201d attends most to \u201con\u201d" in said
