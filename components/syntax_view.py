@@ -439,8 +439,7 @@ def atlas_view(a, key: str) -> None:
         else f"No head follows {relation} (verdict: {ra.verdict.verdict})."
     )
     title = (
-        f"{relation}: accuracy of each head (better direction); baseline offset "
-        f"{ra.baseline_offset:+d} = {ra.baseline_accuracy:.2f}; \u2605 follows it (the rule above)"
+        f"{relation}: each head's accuracy; offset {ra.baseline_offset:+d} = {ra.baseline_accuracy:.2f}; \u2605 follows"
     )
     follows = np.zeros(ra.best_direction_accuracy.shape, dtype=bool)
     for h in ra.verdict.follows:

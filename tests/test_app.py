@@ -214,7 +214,7 @@ def test_atlas_page_bundled_corpus():
 def test_atlas_page_upload_conllu_and_a_broken_file():
     from tests.test_atlas import CONLLU
 
-    app = run_app(atlas_source="Upload my own")
+    app = run_app(atlas_source="upload")
     app.switch_page("pages/atlas.py").run()
     app.file_uploader(key="atlas_upload").upload("mine.conllu", CONLLU.encode()).run()
     assert not app.exception
@@ -257,7 +257,7 @@ def test_overview_page_role_grid():
 def test_overview_page_corpus_switch():
     app = on_page("pages/overview.py", overview_corpus=True)
     panel = app_grids(app)[0]["panels"][0]
-    assert "bundled corpus" in panel["name"]
+    assert "UD English-EWT dev+test (gold)" in panel["name"]
     assert panel["text"][2] == "prev"
 
 

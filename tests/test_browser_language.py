@@ -24,7 +24,7 @@ def test_german_french_and_japanese_get_the_notice_and_their_heatmaps(page, app_
         support.wait_heatmaps(page, 12)
         assert notice.is_visible() and "Type an English sentence to see those." in notice.inner_text()
         body = page.locator("[data-testid=stMain]").inner_text()
-        assert "over 362 sentences" not in body  # no answer line
+        assert "over 3,827 sentences" not in body  # no answer line
         page.locator(".hs-arc").first.wait_for(state="detached", timeout=60_000)  # the outlined arcs go (a rerun
         support.wait_heatmaps(page, 12)  # redraws the grid after the notice) and the heads stay drawn
         assert not page.locator("[data-testid=stAlertContentError]").count()

@@ -193,7 +193,7 @@ def test_parser_failure_in_an_uploaded_corpus_shows_an_error(fresh_policy):
     # Real, as above: spaCy refuses the line; the caps are raised through the environment.
     fresh_policy.setenv("HEADSCOPE_MAX_SENTENCE_CHARS", "2000000")
     fresh_policy.setenv("HEADSCOPE_MAX_UPLOAD_BYTES", "3000000")
-    app = on_page("pages/atlas.py", atlas_source="Upload my own")
+    app = on_page("pages/atlas.py", atlas_source="upload")
     app.file_uploader(key="atlas_upload").upload("long.txt", b"x" * 1_000_001 + b"\n").run()
     assert not app.exception
     assert any(e.startswith("Cannot read this corpus: the parser failed") for e in texts(app.error))
@@ -401,7 +401,7 @@ def test_a_100_mb_upload_in_the_app_is_refused_before_parsing(fresh_policy):
         fresh_policy.setattr(
             corpus, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k)
         )
-    app = on_page("pages/atlas.py", atlas_source="Upload my own")
+    app = on_page("pages/atlas.py", atlas_source="upload")
     uploader = app.file_uploader(key="atlas_upload")
     assert "At most 5.0 MB, 5,000 sentences, 1,000 characters a line" in uploader.help
     data = b"The black cat sat on the mat.\n" * (100_000_000 // 30 + 1)  # 100 MB, made here
@@ -417,7 +417,7 @@ def test_a_100_mb_upload_in_the_app_is_refused_before_parsing(fresh_policy):
 def test_caps_from_the_environment_in_the_app(fresh_policy):
     fresh_policy.setenv("HEADSCOPE_MAX_UPLOAD_SENTENCES", "2")
     fresh_policy.setenv("HEADSCOPE_MAX_UPLOAD_BYTES", "2_000")
-    app = on_page("pages/atlas.py", atlas_source="Upload my own")
+    app = on_page("pages/atlas.py", atlas_source="upload")
     assert "At most 0.0 MB (2,000 bytes), 2 sentences" in app.file_uploader(key="atlas_upload").help
     app.file_uploader(key="atlas_upload").upload("three.txt", b"The dog barked.\nA cat slept.\nBirds sang.\n").run()
     assert not app.exception

@@ -44,7 +44,7 @@ def shown(app) -> list[str]:
 
 @pytest.fixture(scope="module")
 def atlas_page():
-    return on_page("pages/atlas.py", atlas_source="Upload my own")
+    return on_page("pages/atlas.py", atlas_source="upload")
 
 
 @pytest.mark.parametrize(
@@ -201,13 +201,13 @@ def test_the_token_cap_refuses_before_parsing(loaded, monkeypatch):
     assert parsed == []
 
 
-def test_the_token_cap_in_the_app_and_the_cli(monkeypatch, tmp_path):
+def test_the_token_cap_in_the_app_not_the_cli(monkeypatch, tmp_path):
     from components import cached
 
     monkeypatch.setenv("HEADSCOPE_MAX_UPLOAD_TOKENS", "150")
     cached.policy.clear()
     try:
-        app = on_page("pages/atlas.py", atlas_source="Upload my own")
+        app = on_page("pages/atlas.py", atlas_source="upload")
         assert "150 of the model's tokens in all" in app.file_uploader(key="atlas_upload").help
         upload(app, "many.txt", b"The black cat sat on the mat.\n" * 20)
         assert texts(app.error) == [
@@ -219,12 +219,8 @@ def test_the_token_cap_in_the_app_and_the_cli(monkeypatch, tmp_path):
         cached.policy.clear()
     path = tmp_path / "many.txt"
     path.write_bytes(b"The black cat sat on the mat.\n" * 20)
-    assert "the limit is 150" in one_line_error(
-        headscope("atlas", "--corpus", str(path), HEADSCOPE_MAX_UPLOAD_TOKENS="150")
-    )
-    assert (
-        headscope("atlas", "--corpus", str(path), "--limit", "10", HEADSCOPE_MAX_UPLOAD_TOKENS="150").returncode == 0
-    )  # --limit first, then the cap
+    result = headscope("atlas", "--corpus", str(path), HEADSCOPE_MAX_UPLOAD_TOKENS="150")
+    assert result.returncode == 0, result.stderr  # the cap is a server's: the command line reads any size
 
 
 def test_a_stopped_upload_shows_what_was_scored_and_goes_on(loaded):
@@ -243,7 +239,7 @@ def test_a_stopped_upload_shows_what_was_scored_and_goes_on(loaded):
     key = hashlib.sha256(data).hexdigest()[:16] + models.BUNDLED_ID
     app = on_page(
         "pages/atlas.py",
-        atlas_source="Upload my own",
+        atlas_source="upload",
         atlas_job=AtlasJob(key=key, corpus=parsed, tally=tally, stopped=True),
     )
     upload(app, "three.txt", data)

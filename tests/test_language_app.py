@@ -91,7 +91,7 @@ def test_the_report_of_german_has_its_heatmaps_and_says_why_it_has_no_syntax_par
 
 
 def test_atlas_page_refuses_a_german_plain_text_corpus_naming_english():
-    app = on_page("pages/atlas.py", atlas_source="Upload my own")
+    app = on_page("pages/atlas.py", atlas_source="upload")
     german = "Der Hund schläft im Garten.\nDie Katze sitzt auf der Matte.\nWir fahren morgen nach Berlin.\n"
     app.file_uploader(key="atlas_upload").upload("mein.txt", german.encode()).run()
     assert not app.exception and not notices(app)  # the sentence is English: no notice at the top
