@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Iterator
+from typing import Collection, Iterator
 
 import numpy as np
 import pandas as pd
@@ -130,17 +130,18 @@ def describe_baseline(rs: RelationScores) -> str:
     return wording.baseline_sentence(rs, strong=lambda words: f"**{words}**")
 
 
-def following_heads(corpus_atlas, relation: str) -> set[tuple[int, int, str]] | None:
-    """The (layer, head, direction) that follow the relation over the corpus; None without a corpus verdict."""
+def following_heads(corpus_atlas, relation: str) -> dict[tuple[int, int, str], None] | None:
+    """The (layer, head, direction) that follow the relation over the corpus, best margin first (a dict used as
+    an ordered set); None without a corpus verdict."""
     if corpus_atlas is None or relation not in corpus_atlas.relations:
         return None
-    return {(h.layer, h.head, h.direction) for h in corpus_atlas.relations[relation].verdict.follows}
+    return dict.fromkeys((h.layer, h.head, h.direction) for h in corpus_atlas.relations[relation].verdict.follows)
 
 
 def ranking_frame(
     rs: RelationScores,
     positional: dict[tuple[int, int], str],
-    following: set | None,
+    following: Collection[tuple[int, int, str]] | None,
     rows: int = 12,
     only_positional: bool = False,
 ) -> pd.DataFrame:
@@ -276,7 +277,7 @@ def evidence(model: str, text: str, weighting: str, relation: str, corpus: str |
         disagree=disagree,
         ranking=head_table(ranking_frame(rs, positional, following), drop=("positional",)),
         positional_ranking=head_table(ranking_frame(rs, positional, following, rows=6, only_positional=True)),
-        top_heads=top_heads_data(model, scores, rs, positional, following or set()),
+        top_heads=top_heads_data(model, scores, rs, positional, following or {}),
     )
 
 
@@ -309,8 +310,13 @@ def top_heads_data(model: str, scores: SyntaxScores, rs: RelationScores, positio
     ones, with the relation's arc cells outlined."""
     wa = scores.words
     words_att = wa.as_attention(model)
+    corpus_rank = {key: i for i, key in enumerate(following)}  # the answer's order: best margin first
     ranked = sorted(
-        rs.heads, key=lambda h: ((h.layer, h.head, h.direction) not in following, (h.layer, h.head) in positional)
+        rs.heads,
+        key=lambda h: (
+            corpus_rank.get((h.layer, h.head, h.direction), len(corpus_rank)),
+            (h.layer, h.head) in positional,
+        ),
     )
     top, seen = [], set()
     for h in ranked:

@@ -65,7 +65,7 @@ def _weighting(parser: argparse.ArgumentParser) -> None:
 
 
 def _corpus_option(parser: argparse.ArgumentParser, what: str) -> None:
-    """--corpus and --limit, for the commands that read a corpus."""
+    """--corpus, --limit and --progress, for the commands that read a corpus."""
     shipped = ", ".join(f"{k} ({s.name})" for k, s in corpus.SOURCES.items())
     parser.add_argument(
         "--corpus",
@@ -74,6 +74,12 @@ def _corpus_option(parser: argparse.ArgumentParser, what: str) -> None:
         f"(gold parses); any size (default: {corpus.DEFAULT})",
     )
     parser.add_argument("--limit", type=int, default=None, help="use only the first N sentences")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a progress bar on stderr while a corpus is parsed and scored (default: when stderr is a terminal)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -492,12 +498,14 @@ def _corpus_atlas(args: argparse.Namespace, loaded: models.LoadedModel | None = 
     loaded = loaded or models.load(args.model, Policy.from_settings())
     weighting = getattr(args, "weighting", "weights")
     key = corpus.DEFAULT if args.corpus is None else args.corpus
+    shown = sys.stderr.isatty() if args.progress is None else args.progress
+    scoring = _progress("Scoring every head") if shown else None
     if key in corpus.SOURCES and args.limit is None:
-        return atlas.shipped(loaded, key, weighting, progress=_progress("Scoring every head"))
-    source = corpus.shipped(key) if key in corpus.SOURCES else _read_corpus(args.corpus)
+        return atlas.shipped(loaded, key, weighting, progress=scoring)
+    source = corpus.shipped(key) if key in corpus.SOURCES else _read_corpus(args.corpus, shown)
     if args.limit is not None:
         source = replace(source, parses=source.parses[: args.limit])
-    return atlas.compute(loaded, source, weighting=weighting, progress=_progress("Scoring every head"))
+    return atlas.compute(loaded, source, weighting=weighting, progress=scoring)
 
 
 UNCAPPED = Policy(
@@ -509,8 +517,8 @@ UNCAPPED = Policy(
 """The CLI reads a corpus of any size: the caps on an upload are a server's, not the command line's."""
 
 
-def _read_corpus(name: str) -> corpus.Corpus:
-    """A corpus file named on the command line, read in full (its parse's progress on stderr)."""
+def _read_corpus(name: str, progress: bool) -> corpus.Corpus:
+    """A corpus file named on the command line, read in full (with `progress`, its parse's on stderr)."""
     path = Path(name)
     if path.is_dir():
         raise UsageError(f"{name!r} is a directory; give one corpus file (FILE.txt or FILE.conllu)")
@@ -525,7 +533,7 @@ def _read_corpus(name: str) -> corpus.Corpus:
         data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {name!r}: {exc.strerror or exc}") from None
-    return corpus.read_upload(data, path.name, policy=UNCAPPED, progress=_progress("Parsing"))
+    return corpus.read_upload(data, path.name, policy=UNCAPPED, progress=_progress("Parsing") if progress else None)
 
 
 def _progress(label: str, stream=None, every: float = 0.2):

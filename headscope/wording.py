@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Collection
 
 from headscope.panels import head_name
 
@@ -82,7 +82,7 @@ def sentence_row(h: HeadScore, rs: RelationScores) -> dict[str, object]:
 def ranking_row(
     h: HeadScore,
     rs: RelationScores,
-    following: set[tuple[int, int, str]] | None,
+    following: Collection[tuple[int, int, str]] | None,
     positional: dict[tuple[int, int], str],
 ) -> dict[str, object]:
     """A row of a relation's ranking of heads in this sentence, as the Syntax heads page and the report show

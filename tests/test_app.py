@@ -156,8 +156,10 @@ def test_syntax_page_ranks_heads_for_nsubj():
     assert top["colLabels"][:3] == ["The", "keys", "to"]  # parser words
     first = top["panels"][0]
     assert first["name"] == "L2H8" and first["badge"].startswith("follows")  # the corpus answer first
-    follows, sentence = app_tables(app)[:2]  # Markdown tables: no JavaScript to load (components/tables.py)
-    assert list(follows["head"]) == ["L2H8"] and "95% interval" in follows  # the answer leads, with its numbers
+    split, arcs, follows, sentence = app_tables(app)[:4]  # Markdown: no JavaScript to load (components/tables.py)
+    assert list(split["arcs"]) == ["adjacent", "distant"]  # under the answer: position or syntax over the corpus
+    assert list(arcs["arc"][:1]) == ["keys \u2192 are"] and list(arcs["here"][:1]) == ["misses it"]  # arc by arc
+    assert list(follows["head"][:1]) == ["L2H8"] and "95% interval" in follows  # the answer leads, with its numbers
     assert len(sentence) == 12 and list(sentence["head"][:1]) == ["L3H1"]  # then this sentence's evidence
     assert "mean weight" in sentence and sentence["follows (corpus)"][0] == "no"  # short names, explained under it
     assert "positional" not in sentence and set(sentence["direction"]) <= {"dep\u2192head", "head\u2192dep"}
@@ -196,19 +198,28 @@ def test_atlas_page_bundled_corpus():
     app.switch_page("pages/atlas.py").run()
     assert not app.exception
     table = app_tables(app)[0]
-    assert list(table["relation"][:4]) == ["nsubj", "amod", "det", "dobj"]
+    assert list(table["relation"][:4]) == ["nsubj", "amod", "det", "dobj (UD: obj)"]  # UD's name where it differs
     nsubj = table[table["relation"] == "nsubj"].iloc[0]
-    assert nsubj["arcs"] >= 100 and nsubj["verdict"] == "follows"
-    assert nsubj["followed by"] == "L2H8"
+    assert nsubj["arcs"] >= 3000 and nsubj["verdict"] == "follows"
+    assert nsubj["followed by"] == "L2H8; L1H4; L2H1; 4 more"
     margins = [c.value for c in app.caption if c.value.startswith("Heads that follow nsubj")]
-    assert len(margins) == 1 and "L2H8 dependent->head +0.06" in margins[0]  # under the table, with the interval
-    assert table[table["relation"] == "amod"].iloc[0]["verdict"] == "positional"
+    assert len(margins) == 1 and "L2H8 dep\u2192head +0.2" in margins[0]  # under the table, with the interval
+    assert table[table["relation"] == "amod"].iloc[0]["verdict"] == "follows"  # gold data
+    split = app_tables(app)[1]
+    assert list(split["arcs"]) == ["adjacent", "distant"] and split["count"].sum() == nsubj["arcs"]
+    app.radio(key="atlas_source").set_value("simple").run()  # the simple sentences: amod positional there
+    simple = app_tables(app)[0]
+    assert simple[simple["relation"] == "amod"].iloc[0]["verdict"] == "positional"
+    assert app.session_state["verdict_corpus"] == "simple"  # and every page's verdicts now come from it
+    app.radio(key="atlas_source").set_value("gold").run()
     assert any("previous token" in c.value for c in app.caption)
     grid = app_grids(app)[0]
     assert (grid["rows"], grid["cols"], grid["scale"]["title"]) == (6, 12, "accuracy")
     assert "nsubj" in grid["panels"][0]["name"]
     text = grid["panels"][0]["text"]
-    assert text[2 * 12 + 8].endswith("\u2605") and grid["panels"][0]["outlines"] == [[2, 8, 2, 8]]  # L2H8 follows
+    following = {tuple(o) for o in grid["panels"][0]["outlines"]}  # the heads that follow it, outlined and starred
+    assert (2, 8, 2, 8) in following and len(following) == 7
+    assert all(text[layer * 12 + head].endswith("\u2605") for layer, head, _, _ in following)
 
 
 def test_atlas_page_upload_conllu_and_a_broken_file():
@@ -219,7 +230,7 @@ def test_atlas_page_upload_conllu_and_a_broken_file():
     app.file_uploader(key="atlas_upload").upload("mine.conllu", CONLLU.encode()).run()
     assert not app.exception
     assert any("mine\\.conllu" in m.value for m in app.markdown)  # the file name shown literally (markdown-escaped)
-    assert "dobj" in list(app_tables(app)[0]["relation"])
+    assert "dobj (UD: obj)" in list(app_tables(app)[0]["relation"])
     app.file_uploader(key="atlas_upload").upload("bad.conllu", b"1\tA\n").run()
     assert not app.exception
     assert any("line 1" in e.value for e in app.error)

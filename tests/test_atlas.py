@@ -91,7 +91,7 @@ def test_json_document_and_disk_round_trip(tmp_path):
     doc = atlas.to_json(a)
     assert set(doc) == {"model", "corpus", "sentences", "words", "weighting", "rule", "relations"}
     dobj = doc["relations"]["dobj"]
-    assert set(dobj) == {"count", "best", "baseline", "accuracy", "follows", "verdict"}
+    assert set(dobj) == {"count", "best", "baseline", "accuracy", "follows", "verdict", "split"}
     assert dobj["follows"] == [] and dobj["verdict"] == "too_few"  # 2 arcs: too few to tell
     assert dobj["accuracy"] == [[0.5]]  # best direction per head
     assert dobj["baseline"] == {"offset": -1, "accuracy": 0.5}

@@ -240,7 +240,11 @@ def test_the_cli_atlas_reads_a_corpus_past_the_servers_caps_with_a_progress_bar(
     """The 50,000-token and 5,000-sentence caps are a server's: the CLI scores a larger file, and says how far."""
     path = tmp_path / "many.txt"
     path.write_text("The cat sat.\n" * 5100, encoding="utf-8")
-    result = headscope("atlas", "--corpus", str(path), "--format", "json", HEADSCOPE_MAX_UPLOAD_TOKENS="100")
+    args = ("atlas", "--corpus", str(path), "--format", "json")
+    result = headscope(*args, "--progress", HEADSCOPE_MAX_UPLOAD_TOKENS="100")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["sentences"] == 5100
     assert "5,100/5,100 sentences" in result.stderr and "Scoring every head [" in result.stderr
+    assert "Parsing [" in result.stderr
+    quiet = headscope(*args[:3], "--limit", "20", "--format", "json")  # stderr not a terminal: no bar by default
+    assert quiet.returncode == 0 and quiet.stderr == ""

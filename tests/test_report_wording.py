@@ -25,8 +25,8 @@ def _report_section(page: str, relation: str) -> str:
 
 
 def _report_table(section: str) -> list[dict[str, str]]:
-    """The section's table as rows of {column: text}."""
-    table = re.search(r"<table>(.*?)</table>", section, re.S).group(1)
+    """The section's table of heads as rows of {column: text} (the split's table, above it, aside)."""
+    table = next(t for t in re.findall(r"<table>(.*?)</table>", section, re.S) if "<th>head</th>" in t)
     rows = [re.findall(r"<t[hd]>(.*?)</t[hd]>", row) for row in re.findall(r"<tr>(.*?)</tr>", table)]
     return [dict(zip([html.unescape(h) for h in rows[0]], [html.unescape(c) for c in row])) for row in rows[1:]]
 
