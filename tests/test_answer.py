@@ -196,3 +196,16 @@ def test_the_norms_switch_weighs_every_heatmap_and_the_answer(loaded):
     assert said == answer.answer(norms_atlas, "nsubj", syntax.score_sentence(expected, syntax.parse(SENTENCE))).text()
     assert dict(app.query_params).get("norms") == "1"
     assert app_grids(run_app(layer=0))[0]["scale"]["hi"] == 1.0  # attention weights: the scale stays 0 to 1
+
+
+def test_the_verdict_corpus_travels_in_the_link():
+    """The simple sentences, picked on the Head atlas page, give every page its verdicts; a link carries them."""
+    from tests.support import linked_app
+
+    app = linked_app({"verdicts": "simple"})
+    said = _plain(app.info[0].value)
+    assert said.startswith("subject -> verb (nsubj): over 362 sentences of simple sentences (parsed)")
+    assert dict(app.query_params).get("verdicts") == "simple"
+    app = linked_app({"verdicts": "nonsense"})
+    assert _plain(app.info[0].value).startswith("subject -> verb (nsubj): over 3,827 sentences of UD English-EWT")
+    assert any("verdicts" in w.value and "nonsense" in w.value for w in app.warning)
