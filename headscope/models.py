@@ -311,6 +311,7 @@ def inspect(model_id: str | None, policy: Policy | None = None) -> Inspection:
         raise _explain(name, exc) from None
     if getattr(config, "auto_map", None) and config.model_type not in _known_types():
         raise ModelError(f"{name!r} needs code from its repository to load; Headscope never runs such code")
+    _check_size(name, config, policy)
     try:
         params = count_params(config)
     except Exception as exc:  # noqa: BLE001 - any failure to build the model is a load failure
@@ -321,6 +322,48 @@ def inspect(model_id: str | None, policy: Policy | None = None) -> Inspection:
     if policy.max_bytes and num_bytes and num_bytes > policy.max_bytes:
         raise ModelError(f"{name!r} is {num_bytes:,} bytes on disk; this server allows at most {policy.max_bytes:,}")
     return Inspection(name=name, source=source, config=config, num_params=params, num_bytes=num_bytes, cached=cached)
+
+
+ESTIMATE_SLACK = 1.5
+"""How far over the parameter cap a config's estimate must be to be refused unbuilt (the exact count decides below it)."""
+_DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float64": 8}
+
+
+def memory_bytes() -> int | None:
+    """This machine's memory (or its cgroup's limit, if lower), in bytes; None when unknown."""
+    sizes = []
+    try:
+        sizes.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit.isdigit():
+            sizes.append(int(limit))
+    except OSError:
+        pass
+    return min(sizes) if sizes else None
+
+
+def _check_size(name: str, config: Any, policy: Policy) -> None:
+    """Refuse, from the config alone, a model beyond sane bounds, the server's cap or this machine's memory."""
+    try:
+        families.check_bounds(config)
+    except families.ConfigTooLarge as exc:
+        raise ModelError(f"{name!r} is refused before it is built: {exc}") from None
+    estimate = families.estimate_params(config)
+    if policy.max_params and estimate > policy.max_params * ESTIMATE_SLACK:
+        raise ModelError(
+            f"{name!r} has about {estimate:,} parameters (config.json: {families.size_fields(config)}); "
+            f"this server allows at most {policy.max_params:,}"
+        )
+    dtype = str(getattr(config, "dtype", None) or "float32")
+    needed, machine = estimate * _DTYPE_BYTES.get(dtype.removeprefix("torch."), 4), memory_bytes()
+    if machine and needed > machine:
+        raise ModelError(
+            f"{name!r} needs about {needed / 1e9:,.1f} GB of memory (config.json: {families.size_fields(config)}); "
+            f"this machine has {machine / 1e9:,.1f} GB"
+        )
 
 
 def _known_types() -> set[str]:
