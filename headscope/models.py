@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from headscope import families
 from headscope.errors import ModelError, first_line, out_of_memory
@@ -273,6 +274,36 @@ def hub_reachable(timeout: float = 3.0) -> bool:
         return False
 
 
+T = TypeVar("T")
+
+
+class HubTimeout(ModelError):
+    """The hub did not finish a call within the server's time limit."""
+
+
+def within(seconds: float, call: Callable[[], T], what: str, setting: str) -> T:
+    """call() on a daemon thread, or HubTimeout naming the limit after `seconds` (the thread is left to end)."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="headscope-hub", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise HubTimeout(
+            f"the hub did not finish {what} within the time limit of {seconds:g} s ({setting}); "
+            "try again later, or pick a model in the local cache"
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def _config(source: str, local_only: bool):
     """A model's config, never running repository code."""
     from transformers import AutoConfig
@@ -299,12 +330,18 @@ def inspect(model_id: str | None, policy: Policy | None = None) -> Inspection:
                 raise ModelError(
                     f"{name!r} is not in the local cache, and this server does not download models"
                 ) from None
-            if not hub_reachable():
+            if not hub_reachable(min(3.0, policy.hub_timeout)):
                 raise ModelError(
                     f"{name!r} is not in the local cache and the hub cannot be reached; "
                     "on a machine with internet it will be downloaded once"
                 ) from None
-            config, cached = _config(source, local_only=False), False
+            config = within(
+                policy.hub_timeout,
+                lambda: _config(source, local_only=False),
+                f"sending the config of {name!r}",
+                Policy.ENV["hub_timeout"],
+            )
+            cached = False
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001 - transformers raises many kinds for a bad config
@@ -417,11 +454,22 @@ def load(model_id: str | None = None, policy: Policy | None = None) -> LoadedMod
     info = inspect(model_id, policy)
     name, source = info.name, info.source
     local_only = info.cached
-    try:
+
+    def read() -> tuple[Any, Any]:
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=local_only)
         model = AutoModel.from_pretrained(
             source, attn_implementation="eager", trust_remote_code=False, local_files_only=local_only
         )
+        return tokenizer, model
+
+    try:
+        if local_only:
+            tokenizer, model = read()
+        else:
+            what = f"sending the files of {name!r}"
+            tokenizer, model = within(policy.download_timeout, read, what, Policy.ENV["download_timeout"])
+    except ModelError:
+        raise
     except Exception as exc:  # noqa: BLE001 - a broken folder can fail in many ways
         raise _explain(name, exc) from None
     model.eval()

@@ -54,6 +54,10 @@ MAX_UPLOAD_TOKENS = 50_000  # the work of an atlas: its forward passes grow with
 """Default caps on an uploaded corpus (headscope.corpus), overridden by Policy's settings."""
 CACHE_MB = 256
 """Default memory for results shared by a server's sessions (components/cache.py)."""
+HUB_TIMEOUT = 30
+"""Default seconds a hub call for a model's config may take in all, connecting and reading (headscope.models)."""
+DOWNLOAD_TIMEOUT = 1_800
+"""Default seconds the download of a hub model's files (tokenizer and weights) may take in all."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,8 @@ class Policy:
     max_sentence_chars: int = MAX_SENTENCE_CHARS  # characters in one line of an uploaded .txt corpus
     max_upload_tokens: int = MAX_UPLOAD_TOKENS  # the model's tokens over all sentences of an uploaded corpus
     cache_mb: int = CACHE_MB  # the server's cache of results (attention, figures) for all sessions
+    hub_timeout: int = HUB_TIMEOUT  # seconds for a hub model's config, in all
+    download_timeout: int = DOWNLOAD_TIMEOUT  # seconds for a hub model's files, in all
 
     ENV = {
         "allowed": "HEADSCOPE_ALLOWED_MODELS",
@@ -86,6 +92,8 @@ class Policy:
         "max_sentence_chars": "HEADSCOPE_MAX_SENTENCE_CHARS",
         "max_upload_tokens": "HEADSCOPE_MAX_UPLOAD_TOKENS",
         "cache_mb": "HEADSCOPE_CACHE_MB",
+        "hub_timeout": "HEADSCOPE_HUB_TIMEOUT",
+        "download_timeout": "HEADSCOPE_DOWNLOAD_TIMEOUT",
     }
 
     def no_such_folder(self) -> str:
@@ -130,4 +138,6 @@ class Policy:
             max_sentence_chars=read("max_sentence_chars", _cap, MAX_SENTENCE_CHARS),
             max_upload_tokens=read("max_upload_tokens", _cap, MAX_UPLOAD_TOKENS),
             cache_mb=read("cache_mb", _cap, CACHE_MB),
+            hub_timeout=read("hub_timeout", _cap, HUB_TIMEOUT),
+            download_timeout=read("download_timeout", _cap, DOWNLOAD_TIMEOUT),
         )

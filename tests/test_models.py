@@ -350,3 +350,67 @@ def test_a_config_beyond_this_machines_memory_is_refused(tiny_folders, tmp_path,
 def test_the_estimate_is_close_to_the_count(tiny_folders, family):
     info = models.inspect(str(tiny_folders[family]))
     assert abs(families.estimate_params(info.config) / info.num_params - 1) < 0.05
+
+
+# --- the hub's time limit (issue 28) -------------------------------------------------------
+
+
+@pytest.fixture
+def silent_hub():
+    """A local endpoint that accepts connections and never answers: its URL."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])  # kept open, never answered
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    server.close()
+
+
+def test_a_hub_that_never_answers_is_given_up_after_the_limit(silent_hub, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env.update(HF_ENDPOINT=silent_hub, HF_HOME=str(tmp_path / "hf"), HEADSCOPE_HUB_TIMEOUT="2")
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "headscope", "attention", "The cat sat.", "--model", "org/x"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=2 + 90,  # the limit, and a margin for the imports on a busy machine (it hung for 400 s and more)
+    )
+    line = one_line_error(result, "'org/x'", "within the time limit of 2 s (HEADSCOPE_HUB_TIMEOUT)")
+    print(f"{time.perf_counter() - start:.1f} s: {line}")
+
+
+def test_the_hub_limit_is_a_setting():
+    assert Policy().hub_timeout == 30 and Policy().download_timeout == 1_800
+    assert Policy.from_settings(env={"HEADSCOPE_HUB_TIMEOUT": "5"}).hub_timeout == 5
+    with pytest.raises(ModelError, match="HEADSCOPE_HUB_TIMEOUT is not usable"):
+        Policy.from_settings(env={"HEADSCOPE_HUB_TIMEOUT": "soon"})
+
+
+def test_within_hands_back_the_result_or_the_error():
+    assert models.within(5, lambda: 7, "x", "S") == 7
+    with pytest.raises(KeyError):
+        models.within(5, lambda: {}["k"], "x", "S")
+    with pytest.raises(models.HubTimeout, match=r"within the time limit of 0.1 s \(S\)"):
+        models.within(0.1, lambda: time.sleep(2), "sending x", "S")
