@@ -304,6 +304,18 @@ def within(seconds: float, call: Callable[[], T], what: str, setting: str) -> T:
     return outcome["value"]
 
 
+def import_transformers() -> None:
+    """Import transformers and resolve the names Headscope uses (it resolves them lazily, on first use).
+
+    Call it from one thread before others use transformers: a server's sessions resolving them at once
+    were told "cannot import name 'AutoConfig' from 'transformers'" (components/cached.py, `ready`).
+    """
+    import transformers
+
+    for name in ("AutoConfig", "AutoModel", "AutoTokenizer", "AutoModelForMaskedLM", "AutoModelForCausalLM"):
+        getattr(transformers, name)
+
+
 def _config(source: str, local_only: bool):
     """A model's config, never running repository code."""
     from transformers import AutoConfig
