@@ -453,6 +453,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: print the result on stdout, or one line on stderr and exit status 2."""
     try:
         args = build_parser().parse_args(argv)
+        Policy.from_settings()  # a HEADSCOPE_* setting that is not usable is refused before any work
         output = run_command(args)
     except (UsageError, InputError, ModelError, ParseError) as exc:
         print(f"headscope: error: {exc}", file=sys.stderr)

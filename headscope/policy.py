@@ -60,6 +60,30 @@ DOWNLOAD_TIMEOUT = 1_800
 """Default seconds the download of a hub model's files (tokenizer and weights) may take in all."""
 
 
+RANGES = {
+    "max_params": (23_000_000, 10**13, "the bundled model has 22.7 M parameters, and a lower cap refuses it"),
+    "max_bytes": (91_000_000, 10**14, "the bundled model's weights are 90.9 MB, and a lower cap refuses it"),
+    "max_tokens": (8, 1_000_000, "a request holds a model's special tokens and a few words"),
+    "max_upload_bytes": (1, 1_000_000_000, "an uploaded corpus is held in memory"),
+    "max_upload_sentences": (1, 10_000_000, "a count of sentences"),
+    "max_sentence_chars": (1, 10_000_000, "a count of characters"),
+    "max_upload_tokens": (1, 1_000_000_000, "a count of tokens"),
+    "cache_mb": (16, 1_048_576, "below 16 MB the results of one long text do not fit"),
+    "hub_timeout": (1, 3_600, "seconds"),
+    "download_timeout": (10, 604_800, "seconds"),
+}
+"""Each number setting's sane range (lowest, highest, why); unset, 0 or none still mean no limit where there is none by default."""
+
+
+def _in_range(name: str, value: int | None) -> int | None:
+    """A number setting's value, or ValueError naming its range when it is outside."""
+    low, high, why = RANGES[name]
+    if value is not None and not low <= value <= high:
+        side = f"below {low:,}" if value < low else f"above {high:,}"
+        raise ValueError(f"{value:,} is {side} ({why}); give a whole number from {low:,} to {high:,}")
+    return value
+
+
 @dataclass(frozen=True)
 class Policy:
     """What a server lets its users load (see README: "Restricting models on a shared server")."""
@@ -115,7 +139,7 @@ class Policy:
 
         def read(name: str, parse, *default) -> Any:
             try:
-                return parse(get(name), *default)
+                return _in_range(name, parse(get(name), *default))
             except ValueError as exc:
                 where = (
                     cls.ENV[name] if env.get(cls.ENV[name]) not in (None, "") else f"[headscope] {name} in secrets.toml"
