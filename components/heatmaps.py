@@ -8,14 +8,12 @@ PNG/SVG downloads drawn from the same layout as the page.
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from components import cached, charts, downloads, faults, links
 from components.state import Settings
 from headscope import canvas
-from headscope.panels import head_name
+from headscope.panels import head_name, parse_head_name
 
 _grid = charts.served_component("headscope_heatmap_grid", canvas.SCRIPT)  # hs_shared.js, then heatmap_grid.js
 
@@ -46,8 +44,8 @@ def opened(data: dict) -> tuple[tuple[int, int] | None, bool]:
     clicked = new_click(data["key"], data)
     if clicked is not None:
         state[OPEN_HEAD] = head_name(*clicked)
-    found = re.fullmatch(r"L([0-9]+)H([0-9]+)", state.get(OPEN_HEAD) or "")
-    head = _panel_of(data, {"layer": int(found[1]), "head": int(found[2])}) if found else None
+    found = parse_head_name(state.get(OPEN_HEAD) or "")
+    head = _panel_of(data, {"layer": found[0], "head": found[1]}) if found else None
     return head, clicked is not None and head is not None
 
 

@@ -12,6 +12,7 @@ from components.text import literal
 from headscope import compare, models
 from headscope.answer import DEFAULT_LINKS, LINK_CHOICES
 from headscope.attention import KINDS, MAX_CHARS
+from headscope.panels import head_name, parse_head_name
 from headscope.policy import Policy
 from headscope.syntax import RELATION_CHOICES
 
@@ -110,14 +111,16 @@ def _parse(kind: str, raw: str):
             raise ValueError("out of range")
         return value
     if kind == "head":  # a head opened large: L3H1 (the page checks it against the model)
-        if not re.fullmatch(r"L[0-9]{1,4}H[0-9]{1,4}", raw):
+        head = parse_head_name(raw)
+        if head is None:
             raise ValueError("not a head name such as L3H1")
-        return raw
+        return head_name(*head)
     if kind == "heads":  # heads switched off: L2H8,L3H1
         names = raw.split(",")
-        if len(names) > 64 or not all(re.fullmatch(r"L[0-9]{1,4}H[0-9]{1,4}", n) for n in names):
+        heads = [parse_head_name(name) for name in names]
+        if len(names) > 64 or None in heads:
             raise ValueError("not a list of head names such as L2H8,L3H1")
-        return list(dict.fromkeys(names))
+        return list(dict.fromkeys(head_name(*head) for head in heads))
     if kind == "cmodel":
         if raw not in sidebar.listed_models(_policy()):
             raise ValueError("not a model this server offers for comparison")
