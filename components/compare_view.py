@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from components import answer_view, cached, faults, heatmaps, syntax_view, tables
+from components import answer_view, cached, faults, heatmaps, links, syntax_view, tables
 from components.state import Settings
 from components.text import literal
 from headscope import compare, wording
@@ -92,6 +92,8 @@ def statistics(s: Settings, second: Settings) -> None:
     clicked = heatmaps.new_click(STAT_ROW)  # on A's grid or B's (models of other sizes): checked against both below
     if clicked is not None:
         state[HEAD_KEY] = head_name(*clicked)
+    where = "both models" if s.model != second.model else "this model"
+    links.check_head(HEAD_KEY, min(d["rows"] for d in grids), min(d["cols"] for d in grids), where)
     head = parse_head_name(state.get(HEAD_KEY) or "")
     if head is not None and not all(head[0] < data["rows"] and head[1] < data["cols"] for data in grids):
         head = None  # clicked in a larger model: not a head of both

@@ -152,6 +152,7 @@ def layer_view(s: Settings, num_layers: int, marks: Marks = ({}, {})) -> None:
     `marks` (badges and outlined cells, see `layer_grid`) are a few small tuples.
     """
     links.check_range("layer", num_layers, "layer")
+    links.check_head(OPEN_HEAD, num_layers, cached.attention_view(s).num_heads)
     layer = st.select_slider("Layer", options=list(range(num_layers)), key="layer")
     layer_grid(s, layer, marks)
     downloads.attention_buttons(s, layer)
@@ -163,6 +164,8 @@ def model_grid(s: Settings, marks: Marks = ({}, {})) -> None:
     """Every head as a small heatmap, with badges and outlined arcs; a clicked one opens large below, in view."""
     with faults.guard("Cannot draw the heatmaps"):
         data = dict(canvas.marked(cached.model_canvas(s), *marks), key="model_grid")
+        att = cached.attention_view(s)
+    links.check_head(OPEN_HEAD, att.num_layers, att.num_heads)
     head, fresh = opened(data)
     show(data, key="model_grid", name="all-layers", selected=head)
     if head is not None:
