@@ -42,6 +42,24 @@ def browser_sent_widget_values() -> bool:
         return False
 
 
+def upload_lost(key: str) -> bool:
+    """True when the browser names a file for the file uploader `key` that this server does not hold.
+
+    The browser keeps an uploaded file's chip and sends the file's id on every run; a server
+    without the file (the replica that received it is gone, and another took the page over)
+    returns no file, and the chip stays with nothing under it. Streamlit reads such an id as a
+    `DeletedFile` in the session's private `_state._new_widget_state` (a keyed widget's id ends
+    with its key); False where it cannot be read (tests/test_faults.py).
+    """
+    try:
+        states = get_session_state()._state._new_widget_state.states
+        values = [getattr(v, "value", None) for k, v in states.items() if k.endswith(f"-{key}")]
+    except (AttributeError, TypeError):
+        return False
+    files = [f for v in values for f in (v if isinstance(v, list) else [v])]
+    return any(type(f).__name__ == "DeletedFile" for f in files)
+
+
 def leave_pages_directory_mode() -> None:
     """Make a run that Streamlit started in its old multipage mode go through app.py's navigation.
 
