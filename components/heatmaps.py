@@ -152,7 +152,8 @@ def layer_view(s: Settings, num_layers: int, marks: Marks = ({}, {})) -> None:
     `marks` (badges and outlined cells, see `layer_grid`) are a few small tuples.
     """
     links.check_range("layer", num_layers, "layer")
-    links.check_head(OPEN_HEAD, num_layers, cached.attention_view(s).num_heads)
+    if st.session_state.get(OPEN_HEAD):  # a head from a link, or one opened in another model
+        links.check_head(OPEN_HEAD, num_layers, cached.attention_view(s).num_heads)
     layer = st.select_slider("Layer", options=list(range(num_layers)), key="layer")
     layer_grid(s, layer, marks)
     downloads.attention_buttons(s, layer)
