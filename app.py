@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import links, sidebar, streamlit_private
+from components import cached, faults, links, sidebar, streamlit_private
 
 st.set_page_config(page_title="Headscope", page_icon="🔍", layout="wide")
 
@@ -22,6 +22,9 @@ page = st.navigation(
         ]
     ),
 )
+faults.settings_or_stop(cached.policy)  # a bad HEADSCOPE_* setting: one message, on every page
+with faults.guard("The model could not be loaded"):
+    cached.ready()  # transformers and the bundled model, once per process, before any session uses them
 links.apply_once()  # a shared link's state, on the session's first run
 settings = sidebar.render()
 links.sync()  # the address bar always holds a link to this view

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
 import time
 from dataclasses import replace
 
@@ -58,6 +59,27 @@ shared = RESULTS.cached
 def model_info(model_id: str) -> str:
     """'110 M parameters, 440 MB on disk', read from the config before any weight is loaded."""
     return models.inspect(model_id, policy()).describe()
+
+
+_READY = threading.Lock()
+_ready: list[bool] = []  # [True] once this process has imported transformers and loaded the bundled model
+
+
+def ready() -> None:
+    """Import transformers and load the bundled model once per process, under one lock, before any page uses them.
+
+    transformers resolves its names on first use (a lazy module): on a cold server, sessions
+    opening different pages at once resolved them together, and one of them was told
+    "cannot import name 'AutoConfig' from 'transformers'" (tests/test_cold_start.py).
+    """
+    if _ready:
+        return
+    with _READY:
+        if _ready:
+            return
+        models.import_transformers()
+        loaded_model(models.BUNDLED_ID)
+        _ready.append(True)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

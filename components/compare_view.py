@@ -3,18 +3,17 @@ per-head statistics side by side, and the head rankings of both."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
-from components import answer_view, cached, faults, heatmaps, syntax_view, tables
+from components import answer_view, cached, faults, heatmaps, links, syntax_view, tables
 from components.state import Settings
 from components.text import literal
 from headscope import compare, wording
 from headscope.attention import Attention
-from headscope.panels import head_name
+from headscope.panels import head_name, parse_head_name
 from headscope.wording import plural
 
 ALIGN_KEY = "compare_align"
@@ -93,8 +92,9 @@ def statistics(s: Settings, second: Settings) -> None:
     clicked = heatmaps.new_click(STAT_ROW)  # on A's grid or B's (models of other sizes): checked against both below
     if clicked is not None:
         state[HEAD_KEY] = head_name(*clicked)
-    found = re.fullmatch(r"L([0-9]+)H([0-9]+)", state.get(HEAD_KEY) or "")
-    head = (int(found[1]), int(found[2])) if found else None
+    where = "both models" if s.model != second.model else "this model"
+    links.check_head(HEAD_KEY, min(d["rows"] for d in grids), min(d["cols"] for d in grids), where)
+    head = parse_head_name(state.get(HEAD_KEY) or "")
     if head is not None and not all(head[0] < data["rows"] and head[1] < data["cols"] for data in grids):
         head = None  # clicked in a larger model: not a head of both
     together = len(grids[0]["panels"]) == 2  # A and B in one grid, then A minus B

@@ -8,14 +8,12 @@ PNG/SVG downloads drawn from the same layout as the page.
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from components import cached, charts, downloads, faults, links
 from components.state import Settings
 from headscope import canvas
-from headscope.panels import head_name
+from headscope.panels import head_name, parse_head_name
 
 _grid = charts.served_component("headscope_heatmap_grid", canvas.SCRIPT)  # hs_shared.js, then heatmap_grid.js
 
@@ -46,8 +44,8 @@ def opened(data: dict) -> tuple[tuple[int, int] | None, bool]:
     clicked = new_click(data["key"], data)
     if clicked is not None:
         state[OPEN_HEAD] = head_name(*clicked)
-    found = re.fullmatch(r"L([0-9]+)H([0-9]+)", state.get(OPEN_HEAD) or "")
-    head = _panel_of(data, {"layer": int(found[1]), "head": int(found[2])}) if found else None
+    found = parse_head_name(state.get(OPEN_HEAD) or "")
+    head = _panel_of(data, {"layer": found[0], "head": found[1]}) if found else None
     return head, clicked is not None and head is not None
 
 
@@ -154,6 +152,8 @@ def layer_view(s: Settings, num_layers: int, marks: Marks = ({}, {})) -> None:
     `marks` (badges and outlined cells, see `layer_grid`) are a few small tuples.
     """
     links.check_range("layer", num_layers, "layer")
+    if st.session_state.get(OPEN_HEAD):  # a head from a link, or one opened in another model
+        links.check_head(OPEN_HEAD, num_layers, cached.attention_view(s).num_heads)
     layer = st.select_slider("Layer", options=list(range(num_layers)), key="layer")
     layer_grid(s, layer, marks)
     downloads.attention_buttons(s, layer)
@@ -165,6 +165,8 @@ def model_grid(s: Settings, marks: Marks = ({}, {})) -> None:
     """Every head as a small heatmap, with badges and outlined arcs; a clicked one opens large below, in view."""
     with faults.guard("Cannot draw the heatmaps"):
         data = dict(canvas.marked(cached.model_canvas(s), *marks), key="model_grid")
+        att = cached.attention_view(s)
+    links.check_head(OPEN_HEAD, att.num_layers, att.num_heads)
     head, fresh = opened(data)
     show(data, key="model_grid", name="all-layers", selected=head)
     if head is not None:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import cached, faults, heatmaps, plotly_chart, tables
+from components import cached, faults, heatmaps, links, plotly_chart, tables
 from components.charts import file_name
 from headscope import canvas, export, knockout
 from headscope.figures import bars_figure
@@ -63,9 +63,16 @@ def _corpus_column(model_id: str, ablation: str) -> Importance | None:
 def pickers(num_layers: int, num_heads: int) -> tuple[tuple[tuple[int, int], ...], str]:
     """The heads to switch off (L0H0...) and zero or mean."""
     names = [head_name(layer, head) for layer in range(num_layers) for head in range(num_heads)]
-    kept = [n for n in st.session_state.get(HEADS_KEY) or [] if n in names]  # a smaller model: drop the rest
-    if kept != (st.session_state.get(HEADS_KEY) or []):
-        st.session_state[HEADS_KEY] = kept
+    given = st.session_state.get(HEADS_KEY) or []
+    dropped = [n for n in given if n not in names]  # a link's, or a larger model's
+    if dropped:
+        links.reset(
+            HEADS_KEY,
+            [n for n in given if n in names],
+            f"{'head' if len(dropped) == 1 else 'heads'} {', '.join(dropped[:5])}{', …' if len(dropped) > 5 else ''} "
+            f"{'does' if len(dropped) == 1 else 'do'} not exist in this model (layers 0 to {num_layers - 1}, "
+            f"heads 0 to {num_heads - 1}): not switched off",
+        )
     _add_clicked(names)
     left, right = st.columns([3, 1])
     chosen = left.multiselect("Heads to switch off", names, key=HEADS_KEY, placeholder="Pick heads, e.g. L2H8")

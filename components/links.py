@@ -12,6 +12,7 @@ from components.text import literal
 from headscope import compare, corpus, models
 from headscope.answer import DEFAULT_LINKS, LINK_CHOICES
 from headscope.attention import KINDS, MAX_CHARS
+from headscope.panels import head_name, parse_head_name
 from headscope.policy import Policy
 from headscope.syntax import RELATION_CHOICES
 
@@ -112,14 +113,18 @@ def _parse(kind: str, raw: str):
             raise ValueError("out of range")
         return value
     if kind == "head":  # a head opened large: L3H1 (the page checks it against the model)
-        if not re.fullmatch(r"L[0-9]{1,4}H[0-9]{1,4}", raw):
+        head = parse_head_name(raw)
+        if head is None:
             raise ValueError("not a head name such as L3H1")
-        return raw
+        return head_name(*head)
     if kind == "heads":  # heads switched off: L2H8,L3H1
-        names = raw.split(",")
-        if len(names) > 64 or not all(re.fullmatch(r"L[0-9]{1,4}H[0-9]{1,4}", n) for n in names):
-            raise ValueError("not a list of head names such as L2H8,L3H1")
-        return list(dict.fromkeys(names))
+        heads = []  # as many as given: every head of the model can be switched off (the page checks them)
+        for name in raw.split(","):
+            head = parse_head_name(name)
+            if head is None:
+                raise ValueError(f"{_shown(name)} is not a head name such as L2H8; write L2H8,L3H1")
+            heads.append(head_name(*head))
+        return list(dict.fromkeys(heads))
     if kind == "cmodel":
         if raw not in sidebar.listed_models(_policy()):
             raise ValueError("not a model this server offers for comparison")
@@ -200,16 +205,34 @@ def apply_once() -> None:
 
 
 def check_range(key: str, count: int, what: str) -> None:
-    """Reset a layer or head number outside 0..count-1 (a bad link, another model) to 0, with a notice.
-
-    The app is then drawn again, so that the address bar and the share box hold the view shown;
-    the notice (and those already on screen) show at the top of that run.
-    """
+    """Reset a layer or head number outside 0..count-1 (a bad link, another model) to 0, with a notice (see `reset`)."""
     value = st.session_state.get(key)
     if value is None or count < 1 or value in range(count):
         return
-    st.session_state[key] = 0
-    notice = f"{what} {value} does not exist in this model (0 to {count - 1}); showing {what} 0"
+    reset(key, 0, f"{what} {value} does not exist in this model (0 to {count - 1}); showing {what} 0")
+
+
+def check_head(key: str, num_layers: int, num_heads: int, where: str = "this model") -> None:
+    """Clear a head name (a bad link, another model) that is not a head of `where`, with a notice (see `reset`)."""
+    name = st.session_state.get(key)
+    head = parse_head_name(name) if isinstance(name, str) else None
+    if not name or (head is not None and head[0] < num_layers and head[1] < num_heads):
+        return
+    reset(
+        key,
+        None,
+        f"head {_shown(str(name))[1:-1]} does not exist in {where} (layers 0 to {num_layers - 1}, "
+        f"heads 0 to {num_heads - 1}); no head is opened",
+    )
+
+
+def reset(key: str, value, notice: str) -> None:
+    """Put a setting back to what is shown instead, with a notice, and draw the app again.
+
+    Drawn again, the address bar and the share box hold the view shown; the notice (and those
+    already on screen) show at the top of that run.
+    """
+    st.session_state[key] = value
     st.session_state[NOTICES] = [*st.session_state.get(ON_SCREEN, []), *st.session_state.get(NOTICES, []), notice]
     st.rerun(scope="app")
 

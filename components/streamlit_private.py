@@ -9,6 +9,8 @@ CHECKED_VERSION.
 from __future__ import annotations
 
 import copy
+import os
+import sys
 import threading
 from collections.abc import Callable
 
@@ -40,6 +42,24 @@ def browser_sent_widget_values() -> bool:
         return False
 
 
+def upload_lost(key: str) -> bool:
+    """True when the browser names a file for the file uploader `key` that this server does not hold.
+
+    The browser keeps an uploaded file's chip and sends the file's id on every run; a server
+    without the file (the replica that received it is gone, and another took the page over)
+    returns no file, and the chip stays with nothing under it. Streamlit reads such an id as a
+    `DeletedFile` in the session's private `_state._new_widget_state` (a keyed widget's id ends
+    with its key); False where it cannot be read (tests/test_faults.py).
+    """
+    try:
+        states = get_session_state()._state._new_widget_state.states
+        values = [getattr(v, "value", None) for k, v in states.items() if k.endswith(f"-{key}")]
+    except (AttributeError, TypeError):
+        return False
+    files = [f for v in values for f in (v if isinstance(v, list) else [v])]
+    return any(type(f).__name__ == "DeletedFile" for f in files)
+
+
 def leave_pages_directory_mode() -> None:
     """Make a run that Streamlit started in its old multipage mode go through app.py's navigation.
 
@@ -53,6 +73,28 @@ def leave_pages_directory_mode() -> None:
     if PagesManager is not None and getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
         st.rerun()
+    if _page_runs_alone():  # started in that mode before another session left it (a cold server, a class)
+        st.rerun()
+
+
+def _page_runs_alone() -> bool:
+    """True when this run executes a page while the server's main script (app.py) is not running.
+
+    On a fresh server, sessions that opened at once all started in the old multipage mode; the
+    first to clear the flag above reran, and the others, seeing it cleared, ran their page
+    without app.py: its settings check, its sidebar and its one load of transformers and the
+    model (tests/test_cold_start.py). The run's context names the main script; the frames of
+    this thread show whether it is running. A page run on its own (AppTest) is its own main script.
+    """
+    ctx = get_script_run_ctx() if get_script_run_ctx is not None else None
+    main = getattr(ctx, "main_script_path", None)
+    if not main:
+        return False
+    frame, files = sys._getframe(1), set()
+    while frame is not None:  # by file name: AppTest keeps "../app.py" and runs /…/app.py
+        files.add(os.path.basename(frame.f_code.co_filename))
+        frame = frame.f_back
+    return os.path.basename(str(main)) not in files
 
 
 _pages: dict[str, list] = {}  # by the main script's path

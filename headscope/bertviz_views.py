@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 from headscope.attention import Attention
+from headscope.canvas import script_json
 
 VENDOR = "/app/static/vendor"
 """Where Streamlit serves static/vendor (server.enableStaticServing)."""
@@ -66,8 +66,8 @@ def script_hash(view: str) -> str:
 
 
 def _json_for_script(value) -> str:
-    """JSON that cannot end the <script> element it sits in (no '<' at all: it is \\u003c)."""
-    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    """JSON that cannot end the <script> element it sits in (canvas.script_json)."""
+    return script_json(value)
 
 
 THEMES = {

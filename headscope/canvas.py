@@ -10,6 +10,7 @@ get more cells than they have pixels (see `panels.pool`). The renderer reads not
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -36,6 +37,15 @@ STYLE = SCRIPT.with_suffix(".css")
 """The renderer: mounted by components/heatmaps.py, embedded whole by the report."""
 SHARED_SCRIPT = SCRIPT.with_name("hs_shared.js")
 """What the components share (elements, downloads, the page's colours): put in front of each one's script."""
+
+
+def script_json(value) -> str:
+    """JSON for a <script> element whatever its text holds: `<`, `>` and `&` written as \\u003c, \\u003e, \\u0026.
+
+    Escaping `</` alone is not enough: `<!--<script` in a string puts the HTML parser in a state
+    where the element's own `</script>` no longer ends it, and the page after it is lost.
+    """
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def component_script(path: Path = SCRIPT) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from dataclasses import replace
@@ -47,6 +48,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `python -m headscope {command + ' ' if command else ''}--help`)")
 
 
+def _whole(text: str) -> int:
+    """A number argument written with the digits 0 to 9, as links take them (int() also reads full-width
+    digits, "1_0" and " 1", and raises past 4,300 digits)."""
+    if not re.fullmatch(r"-?[0-9]{1,9}", text):
+        raise argparse.ArgumentTypeError(
+            f"{text[:20]!r} is not a whole number written with the digits 0 to 9 (at most nine)"
+        )
+    return int(text)
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     """Options every command takes."""
     parser.add_argument("--model", default=None, help=f"hub id or local folder (default: {models.BUNDLED_ID}, bundled)")
@@ -73,7 +84,7 @@ def _corpus_option(parser: argparse.ArgumentParser, what: str) -> None:
         help=f"{what}: a shipped corpus, {shipped}, or FILE.txt (one sentence a line, parsed) or FILE.conllu "
         f"(gold parses); any size (default: {corpus.DEFAULT})",
     )
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N sentences")
+    parser.add_argument("--limit", type=_whole, default=None, help="use only the first N sentences")
     parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -108,8 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p = sub.add_parser("head", help="one head taken apart: Q, K, V, scores, weights, output")
     p.add_argument("text", help="the text to analyse")
-    p.add_argument("--layer", type=int, required=True, help="layer, from 0")
-    p.add_argument("--head", type=int, required=True, help="head, from 0")
+    p.add_argument("--layer", type=_whole, required=True, help="layer, from 0")
+    p.add_argument("--head", type=_whole, required=True, help="head, from 0")
     _common(p)
     p = sub.add_parser("atlas", help="per head, how often it finds each relation's heads over a corpus")
     _corpus_option(p, "the corpus to score")
@@ -560,6 +571,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: print the result on stdout, or one line on stderr and exit status 2."""
     try:
         args = build_parser().parse_args(argv)
+        Policy.from_settings()  # a HEADSCOPE_* setting that is not usable is refused before any work
         output = run_command(args)
     except (UsageError, InputError, ModelError, ParseError) as exc:
         print(f"headscope: error: {exc}", file=sys.stderr)

@@ -240,3 +240,142 @@ def check_recomputable(loaded: "LoadedModel") -> None:
     position = getattr(config, "position_embedding_type", "absolute")
     if position not in (None, "absolute"):
         raise UnsupportedModel(f"cannot take apart attention with {position} position embeddings")
+
+
+# --- a model's size, read from its config before any module is built --------------------------
+
+BOUNDS = {
+    **dict.fromkeys(
+        ("num_hidden_layers", "n_layer", "n_layers", "num_layers", "encoder_layers", "decoder_layers"), 1_024
+    ),
+    "num_decoder_layers": 1_024,
+    **dict.fromkeys(
+        (
+            "num_attention_heads",
+            "n_head",
+            "n_heads",
+            "num_heads",
+            "num_key_value_heads",
+            "encoder_attention_heads",
+            "decoder_attention_heads",
+        ),
+        1_024,
+    ),
+    **dict.fromkeys(
+        (
+            "hidden_size",
+            "n_embd",
+            "d_model",
+            "dim",
+            "embedding_size",
+            "d_kv",
+            "head_dim",
+            "intermediate_size",
+            "n_inner",
+            "d_ff",
+            "hidden_dim",
+            "encoder_ffn_dim",
+            "decoder_ffn_dim",
+        ),
+        262_144,
+    ),
+    "vocab_size": 4_194_304,
+    "type_vocab_size": 4_194_304,
+    **dict.fromkeys(("max_position_embeddings", "n_positions", "n_ctx"), 16_777_216),
+    "num_hidden_groups": 1_024,
+    "inner_group_num": 1_024,
+}
+"""config.json fields that size a model, and the largest value Headscope builds a model for (any server)."""
+
+
+class ConfigTooLarge(ValueError):
+    """A config describes a model too large (or malformed) to build; the message names the field."""
+
+
+def _first(fields: dict, *names: str) -> int | None:
+    """The first of these fields the config sets to a positive number."""
+    for name in names:
+        value = fields.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
+def _sizing_fields(fields: dict, prefix: str = "") -> list[tuple[str, Any]]:
+    """(path, value) of every sizing field in a config's dict, nested configs (text_config, ...) included."""
+    found = [(prefix + name, value) for name, value in fields.items() if name in BOUNDS and value is not None]
+    for name, value in fields.items():
+        if isinstance(value, dict):
+            found += _sizing_fields(value, f"{prefix}{name}.")
+    return found
+
+
+def check_bounds(config: Any) -> None:
+    """ConfigTooLarge naming the first sizing field that is not a whole number within BOUNDS."""
+    for path, value in _sizing_fields(config.to_dict()):
+        bound = BOUNDS[path.rsplit(".", 1)[-1]]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigTooLarge(
+                f"config.json: {path} is {str(value)[:40]}; it must be a whole number from 0 to {bound:,}"
+            )
+        if value > bound:
+            raise ConfigTooLarge(f"config.json: {path} is {value}; at most {bound:,}")
+
+
+_GATED = ("silu", "swiglu", "geglu", "gated-gelu", "gated-silu")
+"""Activations (hidden_act, feed_forward_proj) whose feed-forward has a third projection."""
+
+
+def _estimate_one(fields: dict) -> int:
+    """Parameters of one (non-nested) config's transformer: embeddings and layers, the usual shapes."""
+    hidden = _first(fields, "hidden_size", "n_embd", "d_model", "dim")
+    if hidden is None:
+        return 0
+    embed = _first(fields, "embedding_size") or hidden
+    learned = not any(key.startswith("rope") for key in fields)
+    positions = _first(fields, "max_position_embeddings", "n_positions") if learned else None
+    embeddings = embed * (
+        (_first(fields, "vocab_size") or 0) + (positions or 0) + (_first(fields, "type_vocab_size") or 0)
+    )
+    embeddings += embed * hidden if embed != hidden else 0
+    heads = _first(fields, "num_attention_heads", "n_head", "n_heads", "num_heads", "encoder_attention_heads") or 1
+    d_head = _first(fields, "d_kv", "head_dim") or max(hidden // heads, 1)
+    kv_heads = _first(fields, "num_key_value_heads") or heads
+    attn = 2 * hidden * d_head * (heads + kv_heads)
+    ff = _first(fields, "intermediate_size", "n_inner", "d_ff", "hidden_dim", "encoder_ffn_dim") or 4 * hidden
+    gated = (
+        str(fields.get("hidden_act", "")).lower() in _GATED
+        or str(fields.get("feed_forward_proj", "")).lower() in _GATED
+    )
+    layer = attn + (3 if gated else 2) * hidden * ff
+    layers = _first(fields, "num_hidden_layers", "n_layer", "n_layers", "num_layers", "encoder_layers") or 0
+    if _first(fields, "num_hidden_groups"):  # ALBERT: layers share the weights of their group
+        layers = min(layers, _first(fields, "num_hidden_groups") * (_first(fields, "inner_group_num") or 1))
+    decoder = _first(fields, "decoder_layers", "num_decoder_layers") if fields.get("is_encoder_decoder") else None
+    return embeddings + layers * layer + (decoder or 0) * (layer + attn)
+
+
+def estimate_params(config: Any) -> int:
+    """About how many parameters a config's model has, read from its fields with no module built."""
+
+    def walk(fields: dict) -> int:
+        return _estimate_one(fields) + sum(walk(v) for v in fields.values() if isinstance(v, dict))
+
+    return walk(config.to_dict())
+
+
+def size_fields(config: Any) -> str:
+    """The fields an estimate comes from, as a message quotes them: 'num_hidden_layers 24, hidden_size 1024, ...'."""
+    wanted = (
+        "num_hidden_layers",
+        "n_layer",
+        "n_layers",
+        "num_layers",
+        "hidden_size",
+        "n_embd",
+        "d_model",
+        "dim",
+        "vocab_size",
+    )
+    fields = config.to_dict()
+    return ", ".join(f"{name} {fields[name]}" for name in wanted if _first(fields, name))

@@ -39,7 +39,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import threading
 import weakref
 from dataclasses import dataclass, replace
@@ -53,6 +52,7 @@ from headscope.attention import Attention, Axis, InputError
 from headscope.errors import UnsupportedModel
 from headscope.families import DECODER, ENCODER_DECODER
 from headscope.models import LoadedModel
+from headscope.panels import parse_head_name
 
 ABLATIONS = ("zero", "mean")
 """What a knocked-out head's slice of the context vector becomes: zeros, or its mean over this text's tokens."""
@@ -97,8 +97,6 @@ def _out_projections(loaded: LoadedModel) -> list[Any]:
 
 # --- heads named L2H8 -----------------------------------------------------------------------
 
-_HEAD = re.compile(r"\s*L(\d+)\s*H(\d+)\s*", re.IGNORECASE)
-
 
 def parse_heads(spec: str | Sequence[str], num_layers: int, num_heads: int) -> tuple[tuple[int, int], ...]:
     """Heads written 'L2H8,L3H1' (or a list of such names) as sorted (layer, head) pairs; InputError if not."""
@@ -107,13 +105,13 @@ def parse_heads(spec: str | Sequence[str], num_layers: int, num_heads: int) -> t
         raise InputError("no heads given: name them like L2H8 (layer 2, head 8), separated by commas")
     heads = set()
     for name in names:
-        m = _HEAD.fullmatch(name)
-        if not m:
+        head = parse_head_name(name)
+        if head is None:
             raise InputError(
-                f"{name.strip()!r} is not a head name: write heads like L2H8 (layer 2, head 8), "
-                "numbered from 0, separated by commas"
+                f"{name.strip()[:40]!r} is not a head name: write heads like L2H8 (layer 2, head 8), "
+                "numbered from 0 with the digits 0 to 9, separated by commas"
             )
-        heads.add(check_head(int(m.group(1)), int(m.group(2)), num_layers, num_heads))
+        heads.add(check_head(*head, num_layers, num_heads))
     return tuple(sorted(heads))
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from headscope import families
 from headscope.errors import ModelError, first_line, out_of_memory
@@ -273,6 +274,48 @@ def hub_reachable(timeout: float = 3.0) -> bool:
         return False
 
 
+T = TypeVar("T")
+
+
+class HubTimeout(ModelError):
+    """The hub did not finish a call within the server's time limit."""
+
+
+def within(seconds: float, call: Callable[[], T], what: str, setting: str) -> T:
+    """call() on a daemon thread, or HubTimeout naming the limit after `seconds` (the thread is left to end)."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="headscope-hub", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise HubTimeout(
+            f"the hub did not finish {what} within the time limit of {seconds:g} s ({setting}); "
+            "try again later, or pick a model in the local cache"
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def import_transformers() -> None:
+    """Import transformers and resolve the names Headscope uses (it resolves them lazily, on first use).
+
+    Call it from one thread before others use transformers: a server's sessions resolving them at once
+    were told "cannot import name 'AutoConfig' from 'transformers'" (components/cached.py, `ready`).
+    """
+    import transformers
+
+    for name in ("AutoConfig", "AutoModel", "AutoTokenizer", "AutoModelForMaskedLM", "AutoModelForCausalLM"):
+        getattr(transformers, name)
+
+
 def _config(source: str, local_only: bool):
     """A model's config, never running repository code."""
     from transformers import AutoConfig
@@ -299,18 +342,25 @@ def inspect(model_id: str | None, policy: Policy | None = None) -> Inspection:
                 raise ModelError(
                     f"{name!r} is not in the local cache, and this server does not download models"
                 ) from None
-            if not hub_reachable():
+            if not hub_reachable(min(3.0, policy.hub_timeout)):
                 raise ModelError(
                     f"{name!r} is not in the local cache and the hub cannot be reached; "
                     "on a machine with internet it will be downloaded once"
                 ) from None
-            config, cached = _config(source, local_only=False), False
+            config = within(
+                policy.hub_timeout,
+                lambda: _config(source, local_only=False),
+                f"sending the config of {name!r}",
+                Policy.ENV["hub_timeout"],
+            )
+            cached = False
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001 - transformers raises many kinds for a bad config
         raise _explain(name, exc) from None
     if getattr(config, "auto_map", None) and config.model_type not in _known_types():
         raise ModelError(f"{name!r} needs code from its repository to load; Headscope never runs such code")
+    _check_size(name, config, policy)
     try:
         params = count_params(config)
     except Exception as exc:  # noqa: BLE001 - any failure to build the model is a load failure
@@ -321,6 +371,48 @@ def inspect(model_id: str | None, policy: Policy | None = None) -> Inspection:
     if policy.max_bytes and num_bytes and num_bytes > policy.max_bytes:
         raise ModelError(f"{name!r} is {num_bytes:,} bytes on disk; this server allows at most {policy.max_bytes:,}")
     return Inspection(name=name, source=source, config=config, num_params=params, num_bytes=num_bytes, cached=cached)
+
+
+ESTIMATE_SLACK = 1.5
+"""How far over the parameter cap a config's estimate must be to be refused unbuilt (the exact count decides below it)."""
+_DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float64": 8}
+
+
+def memory_bytes() -> int | None:
+    """This machine's memory (or its cgroup's limit, if lower), in bytes; None when unknown."""
+    sizes = []
+    try:
+        sizes.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit.isdigit():
+            sizes.append(int(limit))
+    except OSError:
+        pass
+    return min(sizes) if sizes else None
+
+
+def _check_size(name: str, config: Any, policy: Policy) -> None:
+    """Refuse, from the config alone, a model beyond sane bounds, the server's cap or this machine's memory."""
+    try:
+        families.check_bounds(config)
+    except families.ConfigTooLarge as exc:
+        raise ModelError(f"{name!r} is refused before it is built: {exc}") from None
+    estimate = families.estimate_params(config)
+    if policy.max_params and estimate > policy.max_params * ESTIMATE_SLACK:
+        raise ModelError(
+            f"{name!r} has about {estimate:,} parameters (config.json: {families.size_fields(config)}); "
+            f"this server allows at most {policy.max_params:,}"
+        )
+    dtype = str(getattr(config, "dtype", None) or "float32")
+    needed, machine = estimate * _DTYPE_BYTES.get(dtype.removeprefix("torch."), 4), memory_bytes()
+    if machine and needed > machine:
+        raise ModelError(
+            f"{name!r} needs about {needed / 1e9:,.1f} GB of memory (config.json: {families.size_fields(config)}); "
+            f"this machine has {machine / 1e9:,.1f} GB"
+        )
 
 
 def _known_types() -> set[str]:
@@ -374,11 +466,22 @@ def load(model_id: str | None = None, policy: Policy | None = None) -> LoadedMod
     info = inspect(model_id, policy)
     name, source = info.name, info.source
     local_only = info.cached
-    try:
+
+    def read() -> tuple[Any, Any]:
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, local_files_only=local_only)
         model = AutoModel.from_pretrained(
             source, attn_implementation="eager", trust_remote_code=False, local_files_only=local_only
         )
+        return tokenizer, model
+
+    try:
+        if local_only:
+            tokenizer, model = read()
+        else:
+            what = f"sending the files of {name!r}"
+            tokenizer, model = within(policy.download_timeout, read, what, Policy.ENV["download_timeout"])
+    except ModelError:
+        raise
     except Exception as exc:  # noqa: BLE001 - a broken folder can fail in many ways
         raise _explain(name, exc) from None
     model.eval()

@@ -8,6 +8,7 @@ CLI uses the names.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -60,6 +61,17 @@ def model_style(num_heads: int) -> GridStyle:
 def head_name(layer: int, head: int) -> str:
     """The name of a head, numbered from 0: L2H3 is layer 2, head 3."""
     return f"L{layer}H{head}"
+
+
+HEAD_NAME = re.compile(r"\s*[Ll]([0-9]{1,4})\s*[Hh]([0-9]{1,4})\s*")
+"""A head's name as typed or linked: L2H3 (l2h3 and spaces around its parts too), numbers of at most
+four ASCII digits (int() also reads full-width digits, and raises past 4,300 digits)."""
+
+
+def parse_head_name(text: str) -> tuple[int, int] | None:
+    """(layer, head) of a name such as L2H3, or None when it is not one: the one reader of head names."""
+    found = HEAD_NAME.fullmatch(text)
+    return (int(found[1]), int(found[2])) if found else None
 
 
 def token_labels(tokens: tuple[str, ...] | list[str]) -> list[str]:

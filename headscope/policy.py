@@ -54,6 +54,34 @@ MAX_UPLOAD_TOKENS = 50_000  # the work of an atlas: its forward passes grow with
 """Default caps on an uploaded corpus (headscope.corpus), overridden by Policy's settings."""
 CACHE_MB = 256
 """Default memory for results shared by a server's sessions (components/cache.py)."""
+HUB_TIMEOUT = 30
+"""Default seconds a hub call for a model's config may take in all, connecting and reading (headscope.models)."""
+DOWNLOAD_TIMEOUT = 1_800
+"""Default seconds the download of a hub model's files (tokenizer and weights) may take in all."""
+
+
+RANGES = {
+    "max_params": (23_000_000, 10**13, "the bundled model has 22.7 M parameters, and a lower cap refuses it"),
+    "max_bytes": (91_000_000, 10**14, "the bundled model's weights are 90.9 MB, and a lower cap refuses it"),
+    "max_tokens": (8, 1_000_000, "a request holds a model's special tokens and a few words"),
+    "max_upload_bytes": (1, 1_000_000_000, "an uploaded corpus is held in memory"),
+    "max_upload_sentences": (1, 10_000_000, "a count of sentences"),
+    "max_sentence_chars": (1, 10_000_000, "a count of characters"),
+    "max_upload_tokens": (1, 1_000_000_000, "a count of tokens"),
+    "cache_mb": (16, 1_048_576, "below 16 MB the results of one long text do not fit"),
+    "hub_timeout": (1, 3_600, "seconds"),
+    "download_timeout": (10, 604_800, "seconds"),
+}
+"""Each number setting's sane range (lowest, highest, why); unset, 0 or none still mean no limit where there is none by default."""
+
+
+def _in_range(name: str, value: int | None) -> int | None:
+    """A number setting's value, or ValueError naming its range when it is outside."""
+    low, high, why = RANGES[name]
+    if value is not None and not low <= value <= high:
+        side = f"below {low:,}" if value < low else f"above {high:,}"
+        raise ValueError(f"{value:,} is {side} ({why}); give a whole number from {low:,} to {high:,}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -72,6 +100,8 @@ class Policy:
     max_sentence_chars: int = MAX_SENTENCE_CHARS  # characters in one line of an uploaded .txt corpus
     max_upload_tokens: int = MAX_UPLOAD_TOKENS  # the model's tokens over all sentences of an uploaded corpus
     cache_mb: int = CACHE_MB  # the server's cache of results (attention, figures) for all sessions
+    hub_timeout: int = HUB_TIMEOUT  # seconds for a hub model's config, in all
+    download_timeout: int = DOWNLOAD_TIMEOUT  # seconds for a hub model's files, in all
 
     ENV = {
         "allowed": "HEADSCOPE_ALLOWED_MODELS",
@@ -86,6 +116,8 @@ class Policy:
         "max_sentence_chars": "HEADSCOPE_MAX_SENTENCE_CHARS",
         "max_upload_tokens": "HEADSCOPE_MAX_UPLOAD_TOKENS",
         "cache_mb": "HEADSCOPE_CACHE_MB",
+        "hub_timeout": "HEADSCOPE_HUB_TIMEOUT",
+        "download_timeout": "HEADSCOPE_DOWNLOAD_TIMEOUT",
     }
 
     def no_such_folder(self) -> str:
@@ -107,7 +139,7 @@ class Policy:
 
         def read(name: str, parse, *default) -> Any:
             try:
-                return parse(get(name), *default)
+                return _in_range(name, parse(get(name), *default))
             except ValueError as exc:
                 where = (
                     cls.ENV[name] if env.get(cls.ENV[name]) not in (None, "") else f"[headscope] {name} in secrets.toml"
@@ -130,4 +162,6 @@ class Policy:
             max_sentence_chars=read("max_sentence_chars", _cap, MAX_SENTENCE_CHARS),
             max_upload_tokens=read("max_upload_tokens", _cap, MAX_UPLOAD_TOKENS),
             cache_mb=read("cache_mb", _cap, CACHE_MB),
+            hub_timeout=read("hub_timeout", _cap, HUB_TIMEOUT),
+            download_timeout=read("download_timeout", _cap, DOWNLOAD_TIMEOUT),
         )

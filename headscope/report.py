@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 
 from headscope import answer, arcs, canvas, norms, verdict
 from headscope.atlas import Atlas
@@ -42,7 +41,7 @@ class _Grids:
         return f"<div id='{key}' class='hs-host'></div>"
 
     def script(self) -> str:
-        """The renderer and every grid's data; `</` is escaped so no value can close the script."""
+        """The renderer and every grid's data; `<`, `>` and `&` are escaped so no value can end the script."""
         out = []
         if self.data:
             out += [
@@ -64,8 +63,8 @@ class _Grids:
 
 
 def _json(data) -> str:
-    """Data for a <script> block: `</` escaped, so no value can close the script."""
-    return json.dumps(data).replace("</", "<\\/")
+    """Data for a <script> block, safe for any text (canvas.script_json)."""
+    return canvas.script_json(data)
 
 
 def _table(headers: list[str], rows: list[list[object]]) -> str:

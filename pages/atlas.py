@@ -4,7 +4,7 @@ import math
 
 import streamlit as st
 
-from components import cached, faults, nav, state, syntax_view
+from components import cached, faults, nav, state, streamlit_private, syntax_view
 from headscope import corpus
 
 nav.ensure_app()
@@ -42,6 +42,12 @@ upload = st.file_uploader(
     help=corpus.limits_text(limits) + " A server sets its own limits (HEADSCOPE_MAX_UPLOAD_*).",
 )
 if upload is None:
+    if streamlit_private.upload_lost("atlas_upload"):  # a chip on screen, and no file here
+        st.warning(
+            "The corpus file shown above is not on this server (the server that received it stopped, "
+            "and another one took over this page): remove it and upload it again.",
+            icon=":material/upload_file:",
+        )
     st.stop()
 with faults.guard("Cannot read this corpus"):
     corpus.check_size(upload.size, upload.name, limits.max_upload_bytes)  # before reading or parsing anything

@@ -39,8 +39,8 @@ except bertviz_views.TooLarge as exc:
     st.warning(f"{exc}.")
     st.stop()
 layer = None
+links.check_range("bertviz_layer", att.num_layers, "layer")  # also in the model view, which draws every layer
 if bertviz_views.one_layer(att, view):  # the one layer control (bertviz's own menu is left out)
-    links.check_range("bertviz_layer", att.num_layers, "layer")
     layer = st.select_slider("Layer", options=list(range(att.num_layers)), key="bertviz_layer")
 layers = bertviz_views.plan(att, layer, view)
 page = bertviz_views.build(att, view, layer, dark=st.context.theme.type == "dark")

@@ -93,3 +93,19 @@ def test_a_link_with_a_text_longer_than_the_app_reads_opens_with_the_notice(page
     support.wait_heatmaps(page, 12, WAIT_MS)
     assert page.get_by_role("textbox", name="Sentence").input_value() == "The black cat sat on the mat."
     page.wait_for_function("location.search === '?layer=3'", timeout=WAIT_MS)
+
+
+@pytest.mark.parametrize(
+    ("path", "notice"),
+    [
+        ("/?head=L99H99&words=1", "Head L99H99 does not exist in this model"),
+        ("/bertviz?bview=model&blayer=77", "Layer 77 does not exist in this model"),
+    ],
+)
+def test_a_refused_value_leaves_the_address_bar(page, app_url, path, notice):
+    page.goto(app_url + path)
+    page.get_by_text(notice).wait_for(timeout=WAIT_MS)
+    support.wait_idle(page, WAIT_MS)
+    page.wait_for_function(
+        "!location.search.includes('L99H99') && !location.search.includes('blayer=77')", timeout=WAIT_MS
+    )

@@ -37,3 +37,25 @@ def test_report_draws_every_layer_offline(loaded, browser, tmp_path):
     assert "\u2192" in page.locator(".hs-tip:visible").inner_text()  # hover works in the file too
     context.close()
     assert not errors and not dialogs, (errors, dialogs)
+
+
+COMMENT = "The cat sat on a<!--<script mat & a rug."
+
+
+def test_a_sentence_with_an_html_comment_and_script_still_draws(loaded, browser, tmp_path):
+    # escaping only `</` left `<!--<script` in the data: the HTML parser never closed that script
+    att = attention.run(loaded, COMMENT)
+    path = tmp_path / "report.html"
+    path.write_text(report.build(att, syntax.score_sentence(att, syntax.parse(COMMENT))), encoding="utf-8")
+    context = browser.new_context(offline=True, viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(path.as_uri())
+    page.wait_for_function("document.querySelectorAll('.hs-grid[data-drawn=\"12\"]').length === 6", timeout=60_000)
+    page.locator(".hs-arcs[data-drawn]").wait_for(timeout=60_000)
+    words = page.locator(".hs-arcs .hs-word").evaluate_all("els => els.map(e => e.textContent)")
+    assert words == list(syntax.parse(COMMENT).words), words
+    assert page.locator(".hs-arcs .hs-arc").count() == len(syntax.parse(COMMENT).arcs())
+    context.close()
+    assert not errors, errors

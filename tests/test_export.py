@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import numpy as np
 
@@ -67,3 +68,23 @@ def test_report_has_the_heads_that_matter_when_given(loaded):
     assert "<h2>Which heads matter</h2>" in page and page.count("class='hs-host'") == 6 + 1
     assert imp.measure in page and "Other heads can take over" in page
     assert "<h2>Which heads matter</h2>" not in report.build(att, None)
+
+
+COMMENT = "The cat sat on a<!--<script mat & a rug."
+"""A sentence that put the report's arc diagram out of reach: `<!--<script` inside a script's JSON."""
+
+
+def test_every_json_in_a_script_escapes_markup(loaded):
+    from headscope import canvas
+
+    assert canvas.script_json({"t": "<!--<script>&</script>"}) == (
+        '{"t": "\\u003c!--\\u003cscript\\u003e\\u0026\\u003c/script\\u003e"}'
+    )
+    att = attention.run(loaded, COMMENT)
+    page = report.build(att, syntax.score_sentence(att, syntax.parse(COMMENT)))
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", page, flags=re.S)
+    data = [s for s in scripts if s.startswith(("for (const [key, data] of", "window.headscopeArcs(document"))]
+    assert len(data) == 2, len(data)
+    for script in data:
+        assert "<!--" not in script and "<script" not in script and "&" not in script
+    assert "a&lt;!--&lt;script mat &amp; a rug" in page  # the sentence, shown as text

@@ -495,3 +495,19 @@ def test_caps_and_bad_caps_in_the_cli(tmp_path):
         headscope("attention", "The cat sat.", HEADSCOPE_MAX_SENTENCE_CHARS="-1"),
         "HEADSCOPE_MAX_SENTENCE_CHARS is not usable: '-1' is not a positive whole number",
     )
+
+
+def test_an_upload_the_server_does_not_hold_says_to_upload_again(fresh_policy, monkeypatch):
+    # A replica lost mid-upload: the browser still shows the file's chip and sends its id, and the
+    # survivor has no such file. Here the file is never handed to the server (AppTest registers it).
+    from streamlit.testing.v1.local_script_runner import LocalScriptRunner
+
+    app = on_page("pages/atlas.py", atlas_source="Upload my own")
+    assert not app.warning
+    monkeypatch.setattr(LocalScriptRunner, "register_file", lambda self, rec: None)
+    app.file_uploader(key="atlas_upload").upload("two.txt", b"The dog barked.\nA cat slept.\n", "text/plain").run()
+    assert not app.exception and not app.error
+    assert any("remove it and upload it again" in w for w in texts(app.warning)), texts(app.warning)
+    monkeypatch.undo()  # uploaded again: the atlas, and no such message
+    app.file_uploader(key="atlas_upload").upload("two.txt", b"The dog barked.\nA cat slept.\n", "text/plain").run()
+    assert not app.exception and not any("upload it again" in w for w in texts(app.warning))

@@ -170,3 +170,54 @@ def test_a_newline_typed_at_the_end_of_the_sentence_stays_out_of_the_text_and_th
     assert dict(app.query_params)["text"] == "The cat sat."
     app.sidebar.text_area(key="text").set_value("First line.\nSecond line.").run()  # a newline inside stays
     assert dict(app.query_params)["text"] == "First line.\nSecond line."
+
+
+# --- every refused value gets a notice, and leaves the address bar (issue 28) ---------------
+
+
+@pytest.mark.parametrize("name", ["L99H99", "L0H12", "L6H0"])
+def test_a_head_the_model_lacks_is_not_opened_with_a_notice(name):
+    app = linked_app({"head": name})
+    notice = said(app)
+    assert f"Head {name} does not exist in this model (layers 0 to 5, heads 0 to 11); no head is opened" in notice
+    assert "head" not in app.query_params and not app.exception
+
+
+def test_a_head_in_the_model_opens_without_a_notice():
+    app = linked_app({"head": "L2H3"})
+    assert said(app) == "" and app.query_params["head"] == "L2H3"
+
+
+def test_a_comparison_head_the_model_lacks_gets_a_notice():
+    app = linked_app({"chead": "L9H99"}, "pages/compare.py")
+    notice = said(app)
+    assert "Head L9H99 does not exist in this model (layers 0 to 5, heads 0 to 11); no head is opened" in notice
+    assert "chead" not in app.query_params and not app.exception
+
+
+def test_a_bertviz_layer_the_model_lacks_gets_a_notice_in_the_model_view_too():
+    app = linked_app({"bview": "model", "blayer": "77"}, "pages/bertviz.py")
+    assert "Layer 77 does not exist in this model (0 to 5); showing layer 0" in said(app), said(app)
+    assert app.query_params.get("blayer", "0") == "0" and not app.exception
+
+
+def test_every_head_of_the_model_can_be_switched_off_from_a_link():
+    every = ",".join(f"L{layer}H{head}" for layer in range(6) for head in range(12))
+    app = linked_app({"kheads": every}, "pages/knockout.py")
+    assert said(app) == "" and not app.exception  # was: "Ignored … (not a list of head names)", past 64
+    assert len(app.multiselect(key="knockout_heads").value) == 72
+    assert app.query_params["kheads"] == every
+
+
+def test_heads_to_switch_off_that_the_model_lacks_get_a_notice():
+    app = linked_app({"kheads": "L2H8,L9H0,L0H12"}, "pages/knockout.py")
+    notice = said(app)
+    assert "Heads L9H0, L0H12 do not exist in this model (layers 0 to 5, heads 0 to 11): not switched off" in notice
+    assert app.query_params["kheads"] == "L2H8" and not app.exception
+
+
+def test_a_bad_name_in_a_list_of_heads_is_quoted():
+    notice = said(linked_app({"kheads": "L2H8,L\uff13H1"}))
+    assert "Ignored kheads='L2H8,L\uff13H1' from the link ('L\uff13H1' is not a head name such as L2H8" in notice, (
+        notice
+    )

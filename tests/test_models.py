@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from headscope import attention, models, words
+from headscope import attention, families, models, words
 from headscope.errors import ModelError
 from headscope.policy import Policy
 from tests import tiny
-from tests.support import ROOT, headscope
+from tests.support import ROOT, headscope, one_line_error
 
 TEXT = "The small dog barked at the mailman."
 
@@ -267,3 +269,148 @@ def test_policy_from_environment_and_secrets():
     assert Policy.from_settings(env={}) == Policy()
     with pytest.raises(ModelError, match="not a number"):
         Policy.from_settings(env={"HEADSCOPE_MAX_PARAMS": "lots"})
+
+
+# --- a model refused from its config alone (issue 28) ---------------------------------------
+
+
+def _resized(source: Path, folder: Path, **fields) -> Path:
+    """A copy of a tiny model folder whose config.json says other sizes."""
+    shutil.copytree(source, folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, **fields}))
+    return folder
+
+
+def _no_module_built(monkeypatch) -> list[str]:
+    """The torch modules built from now on, by class name (a refusal must build none)."""
+    built: list[str] = []
+    original = torch.nn.Module.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(type(self).__name__)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.Module, "__init__", counting)
+    return built
+
+
+@pytest.mark.parametrize("layers", [20_000, 1_000_000])
+def test_a_huge_config_is_refused_before_any_module_is_built(tiny_folders, tmp_path, monkeypatch, layers):
+    folder = _resized(tiny_folders["bert"], tmp_path / "huge", num_hidden_layers=layers)
+    built = _no_module_built(monkeypatch)
+    start = time.perf_counter()
+    with pytest.raises(ModelError, match=f"config.json: num_hidden_layers is {layers}; at most 1,024"):
+        models.load(str(folder))
+    seconds = time.perf_counter() - start
+    assert built == []
+    assert seconds < 5, seconds  # was 120 s and more (the skeleton of 20,000 layers was built)
+
+
+def test_the_cli_refuses_a_huge_config_in_one_line(tiny_folders, tmp_path):
+    folder = _resized(tiny_folders["bert"], tmp_path / "huge", num_hidden_layers=20_000)
+    result = headscope("attention", "The cat sat.", "--model", str(folder))
+    one_line_error(result, "num_hidden_layers is 20000", "at most 1,024")
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"vocab_size": 100_000_000}, "vocab_size is 100000000; at most"),
+        ({"hidden_size": -1}, "hidden_size is -1; it must be a whole number"),
+        ({"max_position_embeddings": 10**9}, "max_position_embeddings is 1000000000; at most"),
+    ],
+)
+def test_each_sizing_field_is_named(tiny_folders, tmp_path, monkeypatch, fields, words):
+    folder = _resized(tiny_folders["bert"], tmp_path / "odd", **fields)
+    built = _no_module_built(monkeypatch)
+    with pytest.raises(ModelError, match=re.escape(words)):
+        models.inspect(str(folder))
+    assert built == []
+
+
+def test_a_config_over_the_cap_is_refused_unbuilt_with_its_fields(tiny_folders, tmp_path, monkeypatch):
+    folder = _resized(tiny_folders["bert"], tmp_path / "big", num_hidden_layers=1_000, hidden_size=512)
+    built = _no_module_built(monkeypatch)
+    with pytest.raises(
+        ModelError, match=r"about [\d,]+ parameters \(config.json: num_hidden_layers 1000, hidden_size 512"
+    ):
+        models.load(str(folder), Policy(max_params=200_000_000))
+    assert built == []
+
+
+def test_a_config_beyond_this_machines_memory_is_refused(tiny_folders, tmp_path, monkeypatch):
+    folder = _resized(tiny_folders["bert"], tmp_path / "wide", hidden_size=65_536, intermediate_size=262_144)
+    monkeypatch.setattr(models, "memory_bytes", lambda: 8 * 2**30)
+    with pytest.raises(ModelError, match=r"needs about [\d,.]+ GB of memory .*this machine has 8.6 GB"):
+        models.inspect(str(folder))
+
+
+@pytest.mark.parametrize("family", tiny.ALL_FAMILIES)
+def test_the_estimate_is_close_to_the_count(tiny_folders, family):
+    info = models.inspect(str(tiny_folders[family]))
+    assert abs(families.estimate_params(info.config) / info.num_params - 1) < 0.05
+
+
+# --- the hub's time limit (issue 28) -------------------------------------------------------
+
+
+@pytest.fixture
+def silent_hub():
+    """A local endpoint that accepts connections and never answers: its URL."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])  # kept open, never answered
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    server.close()
+
+
+def test_a_hub_that_never_answers_is_given_up_after_the_limit(silent_hub, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env.update(HF_ENDPOINT=silent_hub, HF_HOME=str(tmp_path / "hf"), HEADSCOPE_HUB_TIMEOUT="2")
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "headscope", "attention", "The cat sat.", "--model", "org/x"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=2 + 90,  # the limit, and a margin for the imports on a busy machine (it hung for 400 s and more)
+    )
+    line = one_line_error(result, "'org/x'", "within the time limit of 2 s (HEADSCOPE_HUB_TIMEOUT)")
+    print(f"{time.perf_counter() - start:.1f} s: {line}")
+
+
+def test_the_hub_limit_is_a_setting():
+    assert Policy().hub_timeout == 30 and Policy().download_timeout == 1_800
+    assert Policy.from_settings(env={"HEADSCOPE_HUB_TIMEOUT": "5"}).hub_timeout == 5
+    with pytest.raises(ModelError, match="HEADSCOPE_HUB_TIMEOUT is not usable"):
+        Policy.from_settings(env={"HEADSCOPE_HUB_TIMEOUT": "soon"})
+
+
+def test_within_hands_back_the_result_or_the_error():
+    assert models.within(5, lambda: 7, "x", "S") == 7
+    with pytest.raises(KeyError):
+        models.within(5, lambda: {}["k"], "x", "S")
+    with pytest.raises(models.HubTimeout, match=r"within the time limit of 0.1 s \(S\)"):
+        models.within(0.1, lambda: time.sleep(2), "sending x", "S")
