@@ -17,6 +17,20 @@ SENTENCE = "The black cat sat on the mat."
 SPLIT_SENTENCE = "Tokenization is unbelievably straightforward."
 
 
+@pytest.fixture
+def fresh_policy(monkeypatch):
+    """The app re-reads HEADSCOPE_* settings (its policy is cached per process): before and after."""
+    from components import cached
+    from headscope.policy import Policy
+
+    for name in Policy.ENV.values():
+        monkeypatch.delenv(name, raising=False)
+    cached.policy.clear()
+    yield monkeypatch
+    monkeypatch.undo()
+    cached.policy.clear()
+
+
 @pytest.fixture(scope="session")
 def loaded():
     """The bundled all-MiniLM-L6-v2, as the app loads it."""

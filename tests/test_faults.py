@@ -33,19 +33,6 @@ def heatmaps(at) -> int:
     return heads_drawn(at)
 
 
-@pytest.fixture
-def fresh_policy(monkeypatch):
-    """The app re-reads HEADSCOPE_* settings (its policy is cached per process): before and after."""
-    from components import cached
-
-    for name in Policy.ENV.values():
-        monkeypatch.delenv(name, raising=False)
-    cached.policy.clear()
-    yield monkeypatch
-    monkeypatch.undo()
-    cached.policy.clear()
-
-
 @pytest.fixture(scope="module")
 def good_model(tmp_path_factory) -> Path:
     """A tiny random BERT in a local folder (see tests/tiny.py)."""

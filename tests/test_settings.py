@@ -9,19 +9,6 @@ from headscope.policy import RANGES, Policy
 from tests.support import headscope, one_line_error, run_app, texts
 
 
-@pytest.fixture
-def fresh_policy(monkeypatch):
-    """The app re-reads HEADSCOPE_* settings (its policy is cached per process): before and after."""
-    from components import cached
-
-    for name in Policy.ENV.values():
-        monkeypatch.delenv(name, raising=False)
-    cached.policy.clear()
-    yield monkeypatch
-    monkeypatch.undo()
-    cached.policy.clear()
-
-
 @pytest.mark.parametrize("name", sorted(RANGES))
 def test_each_number_setting_is_refused_outside_its_range_and_kept_inside(name):
     low, high, _ = RANGES[name]
