@@ -31,7 +31,6 @@ from headscope.policy import Policy
 from tests import support
 from tests.support import ROOT, linked_app, texts
 from tests.test_deploy import last_upstream, with_nginx
-from tests.test_faults import fresh_policy  # noqa: F401 - a fixture: the app re-reads HEADSCOPE_* settings
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy")
@@ -391,7 +390,7 @@ def test_an_allow_list_answers_every_refused_folder_the_same(root_with_models):
     assert answers == {"X is not on this server's list of allowed models: gpt2, " + str(root / "good")}
 
 
-def test_a_link_naming_a_folder_gets_the_same_notice_whether_it_exists_or_not(fresh_policy, root_with_models):  # noqa: F811
+def test_a_link_naming_a_folder_gets_the_same_notice_whether_it_exists_or_not(fresh_policy, root_with_models):
     root, _ = root_with_models
     fresh_policy.setenv("HEADSCOPE_ALLOW_LOCAL", "1")
     fresh_policy.setenv("HEADSCOPE_LOCAL_ROOT", str(root))
