@@ -214,7 +214,9 @@ class Answer:
                 f"(+{best.margin:.2f}, 95% interval {best.margin_low:+.2f} to {best.margin_high:+.2f})"
             )
             if v.verdict == verdict.TOO_FEW:
-                said = f"{name}: {where}, too few arcs to tell (fewer than {verdict.MIN_ARCS}); {best_says}."
+                said = (
+                    f"{name}: {where}, {verdict.VERDICT_WORDS[v.verdict]} (fewer than {verdict.MIN_ARCS}); {best_says}."
+                )
             elif v.verdict == verdict.POSITIONAL:
                 said = (
                     f"{name}: {where}, positional in this model: {offset} finds {v.baseline_accuracy:.2f} "

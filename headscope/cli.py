@@ -233,7 +233,7 @@ def syntax_text(scores: SyntaxScores, model: str, corpus_atlas: atlas.Atlas) -> 
         if not rs.arcs:
             continue
         ra = corpus_atlas.relations.get(relation)
-        said = verdict_line(ra.verdict) if ra else "too few arcs to tell: the corpus has none"
+        said = verdict_line(ra.verdict) if ra else f"{verdict.VERDICT_WORDS[verdict.TOO_FEW]}: the corpus has none"
         best = ", ".join(f"{head_name(h.layer, h.head)} {h.direction} {h.score:.2f}" for h in rs.heads[:3])
         lines.append(f"{syntax.relation_label(relation)}: over the corpus, {said}")
         lines.append(
@@ -277,7 +277,7 @@ def verdict_line(v: verdict.RelationVerdict) -> str:
             "of the arcs and no head beats it clearly"
         )
     if v.verdict == verdict.TOO_FEW:
-        return f"too few arcs to tell ({v.count} of at least {verdict.MIN_ARCS})"
+        return f"{verdict.VERDICT_WORDS[v.verdict]} ({v.count} of at least {verdict.MIN_ARCS})"
     return "no head follows it"
 
 
