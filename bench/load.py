@@ -103,14 +103,111 @@ def run_users(base: str, users: int, views: int, query_for, page: str = "") -> d
     }
 
 
+_SUBJECTS = (
+    "the black cat",
+    "my old teacher",
+    "a tired farmer",
+    "the children",
+    "our quiet neighbour",
+    "this small dog",
+    "the new student",
+    "a young pilot",
+    "the clever birds",
+    "her brother",
+)
+_VERBS = ("sat", "waited", "slept", "read a long book", "sang a song", "found the keys", "danced", "painted the fence")
+_PLACES = (
+    "on the mat",
+    "near the river",
+    "in the garden",
+    "under the old bridge",
+    "at the station",
+    "by the window",
+    "behind the house",
+    "in a crowded room",
+)
+_AFTER = (
+    "",
+    " after lunch",
+    " while the rain fell",
+    " because the door was locked",
+    " and then left quietly",
+    " before the long meeting started",
+    " with two friends from school",
+)
+
+
+def student_sentence(user: int, view: int) -> str:
+    """A sentence no other (user, view) gets, 5 to 20 words long, as a class typing their own would write."""
+    i = user * 31 + view * 7
+    words = f"{_SUBJECTS[i % 10]} {_VERBS[(i // 10) % 8]} {_PLACES[(user + 3 * view) % 8]}{_AFTER[(i // 3) % 7]}"
+    return f"{words[0].upper()}{words[1:]} on day {user * 10 + view}."
+
+
+def own_sentences(base: str, page: str = "", users: int = 30, views: int = 3, repeats: int = 3) -> dict:
+    """Each of `users` opens `page` `views` times, every view with a sentence nobody asked for before
+    (`student_sentence`), `repeats` times over (new sentences each time): the medians of the repeats'
+    views/s, median and p90 seconds, and every repeat's figures."""
+    runs = []
+    for r in range(repeats):
+        first = 1000 * (r + 1)  # views 1000.. never met by another repeat (nor by the warm-up below)
+        runs.append(
+            run_users(
+                base, users, views, lambda u, v, first=first: urlencode({"text": student_sentence(u, first + v)}), page
+            )
+        )
+    pick = lambda key: statistics.median(run[key] for run in runs)  # noqa: E731
+    return {
+        "users": users,
+        "views_each": views,
+        "repeats": repeats,
+        "views_per_s": pick("views_per_s"),
+        "median_s": pick("median_s"),
+        "p90_s": pick("p90_s"),
+        "failed": sum(run["failed"] for run in runs),
+        "errors_shown": sum(run["errors_shown"] for run in runs),
+        "runs": runs,
+    }
+
+
+def warm(base: str) -> None:
+    """One view of each measured page: the parser, the corpus atlas and each page's code loaded."""
+    for page in ("", "syntax"):
+        asyncio.run(page_view(base, urlencode({"text": student_sentence(0, 999)}), page))
+
+
 def run(base: str, users: int = 30) -> dict:
-    """The classroom figures of issue 7 against one server."""
+    """The classroom figures of issues 7 and 28 against one server: a shared link, and each student's own sentences."""
     shared = urlencode({"all": "1"})
-    page_view_sync = lambda q: asyncio.run(page_view(base, q))  # noqa: E731
-    page_view_sync(shared)  # warm: model loaded, figure cached
+    asyncio.run(page_view(base, shared))  # warm: model loaded, figure cached
+    warm(base)
     return {
         "same_link_all_layers_3_views_each": run_users(base, users, 3, lambda u, v: shared),
-        "own_sentence_heads_page": run_users(
-            base, users, 1, lambda u, v: urlencode({"text": f"Student {u} thinks the {v} black cats sat on mat {u}."})
-        ),
+        "own_sentences_heads_page": own_sentences(base, "", users),
+        "own_sentences_syntax_page": own_sentences(base, "syntax", users),
     }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """python -m bench.load [--users 30] [--views 3] [--repeats 3]: each student's own sentences on Heads and
+    Syntax heads, one fresh server; prints JSON."""
+    import argparse
+    import json
+
+    from tests.support import streamlit_server
+
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=main.__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=30)
+    parser.add_argument("--views", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    with streamlit_server() as url:
+        warm(url)
+        report = {
+            page or "heads": own_sentences(url, page, args.users, args.views, args.repeats) for page in ("", "syntax")
+        }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

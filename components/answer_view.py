@@ -3,7 +3,6 @@ sentence's evidence, and the relation's arcs outlined in every head (headscope.a
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from components import cached, faults, state, tables
@@ -90,6 +89,6 @@ def answer_line(result: answer.Answer | None) -> None:
         st.markdown(literal(verdict.RULE))
         if result.split:
             st.markdown(f"**Position or syntax?** {result.relation}'s arcs over the corpus, told apart:")
-            tables.show(tables.markdown(pd.DataFrame(result.split)))
+            tables.show(tables.markdown(result.split))
             st.caption(answer.SPLIT_NOTE)
         st.markdown(answer.LEGEND)

@@ -101,7 +101,15 @@ def raw_attention(
     model_id: str, text: str, target: str = "", kind: str = "encoder", weighting: str = "weights"
 ) -> Attention:
     """The model's attention for a text, at the level of the tokenizer's pieces (weighted by norms if asked)."""
+    if weighting == "weights":  # concurrent sessions' short texts share forward passes
+        return shared_runs(model_id)(text, target or None, kind)
     return norms.attend(loaded_model(model_id), text, target or None, kind, weighting)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def shared_runs(model_id: str) -> attention.SharedRuns:
+    """The model's forward passes, batched across this process's sessions (headscope/batching.py)."""
+    return attention.SharedRuns(loaded_model(model_id))
 
 
 @shared
@@ -199,7 +207,13 @@ def sentence_parse(text: str) -> syntax.Parse:
     none is drawn for a parse that means nothing; the places that catch a ParseError say so.
     """
     language.require_english(text_language(text))
-    return syntax.parse(text, parser())
+    return shared_parser()(text)
+
+
+@st.cache_resource(show_spinner=False)
+def shared_parser():
+    """The bundled parser, its concurrent sessions' texts parsed together (headscope/syntax.py)."""
+    return syntax.shared_parser(parser())
 
 
 @shared

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
 import streamlit as st
 
 from components import answer_view, cached, faults, heatmaps, links, syntax_view, tables
@@ -127,7 +126,7 @@ def one_head(s: Settings, second: Settings, layer: int, head: int) -> None:
         rows.append(
             {"statistic": compare.statistic_name(field), "A": round(x, 3), "B": round(y, 3), "A − B": round(x - y, 3)}
         )
-    tables.show(tables.markdown(pd.DataFrame(rows)))
+    tables.show(tables.markdown(rows))
     for column, setting, title, key in zip(
         st.columns(2), (s, second), ("A", "B"), ("compare_head_a", "compare_head_b")
     ):
@@ -164,8 +163,8 @@ def _ranking(model_id: str, text: str, weighting: str, relation: str, rows: int,
     following = (
         syntax_view.following_heads(cached.corpus_atlas(model_id, weighting, corpus), relation) if corpus else None
     )
-    frame = syntax_view.ranking_frame(rs, cached.positional_heads(model_id, text), following, rows=rows)
-    return Ranking(syntax_view.describe_baseline(rs), syntax_view.head_table(frame, drop=("positional",)))
+    ranked = syntax_view.ranking_rows(rs, cached.positional_heads(model_id, text), following, rows=rows)
+    return Ranking(syntax_view.describe_baseline(rs), syntax_view.head_table(ranked, drop=("positional",)))
 
 
 def ranking(name: str, setting: Settings, relation: str, notes: bool = True) -> None:

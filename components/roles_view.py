@@ -64,7 +64,7 @@ def numbers(layer: int, head: int, sentence: roles.HeadStats, corpus: roles.Head
         if corpus is not None:
             row["corpus"] = round(float(getattr(corpus, field)[layer, head]), 3)
         rows.append(row)
-    tables.show(tables.markdown(pd.DataFrame(rows)))
+    tables.show(tables.markdown(rows))
 
 
 def all_heads_table(stats: roles.HeadStats, syntactic: dict) -> None:

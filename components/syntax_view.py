@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from typing import Collection, Iterator
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from components import answer_view, cached, downloads, faults, heatmaps, state, tables
@@ -138,44 +137,41 @@ def following_heads(corpus_atlas, relation: str) -> dict[tuple[int, int, str], N
     return dict.fromkeys((h.layer, h.head, h.direction) for h in corpus_atlas.relations[relation].verdict.follows)
 
 
-def ranking_frame(
+def ranking_rows(
     rs: RelationScores,
     positional: dict[tuple[int, int], str],
     following: Collection[tuple[int, int, str]] | None,
     rows: int = 12,
     only_positional: bool = False,
-) -> pd.DataFrame:
+) -> list[dict]:
     """This sentence's best heads for the relation, without (or only) the positional ones: built once per
     text in the cache (the Syntax heads page's `evidence`, Compare's ranking) and sent as a Markdown table."""
     heads = [h for h in rs.heads if ((h.layer, h.head) in positional) == only_positional][:rows]
-    return pd.DataFrame([wording.ranking_row(h, rs, following, positional) for h in heads])  # as the report
+    return [wording.ranking_row(h, rs, following, positional) for h in heads]  # as the report
 
 
-def head_table(frame: pd.DataFrame, drop: tuple[str, ...] = ()) -> str:
-    """A table of heads (`ranking_frame`, `follows_frame`) as the pages show it, in Markdown: columns named
+def head_table(rows: list[dict], drop: tuple[str, ...] = ()) -> str:
+    """A table of heads (`ranking_rows`, `follows_rows`) as the pages show it, in Markdown: columns named
     short (`wording.SHORT_NAMES`, explained by `wording.COLUMN_NOTES`), directions as arrows, `drop` left out."""
-    if frame.empty:
-        return ""
-    frame = frame.assign(direction=frame["direction"].map(DIRECTION_SHORT))
-    return tables.markdown(frame, {c: wording.SHORT_NAMES.get(c, c) for c in frame.columns if c not in drop})
+    rows = [{**row, "direction": DIRECTION_SHORT[row["direction"]]} for row in rows]
+    names = dict.fromkeys(name for row in rows for name in row)
+    return tables.markdown(rows, {c: wording.SHORT_NAMES.get(c, c) for c in names if c not in drop})
 
 
-def follows_frame(rs: RelationScores, follows) -> pd.DataFrame:
+def follows_rows(rs: RelationScores, follows) -> list[dict]:
     """The heads that follow the relation over the corpus, with their numbers and this sentence's."""
     in_sentence = {(h.layer, h.head, h.direction): h for h in rs.heads}
-    return pd.DataFrame(
-        [
-            {
-                "head": head_name(h.layer, h.head),
-                "direction": h.direction,
-                "accuracy (corpus)": round(h.accuracy, 3),
-                "margin over the offset": round(h.margin, 3),
-                "95% interval": f"[{h.margin_low:+.2f}, {h.margin_high:+.2f}]",
-                **wording.sentence_row(in_sentence[(h.layer, h.head, h.direction)], rs),
-            }
-            for h in follows
-        ]
-    )
+    return [
+        {
+            "head": head_name(h.layer, h.head),
+            "direction": h.direction,
+            "accuracy (corpus)": round(h.accuracy, 3),
+            "margin over the offset": round(h.margin, 3),
+            "95% interval": f"[{h.margin_low:+.2f}, {h.margin_high:+.2f}]",
+            **wording.sentence_row(in_sentence[(h.layer, h.head, h.direction)], rs),
+        }
+        for h in follows
+    ]
 
 
 @dataclass(frozen=True)
@@ -270,13 +266,13 @@ def evidence(model: str, text: str, weighting: str, relation: str, corpus: str |
     return replace(
         base,
         answer=found,
-        arcs_table=tables.markdown(pd.DataFrame(arc_rows(found))) if found is not None and found.arcs else "",
-        follows=head_table(follows_frame(rs, follows)) if follows else "",
+        arcs_table=tables.markdown(arc_rows(found)) if found is not None and found.arcs else "",
+        follows=head_table(follows_rows(rs, follows)) if follows else "",
         no_follows=no_follows,
         baseline=describe_baseline(rs),
         disagree=disagree,
-        ranking=head_table(ranking_frame(rs, positional, following), drop=("positional",)),
-        positional_ranking=head_table(ranking_frame(rs, positional, following, rows=6, only_positional=True)),
+        ranking=head_table(ranking_rows(rs, positional, following), drop=("positional",)),
+        positional_ranking=head_table(ranking_rows(rs, positional, following, rows=6, only_positional=True)),
         top_heads=top_heads_data(model, scores, rs, positional, following or {}),
     )
 
@@ -341,7 +337,7 @@ def top_heads_figure(ev: Evidence) -> None:
     heatmaps.show(ev.top_heads, key="syntax_top_heads", name=f"{ev.relation}-best-heads")
 
 
-def atlas_summary(a, relations: list[str]) -> pd.DataFrame:
+def atlas_summary(a, relations: list[str]) -> list[dict]:
     """Per relation: its arcs, the verdict, the heads that follow it, the best head and the offset, in
     columns narrow enough to show whole at 1024 px (what each says: `ATLAS_NOTES`)."""
     rows = []
@@ -359,7 +355,7 @@ def atlas_summary(a, relations: list[str]) -> pd.DataFrame:
                 "baseline": f"{ra.baseline_accuracy:.2f} at {ra.baseline_offset:+d}",
             }
         )
-    return pd.DataFrame(rows)
+    return rows
 
 
 ATLAS_NOTES = {
@@ -432,7 +428,7 @@ def atlas_view(a, key: str) -> None:
     )
     ra = a.relations[relation]
     st.markdown(f"**Position or syntax?** {relation}'s adjacent and distant arcs apart:")
-    tables.show(tables.markdown(pd.DataFrame(answer.split_rows(ra))))
+    tables.show(tables.markdown(answer.split_rows(ra)))
     st.caption(answer.SPLIT_NOTE)
     margins = "; ".join(
         f"{head_name(h.layer, h.head)} {DIRECTION_SHORT[h.direction]} +{h.margin:.3f} "

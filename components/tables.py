@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from numbers import Integral, Real
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,21 +37,33 @@ def cell(value) -> str:
     return literal(" ".join(str(value).split()))
 
 
-def markdown(frame: pd.DataFrame, columns: dict[str, str] | None = None) -> str:
-    """A DataFrame as a Markdown table ("" if it has no rows); `columns` picks, orders and renames columns (old: new)."""
-    if frame.empty:
+def markdown(table: pd.DataFrame | Sequence[Mapping[str, Any]], columns: dict[str, str] | None = None) -> str:
+    """A table as Markdown ("" if it has no rows): a DataFrame, or rows as dicts (no DataFrame built: a page's
+    tables for a new sentence are built while a class waits). `columns` picks, orders and renames columns
+    (old: new). A column is right-aligned when its values are numbers."""
+    if isinstance(table, pd.DataFrame):
+        names = list(table.columns)
+        rows = list(table.itertuples(index=False, name=None))
+    else:
+        names = list(dict.fromkeys(name for row in table for name in row))
+        rows = [tuple(row.get(name) for name in names) for row in table]
+    if not rows:
         return ""
-    if columns is not None:  # those the frame has
-        frame = frame[[c for c in columns if c in frame.columns]].rename(columns=columns)
-    numeric = [
-        pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in frame.columns
-    ]
+    kept = list(range(len(names))) if columns is None else [names.index(c) for c in columns if c in names]
+    header = [names[i] if columns is None else columns[names[i]] for i in kept]
+    right = [_numeric([row[i] for row in rows]) for i in kept]
     lines = [
-        "| " + " | ".join(cell(str(c)) for c in frame.columns) + " |",
-        "|" + "".join("---:|" if right else "---|" for right in numeric),
+        "| " + " | ".join(cell(str(c)) for c in header) + " |",
+        "|" + "".join("---:|" if r else "---|" for r in right),
     ]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False, name=None)]
+    lines += ["| " + " | ".join(cell(row[i]) for i in kept) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def _numeric(values: list) -> bool:
+    """Whether a column holds numbers (gaps allowed, not yes/no)."""
+    present = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return bool(present) and all(isinstance(v, Real) and not isinstance(v, (bool, np.bool_)) for v in present)
 
 
 def show(table: str, notes: dict[str, str] | None = None, empty: str = "None.") -> None:

@@ -163,11 +163,41 @@ def check_text(text: str) -> str:
     return text
 
 
+PAD_MULTIPLE = 8
+"""Every forward pass pads its texts to a multiple of this many tokens (padding on the right).
+
+A text's attention then depends only on the text, not on what it was batched with: a pass
+over texts of one padded length gives each exactly the numbers a pass over it alone gives
+(float for float; tests/test_batching.py), so a server can batch concurrent sessions' sentences
+(`padded_length` groups them) and a page, a download and the CLI agree to the last digit."""
+
+
+def _pad_multiple(loaded: LoadedModel) -> int | None:
+    """PAD_MULTIPLE when this model can be padded so (a padding token, on the right, within its length)."""
+    tokenizer = loaded.tokenizer
+    if getattr(tokenizer, "pad_token", None) is None or getattr(tokenizer, "padding_side", "right") != "right":
+        return None
+    return PAD_MULTIPLE if loaded.max_tokens % PAD_MULTIPLE == 0 else None
+
+
+def batchable(loaded: LoadedModel) -> bool:
+    """Whether texts' forward passes can share a batch with numbers identical to their own passes."""
+    return loaded.family != ENCODER_DECODER and _pad_multiple(loaded) is not None
+
+
+def padded_length(loaded: LoadedModel, text: str) -> int:
+    """The length a forward pass pads the text to: texts of one padded length batch without changing a number."""
+    check_text(text)
+    tokens = min(len(loaded.tokenizer(text, verbose=False)["input_ids"]), loaded.max_tokens)
+    multiple = _pad_multiple(loaded) or 1
+    return -(-tokens // multiple) * multiple
+
+
 def _forward(loaded: LoadedModel, texts: list[str]):
     """Tokenize (truncated, padded) and run the model once; return the encoding and attentions."""
     import torch
 
-    enc = _encode(loaded, texts, loaded.max_tokens, padding=True)
+    enc = _encode(loaded, texts, loaded.max_tokens, padding=True, pad_to=_pad_multiple(loaded))
     if enc["input_ids"].shape[1] == 0:
         raise InputError("the tokenizer produced no tokens for this text")
     inputs = {k: enc[k] for k in ("input_ids", "attention_mask") if k in enc}
@@ -187,7 +217,7 @@ def _forward(loaded: LoadedModel, texts: list[str]):
             )
         return torch.stack(layers, dim=1).float().numpy()  # [batch, layer, head, query, key]
 
-    return enc, guard_memory(attend, int(enc["input_ids"].numel()))
+    return enc, guard_memory(attend, int(enc["attention_mask"].sum()))  # the texts' tokens, padding apart
 
 
 def decoder_start_id(loaded: LoadedModel) -> int:
@@ -200,8 +230,11 @@ def decoder_start_id(loaded: LoadedModel) -> int:
     return 0
 
 
-def _encode(loaded: LoadedModel, text: str | list[str], max_length: int, padding: bool = False):
-    """A text (or texts, padded), tokenized with offsets and special-token flags, truncated to max_length."""
+def _encode(
+    loaded: LoadedModel, text: str | list[str], max_length: int, padding: bool = False, pad_to: int | None = None
+):
+    """A text (or texts, padded to a multiple of `pad_to`), tokenized with offsets and special-token flags,
+    truncated to max_length."""
     try:
         return loaded.tokenizer(
             text,
@@ -210,6 +243,7 @@ def _encode(loaded: LoadedModel, text: str | list[str], max_length: int, padding
             truncation=True,
             max_length=max_length,
             padding=padding,
+            pad_to_multiple_of=pad_to if padding else None,
             return_tensors="pt",
         )
     except (ValueError, TypeError, RuntimeError, UnicodeError) as exc:
@@ -324,9 +358,42 @@ def run(loaded: LoadedModel, text: str, target: str | None = None, kind: str = "
         att = run_seq2seq(loaded, text, target if target and target.strip() else text)[kind]
     else:
         att = run_batch(loaded, [text])[0]
+    return _scorable(att)
+
+
+def _scorable(att: Attention) -> Attention:
     if all(att.rows.special) or all(att.columns.special):  # e.g. only zero-width or control characters: [CLS] [SEP]
         raise nothing_to_score()
     return att
+
+
+BATCHED_TOKENS = 128
+"""Texts up to this padded length share forward passes in a server (`SharedRuns`); longer ones run alone:
+they gain little from a batch, and a queue behind them would hold short sentences back."""
+
+
+class SharedRuns:
+    """`run` for a server's concurrent sessions: short texts' passes batched (headscope/batching.py).
+
+    The numbers are those of `run`, float for float (see PAD_MULTIPLE).
+    """
+
+    def __init__(self, loaded: LoadedModel, max_items: int = 16):
+        from headscope.batching import Batcher
+
+        self.loaded = loaded
+        self.batcher = Batcher(
+            lambda texts: run_batch(loaded, texts),
+            group_of=lambda text: padded_length(loaded, text),
+            max_items=max_items,
+            name=f"headscope-forward-{loaded.name}",
+        )
+
+    def __call__(self, text: str, target: str | None = None, kind: str = "encoder") -> Attention:
+        loaded = self.loaded
+        if not batchable(loaded) or padded_length(loaded, text) > BATCHED_TOKENS:
+            return run(loaded, text, target, kind)
+        return _scorable(self.batcher(text))
 
 
 def without_special(att: Attention) -> Attention:

@@ -137,9 +137,10 @@ def measure(loaded: LoadedModel, text: str, target: str | None = None, kind: str
     sites = _sites(loaded, kind)
     with _recording(sites) as recorded:
         att = attention.run(loaded, text, target, kind)
-    if len(recorded) != att.num_layers or any(v.shape[0] != att.num_keys for v in recorded):
+    if len(recorded) != att.num_layers or any(v.shape[0] < att.num_keys for v in recorded):
         raise RuntimeError("the recorded values do not match the attention's layers and tokens")
-    norms = np.stack([head_norms(values, site.w_out, att.num_heads) for values, site in zip(recorded, sites)])
+    kept = [values[: att.num_keys] for values in recorded]  # the pass padded on the right (attention.PAD_MULTIPLE)
+    norms = np.stack([head_norms(values, site.w_out, att.num_heads) for values, site in zip(kept, sites)])
     return NormWeighted(attention=att, norms=norms)
 
 

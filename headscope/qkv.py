@@ -71,14 +71,14 @@ def take_apart(loaded: LoadedModel, text: str, layer: int, head: int) -> HeadPar
         hook.remove()
     if all(enc["special_tokens_mask"][0].tolist()):  # as attention.run: nothing but [CLS] [SEP]
         raise attention.nothing_to_score()
-    x = captured[call][0]  # [T, d_model]
+    real = int(enc["attention_mask"][0].sum())  # the pass pads on the right (attention.PAD_MULTIPLE): drop the padding
+    x = captured[call][0][:real]  # [T, d_model]
     n_heads, d_k = loaded.num_heads, families.head_size(loaded)
     width = n_heads * d_k
     with torch.inference_mode():
         q_all, k_all, v_all = mods.split(x, width)
         t = x.shape[0]
         allowed = torch.tril(torch.ones(t, t, dtype=torch.bool)) if mods.causal else torch.ones(t, t, dtype=torch.bool)
-        allowed &= enc["attention_mask"][0].bool()[None, :]
         outputs = []
         for h in range(n_heads):
             sl = slice(h * d_k, (h + 1) * d_k)
@@ -95,7 +95,7 @@ def take_apart(loaded: LoadedModel, text: str, layer: int, head: int) -> HeadPar
     q, k, v, raw, scaled, weights = mine
     lo, hi = head * d_k, (head + 1) * d_k
     (w_q, b_q), (w_k, b_k), (w_v, b_v) = (mods.head_weights(which, lo, hi, width) for which in "qkv")
-    ids = enc["input_ids"][0].tolist()
+    ids = enc["input_ids"][0, :real].tolist()
     f32 = lambda a: np.ascontiguousarray(a.float().numpy() if hasattr(a, "numpy") else a, dtype=np.float32)  # noqa: E731
     return HeadParts(
         tokens=tuple(clean_token(tok) for tok in loaded.tokenizer.convert_ids_to_tokens(ids)),
@@ -121,7 +121,7 @@ def take_apart(loaded: LoadedModel, text: str, layer: int, head: int) -> HeadPar
         output=f32(outputs[head]),
         concat=f32(concat),
         projected=f32(projected),
-        model_weights=f32(stacked[0, layer, head]),
+        model_weights=f32(stacked[0, layer, head, :real, :real]),
     )
 
 

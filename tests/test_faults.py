@@ -454,10 +454,11 @@ def test_the_report_leaves_out_syntax_when_the_parser_fails(monkeypatch):
         kind="encoder",
     )
 
-    def broken(text, nlp=None):
+    def broken(*args, **kwargs):
         raise ParseError("the parser failed on this text (ValueError: injected)")
 
     monkeypatch.setattr(syntax, "parse", broken)
+    monkeypatch.setattr(syntax, "parse_many", broken)  # the server's parses: its sessions' texts piped together
     cached.sentence_parse.clear()
     html = downloads.report_html(s)
     assert "A parser failure leaves the report whole." in html and "L0H0" in html

@@ -172,13 +172,13 @@ def test_only_the_parts_that_hold_a_dict_list_or_set_are_copied():
 
 def test_sessions_asking_at_once_wait_for_one_computation(cached, monkeypatch):
     runs = []
-    real = attention.run
+    real = attention.run_batch  # every forward pass of a text (alone, or batched with other sessions')
 
     def counted(*args, **kwargs):
         runs.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(attention, "run", counted)
+    monkeypatch.setattr(attention, "run_batch", counted)
     text = "Thirty students open the same new sentence at the same moment."
     start = threading.Barrier(8)
     results = []
@@ -203,7 +203,7 @@ def test_a_failure_is_not_kept(cached, monkeypatch):
         raise attention.InputError("injected")
 
     with monkeypatch.context() as patch:
-        patch.setattr(attention, "run", broken)
+        patch.setattr(attention, "run_batch", broken)
         with pytest.raises(attention.InputError):
             cached.raw_attention(BUNDLED_ID, text)
     assert cached.raw_attention(BUNDLED_ID, text).num_layers == 6

@@ -55,3 +55,11 @@ def test_an_empty_table_says_so():
 
     at = AppTest.from_function(page).run()
     assert [c.value for c in at.caption] == ["Nothing here."] and not at.markdown
+
+
+def test_rows_as_dicts_make_the_table_a_dataframe_makes():
+    rows = [{"head": "L0H1", "score": 0.25, "found": True, "gap": None}, {"head": "a|b", "score": 1.0, "gap": 0.5}]
+    assert tables.markdown(rows) == tables.markdown(pd.DataFrame(rows))
+    assert tables.markdown(rows).splitlines()[1] == "|---|---:|---|---:|"
+    assert tables.markdown(rows, columns={"score": "s", "head": "h"}).splitlines()[0] == "| s | h |"
+    assert tables.markdown([]) == ""
