@@ -143,11 +143,11 @@ def open_store(url: str | None = None, now: Callable[[], float] = time.time, **l
     if scheme == "sqlite":
         path = url[len("sqlite://") :]
         if not path.startswith("/"):
-            raise ClassError(f"{DB_ENV}: write a SQLite store as sqlite:///absolute/path (three slashes).")
+            raise ClassError(f"A class store (--db or {DB_ENV}) in SQLite is sqlite:///absolute/path (three slashes).")
         return SQLiteStore(path, now, **limits)
     if scheme and len(scheme) > 1:  # "c:" is a drive, not a scheme
         raise ClassError(
-            f"{DB_ENV} must be postgresql://user:password@host/database or sqlite:///path, not {scheme}://."
+            f"A class store (--db or {DB_ENV}) is postgresql://user:password@host/database or sqlite:///path, not {scheme}://."
         )
     return SQLiteStore(url, now, **limits)
 
