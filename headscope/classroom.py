@@ -130,7 +130,7 @@ def quiz_link(code: str, relation: str, text: str | None = None) -> str:
 def store_url(env: Mapping[str, str] | None = None) -> str:
     """The store's URL: $HEADSCOPE_CLASS_DB, else the SQLite file in the cache folder."""
     env = os.environ if env is None else env
-    return env.get(DB_ENV, "").strip() or f"sqlite:///{cache_dir() / DB_FILE}"
+    return env.get(DB_ENV, "").strip() or f"sqlite://{(cache_dir() / DB_FILE).absolute()}"
 
 
 def open_store(url: str | None = None, now: Callable[[], float] = time.time, **limits: int) -> ClassStore:
@@ -141,10 +141,10 @@ def open_store(url: str | None = None, now: Callable[[], float] = time.time, **l
     if scheme in ("postgresql", "postgres"):
         return PostgresStore(url, now, **limits)
     if scheme == "sqlite":
-        path = url[len("sqlite://") :]
+        path = url[len("sqlite://") :]  # sqlite:///srv/classes.sqlite3 is /srv/classes.sqlite3
         if not path.startswith("/"):
             raise ClassError(f"A class store (--db or {DB_ENV}) in SQLite is sqlite:///absolute/path (three slashes).")
-        return SQLiteStore(path, now, **limits)
+        return SQLiteStore("/" + path.lstrip("/"), now, **limits)
     if scheme and len(scheme) > 1:  # "c:" is a drive, not a scheme
         raise ClassError(
             f"A class store (--db or {DB_ENV}) is postgresql://user:password@host/database or sqlite:///path, not {scheme}://."
