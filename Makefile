@@ -8,7 +8,7 @@ PIP_TORCH := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PORT ?= 8501
 
-.PHONY: setup setup-dev run test lint format chromium nginx deploy bench screenshot atlas-data clean
+.PHONY: setup setup-dev run test lint format chromium nginx postgresql deploy bench screenshot atlas-data clean
 
 setup: $(VENV)/.installed
 
@@ -34,12 +34,17 @@ chromium:
 nginx:
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends nginx; }
 
+# Debian's PostgreSQL server for the class store's tests (tests/support.py starts a throwaway server in a temp folder;
+# Debian's own cluster is not used).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends postgresql; }
+
 # N replicas of the app behind nginx with sticky sessions, on loopback (deploy/README.md).
 REPLICAS ?= 2
 deploy: setup nginx
 	deploy/start.sh $(REPLICAS)
 
-test: lint chromium nginx
+test: lint chromium nginx postgresql
 	$(BIN)/python -m pytest
 
 # ruff's lint and format checks (settings in pyproject.toml); `make format` rewrites the code.

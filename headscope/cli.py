@@ -1,4 +1,4 @@
-"""Command line: `python -m headscope attention|syntax|atlas|roles|head|knockout|importance ... [--model M] [--format json|text]`."""
+"""Command line: `python -m headscope attention|syntax|atlas|roles|head|knockout|importance|tally|class ... [--model M] [--format json|text]`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from headscope import (
     answer,
     atlas,
     attention,
+    classroom,
     corpus,
     export,
     knockout,
@@ -135,7 +136,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", help="the text to analyse")
     _ablation(p)
     _common(p)
+    p = sub.add_parser(
+        "tally", help="a class's guesses per relation and head (Guess the head), and the heads that follow"
+    )
+    p.add_argument("code", help="the class code, e.g. K7M2QX")
+    _class_options(p, "the model whose heads follow (default: the class's own)")
+    p = sub.add_parser("class", help="start a class for Guess the head: a code and the quiz link")
+    start = p.add_subparsers(dest="action", metavar="start", required=True, parser_class=_Parser).add_parser(
+        "start", help="a new class code and the quiz link"
+    )
+    start.add_argument(
+        "--relation", choices=syntax.RELATIONS, default="nsubj", help="the relation of the link (default: nsubj)"
+    )
+    start.add_argument("--text", default=None, help="the sentence the link carries (default: the page's own)")
+    _class_options(start, f"the model whose heads the class guesses (default: {models.BUNDLED_ID}, bundled)")
     return parser
+
+
+def _class_options(parser: argparse.ArgumentParser, model_help: str) -> None:
+    """--db, --model and --format for `tally` and `class start`."""
+    parser.add_argument(
+        "--db",
+        default=None,
+        help=f"the class store's URL (default: ${classroom.DB_ENV}, else SQLite in the cache folder)",
+    )
+    parser.add_argument("--model", default=None, help=model_help)
+    parser.add_argument("--format", choices=("json", "text"), default="text", help="output format (default: text)")
 
 
 def _ablation(parser: argparse.ArgumentParser) -> None:
@@ -366,6 +392,8 @@ def run_command(args: argparse.Namespace) -> str:
     """Run one parsed command and return what it prints."""
     if args.command == "atlas":
         return _run_atlas(args)
+    if args.command in ("tally", "class"):
+        return _run_class(args)
     attention.check_text(args.text)
     if args.command == "syntax":  # before the model loads: the parser reads English only
         language.require_english(language.identify(args.text), advice=SYNTAX_ADVICE)
@@ -404,6 +432,38 @@ def run_command(args: argparse.Namespace) -> str:
     if args.format == "json":
         return _dump_json(attention_json(att))
     return attention_text(att)
+
+
+def _run_class(args: argparse.Namespace) -> str:
+    """`class start` (a new class for the model's shape) and `tally CODE` (with the heads the verdict says follow)."""
+    store = classroom.open_store(args.db)
+    if args.command == "class":
+        if args.text is not None:
+            attention.check_text(args.text)
+        loaded = models.load(args.model, Policy.from_settings())
+        info = store.start(loaded.name, loaded.num_layers, loaded.num_heads)
+        doc = {"class": info.code, "model": info.model, "created": info.created, "expires": info.expires}
+        doc["link"] = classroom.quiz_link(info.code, args.relation, args.text)
+        if args.format == "json":
+            return _dump_json(doc)
+        return f"class {info.code}, open for 24 hours ({info.model}); the quiz: <the app's address>/{doc['link']}"
+    tally = store.tally(args.code)  # an unknown class is refused before the model loads
+    loaded = models.load(args.model or tally.info.model, Policy.from_settings())
+    found = atlas.shipped(loaded).relations
+    follows = {r.relation: found[r.relation].verdict.following_heads() for r in tally.relations if r.relation in found}
+    doc = classroom.tally_json(tally, follows)
+    return _dump_json(doc) if args.format == "json" else tally_text(doc)
+
+
+def tally_text(doc: dict) -> str:
+    """A human summary of a class's tally: per relation the guesses, most first, and the heads that follow."""
+    lines = [f"class {doc['class']}: {plural(len(doc['relations']), 'relation')} guessed"]
+    for relation, r in doc["relations"].items():
+        guesses = ", ".join(f"{head} {n}" for head, n in r["guesses"].items())
+        lines.append(
+            f"{relation}: {plural(r['total'], 'guess', 'guesses')} ({guesses}); follow it: {', '.join(r['follows']) or 'none'}"
+        )
+    return "\n".join(lines)
 
 
 def _run_knockout(args: argparse.Namespace, loaded: models.LoadedModel) -> str:
@@ -573,7 +633,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         Policy.from_settings()  # a HEADSCOPE_* setting that is not usable is refused before any work
         output = run_command(args)
-    except (UsageError, InputError, ModelError, ParseError) as exc:
+    except (UsageError, InputError, ModelError, ParseError, classroom.ClassError) as exc:
         print(f"headscope: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - only out-of-memory is turned into a one-line error

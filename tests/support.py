@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -375,6 +377,41 @@ def texts(elements) -> list[str]:
     import re
 
     return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
+
+
+POSTGRES_BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+"""Debian's PostgreSQL server programs (package postgresql), newest version last."""
+
+
+def postgres_bin(name: str) -> str | None:
+    """A PostgreSQL server program (initdb, pg_ctl): Debian's newest, else on PATH, else None."""
+    return str(POSTGRES_BINS[-1].parent / name) if POSTGRES_BINS else shutil.which(name)
+
+
+@contextlib.contextmanager
+def postgres_server():
+    """A throwaway PostgreSQL server on a free loopback port (initdb + pg_ctl in a temporary folder, trust
+    authentication, fsync off); yields the URL of its `postgres` database; stops it and deletes the folder after.
+
+    initdb refuses to run as root: as root the server runs as Debian's `postgres` user (runuser)."""
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    folder = Path(tempfile.mkdtemp(prefix="headscope-pg-"))
+    data, port = folder / "data", free_port()
+    if as_user:
+        shutil.chown(folder, "postgres")
+    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True, timeout=120)  # noqa: E731
+    try:
+        run(postgres_bin("initdb"), "-D", str(data), "-U", "headscope", "--auth=trust", "-E", "UTF8", "--no-sync")
+        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+        run(
+            postgres_bin("pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(folder / "log"), "-o", options
+        )
+        try:
+            yield f"postgresql://headscope@127.0.0.1:{port}/postgres"
+        finally:
+            run(postgres_bin("pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(data))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def headscope(*args: str, **env: str) -> subprocess.CompletedProcess:
