@@ -10,6 +10,7 @@ get more cells than they have pixels (see `panels.pool`). The renderer reads not
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import re
@@ -68,6 +69,12 @@ def shown_label(label: str) -> str:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+@functools.lru_cache(maxsize=64)
+def _palette(kind: str, categories: tuple, dark: bool) -> str:
+    """A scale's palette as the renderer gets it (base64 RGBA), made once: it depends on neither range nor data."""
+    return _b64(Scale(kind=kind, categories=categories).rgba(dark).tobytes())
 
 
 @dataclass(frozen=True)
@@ -169,9 +176,10 @@ def grid(
     col_block = 1 if categorical else P.pool_size(m, style.panel_px)
     signed = scale.kind == "diverging"
     rows, cols = math.ceil(n / row_block), math.ceil(m / col_block)
+    shown = [P.pool(np.asarray(p.matrix, dtype=np.float32), row_block, col_block, signed=signed) for p in panels]
+    levels = scale.levels(np.stack(shown))  # every panel at once: twelve small conversions cost more than one
     out = []
-    for p in panels:
-        shown = P.pool(np.asarray(p.matrix, dtype=np.float32), row_block, col_block, signed=signed)
+    for p, cells in zip(panels, levels):
         boxes = sorted(
             {(r0 // row_block, c0 // col_block, r1 // row_block, c1 // col_block) for r0, c0, r1, c1 in p.outlines}
         )
@@ -182,7 +190,7 @@ def grid(
                 "head": None if p.head is None else int(p.head),
                 "badge": p.badge,
                 "outlines": [list(b) for b in boxes],
-                "cells": _b64(scale.levels(shown).tobytes()),
+                "cells": _b64(cells.tobytes()),
                 "text": None if p.text is None else [shown_label(t) for t in p.text],
                 "hover": None if p.hover is None else [shown_label(t) for t in p.hover],
             }
@@ -225,9 +233,9 @@ def grid(
         },
         "levels": LEVELS,
         "hidden": HIDDEN,
-        "palette": _b64(scale.rgba().tobytes()),
+        "palette": _palette(scale.kind, scale.categories, False),
         # a diverging scale's middle follows the page: the renderer takes this one on a dark page
-        "paletteDark": _b64(scale.rgba(dark=True).tobytes()) if signed else None,
+        "paletteDark": _palette(scale.kind, scale.categories, True) if signed else None,
     }
 
 
