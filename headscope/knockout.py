@@ -47,7 +47,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from headscope import attention, families, syntax
+from headscope import attention, families, syntax, words
 from headscope.attention import Attention, Axis, InputError
 from headscope.errors import UnsupportedModel
 from headscope.families import DECODER, ENCODER_DECODER
@@ -566,25 +566,44 @@ def _predictions(loaded: LoadedModel, t: _Text, task: str, before, after) -> lis
 def arc_changes(
     intact: Attention, knocked: Attention, p: syntax.Parse, relations: Sequence[str] = ARC_RELATIONS
 ) -> tuple[ArcChange, ...]:
-    """Every head's attention along the parse's arcs of these relations, both directions, before and after."""
+    """Every head's attention along the parse's arcs of these relations, both directions, before and after.
+
+    Word level as `syntax.word_attention` (Clark et al.), merged for the arcs' words only: a long
+    text's whole word-level arrays cost more than its forward pass.
+    """
     if not intact.square:
         return ()
-    wa, wb = syntax.word_attention(intact, p), syntax.word_attention(knocked, p)
-    words = wa.parse.words
+    groups = syntax.align(intact.offsets, intact.special, p.spans)
+    keep = [i for i, g in enumerate(groups) if g]
+    kept = syntax.restrict(p, keep) if len(keep) < len(groups) else p
+    arcs = [(relation, d, g) for relation in relations for d, g, _ in kept.arcs(relation)]
+    if not arcs:
+        return ()
+    on_arcs = sorted({w for _, d, g in arcs for w in (d, g)})
+    local = {w: i for i, w in enumerate(on_arcs)}
+    pieces = [groups[keep[w]] for w in on_arcs]
+    index = np.array([i for g in pieces for i in g], dtype=np.intp)
+    starts = np.cumsum([0] + [len(g) for g in pieces[:-1]])
+    spans = [list(range(a, a + len(g))) for a, g in zip(starts, pieces)]
+
+    def merged(att: Attention) -> np.ndarray:
+        return words.merge_weights(att.weights[:, :, index][:, :, :, index], spans)
+
+    wa, wb = merged(intact), merged(knocked)
     found = []
-    for relation in relations:
-        for d, g, _ in wa.parse.arcs(relation):
-            for direction, (src, dst) in zip(syntax.DIRECTIONS, ((d, g), (g, d))):
-                found.append(
-                    ArcChange(
-                        relation=relation,
-                        direction=direction,
-                        source=words[src],
-                        target=words[dst],
-                        intact=wa.weights[:, :, src, dst].copy(),
-                        knocked_out=wb.weights[:, :, src, dst].copy(),
-                    )
+    for relation, d, g in arcs:
+        for direction, (src, dst) in zip(syntax.DIRECTIONS, ((d, g), (g, d))):
+            i, j = local[src], local[dst]
+            found.append(
+                ArcChange(
+                    relation=relation,
+                    direction=direction,
+                    source=kept.words[src],
+                    target=kept.words[dst],
+                    intact=wa[:, :, i, j].copy(),
+                    knocked_out=wb[:, :, i, j].copy(),
                 )
+            )
     return tuple(found)
 
 
