@@ -88,16 +88,20 @@ def _on_request(name: str, key: tuple, fn, explain: str, ask: str, doing: str, u
         st.caption(explain)
         st.button(ask, key=f"knockout_{name}_ask", on_click=_ask, args=(name, key))
         return None
-    st.button("Cancel", key=f"knockout_{name}_cancel", on_click=_cancel, args=(name,))
+    cancel = st.empty()
+    cancel.button("Cancel", key=f"knockout_{name}_cancel", on_click=_cancel, args=(name,))
     try:
-        return heavy.run(key, fn, doing, unit)
+        result = heavy.run(key, fn, doing, unit)
     except jobs.Cancelled:
         _asked().pop(name, None)
+        result = None
         st.caption("Cancelled.")
-        return None
     except Exception:
         _asked().pop(name, None)  # the page's guard shows the failure; the button comes back
+        cancel.empty()
         raise
+    cancel.empty()
+    return result
 
 
 def _sentence_importance(model_id: str, text: str, ablation: str) -> Importance | None:
