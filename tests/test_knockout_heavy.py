@@ -105,3 +105,50 @@ def test_the_corpus_average_on_request_replaces_its_caption_and_button(loaded, u
     stored = knockout.cached_bundled_importance(loaded, "zero")
     expected = np.mean([knockout.importance(loaded, s, gradient=False).effect for s in unshipped_small_corpus], axis=0)
     np.testing.assert_allclose(stored.effect, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_arc_changes_equal_those_read_from_whole_word_level_arrays(loaded):
+    """The arcs' attention merged for their words only is the whole word-level array's (syntax.word_attention)."""
+    from headscope import knockout, syntax
+
+    text = LONG + " The keeper, whose tired old eyes were failing, never missed a single ship."
+    parse = syntax.parse(text)
+    k = knockout.knockout(loaded, text, [(2, 8), (3, 1)], parse=parse)
+    wa, wb = syntax.word_attention(k.intact, parse), syntax.word_attention(k.knocked_out, parse)
+    whole = [
+        (
+            relation,
+            direction,
+            wa.parse.words[src],
+            wa.parse.words[dst],
+            wa.weights[:, :, src, dst],
+            wb.weights[:, :, src, dst],
+        )
+        for relation in knockout.ARC_RELATIONS
+        for d, g, _ in wa.parse.arcs(relation)
+        for direction, (src, dst) in zip(syntax.DIRECTIONS, ((d, g), (g, d)))
+    ]
+    assert len(k.arcs) == len(whole) > 8 and {a.relation for a in k.arcs} == {"nsubj", "amod"}
+    for arc, (relation, direction, source, target, intact, knocked) in zip(k.arcs, whole):
+        assert (arc.relation, arc.direction, arc.source, arc.target) == (relation, direction, source, target)
+        np.testing.assert_array_equal(arc.intact, intact)
+        np.testing.assert_array_equal(arc.knocked_out, knocked)
+
+
+def test_the_cli_knockout_parses_beside_and_gives_the_engines_arcs(loaded):
+    """`knockout` parses in a second process while the model loads; its arcs are the engine's with the parse."""
+    import json
+
+    from headscope import knockout, syntax
+    from tests.support import headscope
+
+    result = headscope("knockout", LONG, "--heads", "L2H8", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    arcs = json.loads(result.stdout)["arcs"]
+    engine = knockout.knockout(loaded, LONG, [(2, 8)], parse=syntax.parse(LONG))
+    assert [(a["relation"], a["source"], a["target"]) for a in arcs] == [
+        (a.relation, a.source, a.target) for a in engine.arcs
+    ]
+    assert len(arcs) >= 4
+    for a, b in zip(arcs, engine.arcs):
+        np.testing.assert_allclose(a["knocked_out"], b.knocked_out, atol=1e-5)
