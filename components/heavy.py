@@ -31,7 +31,10 @@ def who() -> str:
 def status(job: jobs.Job, doing: str, unit: str) -> tuple[float, str]:
     """The bar's value and text: its place in line while it waits, else what is done of how much."""
     if job.state == jobs.WAITING:
-        return 0.0, f"waiting: {jobs.ordinal(max(1, jobs.POOL.place(job)))} in line (one heavy job runs at a time)"
+        place = jobs.POOL.place(job)
+        if place <= 1:
+            return 0.0, f"{doing}: starting…"
+        return 0.0, f"waiting: {jobs.ordinal(place)} in line (one heavy job runs at a time on this server)"
     if not job.total_steps:
         return 0.0, f"{doing}…"
     return job.fraction, f"{doing}: {job.done_steps:,} of {job.total_steps:,} {unit}"
