@@ -83,6 +83,9 @@ def _on_request(name: str, key: tuple, fn, explain: str, ask: str, doing: str, u
     None until it is done (or when it was cancelled); the job's error raised if it failed.
     """
     if _asked().get(name) != key:
+        earlier = _asked().pop(name, None)
+        if earlier is not None:  # asked for another text or setting, then moved on: withdrawn from that job
+            heavy.cancel(earlier)
         if st.session_state.pop(f"knockout_{name}_cancelled", False):
             st.caption("Cancelled.")
         st.caption(explain)
