@@ -48,15 +48,27 @@ def knockout_result(model_id: str, text: str, heads: tuple[tuple[int, int], ...]
     """The knockout: computed at once for a short text, else a quick job in the pool (from the cache if there)."""
     if not heavy_text(model_id, text):
         return cached.knockout_result(model_id, text, heads, ablation)
-    found = cached.stored(cached.knockout_result, model_id, text, heads, ablation)
+    key = ("knockout", model_id, text, heads, ablation)
+    found = _stored(key, cached.knockout_result, model_id, text, heads, ablation)
     if found is not None:
         return found
     return heavy.run(
-        ("knockout", model_id, text, heads, ablation),
+        key,
         lambda: cached.knockout_result(model_id, text, heads, ablation),
         "Switching the heads off",
         quick=True,
     )
+
+
+def _stored(key: tuple, fn, *args):
+    """fn(*args) if the results cache holds it; None if not, or while a job computes it (follow the job instead).
+
+    The pool is asked first: the cache makes a caller wait for a computation under way, without
+    a progress bar or Cancel.
+    """
+    if jobs.POOL.find(key) is not None:
+        return None
+    return cached.stored(fn, *args)
 
 
 def _asked() -> dict:
@@ -111,7 +123,8 @@ def _sentence_importance(model_id: str, text: str, ablation: str) -> Importance 
     """This text's importance: at once for a short text; for a long one, from the cache or on request."""
     if not heavy_text(model_id, text):
         return cached.sentence_importance(model_id, text, ablation)
-    found = cached.stored(cached.sentence_importance, model_id, text, ablation)
+    key = ("importance", model_id, text, ablation)
+    found = _stored(key, cached.sentence_importance, model_id, text, ablation)
     if found is not None:
         return found
     loaded = cached.loaded_model(model_id)
@@ -119,7 +132,7 @@ def _sentence_importance(model_id: str, text: str, ablation: str) -> Importance 
     heads = loaded.num_layers * loaded.num_heads
     return _on_request(
         "sentence",
-        ("importance", model_id, text, ablation),
+        key,
         lambda: cached.sentence_importance(model_id, text, ablation),
         f"This text has {tokens:,} tokens: switching each of the {heads} heads off on its own runs the model "
         f"{heads} more times on it, which takes a while (it runs when you ask, and one long job at a time runs on "
