@@ -2,7 +2,7 @@
 
 A server runs heavy jobs (every head switched off on a long text, a long text's knockout, the
 corpus average) here, not in the sessions that ask: `WORKERS` threads take jobs from one
-line, each with `THREADS` torch threads, so ten users on long texts do not multiply the
+line, and torch is held to `THREADS` threads, so ten users on long texts do not multiply the
 CPU and memory one needs. A job is named by a key (what it computes: model, text,
 settings); asking for a key that is waiting or running joins that job instead of starting
 another. A job tells its progress with `report(done, total)` between batches of its work,
@@ -17,14 +17,13 @@ No Streamlit here: components/ shows a job's place in line and its progress.
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
 WORKERS = 1
-"""Jobs that run at once. One: a job's forward passes already use what a small server's cores give."""
+"""Jobs that run at once. One, for a 2-core server: one core for the heavy job, the other for everyone's page views."""
 THREADS = 1
 """Torch threads per operation, set when the first worker starts: the page views of other users keep a core.
 
@@ -55,7 +54,6 @@ class Job:
     error: BaseException | None = None
     finished: threading.Event = field(default_factory=threading.Event)
     cancel_requested: bool = False
-    order: int = 0  # when it was asked for first
 
     @property
     def fraction(self) -> float:
@@ -108,7 +106,6 @@ class Pool:
         self._line: deque[Job] = deque()  # waiting jobs, in the order they run
         self._running: list[Job] = []
         self._threads: list[threading.Thread] = []
-        self._count = itertools.count()
 
     # --- asking, following, cancelling ----------------------------------------------------
 
@@ -117,7 +114,7 @@ class Pool:
         with self._lock:
             job = self._jobs.get(key)
             if job is None or job.cancel_requested:
-                job = Job(key=key, fn=fn, quick=quick, order=next(self._count))
+                job = Job(key=key, fn=fn, quick=quick)
                 self._jobs[key] = job
                 if quick:  # after the other quick ones, before the rest
                     at = sum(1 for j in self._line if j.quick)
