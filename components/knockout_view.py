@@ -224,7 +224,7 @@ def grids(k: Knockout) -> None:
     if st.session_state.get(LAYER_KEY, 0) >= layers:
         st.session_state[LAYER_KEY] = 0
     first = min(k.first_changed_layer(), layers - 1)
-    change = np.abs(k.difference).max(axis=(2, 3))
+    change = k.largest_change()
     st.markdown(
         "**How much each head's attention changed** (the largest change of one weight, switched off "
         "minus intact). Heads before the first switched-off layer cannot change."

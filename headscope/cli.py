@@ -503,7 +503,7 @@ def knockout_text(k: knockout.Knockout) -> str:
             f"{a.relation} {a.source} -> {a.target} ({a.direction}): largest change at "
             f"{head_name(layer, head)}, {a.intact[layer, head]:.3f} -> {a.knocked_out[layer, head]:.3f}"
         )
-    diff = np.abs(k.difference).max(axis=(2, 3))
+    diff = k.largest_change()
     top = np.argsort(diff, axis=None)[::-1][:5]
     lines.append(
         "heads whose attention changed most (max |difference|): "

@@ -152,3 +152,12 @@ def test_the_cli_knockout_parses_beside_and_gives_the_engines_arcs(loaded):
     assert len(arcs) >= 4
     for a, b in zip(arcs, engine.arcs):
         np.testing.assert_allclose(a["knocked_out"], b.knocked_out, atol=1e-5)
+
+
+def test_largest_change_is_the_whole_differences_maximum(loaded):
+    from headscope import knockout
+
+    k = knockout.knockout(loaded, LONG, [(2, 8)], ablation="mean")
+    expected = np.abs(k.difference).max(axis=(2, 3))
+    np.testing.assert_array_equal(k.largest_change(), expected)
+    assert np.all(expected[:3] == 0) and expected[3:].min() > 0  # layers after L2 read a changed input
