@@ -8,7 +8,7 @@ PIP_TORCH := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PORT ?= 8501
 
-.PHONY: setup setup-dev run test lint format chromium nginx postgresql deploy bench screenshot atlas-data clean
+.PHONY: setup setup-dev run test lint format chromium nginx postgresql deploy bench screenshot atlas-data importance-data clean
 
 setup: $(VENV)/.installed
 
@@ -62,6 +62,9 @@ bench: setup-dev chromium nginx
 # corpus or model; tests/test_atlas.py says when they are stale).
 atlas-data: setup
 	$(BIN)/python scripts/ship_atlas.py
+
+importance-data: setup
+	OMP_NUM_THREADS=1 $(BIN)/python scripts/ship_importance.py
 
 screenshot: setup-dev chromium
 	$(BIN)/python tests/support.py screenshot docs/heads.png

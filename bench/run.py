@@ -66,6 +66,11 @@ def main() -> None:
     from bench import knockout as knockout_bench
 
     report["knockout"] = _guarded(lambda: knockout_bench.run(loaded))
+    from bench import heavy as heavy_bench
+
+    # issue 28: the CLI knockout of a 450-word text, and a class of 20 beside one user's long-text knockout
+    report["knockout_cli_450_words"] = _guarded(heavy_bench.cli_knockout)
+    report["knockout_beside_a_class"] = _guarded(heavy_bench.run)
     report["payloads"] = payloads(loaded)
     try:
         from bench import browser as browser_bench

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import cached, faults, heatmaps, links, plotly_chart, tables
+from components import cached, faults, heatmaps, heavy, links, plotly_chart, tables
 from components.charts import file_name
-from headscope import canvas, export, knockout
+from headscope import canvas, export, jobs, knockout
 from headscope.figures import bars_figure
 from headscope.knockout import Importance, Knockout
 from headscope.panels import head_name
@@ -30,31 +30,135 @@ CAVEATS = (
 )
 
 
-# --- cached results (one cache for every text's results: components/cached.py) -----------------
+# --- results: at once for a short text, else through the heavy-job pool (components/heavy.py) --------
 
-
-@st.cache_resource(
-    show_spinner="Switching every head off, sentence by sentence, over the bundled corpus (once for this model)…",
-    max_entries=4,
+CORPUS_CAPTION = (
+    "The bundled corpus: the project's {count} simple sentences (data/corpus.txt), each with every head "
+    "switched off on its own, averaged."
 )
-def corpus_importance(model_id: str, ablation: str) -> Importance:
-    """Every head switched off on its own, averaged over the bundled corpus (from the disk cache, else computed)."""
-    return knockout.bundled_importance(cached.loaded_model(model_id), ablation)
+ASKED_KEY = "knockout_asked"  # {"sentence"|"corpus": the job key this session asked for}
+
+
+def heavy_text(model_id: str, text: str) -> bool:
+    """Is this text heavy work (more than knockout.HEAVY_TOKENS tokens)?"""
+    return knockout.token_count(cached.loaded_model(model_id), text) > knockout.HEAVY_TOKENS
+
+
+def knockout_result(model_id: str, text: str, heads: tuple[tuple[int, int], ...], ablation: str) -> Knockout:
+    """The knockout: computed at once for a short text, else a quick job in the pool (from the cache if there)."""
+    if not heavy_text(model_id, text):
+        return cached.knockout_result(model_id, text, heads, ablation)
+    key = ("knockout", model_id, text, heads, ablation)
+    found = _stored(key, cached.knockout_result, model_id, text, heads, ablation)
+    if found is not None:
+        return found
+    return heavy.run(
+        key,
+        lambda: cached.knockout_result(model_id, text, heads, ablation),
+        "Switching the heads off",
+        quick=True,
+    )
+
+
+def _stored(key: tuple, fn, *args):
+    """fn(*args) if the results cache holds it; None if not, or while a job computes it (follow the job instead).
+
+    The pool is asked first: the cache makes a caller wait for a computation under way, without
+    a progress bar or Cancel.
+    """
+    if jobs.POOL.find(key) is not None:
+        return None
+    return cached.stored(fn, *args)
+
+
+def _asked() -> dict:
+    """What this session asked to compute (job keys by name), kept in its state."""
+    return st.session_state.setdefault(ASKED_KEY, {})
+
+
+def _ask(name: str, key: tuple) -> None:
+    """The button's callback: this session asks for the job."""
+    _asked()[name] = key
+
+
+def _cancel(name: str) -> None:
+    """Cancel's callback: this session withdraws from its job (which stops if nobody else waits for it)."""
+    key = _asked().pop(name, None)
+    if key is not None:
+        heavy.cancel(key)
+    st.session_state[f"knockout_{name}_cancelled"] = True
+
+
+def _on_request(name: str, key: tuple, fn, explain: str, ask: str, doing: str, unit: str):
+    """A heavy result computed when asked: its explanation and a button; then its progress and Cancel; then it.
+
+    None until it is done (or when it was cancelled); the job's error raised if it failed.
+    """
+    if _asked().get(name) != key:
+        earlier = _asked().pop(name, None)
+        if earlier is not None:  # asked for another text or setting, then moved on: withdrawn from that job
+            heavy.cancel(earlier)
+        if st.session_state.pop(f"knockout_{name}_cancelled", False):
+            st.caption("Cancelled.")
+        st.caption(explain)
+        st.button(ask, key=f"knockout_{name}_ask", on_click=_ask, args=(name, key))
+        return None
+    cancel = st.empty()
+    cancel.button("Cancel", key=f"knockout_{name}_cancel", on_click=_cancel, args=(name,))
+    try:
+        result = heavy.run(key, fn, doing, unit)
+    except jobs.Cancelled:
+        _asked().pop(name, None)
+        result = None
+        st.caption("Cancelled.")
+    except Exception:
+        _asked().pop(name, None)  # the page's guard shows the failure; the button comes back
+        cancel.empty()
+        raise
+    cancel.empty()
+    return result
+
+
+def _sentence_importance(model_id: str, text: str, ablation: str) -> Importance | None:
+    """This text's importance: at once for a short text; for a long one, from the cache or on request."""
+    if not heavy_text(model_id, text):
+        return cached.sentence_importance(model_id, text, ablation)
+    key = ("importance", model_id, text, ablation)
+    found = _stored(key, cached.sentence_importance, model_id, text, ablation)
+    if found is not None:
+        return found
+    loaded = cached.loaded_model(model_id)
+    tokens = knockout.token_count(loaded, text)
+    heads = loaded.num_layers * loaded.num_heads
+    return _on_request(
+        "sentence",
+        key,
+        lambda: cached.sentence_importance(model_id, text, ablation),
+        f"This text has {tokens:,} tokens: switching each of the {heads} heads off on its own runs the model "
+        f"{heads} more times on it, which takes a while (it runs when you ask, and one long job at a time runs on "
+        "this server).",
+        f"Switch each of the {heads} heads off",
+        "Switching every head off",
+        "heads",
+    )
 
 
 def _corpus_column(model_id: str, ablation: str) -> Importance | None:
-    """The corpus importance if it is on disk or asked for; else a button that computes it (minutes, once)."""
-    found = knockout.cached_bundled_importance(cached.loaded_model(model_id), ablation)
+    """The corpus importance if it is shipped or on disk; else a button that computes it (once per server)."""
+    loaded = cached.loaded_model(model_id)
+    found = knockout.cached_bundled_importance(loaded, ablation)
     if found is not None:
         return found
-    st.caption(
-        "The average over the bundled corpus is not computed yet for this model: it switches every "
-        "head off in each of its sentences, a few minutes on a small server, once."
+    return _on_request(
+        "corpus",
+        ("corpus importance", model_id, ablation),
+        lambda: knockout.bundled_importance(loaded, ablation, progress=jobs.report),
+        "The average over the bundled corpus is not computed yet for this model: it switches every head off "
+        "in each of its sentences, a few minutes on a small server, once.",
+        "Average over the bundled corpus",
+        "Switching every head off, sentence by sentence",
+        "sentences",
     )
-    if st.button("Average over the bundled corpus", key=f"knockout_corpus_{ablation}"):
-        with faults.guard("Cannot switch every head off over the corpus"):
-            return corpus_importance(model_id, ablation)
-    return None
 
 
 # --- the picker ---------------------------------------------------------------------------
@@ -120,7 +224,7 @@ def grids(k: Knockout) -> None:
     if st.session_state.get(LAYER_KEY, 0) >= layers:
         st.session_state[LAYER_KEY] = 0
     first = min(k.first_changed_layer(), layers - 1)
-    change = np.abs(k.difference).max(axis=(2, 3))
+    change = k.largest_change()
     st.markdown(
         "**How much each head's attention changed** (the largest change of one weight, switched off "
         "minus intact). Heads before the first switched-off layer cannot change."
@@ -206,34 +310,52 @@ def arcs(k: Knockout) -> None:
 
 
 def importance(model_id: str, text: str, ablation: str) -> None:
-    """Every head switched off on its own: this sentence beside the bundled corpus."""
+    """Every head switched off on its own: this sentence beside the bundled corpus (long texts: on request)."""
     st.subheader("Which heads matter: every head switched off on its own")
-    with faults.guard("Cannot switch every head off"):
-        one = cached.sentence_importance(model_id, text, ablation)
-    st.caption(f"Effect: {one.measure}. Darker: the model needs the head more.")
+    loaded = cached.loaded_model(model_id)
     left, right = st.columns(2)
     with right:
         corpus = _corpus_column(model_id, ablation)
-    shown = [(left, one, "this sentence", "knockout_importance")]
+    with left, faults.guard("Cannot switch every head off"):
+        one = _sentence_importance(model_id, text, ablation)
+    if one is None and corpus is None:
+        return
+    follows = _following_heads(model_id, (loaded.num_layers, loaded.num_heads))
+    if one is not None:
+        with left:
+            _heads(one.effect, "this sentence", "effect", "knockout_importance", follows)
     if corpus is not None:
-        shown.append((right, corpus, f"bundled corpus ({corpus.sentences:,} sentences)", "knockout_importance_corpus"))
-    follows = _following_heads(model_id, one.effect.shape)
-    for col, imp, title, key in shown:
-        with col:
-            _heads(imp.effect, title, "effect", key, follows)
+        with right:
+            title = f"bundled corpus ({corpus.sentences:,} sentences)"
+            _heads(corpus.effect, title, "effect", "knockout_importance_corpus", follows)
+    if one is not None:
+        st.caption(f"Effect: {one.measure}. Darker: the model needs the head more.")
+    if corpus is not None:
+        st.caption(CORPUS_CAPTION.format(count=f"{corpus.sentences:,}"))
     if follows is not None:
         st.caption(
             "Outlined: the heads that follow a relation over the verdict corpus (Head atlas). Click a head "
             "in any of these grids to switch it off too."
         )
+    if one is None:
+        return
     if one.gradient is not None:
-        st.caption(
-            "Michel et al. 2019's gradient score: "
-            + knockout.gradient_measure(knockout.task(cached.loaded_model(model_id)))
-        )
+        st.caption("Michel et al. 2019's gradient score: " + knockout.gradient_measure(knockout.task(loaded)))
         _heads(one.gradient, "gradient score, this sentence", "|d loss / d gate|", "knockout_gradient", follows)
     else:
         st.caption("No gradient score: " + knockout.NO_GRADIENT + ".")
+    gradient = knockout.gradient_measure(knockout.task(loaded))
+    st.download_button(
+        "Head importance as .json",
+        data=lambda: export.json_text(
+            knockout.importance_json(cached.sentence_importance(model_id, text, ablation), gradient)
+        ),
+        file_name=file_name("importance", ablation) + ".json",
+        mime="application/json",
+        on_click="ignore",
+        icon=":material/download:",
+        key="dl_importance",
+    )
 
 
 def _following_heads(model_id: str, shape: tuple[int, int]) -> np.ndarray | None:
@@ -250,35 +372,19 @@ def _following_heads(model_id: str, shape: tuple[int, int]) -> np.ndarray | None
 
 
 def downloads(model_id: str, text: str, heads: tuple[tuple[int, int], ...], ablation: str) -> None:
-    """The knockout and the importance grid as .json, the same documents as the command line's.
+    """The knockout as .json, the same document as the command line's (the importance's is beside its grid).
 
-    The buttons keep the settings, not the results (Streamlit keeps a download's callable with
-    the session); the results come from the shared cache when clicked.
+    The button keeps the settings, not the result (Streamlit keeps a download's callable with
+    the session); the result comes from the shared cache when clicked.
     """
-    left, right = st.columns(2)
-    if heads:
-        left.download_button(
-            "This knockout as .json",
-            data=lambda: export.json_text(
-                knockout.knockout_json(cached.knockout_result(model_id, text, heads, ablation))
-            ),
-            file_name=file_name("knockout", "-".join(head_name(*h) for h in heads), ablation) + ".json",
-            mime="application/json",
-            on_click="ignore",
-            icon=":material/download:",
-            key="dl_knockout",
-            width="stretch",
-        )
-    gradient = knockout.gradient_measure(knockout.task(cached.loaded_model(model_id)))
-    right.download_button(
-        "Head importance as .json",
-        data=lambda: export.json_text(
-            knockout.importance_json(cached.sentence_importance(model_id, text, ablation), gradient)
-        ),
-        file_name=file_name("importance", ablation) + ".json",
+    if not heads:
+        return
+    st.download_button(
+        "This knockout as .json",
+        data=lambda: export.json_text(knockout.knockout_json(cached.knockout_result(model_id, text, heads, ablation))),
+        file_name=file_name("knockout", "-".join(head_name(*h) for h in heads), ablation) + ".json",
         mime="application/json",
         on_click="ignore",
         icon=":material/download:",
-        key="dl_importance",
-        width="stretch",
+        key="dl_knockout",
     )

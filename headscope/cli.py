@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -397,9 +398,10 @@ def run_command(args: argparse.Namespace) -> str:
     attention.check_text(args.text)
     if args.command == "syntax":  # before the model loads: the parser reads English only
         language.require_english(language.identify(args.text), advice=SYNTAX_ADVICE)
+    parsed = _parse_beside(args.text) if args.command == "knockout" else None  # while the model loads
     loaded = models.load(args.model, Policy.from_settings())
     if args.command in ("knockout", "importance"):
-        return _run_knockout(args, loaded)
+        return _run_knockout(args, loaded, parsed)
     if args.command == "head":  # its own forward pass, inside take_apart
         try:
             parts = qkv.take_apart(loaded, args.text, args.layer, args.head)
@@ -466,8 +468,47 @@ def tally_text(doc: dict) -> str:
     return "\n".join(lines)
 
 
-def _run_knockout(args: argparse.Namespace, loaded: models.LoadedModel) -> str:
-    """The `knockout` and `importance` commands."""
+def _language_and_parse(text: str) -> tuple[language.Language, syntax.Parse | None]:
+    """The text's language, and its parse if it is English (the arcs of `knockout`)."""
+    found = language.identify(text)
+    return found, syntax.parse(text) if found.english else None  # not English: run it without the arcs
+
+
+def _parse_beside(text: str):
+    """`_language_and_parse(text)` started in a second process (a future), or None to do it here later.
+
+    Loading the parser and parsing a long text take about as long as importing torch and loading
+    the model: on two cores both go at once. Only a process that has not imported torch forks
+    (forking a process with torch's threads running is not safe), and only when it can.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "torch" in sys.modules or "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
+        return None
+    try:
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        future = pool.submit(_language_and_parse, text)
+    except OSError:  # no process to spare: parsed here, after the knockout
+        return None
+    pool.shutdown(wait=False)  # the worker ends once it has answered
+    return future
+
+
+def _parsed(future, text: str) -> tuple[language.Language, syntax.Parse | None]:
+    """The answer of `_parse_beside`'s process (its errors raised here), or, without one, `_language_and_parse`."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if future is not None:
+        try:
+            return future.result()
+        except BrokenProcessPool:  # the second process died (memory?): parsed here instead
+            pass
+    return _language_and_parse(text)
+
+
+def _run_knockout(args: argparse.Namespace, loaded: models.LoadedModel, parsed=None) -> str:
+    """The `knockout` and `importance` commands (`parsed`: `_parse_beside`'s future, if one was started)."""
     try:
         if args.command == "importance":
             imp = knockout.importance(loaded, args.text, args.ablation)
@@ -476,9 +517,10 @@ def _run_knockout(args: argparse.Namespace, loaded: models.LoadedModel) -> str:
                 return _dump_json(knockout.importance_json(imp, gradient))
             return importance_text(imp, gradient)
         heads = knockout.parse_heads(args.heads, loaded.num_layers, loaded.num_heads)
-        found = language.identify(args.text)
-        parse = syntax.parse(args.text) if found.english else None  # not English: run it without the arcs
-        result = knockout.knockout(loaded, args.text, heads, args.ablation, parse)
+        result = knockout.knockout(loaded, args.text, heads, args.ablation)
+        found, parse = _parsed(parsed, args.text)
+        if parse is not None:
+            result = replace(result, arcs=knockout.arc_changes(result.intact, result.knocked_out, parse))
     except knockout.NotKnockable as exc:
         raise UsageError(str(exc)) from None
     note = None if found.english else f"no arcs: {language.NotEnglish(found, advice=ARCS_ADVICE)}"
@@ -521,7 +563,7 @@ def knockout_text(k: knockout.Knockout) -> str:
             f"{a.relation} {a.source} -> {a.target} ({a.direction}): largest change at "
             f"{head_name(layer, head)}, {a.intact[layer, head]:.3f} -> {a.knocked_out[layer, head]:.3f}"
         )
-    diff = np.abs(k.difference).max(axis=(2, 3))
+    diff = k.largest_change()
     top = np.argsort(diff, axis=None)[::-1][:5]
     lines.append(
         "heads whose attention changed most (max |difference|): "

@@ -47,7 +47,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from headscope import attention, families, syntax
+from headscope import attention, families, syntax, words
 from headscope.attention import Attention, Axis, InputError
 from headscope.errors import UnsupportedModel
 from headscope.families import DECODER, ENCODER_DECODER
@@ -77,7 +77,15 @@ MEASURES = {
 """What an importance `effect` is, by what the model outputs."""
 
 IMPORTANCE_VERSION = 1
-"""Bump when the importance method changes: the disk cache is keyed by it."""
+"""Bump when the importance method changes: the disk cache and data/importance/ are keyed by it."""
+
+HEAVY_TOKENS = 40
+"""Texts of more tokens than this are heavy work: every head's importance is computed on request, not with the page.
+
+Importance is one knockout per head (73 rows of the text): on one core about 0.2 s at 10 tokens,
+0.7 s at 32, 1.4 s at 64 and 15-35 s at 512 (a 450-word text). Up to 40 tokens (a long
+sentence) it stays under a second, about what the page's other work costs, so it comes at once.
+"""
 
 
 class NotKnockable(UnsupportedModel):
@@ -381,6 +389,11 @@ def _encode(loaded: LoadedModel, text: str) -> _Text:
     )
 
 
+def token_count(loaded: LoadedModel, text: str) -> int:
+    """How many tokens the model reads of the text (special tokens included, after truncation)."""
+    return len(_encode(loaded, text).ids)
+
+
 def _repeat(inputs: dict, rows: int) -> dict:
     """The same inputs copied `rows` times along the batch."""
     return {k: v.expand(rows, -1).contiguous() for k, v in inputs.items()}
@@ -462,6 +475,18 @@ class Knockout:
     def difference(self) -> np.ndarray:
         """Knocked-out minus intact attention, [layer, head, query, key]."""
         return self.knocked_out.weights - self.intact.weights
+
+    def largest_change(self) -> np.ndarray:
+        """Per head, the largest |knocked out - intact| of one weight, [layer, head] (one head at a time: no
+        whole difference array, 75 MB at 512 tokens)."""
+        a, b = self.intact.weights, self.knocked_out.weights
+        out = np.zeros(a.shape[:2], dtype=np.float32)
+        for layer in range(a.shape[0]):
+            for head in range(a.shape[1]):
+                d = b[layer, head] - a[layer, head]
+                if d.size:
+                    out[layer, head] = max(float(d.max()), -float(d.min()))
+        return out
 
     def first_changed_layer(self) -> int:
         """The first layer whose attention can change: the one after the earliest knocked-out head."""
@@ -566,25 +591,44 @@ def _predictions(loaded: LoadedModel, t: _Text, task: str, before, after) -> lis
 def arc_changes(
     intact: Attention, knocked: Attention, p: syntax.Parse, relations: Sequence[str] = ARC_RELATIONS
 ) -> tuple[ArcChange, ...]:
-    """Every head's attention along the parse's arcs of these relations, both directions, before and after."""
+    """Every head's attention along the parse's arcs of these relations, both directions, before and after.
+
+    Word level as `syntax.word_attention` (Clark et al.), merged for the arcs' words only: a long
+    text's whole word-level arrays cost more than its forward pass.
+    """
     if not intact.square:
         return ()
-    wa, wb = syntax.word_attention(intact, p), syntax.word_attention(knocked, p)
-    words = wa.parse.words
+    groups = syntax.align(intact.offsets, intact.special, p.spans)
+    keep = [i for i, g in enumerate(groups) if g]
+    kept = syntax.restrict(p, keep) if len(keep) < len(groups) else p
+    arcs = [(relation, d, g) for relation in relations for d, g, _ in kept.arcs(relation)]
+    if not arcs:
+        return ()
+    on_arcs = sorted({w for _, d, g in arcs for w in (d, g)})
+    local = {w: i for i, w in enumerate(on_arcs)}
+    pieces = [groups[keep[w]] for w in on_arcs]
+    index = np.array([i for g in pieces for i in g], dtype=np.intp)
+    starts = np.cumsum([0] + [len(g) for g in pieces[:-1]])
+    spans = [list(range(a, a + len(g))) for a, g in zip(starts, pieces)]
+
+    def merged(att: Attention) -> np.ndarray:
+        return words.merge_weights(att.weights[:, :, index][:, :, :, index], spans)
+
+    wa, wb = merged(intact), merged(knocked)
     found = []
-    for relation in relations:
-        for d, g, _ in wa.parse.arcs(relation):
-            for direction, (src, dst) in zip(syntax.DIRECTIONS, ((d, g), (g, d))):
-                found.append(
-                    ArcChange(
-                        relation=relation,
-                        direction=direction,
-                        source=words[src],
-                        target=words[dst],
-                        intact=wa.weights[:, :, src, dst].copy(),
-                        knocked_out=wb.weights[:, :, src, dst].copy(),
-                    )
+    for relation, d, g in arcs:
+        for direction, (src, dst) in zip(syntax.DIRECTIONS, ((d, g), (g, d))):
+            i, j = local[src], local[dst]
+            found.append(
+                ArcChange(
+                    relation=relation,
+                    direction=direction,
+                    source=kept.words[src],
+                    target=kept.words[dst],
+                    intact=wa[:, :, i, j].copy(),
+                    knocked_out=wb[:, :, i, j].copy(),
                 )
+            )
     return tuple(found)
 
 
@@ -602,6 +646,7 @@ class Importance:
     ablation: str
     gradient: np.ndarray | None = None  # Michel et al. 2019, [layer, head]; None without a loss
     sentences: int = 1  # how many texts the effect is averaged over
+    per_sentence: np.ndarray | None = None  # a corpus's: each text's effect, [sentence, layer, head]
 
 
 def _batch_edit(rows: Sequence[Sequence[tuple[int, int]]], num_heads: int, means: dict[int, Any] | None) -> Edit:
@@ -661,10 +706,17 @@ def _effects(runner: _Runner, t: _Text, intact: _Pass, knocked: _Pass, mask) -> 
     return kl.numpy(), measure
 
 
-def importance(loaded: LoadedModel, text: str, ablation: str = "zero", gradient: bool = True) -> Importance:
+def importance(
+    loaded: LoadedModel,
+    text: str,
+    ablation: str = "zero",
+    gradient: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> Importance:
     """Every head knocked out on its own (batched), its effect on the output as a [layer, head] grid.
 
-    With `gradient`, Michel et al. 2019's score too where the model has a loss.
+    With `gradient`, Michel et al. 2019's score too where the model has a loss. `progress(done, total)`
+    is called before the first pass and after each one (heads done of all heads); it may raise to stop.
     """
     if ablation not in ABLATIONS:
         raise InputError(f"unknown ablation {ablation!r}; pick one of {', '.join(ABLATIONS)}")
@@ -681,6 +733,8 @@ def importance(loaded: LoadedModel, text: str, ablation: str = "zero", gradient:
             means = _means(store, mask)
         step = _rows_per_pass(len(t.ids), loaded)
         effects, measure = [], MEASURES[runner.task]
+        if progress:
+            progress(0, len(heads))
         for start in range(0, len(heads), step):
             rows = [[head] for head in heads[start : start + step]]
             if intact is None:  # zero ablation: the intact run is the first pass's last row
@@ -693,6 +747,8 @@ def importance(loaded: LoadedModel, text: str, ablation: str = "zero", gradient:
                 out = _Pass(None, out.hidden[:-1], None if out.logits is None else out.logits[:-1])
             effect, measure = _effects(runner, t, intact, out, mask)
             effects.append(effect)
+            if progress:
+                progress(min(start + step, len(heads)), len(heads))
         return np.concatenate(effects), measure
 
     effect, measure = attention.guard_memory(run, len(t.ids) * len(heads))
@@ -781,27 +837,39 @@ def corpus_importance(
     name: str = "corpus",
     progress: Callable[[int, int], None] | None = None,
 ) -> Importance:
-    """Each head's effect averaged over the texts (texts with nothing to read are skipped)."""
-    total, count, measure = None, 0, MEASURES[task(loaded)]
+    """Each head's effect averaged over the texts (texts with nothing to read are skipped); each text's kept too.
+
+    `progress(done, total)` is called before the first text and after each one (texts); it may raise to stop.
+    """
+    effects, measure = [], MEASURES[task(loaded)]
+    if progress:
+        progress(0, len(texts))
     for i, text in enumerate(texts):
         try:
             one = importance(loaded, text, ablation, gradient=False)
         except InputError:
-            continue
-        total = one.effect.astype(np.float64) if total is None else total + one.effect
-        count, measure = count + 1, one.measure
+            one = None
+        if one is not None:
+            effects.append(one.effect)
+            measure = one.measure
         if progress:
             progress(i + 1, len(texts))
-    if not count:
+    if not effects:
         raise InputError(f"{name} has no sentence the model can read")
+    per_sentence = np.stack(effects).astype(np.float32)
     return Importance(
         model=loaded.name,
         tokens=(),
-        effect=(total / count).astype(np.float32),
-        measure=f"{measure}, averaged over {count:,} sentences of the {name}",
+        effect=per_sentence.astype(np.float64).mean(axis=0).astype(np.float32),
+        measure=f"{measure}, averaged over {len(effects):,} sentences of the {name}",
         ablation=ablation,
-        sentences=count,
+        sentences=len(effects),
+        per_sentence=per_sentence,
     )
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "data" / "importance"
+"""The bundled model's importance over the bundled corpus, shipped (scripts/ship_importance.py), read first."""
 
 
 def _bundled_cache(loaded: LoadedModel, ablation: str) -> tuple[Path, str]:
@@ -812,11 +880,11 @@ def _bundled_cache(loaded: LoadedModel, ablation: str) -> tuple[Path, str]:
     return atlas.cache_dir() / corpus_cache_key(loaded.name, text, ablation), text
 
 
-def cached_bundled_importance(loaded: LoadedModel, ablation: str = "zero") -> Importance | None:
-    """The importance over the bundled corpus if the disk cache has it, else None (nothing is computed)."""
-    path, _ = _bundled_cache(loaded, ablation)
+def read_importance(path: Path) -> Importance | None:
+    """A corpus importance written by `write_importance`, or None if the file is missing or damaged."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
+        per_sentence = doc.get("per_sentence")
         return Importance(
             model=doc["model"],
             tokens=(),
@@ -824,39 +892,62 @@ def cached_bundled_importance(loaded: LoadedModel, ablation: str = "zero") -> Im
             measure=doc["measure"],
             ablation=doc["ablation"],
             sentences=int(doc["sentences"]),
+            per_sentence=None if per_sentence is None else np.asarray(per_sentence, dtype=np.float32),
         )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # not there yet, or damaged: computed again
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def write_importance(result: Importance, path: Path) -> None:
+    """Write a corpus importance as JSON (atomically: a reader sees the old file or the new one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    doc = {
+        "model": result.model,
+        "effect": result.effect.tolist(),
+        "measure": result.measure,
+        "ablation": result.ablation,
+        "sentences": result.sentences,
+    }
+    if result.per_sentence is not None:
+        doc["per_sentence"] = np.round(result.per_sentence.astype(np.float64), 9).tolist()
+    tmp.write_text(json.dumps(doc), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def cached_bundled_importance(loaded: LoadedModel, ablation: str = "zero") -> Importance | None:
+    """The importance over the bundled corpus if it is shipped (data/importance/) or in the disk cache, else None.
+
+    Nothing is computed. The file's name is a hash of the method's version, the model and the
+    corpus: a stale file is not found.
+    """
+    path, _ = _bundled_cache(loaded, ablation)
+    for where in (SHIPPED / path.name, path):
+        found = read_importance(where) if where.is_file() else None
+        if found is not None:
+            return found
+    return None  # not there yet, or damaged: computed again
+
+
+def bundled_sentences() -> list[str]:
+    """The bundled corpus's sentences, as its importance averages them."""
+    from headscope import corpus
+
+    text = corpus.SIMPLE_CORPUS.read_text(encoding="utf-8")
+    return [line.strip() for line in corpus.lines_of(text) if line.strip()]
 
 
 def bundled_importance(
     loaded: LoadedModel, ablation: str = "zero", progress: Callable[[int, int], None] | None = None
 ) -> Importance:
-    """The importance averaged over the bundled corpus, from the disk cache when it is there, else computed and stored."""
-    from headscope import corpus
-
+    """The importance averaged over the bundled corpus: shipped, from the disk cache, else computed and stored."""
     found = cached_bundled_importance(loaded, ablation)
     if found is not None:
         return found
-    path, text = _bundled_cache(loaded, ablation)
-    sentences = [line.strip() for line in corpus.lines_of(text) if line.strip()]
-    result = corpus_importance(loaded, sentences, ablation, "bundled corpus", progress)
+    path, _ = _bundled_cache(loaded, ablation)
+    result = corpus_importance(loaded, bundled_sentences(), ablation, "bundled corpus", progress)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(
-            json.dumps(
-                {
-                    "model": result.model,
-                    "effect": result.effect.tolist(),
-                    "measure": result.measure,
-                    "ablation": result.ablation,
-                    "sentences": result.sentences,
-                }
-            ),
-            encoding="utf-8",
-        )
-        os.replace(tmp, path)
+        write_importance(result, path)
     except OSError:
         pass  # a read-only disk only costs the recomputation next time
     return result

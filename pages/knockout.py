@@ -17,12 +17,14 @@ with faults.model_run():
 heads, ablation = knockout_view.pickers(loaded.num_layers, loaded.num_heads)
 if heads:
     with faults.guard("Cannot switch these heads off"):
-        result = cached.knockout_result(s.model, s.text, heads, ablation)
+        result = knockout_view.knockout_result(s.model, s.text, heads, ablation)
     knockout_view.output(result)
     knockout_view.arcs(result)
     knockout_view.grids(result)
 else:
     st.info("Pick one or more heads above to switch them off.")
-knockout_view.importance(s.model, s.text, ablation)
+importance = st.container()  # drawn last: on a long text it may follow a job until it is done
 knockout_view.downloads(s.model, s.text, heads, ablation)
 st.markdown(knockout_view.CAVEATS)
+with importance:
+    knockout_view.importance(s.model, s.text, ablation)

@@ -28,7 +28,7 @@ PAGES = {  # title in the navigation: (address, canvas grids, plotly charts (bar
     "Model overview": ("overview", 1, 0),
     "Inside a head": ("inside", 11, 1),
     "Attention rollout": ("rollout", 2, 1),
-    "Switch heads off": ("knockout", 1, 0),  # the importance grid; the rest once heads are picked
+    "Switch heads off": ("knockout", 2, 0),  # importance: the sentence and the shipped corpus average
     "Compare": ("compare", 3, 0),  # A, B, and (the tab open first) A minus B
     # (side by side ones are one element, a row: components/heatmaps.py, `row`; each is a grid of its own)
     "Presentation mode": ("present", 1, 0),
