@@ -383,17 +383,15 @@ class SharedRuns:
 
         self.loaded = loaded
         self.batcher = Batcher(
-            lambda texts: run_batch(loaded, texts),
-            group_of=lambda text: padded_length(loaded, text),
-            max_items=max_items,
-            name=f"headscope-forward-{loaded.name}",
+            lambda texts: run_batch(loaded, texts), max_items=max_items, name=f"headscope-forward-{loaded.name}"
         )
 
     def __call__(self, text: str, target: str | None = None, kind: str = "encoder") -> Attention:
         loaded = self.loaded
-        if not batchable(loaded) or padded_length(loaded, text) > BATCHED_TOKENS:
+        length = padded_length(loaded, text) if batchable(loaded) else None  # a bad text fails here, alone
+        if length is None or length > BATCHED_TOKENS:
             return run(loaded, text, target, kind)
-        return _scorable(self.batcher(text))
+        return _scorable(self.batcher(text, group=length))  # texts of one padded length share a pass
 
 
 def without_special(att: Attention) -> Attention:

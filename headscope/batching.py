@@ -4,8 +4,9 @@ A server's sessions each ask for one sentence's forward pass. Run one by one, ev
 the model's fixed cost (a few hundred small tensor operations, each a Python call that takes
 the GIL); run together, a batch of 8 short sentences costs about what 3 single passes do
 (bench/run.py's `engine`). A `Batcher` has one worker thread: a caller's item waits in a
-queue; whenever the worker is free it takes everything waiting, groups it (`group_of`: only
-items of one group share a call) and runs each group, at most `max_items` at a time.
+queue; whenever the worker is free it takes everything waiting, groups it (the caller names an
+item's group: only items of one group share a call) and runs each group, at most `max_items` at
+a time.
 
 Results do not depend on what else was batched: the caller chooses groups that make them
 identical (headscope/attention.py: texts of one padded length). A call that fails is run
@@ -29,12 +30,10 @@ class Batcher(Generic[Item, Result]):
     def __init__(
         self,
         run_many: Callable[[list[Item]], Sequence[Result]],
-        group_of: Callable[[Item], Hashable] = lambda item: None,
         max_items: int = 16,
         name: str = "headscope-batcher",
     ):
         self._run_many = run_many
-        self._group_of = group_of
         self._max_items = max_items
         self._name = name
         self._lock = threading.Condition()
@@ -43,10 +42,9 @@ class Batcher(Generic[Item, Result]):
         self.calls = 0  # run_many calls so far (benchmarks and tests read them)
         self.items = 0
 
-    def __call__(self, item: Item) -> Result:
-        """The item's result (or its exception, raised here); blocks until its batch has run."""
+    def __call__(self, item: Item, group: Hashable = None) -> Result:
+        """The item's result (or its exception, raised here); blocks until its batch has run with others of `group`."""
         done: Future = Future()
-        group = self._group_of(item)  # in the caller's thread: a bad item fails here, alone
         with self._lock:
             self._waiting.append((item, group, done))
             if self._worker is None or not self._worker.is_alive():

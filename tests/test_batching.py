@@ -4,7 +4,6 @@ gets the numbers of a pass over its text alone, float for float, or its own erro
 import threading
 
 import numpy as np
-import pytest
 
 from bench.load import student_sentence
 from headscope import attention
@@ -31,11 +30,12 @@ class _Held:
 
 
 def _call(batcher, item, results: dict, errors: dict) -> threading.Thread:
-    """Call the batcher with the item from a thread of its own; its result or error goes in the dicts."""
+    """Call the batcher with the item (its group: odd or even) from a thread of its own; its result or error
+    goes in the dicts."""
 
     def call():
         try:
-            results[item] = batcher(item)
+            results[item] = batcher(item, group=item % 2)
         except Exception as exc:  # noqa: BLE001 - kept for the test to look at
             errors[item] = exc
 
@@ -65,7 +65,7 @@ def _held_then(batcher, run: _Held, items: list) -> tuple[dict, dict]:
 
 def test_waiting_calls_share_one_batch_per_group_in_arrival_order():
     run = _Held()
-    batcher = Batcher(run, group_of=lambda item: item % 2, max_items=3)
+    batcher = Batcher(run, max_items=3)
     results, errors = _held_then(batcher, run, [1, 2, 3, 4, 5, 6, 7])
     assert not errors and results == {i: i * 10 for i in range(8)}
     batches = run.batches[1:]
@@ -76,20 +76,13 @@ def test_waiting_calls_share_one_batch_per_group_in_arrival_order():
 
 
 def test_a_failing_item_gets_its_own_error_and_the_others_their_results():
-    run = _Held(fail_on={4})
+    run = _Held(fail_on={3})
     batcher = Batcher(run, max_items=8)
-    results, errors = _held_then(batcher, run, [2, 3, 4, 5])
-    assert results == {0: 0, 2: 20, 3: 30, 5: 50}
-    assert set(errors) == {4} and "bad item" in str(errors[4])
+    results, errors = _held_then(batcher, run, [1, 3, 5, 7])  # one group (odd): one batch, then each alone
+    assert results == {0: 0, 1: 10, 5: 50, 7: 70}
+    assert set(errors) == {3} and "bad item" in str(errors[3])
+    assert run.batches[1:] == [[1, 3, 5, 7], [1], [3], [5], [7]]
     assert batcher(6) == 60  # the worker outlived the failure
-
-
-def test_a_bad_group_key_fails_in_the_callers_thread():
-    def group(item):
-        raise InputError(f"cannot read {item}")
-
-    with pytest.raises(InputError, match="cannot read 9"):
-        Batcher(lambda items: items, group_of=group)(9)
 
 
 def test_a_batch_of_one_padded_length_changes_no_number(loaded):
