@@ -13,32 +13,30 @@ with a fresh computation.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from headscope import atlas, corpus, models, norms  # noqa: E402
+from scripts.shipping import ship  # noqa: E402
 
 
 def main() -> None:
     """Compute and write every shipped atlas; remove the files no longer named."""
     loaded = models.load()
-    atlas.SHIPPED.mkdir(parents=True, exist_ok=True)
-    keep = set()
-    for key, source in corpus.SOURCES.items():
-        for weighting in norms.WEIGHTINGS:
-            name = atlas.cache_key(loaded.name, source.text(), weighting)
-            keep.add(name)
-            start = time.perf_counter()
-            result = atlas.compute(loaded, corpus.shipped(key), weighting=weighting)
-            atlas._save(result, atlas.SHIPPED / name)
-            size = (atlas.SHIPPED / name).stat().st_size
-            print(f"{name}: {source.name}, {weighting}, {time.perf_counter() - start:.0f} s, {size:,} bytes")
-    for stale in atlas.SHIPPED.glob("atlas-*.npz"):
-        if stale.name not in keep:
-            stale.unlink()
-            print(f"removed {stale.name}")
+
+    def files():
+        for key, source in corpus.SOURCES.items():
+            for weighting in norms.WEIGHTINGS:
+                yield (
+                    atlas.cache_key(loaded.name, source.text(), weighting),
+                    f"{source.name}, {weighting}",
+                    lambda path, key=key, weighting=weighting: atlas._save(
+                        atlas.compute(loaded, corpus.shipped(key), weighting=weighting), path
+                    ),
+                )
+
+    ship(atlas.SHIPPED, "atlas-*.npz", files())
 
 
 if __name__ == "__main__":

@@ -14,31 +14,35 @@ mean of its sentences, and that sentences drawn from it agree with a fresh compu
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from headscope import knockout, models  # noqa: E402
+from scripts.shipping import ship  # noqa: E402
 
 
 def main() -> None:
     """Compute and write the importance for every ablation; remove the files no longer named."""
     loaded = models.load()
-    keep = set()
-    for ablation in knockout.ABLATIONS:
-        path, _ = knockout._bundled_cache(loaded, ablation)
-        target = knockout.SHIPPED / path.name
-        keep.add(target.name)
-        start = time.perf_counter()
-        result = knockout.corpus_importance(loaded, knockout.bundled_sentences(), ablation, "bundled corpus")
-        knockout.write_importance(result, target)
-        took = time.perf_counter() - start
-        print(f"{target.name}: {ablation}, {result.sentences} sentences, {took:.0f} s, {target.stat().st_size:,} bytes")
-    for stale in knockout.SHIPPED.glob("importance-*.json"):
-        if stale.name not in keep:
-            stale.unlink()
-            print(f"removed {stale.name}")
+    sentences = knockout.bundled_sentences()
+
+    def write(path: Path, ablation: str) -> None:
+        result = knockout.corpus_importance(loaded, sentences, ablation, "bundled corpus")
+        knockout.write_importance(result, path)
+
+    ship(
+        knockout.SHIPPED,
+        "importance-*.json",
+        (
+            (
+                knockout._bundled_cache(loaded, ablation)[0].name,
+                f"{ablation}, {len(sentences)} sentences",
+                lambda path, a=ablation: write(path, a),
+            )
+            for ablation in knockout.ABLATIONS
+        ),
+    )
 
 
 if __name__ == "__main__":
