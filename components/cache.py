@@ -73,14 +73,32 @@ class SharedCache:
         signature = inspect.signature(fn)
         name = f"{fn.__module__}.{fn.__qualname__}"
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
+        def arguments(*args, **kwargs) -> tuple:
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
-            return self.get(name, tuple(bound.arguments.values()), lambda: fn(*args, **kwargs))
+            return tuple(bound.arguments.values())
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            return self.get(name, arguments(*args, **kwargs), lambda: fn(*args, **kwargs))
 
         wrapper.clear = lambda: self.clear(name)  # as st.cache_*'s `.clear()`
+        wrapper.stored = lambda *args, **kwargs: self.stored(name, arguments(*args, **kwargs))
         return wrapper
+
+    def stored(self, name: str, args: tuple) -> Any:
+        """The stored result for (name, args), or None: nothing is computed (one under way is waited for)."""
+        key = (name, args)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            pending = None if entry is not None else self._pending.get(key)
+        if pending is not None:
+            pending.done.wait()
+            entry = pending.entry  # None if it failed
+        return None if entry is None else _handed_out(entry)
 
     def get(self, name: str, args: tuple, compute: Callable[[], Any]) -> Any:
         """The stored result for (name, args), or compute it once (concurrent callers wait for it)."""

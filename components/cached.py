@@ -306,7 +306,6 @@ def rollout_bars(s: Settings, layer: int, token: int) -> go.Figure:
 @shared
 def knockout_result(model_id: str, text: str, heads: tuple[tuple[int, int], ...], ablation: str) -> Knockout:
     """The model run intact and with the heads switched off, with the sentence's arcs (none if it is not English)."""
-    _stop_if_peeking()
     parse = sentence_parse(text) if text_language(text).english else None
     return knockout.knockout(loaded_model(model_id), text, heads, ablation, parse)
 
@@ -314,33 +313,4 @@ def knockout_result(model_id: str, text: str, heads: tuple[tuple[int, int], ...]
 @shared
 def sentence_importance(model_id: str, text: str, ablation: str) -> Importance:
     """Every head switched off on its own, for this sentence (progress told to the heavy job running it, if any)."""
-    _stop_if_peeking()
     return knockout.importance(loaded_model(model_id), text, ablation, progress=jobs.report)
-
-
-class _NotStored(Exception):
-    """`stored` looked for a result the cache does not hold."""
-
-
-_peeking = threading.local()
-
-
-def _stop_if_peeking() -> None:
-    """Inside `stored`: stop before computing anything."""
-    if getattr(_peeking, "on", False):
-        raise _NotStored
-
-
-def stored(fn, *args):
-    """fn(*args) if the results cache holds it, else None; nothing is computed.
-
-    For the functions above that start with `_stop_if_peeking()` (a computation of the same
-    result already under way in another thread is waited for, as any caller would).
-    """
-    _peeking.on = True
-    try:
-        return fn(*args)
-    except _NotStored:
-        return None
-    finally:
-        _peeking.on = False

@@ -61,14 +61,15 @@ def knockout_result(model_id: str, text: str, heads: tuple[tuple[int, int], ...]
 
 
 def _stored(key: tuple, fn, *args):
-    """fn(*args) if the results cache holds it; None if not, or while a job computes it (follow the job instead).
+    """fn(*args) if the results cache holds it (`fn` is one of its functions); None if not, or while a job
+    computes it (follow the job instead).
 
     The pool is asked first: the cache makes a caller wait for a computation under way, without
     a progress bar or Cancel.
     """
     if jobs.POOL.find(key) is not None:
         return None
-    return cached.stored(fn, *args)
+    return fn.stored(*args)
 
 
 def _asked() -> dict:

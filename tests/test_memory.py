@@ -170,6 +170,38 @@ def test_only_the_parts_that_hold_a_dict_list_or_set_are_copied():
     assert cache.get("f", (), lambda: value) == Holder(("a", "b"), [head], (("x",), [1]), value.extra)
 
 
+def test_stored_computes_nothing_and_waits_for_a_result_under_way():
+    from components.cache import SharedCache
+
+    cache = SharedCache(lambda: 2**20)
+    calls = []
+    started, release = threading.Event(), threading.Event()
+
+    @cache.cached
+    def square(x: int, power: int = 2) -> list:
+        calls.append(x)
+        if x < 0:
+            raise ValueError("negative")
+        started.set()
+        release.wait(10)
+        return [x**power]
+
+    assert square.stored(3) is None and not calls  # not there: nothing computed
+    worker = threading.Thread(target=square, args=(3,))
+    worker.start()
+    assert started.wait(10)
+    threading.Timer(0.2, release.set).start()
+    assert square.stored(3) == [9] and square.stored(3, power=2) == [9]  # waited for the one under way
+    worker.join(10)
+    assert calls == [3] and square.stored(3, 3) is None
+    first = square.stored(3)
+    first.append(0)
+    assert square.stored(3) == [9]  # handed out as a copy, as `get` does
+    with pytest.raises(ValueError):
+        square(-1)
+    assert square.stored(-1) is None and calls == [3, -1]  # a failure is not kept
+
+
 def test_sessions_asking_at_once_wait_for_one_computation(cached, monkeypatch):
     runs = []
     real = attention.run_batch  # every forward pass of a text (alone, or batched with other sessions')
