@@ -11,6 +11,7 @@ import gc
 import sys
 import threading
 import time
+import weakref
 from dataclasses import replace
 
 import plotly.graph_objects as go
@@ -83,6 +84,15 @@ def ready() -> None:
         _ready.append(True)
 
 
+_in_memory: weakref.WeakValueDictionary[str, models.LoadedModel] = weakref.WeakValueDictionary()
+"""The models this process holds (gone with the last reference once the resource cache lets one go)."""
+
+
+def in_memory(model_id: str) -> bool:
+    """Whether `loaded_model(model_id)` returns at once (a page shows no "Loading" spinner then)."""
+    return model_id in _in_memory
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def loaded_model(model_id: str) -> models.LoadedModel:
     """Load a model once per process (concurrent sessions wait for the one load); shared read-only."""
@@ -94,6 +104,7 @@ def loaded_model(model_id: str) -> models.LoadedModel:
     # long-lived objects keeps that collection from walking them on every page view.
     gc.collect()
     gc.freeze()
+    _in_memory[model_id] = loaded
     return loaded
 
 

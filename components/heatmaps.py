@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import cached, charts, downloads, faults, links
+from components import cached, charts, downloads, faults, links, streamlit_private
 from components.state import Settings
 from headscope import canvas
 from headscope.panels import head_name, parse_head_name
@@ -157,8 +157,9 @@ def layer_view(s: Settings, num_layers: int, marks: Marks = ({}, {})) -> None:
     layer = st.select_slider("Layer", options=list(range(num_layers)), key="layer")
     layer_grid(s, layer, marks)
     downloads.attention_buttons(s, layer)
-    links.sync()  # a fragment's rerun skips app.py: keep the address bar and the share box in step here
-    links.refresh_share_box()
+    if streamlit_private.fragment_rerun():  # app.py is skipped: keep the address bar and the share box in step here
+        links.sync()
+        links.refresh_share_box()
 
 
 def model_grid(s: Settings, marks: Marks = ({}, {})) -> None:

@@ -253,15 +253,16 @@ def default(key: str, value) -> None:
 
 def current_params() -> dict[str, str]:
     """The current view as query parameters (values at their defaults are left out)."""
-    session = st.session_state
+    session = st.session_state.to_dict()  # read once: each lookup in st.session_state (a miss raises twice) costs
     params: dict[str, str] = {}
     if session.get(state.MODEL, models.BUNDLED_ID) != models.BUNDLED_ID:
         params["model"] = session[state.MODEL]
+    defaults = {**DEFAULTS, **session.get(VIEW_DEFAULTS, {})}
     for name, (key, kind) in PARAMS.items():
         value = session.get(key)
         if value is None or value == "" or value is False or value == []:
             continue
-        if {**DEFAULTS, **session.get(VIEW_DEFAULTS, {})}.get(key, object()) == value:
+        if defaults.get(key, object()) == value:
             continue
         if kind == "heads":
             params[name] = ",".join(value)

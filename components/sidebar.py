@@ -99,8 +99,11 @@ def _load(model_id: str) -> str:
         return BUNDLED_ID
     try:
         size = cached.model_info(model_id)
-        with st.spinner(f"Loading {model_id} ({size})…"):
+        if cached.in_memory(model_id):  # most runs: no spinner (it starts a timer thread on every run)
             loaded = cached.loaded_model(model_id)
+        else:
+            with st.spinner(f"Loading {model_id} ({size})…"):
+                loaded = cached.loaded_model(model_id)
     except SettingsError:
         raise
     except Exception as exc:  # noqa: BLE001 - a failed load (ModelError, out of memory, ...) must not end the session

@@ -97,6 +97,17 @@ def _page_runs_alone() -> bool:
     return os.path.basename(str(main)) not in files
 
 
+def fragment_rerun() -> bool:
+    """True when this run reruns fragments only (app.py and the page body are not running).
+
+    Streamlit says so only in the run's context (`fragment_ids_this_run`, set for a fragment's
+    own rerun). A fragment uses it to do what app.py does after every full run (the link in the
+    address bar) only when app.py will not.
+    """
+    ctx = get_script_run_ctx() if get_script_run_ctx is not None else None
+    return bool(getattr(ctx, "fragment_ids_this_run", None))
+
+
 _pages: dict[str, list] = {}  # by the main script's path
 _pages_lock = threading.Lock()
 

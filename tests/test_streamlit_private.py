@@ -43,6 +43,9 @@ def test_the_private_names_used_still_exist():
     assert streamlit_private.StreamlitPage is StreamlitPage
     assert streamlit_private.get_script_run_ctx is get_script_run_ctx
     assert "self._can_be_called" in inspect.getsource(StreamlitPage)  # the one per-run flag the copies keep apart
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
+
+    assert "fragment_ids_this_run" in {f.name for f in dataclasses.fields(ScriptRunContext)}  # fragment_rerun()
 
 
 def test_the_pages_are_built_once_and_each_run_gets_copies_of_its_own():
