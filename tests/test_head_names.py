@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components import links
-from headscope import cli, knockout
+from headscope import cli, knockout, models
 from headscope.attention import InputError
 from headscope.panels import parse_head_name
 from tests.support import headscope, one_line_error
@@ -50,7 +50,7 @@ def test_the_cli_takes_numbers_in_ascii_digits_only(args):
 def quick_cli(loaded):
     """cli.main with the bundled model loaded once (models.load is the same model, read again every call)."""
     patch = pytest.MonkeyPatch()
-    patch.setattr(cli.models, "load", lambda *args, **kwargs: loaded)
+    patch.setattr(models, "load", lambda *args, **kwargs: loaded)
     yield cli.main
     patch.undo()
 
