@@ -137,3 +137,34 @@ def test_the_example_notebook_is_valid_cleared_and_runs(headscope, tmp_path, mon
     figures = [value for value in shown if hasattr(value, "_repr_html_")]
     assert len(figures) == 4 and all("window.headscopeGrid" in f._repr_html_() for f in figures)
     assert (tmp_path / "keys.html").is_file() and shown[-1][0] == "L2H8"  # the best head that follows nsubj
+
+
+JUPYTER_INSERT = """html => {  // what JupyterLab does with an output's HTML: innerHTML, then each script re-created to run
+    const output = document.createElement('div');
+    document.body.appendChild(output);
+    output.innerHTML = html;
+    for (const old of [...output.querySelectorAll('script')]) {
+        const script = document.createElement('script');
+        for (const {name, value} of old.attributes) script.setAttribute(name, value);
+        script.textContent = old.textContent;
+        old.replaceWith(script);
+    }
+}"""
+
+
+@pytest.mark.browser
+def test_it_draws_when_added_to_a_page_that_has_loaded_as_jupyter_adds_an_output(headscope, browser, tmp_path):
+    path = tmp_path / "empty.html"
+    path.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body></body></html>", encoding="utf-8")
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(path.as_uri())
+    for figure in (headscope.show(TEXT, layer=4), headscope.show(TEXT, view="syntax")):  # two cells' outputs
+        page.evaluate(JUPYTER_INSERT, figure._repr_html_())
+    page.wait_for_function(f"document.querySelectorAll('{support.HEATMAP}').length === 16", timeout=60_000)
+    names = support.wait_texts(page, support.GRID_TITLES, lambda t: len(t) == 16, "the panels' names", 30_000)
+    context.close()
+    assert names[:12] == [f"L4H{h}" for h in range(12)], names
+    assert not errors, errors
