@@ -45,6 +45,18 @@ def test_heads_opens_on_the_answers_layer_with_the_apps_badges_and_outlines(head
     assert "<script src" not in page and "<link" not in page  # the renderer is in the page, nothing to fetch
 
 
+def test_heads_is_the_heads_pages_figure(headscope):
+    """The notebook's layer is the Heads page's grid (AppTest): the same payload, badges and outlines; only what
+    is the page's own differs (a click opens a head there, its download name, its key)."""
+    at = support.on_page("pages/heads.py")
+    (app,) = support.app_grids(at)
+    (grid,) = headscope.show(TEXT).grids
+    own = ("file", "selected", "clickable", "key", "reveal")
+    mine = json.loads(json.dumps({k: v for k, v in grid.items() if k not in own}))
+    assert mine == {k: v for k, v in app.items() if k not in own}
+    assert any(p["badge"] for p in app["panels"]) and any(p["outlines"] for p in app["panels"])
+
+
 def test_a_layer_and_other_views(headscope):
     four = headscope.show(TEXT, view="heads", layer=4)
     assert [p["name"] for p in four.grids[0]["panels"]] == [f"L4H{h}" for h in range(12)]
