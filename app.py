@@ -5,6 +5,7 @@ import streamlit as st
 from components import cached, faults, links, sidebar, streamlit_private
 
 st.set_page_config(page_title="Headscope", page_icon="🔍", layout="wide")
+streamlit_private.visible_focus()  # the sidebar's links show which has the keyboard's focus
 
 page = st.navigation(
     streamlit_private.reused_pages(

@@ -12,7 +12,7 @@ empty page (the Heads page with an empty sentence):
   websocket session on one server process (bench/load.py): views/s and p90 seconds.
 
     python -m bench.pages [--pages heads,syntax] [--repeat 3] [--users 30] [--views 3]
-    python -m bench.pages --table            # the same run, printed as the README's Markdown table
+    python -m bench.pages --table            # the same run, printed as bench/README.md's Markdown table
     python -m bench.pages --from bench.json  # the table of a JSON document printed earlier (or by make bench)
 
 Prints one JSON document; never fails on a number (a page that cannot be measured gets an error).

@@ -14,6 +14,7 @@ from headscope.knockout import Importance, Knockout
 from headscope.panels import head_name
 
 HEADS_KEY, ABLATION_KEY, LAYER_KEY = "knockout_heads", "knockout_ablation", "knockout_layer"
+OPENED_KEY = "knockout_layer_opened"  # the layer the slider last opened on (the first that changes)
 
 EXPLAIN = (
     "A switched-off head still looks where it looked (its own attention is computed before its output), "
@@ -28,6 +29,13 @@ CAVEATS = (
     "(zero also removes the part of its output that never depends on the sentence): try both. One "
     "sentence is one example; the corpus column averages over the bundled corpus."
 )
+
+
+IMPORTANCE_COLOURS = (
+    "Colours: dark purple is 0 (switching the head off changes nothing), yellow the largest effect in the "
+    "grid; the brighter a head, the more the model needs it."
+)
+"""What the importance grids' colours mean: a sequential scale (viridis) from 0, dark, to the grid's largest effect."""
 
 
 # --- results: at once for a short text, else through the heavy-job pool (components/heavy.py) --------
@@ -222,10 +230,9 @@ def _heads(values: np.ndarray, title: str, scale_title: str, key: str, marks: np
 def grids(k: Knockout) -> None:
     """A layer's heads intact and knocked out, their difference, and how much every head's attention changed."""
     layers = k.intact.num_layers
-    if st.session_state.get(LAYER_KEY, 0) >= layers:
-        st.session_state[LAYER_KEY] = 0
     first = min(k.first_changed_layer(), layers - 1)
     change = k.largest_change()
+    _open_on(first_change(change, first), layers)
     st.markdown(
         "**How much each head's attention changed** (the largest change of one weight, switched off "
         "minus intact). Heads before the first switched-off layer cannot change."
@@ -251,6 +258,22 @@ def grids(k: Knockout) -> None:
         key="knockout_difference",
         name=f"knockout-difference-{name}",
     )
+
+
+def first_change(change: np.ndarray, first: int) -> int:
+    """The first layer from `first` on (none before it can change) where some head's attention changed
+    (`change`: [layer, head]); `first` if none did."""
+    changed = [layer for layer in range(first, change.shape[0]) if np.nanmax(change[layer], initial=0.0) > 0]
+    return changed[0] if changed else first
+
+
+def _open_on(layer: int, layers: int) -> None:
+    """The layer slider opens on `layer`, and again whenever that layer moves (other heads switched off);
+    in between it stays where the reader put it."""
+    state = st.session_state
+    if state.get(OPENED_KEY) != layer or LAYER_KEY not in state or state[LAYER_KEY] >= layers:
+        state[LAYER_KEY] = layer
+        state[OPENED_KEY] = layer
 
 
 def output(k: Knockout) -> None:
@@ -329,8 +352,7 @@ def importance(model_id: str, text: str, ablation: str) -> None:
         with right:
             title = f"bundled corpus ({corpus.sentences:,} sentences)"
             _heads(corpus.effect, title, "effect", "knockout_importance_corpus", follows)
-    if one is not None:
-        st.caption(f"Effect: {one.measure}. Darker: the model needs the head more.")
+    st.caption(f"Effect: {one.measure}. {IMPORTANCE_COLOURS}" if one is not None else IMPORTANCE_COLOURS)
     if corpus is not None:
         st.caption(CORPUS_CAPTION.format(count=f"{corpus.sentences:,}"))
     if follows is not None:

@@ -142,3 +142,20 @@ def compact_top() -> None:
     st.html(
         f"<style>{MAIN_BLOCK}{{padding-top:3.9rem;padding-bottom:0.5rem;padding-left:2rem;padding-right:2rem}}</style>"
     )
+
+
+SIDEBAR = "[data-testid='stSidebar']"
+"""Streamlit's own test id of the sidebar (1.67), which holds the page links and the settings."""
+
+FOCUS_RING = (
+    f"{SIDEBAR} a:focus-visible{{outline:2px solid currentColor;outline:2px solid rgb(from currentColor r g b / 1);"
+    "outline-offset:-2px}"
+)
+"""A ring in the link's own text colour, made opaque (dark on the light theme, light on the dark one); browsers
+without relative colours keep the first rule, the text colour as it is."""
+
+
+def visible_focus() -> None:
+    """A clear ring around the sidebar's link that has the keyboard's focus (Streamlit 1.67 only tints its
+    background a faint grey, which a projector loses)."""
+    st.html(f"<style>{FOCUS_RING}</style>")

@@ -343,3 +343,58 @@ def arc_cells(
         if r and c:
             cells.append((min(r), min(c), max(r), max(c)))
     return cells
+
+
+Marks = tuple[dict[tuple[int, int], str], dict[tuple[int, int], list[tuple[int, int, int, int]]]]
+"""(badges, outlined token ranges) per head, as headscope.canvas.marked takes them."""
+
+
+def marks(
+    a: Atlas, att: Attention, raw: Attention, parse: Parse, relation: str | None, scores: SyntaxScores | None
+) -> tuple[dict, dict, Answer | None]:
+    """The Heads view's badges (the corpus verdict), outlines (this sentence's arcs of `relation`, in each head's
+    following direction, else its better one) and answer; `att` as drawn, `raw` its pieces (special tokens kept)."""
+    found_badges = badges(a, relation, sink_names(raw))
+    if relation is None:
+        return found_badges, {}, None
+    cells = {d: arc_cells(att, parse, relation, d) for d in DIRECTIONS}
+    ra = a.relations.get(relation)
+    outlines: dict = {}
+    for h in ra.verdict.follows + ra.verdict.heads if ra is not None else ():  # a head's following direction
+        outlines.setdefault((h.layer, h.head), cells[h.direction])  # first, else its better one
+    return found_badges, outlines, answer(a, relation, scores)
+
+
+def top_heads(
+    scores: SyntaxScores,
+    relation: str,
+    positional: dict[tuple[int, int], str],
+    following: dict[tuple[int, int, str], None],
+    count: int = 4,
+) -> tuple[list, Marks]:
+    """The Syntax heads view's best heads for a relation: those that follow it over the corpus (`following`, best
+    first), then this sentence's best non-positional ones; with their badges and the relation's arcs outlined."""
+    rs = scores.relations[relation]
+    corpus_rank = {key: i for i, key in enumerate(following)}  # the answer's order: best margin first
+    ranked = sorted(
+        rs.heads,
+        key=lambda h: (
+            corpus_rank.get((h.layer, h.head, h.direction), len(corpus_rank)),
+            (h.layer, h.head) in positional,
+        ),
+    )
+    top, seen = [], set()
+    for h in ranked:
+        if (h.layer, h.head) not in seen:
+            seen.add((h.layer, h.head))
+            top.append(h)
+        if len(top) == count:
+            break
+    found_badges, outlines = {}, {}
+    for h in top:
+        key = (h.layer, h.head)
+        mark = positional.get(key)
+        follows = "follows \u00b7 " if (*key, h.direction) in following else ""
+        found_badges[key] = f"{follows}{DIRECTION_SHORT[h.direction]} {h.score:.2f}" + (f" ({mark})" if mark else "")
+        outlines[key] = [oriented(h.direction, d, g) * 2 for d, g, _ in rs.arcs]
+    return top, (found_badges, outlines)

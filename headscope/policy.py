@@ -1,7 +1,7 @@
 """What a server lets its users do: models allowed, size and upload caps, cache memory.
 
 Read from HEADSCOPE_* environment variables, then the `[headscope]` table of secrets.toml
-(README: "Restricting models on a shared server")."""
+(deploy/README.md: "Restricting models on a shared server")."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _cap(value: Any, default: int) -> int:
 MAX_UPLOAD_BYTES = 5_000_000
 MAX_UPLOAD_SENTENCES = 5_000
 MAX_SENTENCE_CHARS = 1_000
-MAX_UPLOAD_TOKENS = 50_000  # the work of an atlas: its forward passes grow with the tokens (README: measured)
+MAX_UPLOAD_TOKENS = 50_000  # the work of an atlas: its forward passes grow with the tokens (deploy/README.md: measured)
 """Default caps on an uploaded corpus (headscope.corpus), overridden by Policy's settings."""
 CACHE_MB = 256
 """Default memory for results shared by a server's sessions (components/cache.py)."""
@@ -86,7 +86,7 @@ def _in_range(name: str, value: int | None) -> int | None:
 
 @dataclass(frozen=True)
 class Policy:
-    """What a server lets its users load (see README: "Restricting models on a shared server")."""
+    """What a server lets its users load (see deploy/README.md: "Restricting models on a shared server")."""
 
     allowed: tuple[str, ...] = ()  # hub ids or folders; empty: any (the bundled model is always allowed)
     allow_hub: bool = True  # download from the hub what is not in the local cache

@@ -21,22 +21,28 @@ text-align:left}th{background:#f4f4f4}.quote{font-size:1.2em;background:#f7f7f7;
 """
 
 
-class _Grids:
+class Grids:
     """Matrices and the arc diagram drawn by the app's own renderers (static/headscope/heatmap_grid.js, arc_diagram.js),
-    embedded whole: the file works offline."""
+    embedded whole: the file works offline. The report and the notebook's figures (headscope/notebook.py) use it.
 
-    def __init__(self) -> None:
+    `prefix` names the elements (`{prefix}-grid-0`, `{prefix}-arcs`): a notebook shows many figures in one page.
+    Each renderer and its calls are one module script, so they run in order also where scripts are added to a
+    page after it loaded (Jupyter).
+    """
+
+    def __init__(self, prefix: str = "hs") -> None:
+        self.prefix = prefix
         self.data: list[tuple[str, dict]] = []
         self.parse: dict | None = None  # the arc diagram (static/headscope/arc_diagram.js), if any
 
     def add_arcs(self, data: dict, name: str) -> str:
         """A place for the arc diagram; its data and renderer go into the script at the end."""
         self.parse = dict(data, file=f"headscope_{name}", clickable=False)
-        return "<div id='hs-arcs' class='hs-arcs-host'></div>"
+        return f"<div id='{self.prefix}-arcs' class='hs-arcs-host'></div>"
 
     def add(self, data: dict, name: str) -> str:
         """A place for one grid; its data goes into the script at the end."""
-        key = f"hs-grid-{len(self.data)}"
+        key = f"{self.prefix}-grid-{len(self.data)}"
         self.data.append((key, dict(data, file=f"headscope_{name}", selected=None)))
         return f"<div id='{key}' class='hs-host'></div>"
 
@@ -46,16 +52,15 @@ class _Grids:
         if self.data:
             out += [
                 f"<style>{canvas.component_style()}</style>",
-                f"<script type='module'>{canvas.component_script()}</script>",
-                "<script type='module'>for (const [key, data] of "
+                f"<script type='module'>{canvas.component_script()}\nfor (const [key, data] of "
                 + _json(self.data)
                 + ") window.headscopeGrid(document.getElementById(key), data, () => {});</script>",
             ]
         if self.parse is not None:
             out += [
                 f"<style>{arcs.style()}</style>",
-                f"<script type='module'>{arcs.script()}</script>",
-                "<script type='module'>window.headscopeArcs(document.getElementById('hs-arcs'), "
+                f"<script type='module'>{arcs.script()}\n"
+                f"window.headscopeArcs(document.getElementById('{self.prefix}-arcs'), "
                 + _json(self.parse)
                 + ", () => {});</script>",
             ]
@@ -86,7 +91,7 @@ def build(
 
     `no_syntax`: why there are no scores (a text that is not English), said where the syntax part would be.
     """
-    grids = _Grids()
+    grids = Grids()
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f"<title>Headscope report: {html.escape(att.model)}</title><style>{_STYLE}</style></head><body>",

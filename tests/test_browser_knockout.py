@@ -31,7 +31,9 @@ def test_pick_a_head_and_see_what_changes(page, app_url, tmp_path):
     page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=90_000)
     kinds = page.locator(".js-plotly-plot").evaluate_all("els => els.flatMap(e => e.data.map(t => t.type))")
     assert kinds == ["bar"]
-    assert page.locator(".hs-panel[data-name=L0H0] canvas").first.get_attribute("aria-label").startswith("L0H0")
+    # the layer's grids open on layer 3, the first whose attention changes without L2H8
+    assert page.locator(".hs-panel[data-name=L3H0] canvas").first.get_attribute("aria-label").startswith("L3H0")
+    assert page.get_by_text(re.compile(r"^Switched off minus intact, layer 3")).count() == 1
     assert page.get_by_text(re.compile(r"^Switched off: L2H8")).count() == 1
     cosine = page.get_by_test_id("stMetricValue").first.inner_text()
     assert 0.9 < float(cosine) < 1

@@ -64,12 +64,13 @@ def test_torch_is_the_pinned_cpu_build():
     assert "sed -n 's/^torch==//p' /tmp/requirements.txt" in DOCKERFILE  # the one pin, read from requirements
 
 
-def test_the_readme_names_every_setting_and_its_defaults():
+def test_the_deploy_readme_names_every_setting_and_its_defaults():
     from headscope import attention, corpus
     from headscope.policy import Policy
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    refusals = readme[readme.index("## What the app refuses, and why") : readme.index("## Command line")]
+    readme = (ROOT / "deploy" / "README.md").read_text(encoding="utf-8")  # operations and policies
+    start = readme.index("## What the app refuses, and why")
+    refusals = readme[start : readme.index("\n## ", start)]
     for variable in Policy.ENV.values():
         assert variable in readme, variable
     assert f"{attention.MAX_CHARS:,} characters" in refusals

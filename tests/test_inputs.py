@@ -303,9 +303,10 @@ def test_the_cycle_check_of_a_long_gold_sentence_is_linear():
         corpus.read_conllu(gold_sentence([0, 3, 2]), "cycle.conllu")
 
 
-def test_the_readme_states_the_token_cap_and_the_measured_worst_case():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    refusals = readme[readme.index("## What the app refuses, and why") : readme.index("## Command line")]
+def test_the_deploy_readme_states_the_token_cap_and_the_measured_worst_case():
+    readme = (ROOT / "deploy" / "README.md").read_text(encoding="utf-8")  # operations and policies
+    start = readme.index("## What the app refuses, and why")
+    refusals = readme[start : readme.index("\n## ", start)]
     row = next(line for line in refusals.splitlines() if "`HEADSCOPE_MAX_UPLOAD_TOKENS`" in line)
     assert f"| {MAX_UPLOAD_TOKENS:,} tokens; " in row
     assert "bench/upload_worst_case.py" in row and "peak" in row

@@ -112,3 +112,31 @@ def test_a_link_names_the_heads_switched_off_and_bad_ones_get_a_notice():
     at.switch_page(PAGE).run()
     assert not at.exception and not at.multiselect(key="knockout_heads").value
     assert "kheads" in said or "head names" in said, said
+
+
+def test_the_layer_slider_opens_on_the_first_layer_that_changes():
+    at = on_page(PAGE, knockout_heads=["L2H8"])
+    assert not at.exception, at.exception
+    change = _values(_by_name(at)["largest |change| of a weight"])
+    first = int(np.flatnonzero(change.max(axis=1) > 0)[0])
+    assert first == 3 and at.select_slider(key="knockout_layer").value == first
+    intact, knocked = [g for g in app_grids(at) if len(g["panels"]) == 12][:2]
+    assert intact["panels"][0]["cells"] != knocked["panels"][0]["cells"]  # what it opens on shows a change
+    at.select_slider(key="knockout_layer").set_value(5).run()
+    at.multiselect(key="knockout_heads").select("L4H1").run()  # the first layer that changes is still 3
+    assert at.select_slider(key="knockout_layer").value == 5  # the reader's layer stays
+    at.multiselect(key="knockout_heads").select("L0H3").run()  # now layer 1 changes first: the slider goes there
+    assert at.select_slider(key="knockout_layer").value == 1
+
+
+def test_the_importance_caption_says_what_the_colours_mean():
+    from headscope import panels
+
+    at = on_page(PAGE)
+    grid = _by_name(at)["this sentence"]
+    scale = grid["scale"]
+    # the colour scale as built: sequential from 0 (the palette's first colour, viridis' dark purple) upwards
+    assert scale["kind"] == "sequential" and scale["lo"] == 0 and panels.VIRIDIS[0] == "#440154"
+    caption = next(c.value for c in at.caption if c.value.startswith("Effect:"))
+    assert "dark purple is 0" in caption and "yellow the largest" in caption and "brighter" in caption
+    assert "Darker: the model needs" not in caption

@@ -115,3 +115,10 @@ def test_the_main_block_still_has_the_test_id_presentation_mode_styles():
         "stMainBlockContainer" in p.read_text(encoding="utf-8", errors="ignore") for p in static.glob("index.*.js")
     )
     assert streamlit_private.MAIN_BLOCK == "[data-testid='stMainBlockContainer']"
+
+
+def test_the_sidebar_still_has_the_test_id_the_focus_ring_styles():
+    """visible_focus styles the links of Streamlit's sidebar by its test id: it must still be in Streamlit's frontend."""
+    static = Path(streamlit.__file__).parent / "static" / "static" / "js"
+    assert any("stSidebar" in p.read_text(encoding="utf-8", errors="ignore") for p in static.glob("index.*.js"))
+    assert streamlit_private.SIDEBAR == "[data-testid='stSidebar']"
