@@ -10,7 +10,7 @@ from components.state import Settings
 from components.text import literal
 from headscope import answer, verdict
 from headscope.attention import Attention
-from headscope.syntax import DIRECTIONS, RELATION_NAMES, relation_label
+from headscope.syntax import RELATION_NAMES, relation_label
 
 
 def _label(relation: str) -> str:
@@ -63,15 +63,10 @@ def marks(s: Settings, att: Attention, relation: str | None) -> tuple[dict, dict
     if a is None:
         return {}, {}, None
     try:
-        badges = answer.badges(a, relation, answer.sink_names(cached.raw_attention(s.model, s.text, s.target, s.kind)))
-        if relation is None:
-            return badges, {}, None
-        cells = {d: answer.arc_cells(att, cached.sentence_parse(s.text), relation, d) for d in DIRECTIONS}
-        ra = a.relations.get(relation)
-        outlines: dict = {}
-        for h in ra.verdict.follows + ra.verdict.heads if ra is not None else ():  # a head's following direction
-            outlines.setdefault((h.layer, h.head), cells[h.direction])  # first, else its better one
-        return badges, outlines, answer.answer(a, relation, cached.sentence_syntax(s.model, s.text, s.weighting))
+        raw = cached.raw_attention(s.model, s.text, s.target, s.kind)
+        parse = cached.sentence_parse(s.text) if relation else None  # no relation: badges only, no parse
+        scores = cached.sentence_syntax(s.model, s.text, s.weighting) if relation else None
+        return answer.marks(a, att, raw, parse, relation, scores)
     except Exception as exc:  # noqa: BLE001 - the heatmaps are drawn whatever happens here
         faults.report(exc, "Cannot say which heads follow the relation")
         return {}, {}, None

@@ -350,13 +350,15 @@ Marks = tuple[dict[tuple[int, int], str], dict[tuple[int, int], list[tuple[int, 
 
 
 def marks(
-    a: Atlas, att: Attention, raw: Attention, parse: Parse, relation: str | None, scores: SyntaxScores | None
+    a: Atlas, att: Attention, raw: Attention, parse: Parse | None, relation: str | None, scores: SyntaxScores | None
 ) -> tuple[dict, dict, Answer | None]:
     """The Heads view's badges (the corpus verdict), outlines (this sentence's arcs of `relation`, in each head's
     following direction, else its better one) and answer; `att` as drawn, `raw` its pieces (special tokens kept)."""
     found_badges = badges(a, relation, sink_names(raw))
     if relation is None:
         return found_badges, {}, None
+    if parse is None:
+        raise ValueError("the arcs of a relation need the sentence's parse")
     cells = {d: arc_cells(att, parse, relation, d) for d in DIRECTIONS}
     ra = a.relations.get(relation)
     outlines: dict = {}
