@@ -8,6 +8,7 @@ hash). Before the reveal the heatmaps carry no answer (no outlines, badges or an
 
 from __future__ import annotations
 
+import math
 import secrets
 from urllib.parse import urlencode
 
@@ -225,6 +226,7 @@ def tally_grid(info: ClassInfo, relation: str, t: classroom.RelationTally | None
         if layer < info.layers and head < info.heads:
             counts[layer, head] = n
     top = float(np.nanmax(counts)) if t is not None and t.counts else 1.0
+    top = 4.0 * math.ceil(top / 4)  # whole numbers at the colour bar's ticks (quarters of its range)
     shown = np.nan_to_num(counts).astype(int)
     text = [[str(n) if n else "" for n in row] for row in shown]
     hover = [
@@ -237,7 +239,7 @@ def tally_grid(info: ClassInfo, relation: str, t: classroom.RelationTally | None
     return canvas.heads_grid(
         counts,
         f"Guesses for {relation}",
-        canvas.Scale("guesses", 0.0, max(1.0, top)),
+        canvas.Scale("guesses", 0.0, top),
         text=text,
         hover=hover,
         marks=marks if outlined else None,
