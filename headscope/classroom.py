@@ -140,12 +140,10 @@ def guess_words(
     if follows:
         listed = ", ".join(head_name(*h) for h in follows[:5]) + (" and more" if len(follows) > 5 else "")
         return f"Not this time: your guess, {name}, does not follow {relation}; {listed} {'does' if len(follows) == 1 else 'do'}."
-    closest = (
-        f" The closest is {head_name(*best)}" + (", your guess." if tuple(best) == tuple(guess) else ".")
-        if best
-        else ""
-    )
-    return f"No head follows {relation} over the corpus, so no guess is right; yours was {name}.{closest}"
+    if best is None:
+        return f"No head follows {relation} over the corpus, so no guess is right; yours was {name}."
+    said = "your guess" if tuple(best) == tuple(guess) else f"yours was {name}"
+    return f"No head follows {relation} over the corpus, so no guess is right; the best head is {head_name(*best)}, {said}."
 
 
 def quiz_link(code: str, relation: str, text: str | None = None) -> str:

@@ -227,3 +227,25 @@ def test_the_quiz_runs_on_postgresql(monkeypatch):
         assert texts(app.success)[0].startswith("Right: your guess, L2H8")
         assert _grid_text(app_grids(app)[0]) == {"L2H8": "2"}
         store.close()
+
+
+def test_every_relation_has_a_question_and_a_guess_is_told_against_the_verdict():
+    assert [classroom.question(r) for r in ("nsubj", "prep", "pobj")] == [
+        "Which head links the subject to its verb?",
+        "Which head links the preposition to its head?",
+        "Which head links the object of a preposition to its preposition?",
+    ]
+    assert all(classroom.question(r).startswith("Which head links the ") for r in classroom.RELATIONS)
+    with pytest.raises(ClassError, match="not a relation to guess"):
+        classroom.question("all")
+    follows = [(2, 8), (1, 4)]
+    assert classroom.guess_words("nsubj", (1, 4), follows, (2, 8)) == (
+        "Right: your guess, L1H4, follows nsubj over the corpus (1 other head does too)."
+    )
+    assert classroom.guess_words("nsubj", (0, 0), follows, (2, 8)) == (
+        "Not this time: your guess, L0H0, does not follow nsubj; L2H8, L1H4 do."
+    )
+    assert classroom.guess_words("det", (3, 3), (), (3, 3)) == (
+        "No head follows det over the corpus, so no guess is right; the best head is L3H3, your guess."
+    )
+    assert classroom.guess_words("det", (0, 1), (), (3, 3)).endswith("the best head is L3H3, yours was L0H1.")
