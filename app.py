@@ -19,6 +19,7 @@ page = st.navigation(
             st.Page("pages/knockout.py", title="Switch heads off", icon=":material/power_settings_new:"),
             st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
             st.Page("pages/present.py", title="Presentation mode", icon=":material/slideshow:"),
+            st.Page("pages/quiz.py", title="Guess the head", icon=":material/how_to_vote:"),
             st.Page("pages/bertviz.py", title="bertviz views", icon=":material/share:"),
         ]
     ),

@@ -92,6 +92,10 @@ def main() -> None:
     from bench import memory, replicas
 
     report["load_two_replicas_nginx"] = _guarded(replicas.run)
+    from bench import quiz
+
+    # issue 29: 30 students on Guess the head's shared link, 2 turns each (open, pick, commit, reveal)
+    report["quiz_class"] = _guarded(quiz.run)
 
     report["memory"] = _guarded(memory.run)
     print(json.dumps(report, indent=2))

@@ -60,6 +60,7 @@ PARAMS = {
     "kheads": ("knockout_heads", "heads"),
     "kablation": ("knockout_ablation", "ablation"),
     "verdicts": (state.VERDICT_CORPUS, "verdicts"),
+    "class": (state.QUIZ_CLASS, "code"),
 }
 NOTICES = "_link_notices"
 """Notices to show at the top of the next full run (see `notices`)."""
@@ -125,6 +126,10 @@ def _parse(kind: str, raw: str):
                 raise ValueError(f"{_shown(name)} is not a head name such as L2H8; write L2H8,L3H1")
             heads.append(head_name(*head))
         return list(dict.fromkeys(heads))
+    if kind == "code":  # a class code: the quiz page says what is wrong with one (headscope.classroom)
+        if len(raw) > 40:
+            raise ValueError("too long for a class code")
+        return raw
     if kind == "cmodel":
         if raw not in sidebar.listed_models(_policy()):
             raise ValueError("not a model this server offers for comparison")

@@ -25,6 +25,8 @@ COMPARE_TABS = ("Difference", "Every head's numbers", "Head ranking")
 tab draws a third of the page; `python -m bench.pages --pages compare`). A link carries the open one."""
 VERDICT_CORPUS = "verdict_corpus"
 """The shipped corpus whose verdicts every page shows (headscope.corpus.SOURCES); the Head atlas page picks it."""
+QUIZ_CLASS = "quiz_class"
+"""Guess the head's class code (the link's `class`): the quiz page's class, and the one Presentation tallies."""
 KEEP_BROWSER_TEXT = "_keep_browser_text"
 """Set on a reconnected session's first run: the sidebar keeps the sentence the browser sent."""
 

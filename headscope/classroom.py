@@ -29,7 +29,8 @@ from urllib.parse import urlencode, urlsplit
 
 from headscope.atlas import cache_dir
 from headscope.panels import head_name
-from headscope.syntax import RELATIONS
+from headscope.syntax import RELATION_NAMES, RELATIONS
+from headscope.wording import plural
 
 DB_ENV = "HEADSCOPE_CLASS_DB"
 """The store's URL: postgresql://user:password@host/db, or sqlite:///path (default: SQLite in the cache folder)."""
@@ -117,6 +118,32 @@ def check_relation(relation: str) -> str:
     if relation not in RELATIONS:
         raise ClassError(f"{str(relation)[:20]!r} is not a relation to guess; choose one of {', '.join(RELATIONS)}.")
     return relation
+
+
+def question(relation: str) -> str:
+    """The quiz's question for a relation, from its name (syntax.RELATION_NAMES): 'Which head links the subject to
+    its verb?'."""
+    dependent, governor = RELATION_NAMES[check_relation(relation)].split(" -> ")
+    return f"Which head links the {dependent} to {governor if governor.startswith('its ') else 'its ' + governor}?"
+
+
+def guess_words(
+    relation: str, guess: tuple[int, int], follows: Sequence[tuple[int, int]], best: tuple[int, int] | None
+) -> str:
+    """A student's guess against the verdict, in one sentence: `follows` are the heads that follow the relation
+    over the corpus (verdict's rule), `best` the one the answer is about (the best head when none follows)."""
+    name = head_name(*guess)
+    if tuple(guess) in {tuple(h) for h in follows}:
+        others = len(follows) - 1
+        also = f" ({plural(others, 'other head')} {'does' if others == 1 else 'do'} too)" if others else ""
+        return f"Right: your guess, {name}, follows {relation} over the corpus{also}."
+    if follows:
+        listed = ", ".join(head_name(*h) for h in follows[:5]) + (" and more" if len(follows) > 5 else "")
+        return f"Not this time: your guess, {name}, does not follow {relation}; {listed} {'does' if len(follows) == 1 else 'do'}."
+    if best is None:
+        return f"No head follows {relation} over the corpus, so no guess is right; yours was {name}."
+    said = "your guess" if tuple(best) == tuple(guess) else f"yours was {name}"
+    return f"No head follows {relation} over the corpus, so no guess is right; the best head is {head_name(*best)}, {said}."
 
 
 def quiz_link(code: str, relation: str, text: str | None = None) -> str:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import answer_view, cached, faults, heatmaps, links, nav, state
+from components import answer_view, cached, faults, heatmaps, links, nav, quiz_view, state
 from components.text import literal
 from headscope import canvas
 from headscope.panels import head_name
@@ -109,3 +109,5 @@ st.caption(
 )
 if found is not None:
     st.caption(literal(found.text()))
+quiz_view.start_control(s, att.num_layers, att.num_heads)  # Guess the head: start a class, get its code and link
+quiz_view.class_tally(s)  # and its guesses, live, while a class runs (started here, or named by the link)

@@ -7,7 +7,8 @@
 // clickable ("panel", "cell" or false), zoomable, rowTitle, colTitle, valueName, format,
 // scale {kind, lo, hi, title, ticks, categories}, levels, hidden, palette (base64 RGBA),
 // paletteDark (a diverging scale's palette for a dark page, or null);
-// and, per view, file (the download name) and selected ({layer, head} or null).
+// and, per view, file (the download name), selected ({layer, head} or null), and optionally blurOnPick
+// (a picker gives the keys back to the page) and pickAction (what a click does, for the aria-label).
 // A row of grids in one component (components/heatmaps.py, `row`): {row: [grid data, each with
 // its file, selected and heading], widths}: each drawn as above, side by side.
 //
@@ -387,7 +388,7 @@ function cellCanvas(root, d, g, it, images, tip, onPick, onZoom) {
   const arcs = (p.outlines || []).length;
   const what = p.layer !== null && p.layer !== undefined ? `L${p.layer}H${p.head}: layer ${p.layer}, head ${p.head}`
     : (p.name || d.scale.title);
-  const action = d.clickable === "panel" ? ". Click to open it large." :
+  const action = d.clickable && d.pickAction ? `. ${d.pickAction}` : d.clickable === "panel" ? ". Click to open it large." :
     d.clickable === "cell" ? ". Click a cell, or move with the arrow keys and press Enter, to open that head." :
     d.zoomable ? ". Drag over cells to zoom in; keys: + and - zoom, arrows move, 0 resets." : "";
   canvas.setAttribute("role", d.clickable || d.zoomable ? "button" : "img");
