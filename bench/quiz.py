@@ -44,13 +44,18 @@ async def student_view(base: str, query: str, head: int, errors: list | None = N
         max_size=None,
         open_timeout=TIMEOUT_S,
     ) as ws:
+        page = [""]  # the quiz page's script hash, as the server's navigation message names it
+        fragments: dict[str, str] = {}  # a widget's id -> the fragment it is drawn in (its runs are the fragment's)
 
-        async def step(name: str, widget=None) -> list:
+        async def step(name: str, widget=None, whole_page: bool = False) -> list:
             msg = BackMsg()
             msg.rerun_script.query_string = query
             msg.rerun_script.page_name = "quiz"
+            msg.rerun_script.page_script_hash = page[0]  # after the first run, as the browser sends it
             if widget is not None:
-                widget(msg.rerun_script.widget_states.widgets.add())
+                state = msg.rerun_script.widget_states.widgets.add()
+                widget(state)
+                msg.rerun_script.fragment_id = fragments.get(state.id, "")  # as the browser sends it
             start = time.perf_counter()
             await ws.send(msg.SerializeToString())
             elements = []
@@ -59,11 +64,24 @@ async def student_view(base: str, query: str, head: int, errors: list | None = N
                 forward.ParseFromString(await asyncio.wait_for(ws.recv(), TIMEOUT_S))
                 if errors is not None:
                     errors.extend(_shown_errors(forward))
+                if forward.WhichOneof("type") == "navigation":  # the page this run drew
+                    page[0] = forward.navigation.page_script_hash
                 if forward.WhichOneof("type") == "delta" and forward.delta.WhichOneof("type") == "new_element":
                     elements.append(forward.delta.new_element)
+                    element = forward.delta.new_element
+                    kind = element.WhichOneof("type")
+                    if kind in ("button", "bidi_component") and forward.delta.fragment_id:
+                        fragments[getattr(element, kind).id] = forward.delta.fragment_id
                 if forward.WhichOneof("type") == "script_finished":
+                    if forward.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN or (
+                        whole_page and forward.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+                    ):
+                        continue  # a run that asked for another (the reveal's fragment reruns the page): wait for it
                     out[name] = time.perf_counter() - start
-                    out["ok"] &= forward.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
+                    out["ok"] &= forward.script_finished in (
+                        ForwardMsg.FINISHED_SUCCESSFULLY,
+                        ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+                    )
                     return elements
 
         def button(elements: list, label: str):
@@ -94,7 +112,9 @@ async def student_view(base: str, query: str, head: int, errors: list | None = N
         if reveal is None:
             out["ok"] = False
             return out
-        elements = await step("reveal", lambda w: (setattr(w, "id", reveal), setattr(w, "trigger_value", True)))
+        elements = await step(
+            "reveal", lambda w: (setattr(w, "id", reveal), setattr(w, "trigger_value", True)), whole_page=True
+        )
         out["answer_shown"] = any(
             e.WhichOneof("type") == "markdown" and "The class's guesses so far" in e.markdown.body for e in elements
         )

@@ -74,11 +74,16 @@ def _typed_code() -> None:
     st.session_state[state.QUIZ_CLASS] = (st.session_state.get(CODE_BOX) or "").strip()[:40]
 
 
+def refusals() -> None:
+    """What the store refused since the last run (a guess with no pick, a flood), said once."""
+    for message in st.session_state.pop(MESSAGE, []):
+        st.warning(literal(message), icon=":material/block:")
+
+
 def quiz_class() -> tuple[ClassInfo, str]:
     """The class and relation the link (or the code typed) names; else a plain message and the code box, and the
     run stops there."""
-    for message in st.session_state.pop(MESSAGE, []):
-        st.warning(literal(message), icon=":material/block:")
+    refusals()
     code = st.session_state.get(state.QUIZ_CLASS)
     relation = st.session_state.get(RELATION) or DEFAULT_LINKS
     if code:
@@ -143,9 +148,18 @@ def _write(action: str, code: str, relation: str, layers: int, heads: int) -> No
         st.session_state[MESSAGE] = [str(exc)]
 
 
-def ask(s: Settings, info: ClassInfo, relation: str, guess: Guess) -> None:
+@st.fragment
+def ask(s: Settings, info: ClassInfo, relation: str) -> None:
     """The heatmaps without any answer, one layer at a time: a click picks a head, a button commits it (again, to
-    change it), and once one is in, a button shows the answer."""
+    change it), and once one is in, a button shows the answer.
+
+    A fragment: a pick, a commit and the layer slider rerun this part alone (not app.py, the sidebar and the
+    page), which is most of a class's runs; "Show the answer" reruns the whole page, which then draws the reveal.
+    """
+    guess = own_guess(info.code, relation)
+    if guess.revealed:  # the answer was asked for: the page draws it
+        st.rerun(scope="app")
+    refusals()
     st.caption(
         f"Each square is one head reading \u201c{literal(s.text[:300])}\u201d: row = the word that attends, column = "
         "the word it attends to, brighter = more attention. Click the head you think does it (or Tab to it and press "
@@ -313,8 +327,7 @@ def student_link(code: str, relation: str, s: Settings) -> tuple[str, bool]:
 
 def start_control(s: Settings, layers: int, heads: int) -> None:
     """Presentation's class control, in a popover (drawn only while open): the relation to guess and a button."""
-    for message in st.session_state.pop(MESSAGE, []):
-        st.warning(literal(message), icon=":material/block:")
+    refusals()
     code = st.session_state.get(state.QUIZ_CLASS)
     box = st.popover("Start a class", icon=":material/groups:", key="quiz_class_open", on_change="rerun")
     with box:

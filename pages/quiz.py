@@ -19,4 +19,4 @@ st.markdown(f"### {classroom.question(relation)}")
 if guess.revealed:
     quiz_view.reveal(s, info, relation, guess)
 else:
-    quiz_view.ask(s, info, relation, guess)
+    quiz_view.ask(s, info, relation)
