@@ -12,11 +12,11 @@ import contextlib
 import threading
 import weakref
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from headscope import attention, families
+from headscope import attention, families, hooks
 from headscope.attention import Attention, Axis, InputError
 from headscope.errors import UnsupportedModel
 from headscope.families import DECODER, ENCODER_DECODER
@@ -146,42 +146,13 @@ Edit = Callable[[int, Any], Any]
 """edit(layer, context [batch, token, heads * d_k]) -> the context the output projection reads."""
 
 
-@contextlib.contextmanager
-def _editing(loaded: LoadedModel, edit: Edit) -> Iterator[None]:
+def _editing(loaded: LoadedModel, edit: Edit) -> contextlib.AbstractContextManager[None]:
     """While open, each layer's output projection reads edit(layer, its input), in this thread only.
 
-    A module shared by several layers (ALBERT) is called once per layer, in layer order: its
-    n-th call in a forward pass is the n-th layer using it. Open one context per forward pass.
+    A module shared by several layers (ALBERT) is called once per layer, in layer order
+    (`hooks.on_layers`). Open one context per forward pass.
     """
-    outs = _out_projections(loaded)
-    me = threading.get_ident()
-    layers_of: dict[int, list[int]] = {}
-    for layer, module in enumerate(outs):
-        layers_of.setdefault(id(module), []).append(layer)
-    calls = {key: 0 for key in layers_of}
-    hooks = []
-
-    def hook_for(key: int):
-        def pre(_module, args):
-            if threading.get_ident() != me:
-                return None
-            order = layers_of[key]
-            layer = order[calls[key] % len(order)]
-            calls[key] += 1
-            return (edit(layer, args[0]),) + tuple(args[1:])
-
-        return pre
-
-    seen: set[int] = set()
-    try:
-        for module in outs:
-            if id(module) not in seen:
-                seen.add(id(module))
-                hooks.append(module.register_forward_pre_hook(hook_for(id(module))))
-        yield
-    finally:
-        for hook in hooks:
-            hook.remove()
+    return hooks.on_layers(_out_projections(loaded), edit, hooks.INPUT)
 
 
 @dataclass
