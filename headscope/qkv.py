@@ -62,7 +62,7 @@ def take_apart(loaded: LoadedModel, text: str, layer: int, head: int) -> HeadPar
             captured.append(x.detach())
 
     with hooks.on_layers(queries, capture, hooks.INPUT):
-        enc, stacked = attention._forward(loaded, [text])
+        enc, stacked = attention.forward(loaded, [text])
     if all(enc["special_tokens_mask"][0].tolist()):  # as attention.run: nothing but [CLS] [SEP]
         raise attention.nothing_to_score()
     real = int(enc["attention_mask"][0].sum())  # the pass pads on the right (attention.PAD_MULTIPLE): drop the padding

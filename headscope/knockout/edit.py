@@ -228,10 +228,10 @@ class Text:
 def encode(loaded: LoadedModel, text: str) -> Text:
     """Tokenize one text as `attention.run` does (truncated to what the model accepts)."""
     attention.check_text(text)
-    enc = attention._encode(loaded, text, loaded.max_tokens)
+    enc = attention.encode(loaded, text, loaded.max_tokens)
     if enc["input_ids"].shape[1] == 0:
         raise InputError("the tokenizer produced no tokens for this text")
-    ids, offsets, special, tokens = attention._side(loaded, enc, text)
+    ids, offsets, special, tokens = attention.encoded_tokens(loaded, enc, text)
     if all(special):
         raise attention.nothing_to_score()
     inputs = {k: enc[k] for k in ("input_ids", "attention_mask")}
@@ -248,7 +248,7 @@ def encode(loaded: LoadedModel, text: str) -> Text:
         tokens=tokens,
         offsets=offsets,
         special=special,
-        dropped=attention._dropped(loaded, text),
+        dropped=attention.dropped_tokens(loaded, text),
     )
 
 
