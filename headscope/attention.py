@@ -1,4 +1,10 @@
-"""Run a model on a text and collect its attention as a [layer, head, query, key] array."""
+"""Run a model on a text and collect its attention as a [layer, head, query, key] array.
+
+`run` (and `run_batch`, `run_seq2seq`, `SharedRuns`) give an `Attention`. The steps under them are
+public for the modules that run the model their own way (knockout, Q/K/V): `encode` tokenizes as
+every pass does, `encoded_tokens` reads an encoding's ids, offsets, special flags and tokens,
+`dropped_tokens` counts what truncation cuts, and `forward` runs one padded pass.
+"""
 
 from __future__ import annotations
 
@@ -193,11 +199,15 @@ def padded_length(loaded: LoadedModel, text: str) -> int:
     return -(-tokens // multiple) * multiple
 
 
-def _forward(loaded: LoadedModel, texts: list[str]):
-    """Tokenize (truncated, padded) and run the model once; return the encoding and attentions."""
+def forward(loaded: LoadedModel, texts: list[str]):
+    """Tokenize the texts (truncated, padded on the right to PAD_MULTIPLE) and run the model once.
+
+    Returns (the encoding, as `encode` gives it, and the attentions as float32 numpy
+    [batch, layer, head, query, key], padding included: `attention_mask` says which tokens are real).
+    """
     import torch
 
-    enc = _encode(loaded, texts, loaded.max_tokens, padding=True, pad_to=_pad_multiple(loaded))
+    enc = encode(loaded, texts, loaded.max_tokens, padding=True, pad_to=_pad_multiple(loaded))
     if enc["input_ids"].shape[1] == 0:
         raise InputError("the tokenizer produced no tokens for this text")
     inputs = {k: enc[k] for k in ("input_ids", "attention_mask") if k in enc}
@@ -230,11 +240,14 @@ def decoder_start_id(loaded: LoadedModel) -> int:
     return 0
 
 
-def _encode(
+def encode(
     loaded: LoadedModel, text: str | list[str], max_length: int, padding: bool = False, pad_to: int | None = None
 ):
-    """A text (or texts, padded to a multiple of `pad_to`), tokenized with offsets and special-token flags,
-    truncated to max_length."""
+    """A text (or texts, padded to a multiple of `pad_to`) tokenized as every pass does: torch tensors with
+    offsets (`offset_mapping`) and special-token flags (`special_tokens_mask`), truncated to max_length.
+
+    InputError when the tokenizer cannot read the text.
+    """
     try:
         return loaded.tokenizer(
             text,
@@ -250,8 +263,11 @@ def _encode(
         raise InputError(f"the tokenizer could not read this text ({first_line(exc)[:120]})") from None
 
 
-def _side(loaded: LoadedModel, enc, text: str, prefix: list[int] | None = None):
-    """(tokens, offsets, special) of one encoded text, with optional leading special ids."""
+def encoded_tokens(loaded: LoadedModel, enc, text: str, prefix: list[int] | None = None):
+    """(ids, offsets, special, tokens) of the first text of an encoding (`encode`), cleaned as `clean_token`.
+
+    `prefix`: special ids put before the text's (a decoder's start token), offsets (0, 0).
+    """
     ids = enc["input_ids"][0].tolist()
     offsets = [tuple(int(v) for v in o) for o in enc["offset_mapping"][0].tolist()]
     special = [bool(v) for v in enc["special_tokens_mask"][0].tolist()]
@@ -274,10 +290,10 @@ def run_seq2seq(loaded: LoadedModel, source: str, target: str) -> dict[str, Atte
 
     check_text(source)
     check_text(target)
-    src = _encode(loaded, source, loaded.max_tokens)
-    tgt = _encode(loaded, target, max(1, loaded.max_tokens - 1))
-    src_ids, src_offsets, src_special, src_tokens = _side(loaded, src, source)
-    tgt_ids, tgt_offsets, tgt_special, tgt_tokens = _side(loaded, tgt, target, [decoder_start_id(loaded)])
+    src = encode(loaded, source, loaded.max_tokens)
+    tgt = encode(loaded, target, max(1, loaded.max_tokens - 1))
+    src_ids, src_offsets, src_special, src_tokens = encoded_tokens(loaded, src, source)
+    tgt_ids, tgt_offsets, tgt_special, tgt_tokens = encoded_tokens(loaded, tgt, target, [decoder_start_id(loaded)])
 
     def attend():
         with torch.inference_mode():
@@ -293,7 +309,7 @@ def run_seq2seq(loaded: LoadedModel, source: str, target: str) -> dict[str, Atte
     enc_weights, dec_weights, cross_weights = guard_memory(attend, len(src_ids) + len(tgt_ids))
     source_axis = Axis(src_tokens, source, src_offsets, src_special)
     target_axis = Axis(tgt_tokens, target, tgt_offsets, tgt_special)
-    common = dict(model=loaded.name, dropped=_dropped(loaded, source))
+    common = dict(model=loaded.name, dropped=dropped_tokens(loaded, source))
     encoder = Attention(rows=source_axis, columns=source_axis, weights=enc_weights, kind="encoder", **common)
     decoder = Attention(
         rows=target_axis, columns=target_axis, weights=dec_weights, kind="decoder", causal=True, **common
@@ -305,8 +321,8 @@ def run_seq2seq(loaded: LoadedModel, source: str, target: str) -> dict[str, Atte
 KINDS = {"encoder": "encoder self-attention", "decoder": "decoder self-attention", "cross": "cross-attention"}
 
 
-def _dropped(loaded: LoadedModel, text: str) -> int:
-    """How many tokens truncation cuts from the text."""
+def dropped_tokens(loaded: LoadedModel, text: str) -> int:
+    """How many tokens truncation cuts from the text (the model reads at most `max_tokens`)."""
     full = loaded.tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"]
     return max(0, len(full) - loaded.max_tokens)
 
@@ -319,7 +335,7 @@ def run_batch(loaded: LoadedModel, texts: list[str]) -> list[Attention]:
         return []
     if len(texts) > 1 and getattr(loaded.tokenizer, "pad_token", None) is None:  # GPT-2: no padding token
         return [run_batch(loaded, [text])[0] for text in texts]
-    enc, stacked = _forward(loaded, list(texts))
+    enc, stacked = forward(loaded, list(texts))
     tokenizer = loaded.tokenizer
     results = []
     for b, text in enumerate(texts):
@@ -339,7 +355,7 @@ def run_batch(loaded: LoadedModel, texts: list[str]) -> list[Attention]:
                 rows=axis,
                 columns=axis,
                 weights=np.ascontiguousarray(weights, dtype=np.float32),
-                dropped=_dropped(loaded, text),
+                dropped=dropped_tokens(loaded, text),
                 causal=loaded.causal,
             )
         )

@@ -5,7 +5,7 @@ token j, with W_O,h the head's rows of the output projection (its bias is shared
 heads and left out, as in the paper). The weights are not renormalised: a row sums to
 the length of the vector the head moves into that token, summed over keys' pieces.
 
-One forward pass: forward hooks on each layer's value projection record its output
+One forward pass: forward hooks on each layer's value projection (`hooks.on_layers`) record its output
 (x W_V + b_V, with x what the attention reads: after GPT-2's ln_1, T5's layer norm, and
 the encoder's output for cross-attention) while `attention.run` runs the model.
 
@@ -18,13 +18,12 @@ turns sizes into shares of what the non-special tokens move.
 from __future__ import annotations
 
 import contextlib
-import threading
 from dataclasses import dataclass, replace
 from typing import Iterator
 
 import numpy as np
 
-from headscope import attention, families
+from headscope import attention, families, hooks
 from headscope.attention import Attention, InputError
 from headscope.errors import UnsupportedModel
 from headscope.models import LoadedModel
@@ -89,38 +88,21 @@ def _recording(sites: list[_Site]) -> Iterator[list[np.ndarray]]:
 
     Only this thread's forward passes are recorded: the app shares one model between
     sessions. A module shared by several layers (ALBERT) is hooked once; its calls come
-    in layer order.
+    in layer order (`hooks.on_layers`).
     """
-    me = threading.get_ident()
-    calls: dict[int, list[np.ndarray]] = {id(site.value): [] for site in sites}
-    hooks = []
+    by_layer: dict[int, np.ndarray] = {}
 
-    def hook_for(site: _Site):
-        def record(_module, _args, output) -> None:
-            if threading.get_ident() == me:
-                out = output[0, :, site.start : site.start + site.width]  # one text: batch of one
-                calls[id(site.value)].append(out.detach().float().numpy().copy())
+    def record(layer: int, output) -> None:
+        site = sites[layer]
+        out = output[0, :, site.start : site.start + site.width]  # one text: batch of one
+        by_layer[layer] = out.detach().float().numpy().copy()
 
-        return record
-
-    seen: set[int] = set()
     recorded: list[np.ndarray] = []
-    try:
-        for site in sites:
-            if id(site.value) not in seen:
-                seen.add(id(site.value))
-                hooks.append(site.value.register_forward_hook(hook_for(site)))
+    with hooks.on_layers([site.value for site in sites], record, hooks.OUTPUT):
         yield recorded
-    finally:
-        for hook in hooks:
-            hook.remove()
-    used: dict[int, int] = {}
-    for site in sites:  # the n-th call of a shared module is the n-th layer that uses it
-        n = used.get(id(site.value), 0)
-        used[id(site.value)] = n + 1
-        if n >= len(calls[id(site.value)]):
-            raise RuntimeError("the model did not call every layer's value projection once per layer")
-        recorded.append(calls[id(site.value)][n])
+    if len(by_layer) != len(sites):
+        raise RuntimeError("the model did not call every layer's value projection once per layer")
+    recorded.extend(by_layer[layer] for layer in range(len(sites)))
 
 
 def head_norms(values: np.ndarray, w_out: np.ndarray, heads: int) -> np.ndarray:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 
-from headscope import attention, families
+from headscope import attention, families, hooks
 from headscope.attention import clean_token
 from headscope.models import LoadedModel
 
@@ -55,24 +54,19 @@ def take_apart(loaded: LoadedModel, text: str, layer: int, head: int) -> HeadPar
         raise ValueError(f"no head L{layer}H{head}: layers 0-{loaded.num_layers - 1}, heads 0-{loaded.num_heads - 1}")
     families.check_recomputable(loaded)
     mods = families.layer_attention(loaded, layer)
-    # ALBERT shares one attention module between layers: take this layer's call of it
-    call = sum(1 for earlier in range(layer) if families.layer_attention(loaded, earlier).q is mods.q)
+    queries = [families.layer_attention(loaded, at).q for at in range(loaded.num_layers)]
     captured: list[torch.Tensor] = []
-    caller = threading.get_ident()  # the model is shared: another thread's forward pass must not be captured
 
-    def capture(_module, args) -> None:
-        if threading.get_ident() == caller:
-            captured.append(args[0].detach())
+    def capture(at: int, x) -> None:  # this thread's pass only: the model is shared (hooks.on_layers)
+        if at == layer:  # ALBERT shares one module between layers: this layer's call of it
+            captured.append(x.detach())
 
-    hook = mods.q.register_forward_pre_hook(capture)
-    try:
-        enc, stacked = attention._forward(loaded, [text])
-    finally:
-        hook.remove()
+    with hooks.on_layers(queries, capture, hooks.INPUT):
+        enc, stacked = attention.forward(loaded, [text])
     if all(enc["special_tokens_mask"][0].tolist()):  # as attention.run: nothing but [CLS] [SEP]
         raise attention.nothing_to_score()
     real = int(enc["attention_mask"][0].sum())  # the pass pads on the right (attention.PAD_MULTIPLE): drop the padding
-    x = captured[call][0][:real]  # [T, d_model]
+    x = captured[0][0][:real]  # [T, d_model]
     n_heads, d_k = loaded.num_heads, families.head_size(loaded)
     width = n_heads * d_k
     with torch.inference_mode():

@@ -36,7 +36,7 @@ def main() -> None:
         "importance-*.json",
         (
             (
-                knockout._bundled_cache(loaded, ablation)[0].name,
+                knockout.bundled_cache(loaded, ablation)[0].name,
                 f"{ablation}, {len(sentences)} sentences",
                 lambda path, a=ablation: write(path, a),
             )

@@ -76,12 +76,12 @@ def test_the_shipped_corpus_average_shows_without_a_button(loaded):
 @pytest.fixture
 def unshipped_small_corpus(loaded, monkeypatch, tmp_path):
     """No shipped corpus average and a bundled corpus of three sentences (the disk cache's file removed after)."""
-    from headscope import knockout
+    from headscope.knockout import store
 
-    monkeypatch.setattr(knockout, "SHIPPED", tmp_path / "none-shipped")
-    three = knockout.bundled_sentences()[:3]
-    monkeypatch.setattr(knockout, "bundled_sentences", lambda: three)
-    path, _ = knockout._bundled_cache(loaded, "zero")
+    monkeypatch.setattr(store, "SHIPPED", tmp_path / "none-shipped")
+    three = store.bundled_sentences()[:3]
+    monkeypatch.setattr(store, "bundled_sentences", lambda: three)  # where bundled_importance reads it
+    path, _ = store.bundled_cache(loaded, "zero")
     path.unlink(missing_ok=True)
     yield three
     path.unlink(missing_ok=True)

@@ -80,11 +80,12 @@ def test_mean_ablation_and_going_back_to_no_heads():
 
 def test_corpus_column_shows_the_cached_corpus_grid(monkeypatch, tmp_path):
     from headscope import knockout, models
+    from headscope.knockout import store
 
     loaded = models.load()
-    monkeypatch.setattr(knockout, "SHIPPED", tmp_path)  # none shipped: the disk cache's is read
+    monkeypatch.setattr(store, "SHIPPED", tmp_path)  # none shipped: the disk cache's is read
     # the corpus average, stored where the page looks, as a computed one would be (computing it takes minutes)
-    path, _ = knockout._bundled_cache(loaded, "zero")
+    path, _ = knockout.bundled_cache(loaded, "zero")
     path.parent.mkdir(parents=True, exist_ok=True)
     effect = np.full((6, 12), 0.01)
     effect[5, 11] = 0.2

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 from headscope import knockout
+from headscope.knockout import store
 
 
 @pytest.mark.parametrize("ablation", knockout.ABLATIONS)
 def test_the_shipped_corpus_importance_agrees_with_a_fresh_computation(loaded, ablation):
-    path, _ = knockout._bundled_cache(loaded, ablation)
+    path, _ = knockout.bundled_cache(loaded, ablation)
     shipped = knockout.SHIPPED / path.name
     assert shipped.is_file(), f"{shipped.name} missing: run scripts/ship_importance.py (make importance-data)"
     found = knockout.read_importance(shipped)
@@ -27,8 +28,8 @@ def test_the_shipped_corpus_importance_agrees_with_a_fresh_computation(loaded, a
 
 
 def test_a_stale_file_is_not_found(loaded, tmp_path, monkeypatch):
-    path, text = knockout._bundled_cache(loaded, "zero")
+    path, text = knockout.bundled_cache(loaded, "zero")
     assert knockout.corpus_cache_key(loaded.name, text + "\nA new sentence.", "zero") != path.name
-    monkeypatch.setattr(knockout, "IMPORTANCE_VERSION", knockout.IMPORTANCE_VERSION + 1)
-    assert knockout._bundled_cache(loaded, "zero")[0].name != path.name
+    monkeypatch.setattr(store, "IMPORTANCE_VERSION", store.IMPORTANCE_VERSION + 1)  # where corpus_cache_key reads it
+    assert knockout.bundled_cache(loaded, "zero")[0].name != path.name
     assert knockout.cached_bundled_importance(loaded, "zero") is None  # the shipped file is for version 1
