@@ -56,7 +56,7 @@ format: setup-dev
 	$(BIN)/ruff format .
 
 bench: setup-dev chromium nginx
-	@$(BIN)/python bench/run.py
+	@$(BIN)/python -m bench.run
 
 # data/atlas/: the bundled model's atlas over each shipped corpus and weighting (run after a change of method,
 # corpus or model; tests/test_atlas.py says when they are stale).

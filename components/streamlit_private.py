@@ -117,7 +117,7 @@ def reused_pages(build: Callable[[], list]) -> list:
 
     `st.Page` resolves its script's path on every run (`Path.resolve`: an `lstat` per folder of
     the path, each letting other threads take the interpreter): for ten pages, 15% of the server's
-    samples during a classroom's load of Inside a head (`python -m bench.profile inside`). A
+    samples during a classroom's load of Inside a head (`python -m bench.stacks inside`). A
     `StreamlitPage` also carries a private flag for one run (`_can_be_called`, set by st.navigation
     on the page it returns, cleared by its `run`): each run gets copies of its own, so sessions
     running at once never share it. What `build` returns is kept, for the running main script, only

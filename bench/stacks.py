@@ -5,7 +5,7 @@ the server with py-spy (`pip install py-spy`) while `users` x `views` views of t
 run, and prints the functions that were on the CPU most: by own time ("self", the innermost
 frame) and with what they call ("total"), as a share of all samples of busy threads.
 
-    python -m bench.profile syntax [--users 30] [--views 3] [--top 25] [--raw FILE] [--gil]
+    python -m bench.stacks syntax [--users 30] [--views 3] [--top 25] [--raw FILE] [--gil]
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.stacks", description=__doc__.splitlines()[0])
     parser.add_argument("page", help="a page key (python -m bench.pages --list)")
     parser.add_argument("--users", type=int, default=30)
     parser.add_argument("--views", type=int, default=3)
