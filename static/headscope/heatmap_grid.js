@@ -142,7 +142,7 @@ function inkOn(rgba, k) {
 
 // Sizes: panels, labels, titles and the colour bar, for a page `width` px wide (0: the file, at the grid's
 // own size) and at most `tall` px of panel height (a projector; 0: no limit), with tick labels of `tick` px.
-// `how`: {cols, shareY} to lay out a given arrangement (else the grid's own columns, wrapped on a narrow
+// `how`: {cols, shareY, maxPanel} to lay out a given arrangement (else the grid's own columns, wrapped on a narrow
 // page); shareY: row labels once at the left of each row of panels. A projector's layer (sharedAxes) also
 // puts the column labels once under each column of panels, while there are columns (one panel a row, a
 // phone: every panel keeps its own).
@@ -167,6 +167,7 @@ function geometry(d, width, tall, tick = d.tickSize, how = {}) {
     // (a phone); the all-heads grid keeps a row per layer
     if (how.cols === undefined) while ((d.ticks || d.colTicks) && cols > 1 && fit(cols) < MIN_LABELLED) cols -= 1;
     panel = d.fill ? Math.max(24, fit(cols)) : Math.max(24, Math.min(panel, fit(cols)));
+    if (how.maxPanel) panel = Math.min(panel, how.maxPanel);
   }
   const shareX = !!d.sharedAxes && cols > 1;
   const badges = d.panels.some((p) => p.badge);
@@ -221,14 +222,17 @@ function fitted(d, width, tall) {
 
 // A projector: the arrangement of the panels (how many a row) and the label size that read best. First, of
 // those that fit the screen's height with labels of FILL_TICK px or more, the largest panels; else (too
-// many labels for the height: a 4:3 projector's layer) the one that scrolls least with such labels (the
-// most panels a row); else (a phone) the largest labels. Labels are as large as the cells allow, up to the
+// many labels for the height: a 4:3 or 720p projector's layer) the one that scrolls least with such labels
+// (the most panels a row, each just large enough for them); else (a phone) the largest labels. Labels are as large as the cells allow, up to the
 // grid's own size, and never left out while MIN_TICK px would fit them.
 function filling(d, width, tall) {
   const readable = Math.min(FILL_TICK, d.tickSize);
   const best = (limit) => {
     const out = [];
     for (let cols = 1; cols <= d.panels.length; cols++) {
+      // column labels once under each column: full rows only (else a short last row leaves columns whose
+      // labels would sit between two rows of panels)
+      if (d.sharedAxes && cols > 1 && d.panels.length % cols) continue;
       for (let tick = d.tickSize; tick >= MIN_TICK; tick--) {
         const g = geometry(d, width, limit, tick, { cols });
         if (!g.labelled || g.skipped === 0) { out.push(g); break; }
@@ -240,7 +244,10 @@ function filling(d, width, tall) {
   if (fits.length) return fits.reduce((a, b) => (b.panel > a.panel || (b.panel === a.panel && b.tick > a.tick) ? b : a));
   const scroll = best(0);
   const large = scroll.filter((g) => g.tick >= readable);
-  if (large.length) return large.reduce((a, b) => (b.cols > a.cols ? b : a));
+  if (large.length) { // the panels no larger than such labels need: the least to scroll
+    const { cols } = large.reduce((a, b) => (b.cols > a.cols ? b : a));
+    return geometry(d, width, 0, readable, { cols, maxPanel: Math.ceil(readable * d.cols) });
+  }
   if (scroll.length) return scroll.reduce((a, b) => (b.tick > a.tick || (b.tick === a.tick && b.panel > a.panel) ? b : a));
   return geometry(d, width, tall, MIN_TICK);
 }
