@@ -139,7 +139,7 @@ def layer_grid(s: Settings, layer: int, marks: Marks = ({}, {})) -> None:
     head, fresh = opened(data)
     show(data, key=data["key"], name=f"layer{layer}", selected=head)
     if head is not None:
-        head_large(s, *head, reveal=fresh)
+        head_large(s, *head, reveal=fresh, marks=marks)
 
 
 @st.fragment
@@ -171,19 +171,31 @@ def model_grid(s: Settings, marks: Marks = ({}, {})) -> None:
     head, fresh = opened(data)
     show(data, key="model_grid", name="all-layers", selected=head)
     if head is not None:
-        head_large(s, *head, reveal=fresh)
+        head_large(s, *head, reveal=fresh, marks=marks)
 
 
 def head_large(
-    s: Settings, layer: int, head: int, title: bool = True, key: str = "head_large", reveal: bool = False
+    s: Settings,
+    layer: int,
+    head: int,
+    title: bool = True,
+    key: str = "head_large",
+    reveal: bool = False,
+    marks: Marks = ({}, {}),
 ) -> None:
-    """One head, large, with hover on every cell; drag over cells (or + and -) to zoom into a window of the text."""
+    """One head, large, with hover on every cell; drag over cells (or + and -) to zoom into a window of the text.
+
+    `marks`: the badge and outlined arcs its small panel has (`layer_grid`). `reveal`: just opened, so it is
+    brought into view and takes the keyboard focus.
+    """
     if title:
         st.subheader(head_name(layer, head))
     with faults.guard("Cannot draw the heatmaps"):
         att = cached.attention_view(s)
         window = canvas.clamp_window((st.session_state.get(key) or {}).get("zoom"), att.num_tokens, att.num_keys)
         data = cached.head_canvas(s, layer, head, window)
+        if marks[0] or marks[1]:
+            data = canvas.marked(data, *marks)
     show(data, key=key, name=head_name(layer, head), reveal=reveal)
     if window:
         r0, c0, r1, c1 = window

@@ -49,6 +49,11 @@ def jump_to_clicked(*keys: str) -> None:
             st.session_state["present_unit"] = "head"
 
 
+CONTROLS = "present_controls"
+"""The key of Presentation mode's row of controls."""
+
+
 def compact_page() -> None:
-    """Presentation mode: less space above the figure (the page's top padding), so a projector shows it whole."""
-    streamlit_private.compact_top()
+    """Presentation mode: less space above the figure (the page's top padding), so a projector shows it whole;
+    on a phone its controls show their icons only (their names stay for screen readers), in one row."""
+    streamlit_private.compact_top(icons_only=CONTROLS)

@@ -347,6 +347,16 @@ def start_control(s: Settings, layers: int, heads: int) -> None:
             st.caption(f"Class {literal(str(code)[:40])} is running: its code, link and guesses are under the figure.")
 
 
+TEACHER_REVEAL = "quiz_teacher_reveal"
+"""The teacher's "Show the answer on the figure" toggle, under the running class's tally."""
+
+
+def answer_held_back() -> bool:
+    """While a class guesses, the projected figure keeps the answer back (no badges, outlines or answer, and it
+    opens on L0H0, not on the answer's head) until the teacher shows it."""
+    return bool(st.session_state.get(state.QUIZ_CLASS)) and not st.session_state.get(TEACHER_REVEAL)
+
+
 def class_tally(s: Settings) -> None:
     """The running class (this session started it, or its link names it): its code, the students' link, and its
     guesses, live."""
@@ -365,3 +375,8 @@ def class_tally(s: Settings) -> None:
     if left_out:
         st.caption("The sentence is too long to travel in the link: students see the default sentence.")
     teacher_tally(code, relation)
+    st.toggle(
+        "Show the answer on the figure",
+        key=TEACHER_REVEAL,
+        help="Off while the class guesses: the figure above shows no badges, outlines or answer.",
+    )

@@ -136,8 +136,10 @@ def render() -> Settings:
             "Sentence" if family != ENCODER_DECODER else "Source text (encoder)",
             TEXT,
             100,
-            "Type any text and press Ctrl+Enter (or click outside the box).",
+            "Type any text and press Ctrl+Enter, click outside the box or press Apply.",
         )
+        # a touch screen has no Ctrl+Enter: a tap here leaves the box, which applies what was typed
+        st.button("Apply", key="apply_text", icon=":material/check:", help="Apply the text typed above.")
         if family == ENCODER_DECODER:
             text_box(
                 "Target text (decoder)",

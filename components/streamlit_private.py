@@ -137,10 +137,22 @@ MAIN_BLOCK = "[data-testid='stMainBlockContainer']"
 (its fixed header, with the sidebar's button, is 3.75rem tall: the page starts just below it)."""
 
 
-def compact_top() -> None:
-    """Less padding above a page's first element (presentation mode: a 1024x768 projector needs the room)."""
+ICONS_ONLY = (
+    "@media (max-width:640px){{.st-key-{key} button [data-testid=stMarkdownContainer],.st-key-{key} button kbd"
+    "{{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}}"
+    ".st-key-{key} button{{padding-left:0.25rem;padding-right:0.25rem;min-width:0}}}}"
+)
+"""A row of buttons keyed `key` (Streamlit's class st-key-KEY) showing only their icons in a window under 640 px:
+the label (a Markdown block) and the shortcut hint hidden from sight, not from screen readers."""
+
+
+def compact_top(icons_only: str = "") -> None:
+    """Less padding above a page's first element (presentation mode: a 1024x768 projector needs the room);
+    `icons_only`: the key of a row of buttons that shows only their icons on a phone (see ICONS_ONLY)."""
     st.html(
-        f"<style>{MAIN_BLOCK}{{padding-top:3.9rem;padding-bottom:0.5rem;padding-left:2rem;padding-right:2rem}}</style>"
+        f"<style>{MAIN_BLOCK}{{padding-top:3.9rem;padding-bottom:0.5rem;padding-left:2rem;padding-right:2rem}}"
+        + (ICONS_ONLY.format(key=icons_only) if icons_only else "")
+        + "</style>"
     )
 
 

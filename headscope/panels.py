@@ -30,14 +30,14 @@ class GridStyle:
     ticks: bool
     clickable: bool  # a click on a panel reports it (layer, head)
     title_size: int = 13
-    tick_size: int | None = None  # None: 10 (8 for long texts)
+    tick_size: int | None = None  # None: 12 (11 for long texts); the renderer shrinks them to 11 px at least
     height_px: int | None = None  # None: square panels
     fill: bool = False  # grow the panels to the width and height of the window (a projector)
     shared_axes: bool = False  # row labels once at the left, column labels once at the bottom
 
     def tick_px(self, tokens: int) -> int:
         """Font size of tick labels for a text of `tokens` rows."""
-        return self.tick_size or (10 if tokens <= 24 else 8)
+        return self.tick_size or (12 if tokens <= 24 else 11)
 
 
 LAYER_STYLE = GridStyle(columns=4, panel_px=190, ticks=True, clickable=False)
@@ -45,8 +45,10 @@ MODEL_STYLE = GridStyle(columns=12, panel_px=70, ticks=False, clickable=True, ti
 HEAD_STYLE = GridStyle(columns=1, panel_px=560, ticks=True, clickable=False, title_size=15)
 PRESENT_HEAD = GridStyle(columns=1, panel_px=1200, ticks=True, clickable=False, title_size=24, tick_size=20, fill=True)
 PRESENT_LAYER = GridStyle(
-    columns=6, panel_px=400, ticks=True, clickable=True, title_size=20, tick_size=14, fill=True, shared_axes=True
+    columns=6, panel_px=400, ticks=True, clickable=True, title_size=20, tick_size=22, fill=True, shared_axes=True
 )
+"""A projector's layer: the renderer picks how many panels a row and labels as large as the cells allow (up to
+22 px), at least 18 px where the screen allows (heatmap_grid.js, `filling`)."""
 HEADS_STYLE = GridStyle(columns=1, panel_px=560, ticks=True, clickable=True, title_size=14, tick_size=12)
 """A layer x head grid of numbers or roles: one panel, a cell per head."""
 

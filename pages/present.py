@@ -16,15 +16,21 @@ with faults.model_run():
 
 links.check_range("present_layer", att.num_layers, "layer")
 links.check_range("present_head", att.num_heads, "head")
+if quiz_view.answer_held_back():  # a class is guessing: the projected figure gives nothing away
+    badges, outlines, found = {}, {}, None
+else:
+    badges, outlines, found = answer_view.marks(s, att, answer_view.chosen_relation())
 state = st.session_state
 state.setdefault("present_unit", "head")
-state.setdefault("present_layer", 0)
-state.setdefault("present_head", 0)
+focus = found.focus if found is not None and found.focus is not None else (0, 0)
+links.default("present_layer", focus[0])  # opens on the answer's head, unless the link names another
+links.default("present_head", focus[1])
 shape = (att.num_layers, att.num_heads)
 nav.jump_to_clicked("present_figure", "present_jump")  # a head clicked in the layer, or in the picker
 
-back, unit, jump, share, forward = st.columns([2, 3, 2, 2, 2], vertical_alignment="center")
-back.button(
+# one compact row of controls (on a phone, icons only: nav.compact_controls)
+controls = st.container(horizontal=True, gap="small", key=nav.CONTROLS)
+controls.button(
     "Previous",
     icon=":material/arrow_back:",
     on_click=nav.step,
@@ -34,7 +40,29 @@ back.button(
     width="stretch",
     help="Left arrow",
 )
-forward.button(
+for unit, label, icon, key in (
+    ("head", "One head", ":material/crop_square:", "h"),
+    ("layer", "One layer", ":material/grid_view:", "l"),
+):
+    controls.button(
+        label,
+        icon=icon,
+        key=f"present_one_{unit}",
+        on_click=nav.show_unit,
+        args=(unit,),
+        shortcut=key,
+        type="primary" if state["present_unit"] == unit else "secondary",
+        width="stretch",
+        help=f"Key: {key.upper()}",
+    )
+# the picker and the link are drawn only while their popover is open: every view of a shared link pays nothing
+jump_box = controls.popover(
+    "Jump to a head", icon=":material/apps:", width="stretch", key="present_jump_open", on_change="rerun"
+)
+share_box = controls.popover(
+    "Share", icon=":material/link:", width="stretch", key="present_share_open", on_change="rerun"
+)
+controls.button(
     "Next",
     icon=":material/arrow_forward:",
     on_click=nav.step,
@@ -43,32 +71,6 @@ forward.button(
     key="present_next",
     width="stretch",
     help="Right arrow",
-)
-with unit:
-    one, all_ = st.columns(2)
-    one.button(
-        "One head",
-        key="present_one_head",
-        on_click=nav.show_unit,
-        args=("head",),
-        shortcut="h",
-        type="primary" if state["present_unit"] == "head" else "secondary",
-        width="stretch",
-        help="Key: H",
-    )
-    all_.button(
-        "One layer",
-        key="present_one_layer",
-        on_click=nav.show_unit,
-        args=("layer",),
-        shortcut="l",
-        type="primary" if state["present_unit"] == "layer" else "secondary",
-        width="stretch",
-        help="Key: L",
-    )
-# the picker and the link are drawn only while their popover is open: every view of a shared link pays nothing
-jump_box = jump.popover(
-    "Jump to a head", icon=":material/apps:", width="stretch", key="present_jump_open", on_change="rerun"
 )
 with jump_box:
     st.caption("Click a head (layers down, heads across).")
@@ -86,13 +88,11 @@ with jump_box:
             name="heads",
             selected=(state["present_layer"], state["present_head"]),
         )
-share_box = share.popover("Share", icon=":material/link:", width="stretch", key="present_share_open", on_change="rerun")
 with share_box:
     if share_box.open:
         links.share_link()
 
 layer, head = state["present_layer"], state["present_head"]
-badges, outlines, found = answer_view.marks(s, att, answer_view.chosen_relation())
 if state["present_unit"] == "layer":
     data = cached.present_canvas(s, layer, None)
     name, title = f"layer{layer}", f"Layer {layer}"
@@ -102,12 +102,13 @@ else:
 st.markdown(f"#### {title} \u00b7 “{literal(s.text[:200])}”")
 if state["present_unit"] == "head":  # the heading names it: the panel's own title would take room from the rows
     data = dict(data, panels=[dict(p, name="") for p in data["panels"]])
-heatmaps.show(canvas.marked(data, badges, outlines), key="present_figure", name=f"present-{name}")
+data = canvas.marked(data, badges, outlines)
+if found is not None:  # the answer beside the figure where there is room (the renderer measures), else under it
+    data = dict(data, aside=found.text())
+heatmaps.show(data, key="present_figure", name=f"present-{name}")
 st.caption(
     "Rows attend from, columns attend to. \u2190 \u2192 move; H one head, L one layer; click a head "
     "of the layer to show it alone."
 )
-if found is not None:
-    st.caption(literal(found.text()))
 quiz_view.start_control(s, att.num_layers, att.num_heads)  # Guess the head: start a class, get its code and link
 quiz_view.class_tally(s)  # and its guesses, live, while a class runs (started here, or named by the link)

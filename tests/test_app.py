@@ -455,6 +455,11 @@ def _heading(app) -> str:
 
 def test_presentation_mode_walks_heads_and_layers():
     app = on_page("pages/present.py")
+    grid = app_grids(app)[-1]
+    assert _heading(app) == "L2H8" and "the best, L2H8" in grid["aside"]  # the answer's head, the answer beside it
+    assert "player" not in app.query_params  # the page's own default: left out of the link
+    app.session_state["present_layer"] = app.session_state["present_head"] = 0
+    app.run()
     assert _heading(app) == "L0H0"
     app.button(key="present_next").click().run()
     assert _heading(app) == "L0H1"

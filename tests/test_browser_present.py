@@ -57,7 +57,7 @@ def _drawn(page, panels: int) -> None:
 
 def test_one_head_fills_the_projector_with_every_label_readable(app_url, projector):
     page = projector
-    page.goto(f"{app_url}/present?{urlencode({'text': TWENTY})}")
+    page.goto(f"{app_url}/present?{urlencode({'text': TWENTY, 'player': 0, 'phead': 0})}")
     page.wait_for_selector(".hs-grid[data-drawn='1'] canvas[aria-label^='L0H0']", timeout=WAIT_MS)
     support.wait_idle(page, WAIT_MS)
     labels = _labels(page)
@@ -80,12 +80,17 @@ def test_one_head_fills_the_projector_with_every_label_readable(app_url, project
 
 def test_one_layer_shows_all_twelve_heads_apart(app_url, projector):
     page = projector
-    page.goto(f"{app_url}/present?present=layer")
+    page.goto(f"{app_url}/present?present=layer&player=0")
     _drawn(page, 12)
     boxes = [page.locator(".hs-grid canvas.hs-cells").nth(i).bounding_box() for i in range(12)]
     width, height = _screen(page)
     for b in boxes:
-        assert b["x"] >= 0 and b["x"] + b["width"] <= width and b["y"] + b["height"] <= height, b
+        assert b["x"] >= 0 and b["x"] + b["width"] <= width, b
+    # on screen whole where 18 px labels allow it (tests/test_browser_labels.py): the first row everywhere; a
+    # 4:3 projector's 12 panels of 10 tokens at 18 px need more than its 768 px, so its last row is a scroll away
+    on_screen = [b for b in boxes if b["y"] + b["height"] <= height]
+    first_row = [b for b in boxes if b["y"] == boxes[0]["y"]]
+    assert len(on_screen) == 12 if height >= 1080 else len(on_screen) >= len(first_row) >= 4, boxes
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             apart = (
@@ -101,7 +106,7 @@ def test_one_layer_shows_all_twelve_heads_apart(app_url, projector):
 
 def test_the_arrow_keys_work_after_a_click_on_the_switch_and_the_picker(app_url, projector):
     page = projector
-    page.goto(f"{app_url}/present")
+    page.goto(f"{app_url}/present?player=0&phead=0")  # (without: the answer's head, tests/test_browser_phone.py)
     _drawn(page, 1)
     page.get_by_role("button", name="One layer").click()
     _drawn(page, 12)

@@ -204,6 +204,11 @@ def test_a_teacher_starts_a_class_in_presentation_and_sees_its_guesses(store):
     app.run()  # what the fragment's next refresh draws
     assert _grid_text(app_grids(app)[-1]) == {"L1H1": "1"}
     assert app_grids(app)[-1]["panels"][0]["outlines"] == []  # the class is still guessing: no answer outlined
+    figure = app_grids(app)[0]  # the projected figure, while the class guesses: nothing given away
+    assert "aside" not in figure and all(p["badge"] == "" and p["outlines"] == [] for p in figure["panels"])
+    app.toggle(key="quiz_teacher_reveal").set_value(True).run()  # the teacher shows the answer
+    figure = app_grids(app)[0]
+    assert "L2H8" in figure.get("aside", "") or any(p["badge"] or p["outlines"] for p in figure["panels"])
 
 
 def test_a_presentation_link_naming_a_class_shows_its_tally(store):

@@ -7,8 +7,13 @@
 // clickable ("panel", "cell" or false), zoomable, rowTitle, colTitle, valueName, format,
 // scale {kind, lo, hi, title, ticks, categories}, levels, hidden, palette (base64 RGBA),
 // paletteDark (a diverging scale's palette for a dark page, or null);
-// and, per view, file (the download name), selected ({layer, head} or null), and optionally blurOnPick
-// (a picker gives the keys back to the page) and pickAction (what a click does, for the aria-label).
+// and, per view, file (the download name), selected ({layer, head} or null), reveal (a head just opened:
+// scrolled into view, given the keyboard), aside (a note beside the figure: presentation's answer), and
+// optionally blurOnPick (a picker gives the keys back to the page) and pickAction (what a click does, for the
+// aria-label).
+// Each grid element (.hs-grid) reports, for tests and tools, data-drawn (its panels), data-min-label-px (its
+// smallest tick label drawn, CSS px; "" for none) and data-labels-skipped (the tick labels it left out for want
+// of room, each axis counted once). Tick labels shrink to MIN_TICK px, then the panels wrap, before any is left out.
 // A row of grids in one component (components/heatmaps.py, `row`): {row: [grid data, each with
 // its file, selected and heading], widths}: each drawn as above, side by side.
 //
@@ -25,6 +30,9 @@ const BAR = 12; // colour bar width, px
 const MIN_LABELLED = 120; // px: the smallest panel drawn with tick labels before the grid wraps
 const BAR_TICKS = [0, 0.25, 0.5, 0.75, 1]; // colour-bar ticks, as fractions of the scale
 const AXIS_TITLE = 11; // px
+const MIN_TICK = 11; // px: the smallest tick label drawn; a label that would need less room is left out
+const FILL_TICK = 18; // px: a projector's tick labels, read from the back of the room, wherever the screen allows
+const ASIDE_MIN = 240; // px: the narrowest room beside the figure for its note (presentation's answer)
 
 function bytesOf(b64) {
   const s = atob(b64);
@@ -112,9 +120,10 @@ function hoverText(d, k, i, j, v) {
   return `${where}: ${d.pooled ? "max " : ""}${d.valueName} ${number(d, value(d, v))}`;
 }
 
-// Every k-th label, so that labels of `font` px do not overlap on cells of `cell` px.
+// Every k-th label, so that labels of `font` px do not overlap on cells of `cell` px (a label a cell
+// needs a cell at least as tall as the font; rotated column labels, a cell as wide).
 function labelStep(cell, font) {
-  return Math.max(1, Math.ceil((font + 1) / cell));
+  return Math.max(1, Math.ceil(font / cell - 1e-6));
 }
 
 function longest(labels) {
@@ -133,9 +142,13 @@ function inkOn(rgba, k) {
 
 // ---- one layout for the page and the file ---------------------------------------------
 
-// Sizes: panels, labels, titles and the colour bar, for a page `width` px wide (0: the file,
-// at the grid's own size) and at most `tall` px of panel height (a projector; 0: no limit).
-function geometry(d, width, tall, tick = d.tickSize) {
+// Sizes: panels, labels, titles and the colour bar, for a page `width` px wide (0: the file, at the grid's
+// own size) and at most `tall` px of panel height (a projector; 0: no limit), with tick labels of `tick` px.
+// `how`: {cols, shareY, maxPanel} to lay out a given arrangement (else the grid's own columns, wrapped on a narrow
+// page); shareY: row labels once at the left of each row of panels. A projector's layer (sharedAxes) also
+// puts the column labels once under each column of panels, while there are columns (one panel a row, a
+// phone: every panel keeps its own).
+function geometry(d, width, tall, tick = d.tickSize, how = {}) {
   const yLabels = d.ticks ? Math.min(130, textWidth(longest(d.rowLabels), tick) + 8) : 0;
   // axis titles and the colour bar's numbers: on a projector as large as the tick labels
   const axis = d.fill ? Math.max(AXIS_TITLE, tick) : AXIS_TITLE;
@@ -145,17 +158,20 @@ function geometry(d, width, tall, tick = d.tickSize) {
   const categorical = d.scale.kind === "categorical";
   const legendChars = categorical ? longest(d.scale.categories.map((c) => c[0])) : 6;
   const barSpace = categorical ? textWidth(legendChars, 11) + 40 : BAR + 56;
-  // shared axes (a projector's layer): row labels once at the left, column labels once at the bottom
-  const shared = !!d.sharedAxes;
-  const fit = (n) => Math.floor((width - barSpace - yTitle - (shared ? yLabels + n * GAP : n * (yLabels + GAP))) / n);
-  let cols = Math.min(d.columns, d.panels.length);
-  let panel = d.panelPx;
+  const shareY = how.shareY ?? !!d.sharedAxes;
+  const fit = (n) => Math.floor((width - barSpace - yTitle - (shareY ? yLabels + n * GAP : n * (yLabels + GAP))) / n);
+  let cols = how.cols ?? Math.min(d.columns, d.panels.length);
+  // square cells wide enough for every label (a fixed row height: the columns' labels only)
+  const need = (d.colTicks || (d.ticks && !d.panelHeight)) ? tick * d.cols : 0;
+  let panel = Math.max(d.panelPx, need);
   if (width) {
     // panels with tick labels wrap to fewer columns rather than shrink below MIN_LABELLED
     // (a phone); the all-heads grid keeps a row per layer
-    while ((d.ticks || d.colTicks) && cols > 1 && fit(cols) < MIN_LABELLED) cols -= 1;
-    panel = d.fill ? Math.max(24, fit(cols)) : Math.max(24, Math.min(d.panelPx, fit(cols)));
+    if (how.cols === undefined) while ((d.ticks || d.colTicks) && cols > 1 && fit(cols) < MIN_LABELLED) cols -= 1;
+    panel = d.fill ? Math.max(24, fit(cols)) : Math.max(24, Math.min(panel, fit(cols)));
+    if (how.maxPanel) panel = Math.min(panel, how.maxPanel);
   }
+  const shareX = !!d.sharedAxes && cols > 1;
   const badges = d.panels.some((p) => p.badge);
   const named = d.panels.some((p) => p.name);
   const title = (named ? Math.round(d.titleSize * 1.6) : 4) + (badges ? Math.round(d.titleSize * 1.3) : 0);
@@ -164,35 +180,78 @@ function geometry(d, width, tall, tick = d.tickSize) {
   if (d.panelHeight && !d.fill) height = d.panelHeight; // a fixed height a row: long matrices
   if (tall) {
     // fit the grid's rows into `tall` px: shrink the panels (and their width with them)
-    const room = shared ? Math.floor((tall - xLabels - xTitle - rows * (title + GAP)) / rows)
+    const room = shareX ? Math.floor((tall - xLabels - xTitle - rows * (title + GAP)) / rows)
       : Math.floor((tall - rows * (title + xLabels + xTitle + GAP)) / rows);
     if (room < height && room > 24) {
       panel = Math.max(24, Math.floor((panel * room) / height));
       height = room;
     }
   }
-  const cellW = (shared ? 0 : yLabels) + panel + GAP;
-  const cellH = title + height + (shared ? 0 : xLabels + xTitle) + GAP;
+  const cellW = (shareY ? 0 : yLabels) + panel + GAP;
+  const cellH = title + height + (shareX ? 0 : xLabels + xTitle) + GAP;
   const cw = panel / d.cols;
   const ch = height / d.rows;
+  const rowStep = labelStep(ch, tick);
+  const colStep = labelStep(cw, tick);
+  // token labels left out for want of room (each axis counted once: the panels repeat the same labels)
+  const skipped = (d.ticks ? d.rows - Math.ceil(d.rows / rowStep) : 0) + (d.colTicks ? d.cols - Math.ceil(d.cols / colStep) : 0);
   return { yLabels, yTitle, xLabels, xTitle, axis, panel, height, title, cellW, cellH, rows, cols, barSpace, cw, ch, badges,
-           shared, left: yTitle + (shared ? yLabels : 0),
-           width: yTitle + (shared ? yLabels : 0) + cols * cellW + barSpace,
-           totalHeight: rows * cellH + (shared ? xLabels + xTitle : 0),
-           tick, rowStep: labelStep(ch, tick), colStep: labelStep(cw, tick) };
+           shareY, shareX, left: yTitle + (shareY ? yLabels : 0),
+           width: yTitle + (shareY ? yLabels : 0) + cols * cellW + barSpace,
+           totalHeight: rows * cellH + (shareX ? xLabels + xTitle : 0),
+           tick, rowStep, colStep, skipped, labelled: !!(d.ticks || d.colTicks) };
 }
 
-// The layout for a width: on a projector (fill), the tick labels shrink to fit every one of them
-// rather than skip some, down to 10 px: the largest size at which all fit (smaller labels leave
-// the cells more room, so each size is laid out again).
+// The layout for a page `width` px wide: every tick label drawn where it can be, none under MIN_TICK px.
 function fitted(d, width, tall) {
-  const g = geometry(d, width, tall);
-  if (!d.fill || (g.rowStep === 1 && g.colStep === 1)) return g;
-  for (let tick = d.tickSize - 1; tick > 10; tick--) {
-    const t = geometry(d, width, tall, tick);
-    if (t.rowStep === 1 && t.colStep === 1) return t;
+  if (!width) return geometry(d, 0, 0);
+  if (d.fill) return filling(d, width, tall);
+  const base = geometry(d, width, 0);
+  if (!base.labelled || base.skipped === 0) return base;
+  // smaller labels (down to MIN_TICK; at each size, row labels beside every panel, else once a row of panels),
+  // then fewer panels a row (down to half the grid's own columns): the first layout that leaves no label out
+  const lowest = Math.max(1, Math.min(base.cols, Math.ceil(d.columns / 2)));
+  for (let cols = base.cols; cols >= lowest; cols--) {
+    for (let tick = d.tickSize; tick >= MIN_TICK; tick--) {
+      for (const shareY of cols > 1 ? [false, true] : [false]) {
+        const g = geometry(d, width, 0, tick, { cols, shareY });
+        if (g.skipped === 0) return g;
+      }
+    }
   }
-  return geometry(d, width, tall, 10);
+  return geometry(d, width, 0, MIN_TICK, { cols: base.cols, shareY: !!d.sharedAxes }); // some left out
+}
+
+// A projector: the arrangement of the panels (how many a row) and the label size that read best. First, of
+// those that fit the screen's height with labels of FILL_TICK px or more, the largest panels; else (too
+// many labels for the height: a 4:3 or 720p projector's layer) the one that scrolls least with such labels
+// (the most panels a row, each just large enough for them); else (a phone) the largest labels. Labels are as large as the cells allow, up to the
+// grid's own size, and never left out while MIN_TICK px would fit them.
+function filling(d, width, tall) {
+  const readable = Math.min(FILL_TICK, d.tickSize);
+  const best = (limit) => {
+    const out = [];
+    for (let cols = 1; cols <= d.panels.length; cols++) {
+      // column labels once under each column: full rows only (else a short last row leaves columns whose
+      // labels would sit between two rows of panels)
+      if (d.sharedAxes && cols > 1 && d.panels.length % cols) continue;
+      for (let tick = d.tickSize; tick >= MIN_TICK; tick--) {
+        const g = geometry(d, width, limit, tick, { cols });
+        if (!g.labelled || g.skipped === 0) { out.push(g); break; }
+      }
+    }
+    return out;
+  };
+  const fits = best(tall).filter((g) => g.tick >= readable && (!tall || g.totalHeight <= tall));
+  if (fits.length) return fits.reduce((a, b) => (b.panel > a.panel || (b.panel === a.panel && b.tick > a.tick) ? b : a));
+  const scroll = best(0);
+  const large = scroll.filter((g) => g.tick >= readable);
+  if (large.length) { // the panels no larger than such labels need: the least to scroll
+    const { cols } = large.reduce((a, b) => (b.cols > a.cols ? b : a));
+    return geometry(d, width, 0, readable, { cols, maxPanel: Math.ceil(readable * d.cols) });
+  }
+  if (scroll.length) return scroll.reduce((a, b) => (b.tick > a.tick || (b.tick === a.tick && b.panel > a.panel) ? b : a));
+  return geometry(d, width, tall, MIN_TICK);
 }
 
 function barTicks(d) {
@@ -209,7 +268,7 @@ function layout(d, g, rgba) {
   d.panels.forEach((p, k) => {
     const r = Math.floor(k / g.cols);
     const c = k % g.cols;
-    const x0 = g.left + c * g.cellW + (g.shared ? 0 : g.yLabels);
+    const x0 = g.left + c * g.cellW + (g.shareY ? 0 : g.yLabels);
     const y0 = r * g.cellH + g.title;
     items.push({ kind: "panel", panel: k, x: x0, y: y0, w: g.panel, h: g.height });
     if (p.name) {
@@ -219,7 +278,7 @@ function layout(d, g, rgba) {
     if (g.badges) {
       const size = Math.max(9, Math.round(d.titleSize * 0.85));
       text(k, "hs-badge" + ((p.badge || "").startsWith("follows") ? " hs-follows" : ""), x0 + g.panel / 2,
-           y0 - 4 - Math.round(size * 0.5), size, p.badge || "\u00a0", { clip: g.panel + g.yLabels });
+           y0 - 4 - Math.round(size * 0.5), size, p.badge || "\u00a0", { clip: g.panel + (g.shareY ? 0 : g.yLabels) });
     }
     items.push({ kind: "cells", panel: k, x: x0, y: y0, w: g.panel, h: g.height });
     for (const [r0, c0, r1, c1] of p.outlines || []) {
@@ -241,12 +300,12 @@ function layout(d, g, rgba) {
       }
     }
     const bottom = r === g.rows - 1 || k + g.cols >= d.panels.length; // nothing below this panel
-    if (d.ticks && (!g.shared || c === 0)) {
+    if (d.ticks && (!g.shareY || c === 0)) {
       for (let i = 0; i < d.rows; i += g.rowStep) {
         text(k, "hs-ylabel", x0 - 4, y0 + (i + 0.5) * g.ch, g.tick, short(d.rowLabels[i]), { anchor: "end" });
       }
     }
-    if (d.colTicks && (!g.shared || bottom)) {
+    if (d.colTicks && (!g.shareX || bottom)) {
       for (let j = 0; j < d.cols; j += g.colStep) {
         text(k, "hs-xlabel", x0 + (j + 0.5) * g.cw, y0 + g.height + 4, g.tick, short(d.colLabels[j]),
              { anchor: "end", angle: -60 });
@@ -364,9 +423,23 @@ function paint(root, d, g, items, images, rgba, onPick, onZoom, forFile) {
   }
   downloadButtons(tools, status, d.file, () => { const f = forFile(); return toSvg(d, f.images, f.rgba); },
                   "Labels as vector text; the cells as an embedded image");
-  if (d.fill) root.append(body, tools, tip); // a projector: the figure first, the buttons under it
-  else root.append(tools, body, tip);
+  // the figure's note (presentation: the answer), beside it where there is room, else above it on a phone
+  // and under it on a wider screen
+  let figure = body;
+  if (d.aside) {
+    const note = make("p", "hs-aside", d.aside);
+    // beside a projector's figure, as large as its room allows (16 to 26 px: about 30 characters a line or more)
+    if (g.aside === "beside") note.style.fontSize = `${Math.round(Math.max(16, Math.min(26, g.room / 30)))}px`;
+    figure = make("div", "hs-figure" + (g.aside === "beside" ? " hs-beside" : ""));
+    if (g.aside === "above") figure.append(note, body);
+    else figure.append(body, note);
+  }
+  if (d.fill) root.append(figure, tools, tip); // a projector: the figure first, the buttons under it
+  else root.append(tools, figure, tip);
   root.dataset.drawn = String(d.panels.length);
+  // for tests and tools: the smallest tick label drawn, in CSS px ("" for none), and how many were left out
+  root.dataset.minLabelPx = g.labelled && items.some((it) => it.cls === "hs-ylabel" || it.cls === "hs-xlabel") ? String(g.tick) : "";
+  root.dataset.labelsSkipped = String(g.labelled ? g.skipped : 0);
   if (refocus) root.querySelector(refocus)?.focus();
 }
 
@@ -675,13 +748,23 @@ function render(parent, data, setStateValue) {
   const pick = (head) => setStateValue("head", head);
   const zoom = (win) => setStateValue("zoom", win);
   const redraw = () => {
-    const g = fitted(data, root.clientWidth || 900, tallness(root, data));
+    const width = root.clientWidth || 900;
+    const g = fitted(data, width, tallness(root, data));
+    if (data.aside) {
+      g.room = width - g.width - 24;
+      g.aside = g.room >= ASIDE_MIN ? "beside" : width < 640 ? "above" : "below";
+    }
     paint(root, data, g, layout(data, g, rgba), images, rgba, pick, zoom, forFile);
     if (data.fill) underTheFold(root);
   };
   redraw();
-  // a head just opened by a click: bring it into view, where the user is looking
-  if (data.reveal) requestAnimationFrame(() => root.scrollIntoView({ block: "nearest", behavior: "smooth" }));
+  // a head just opened (a click, Enter): bring it into view, where the user is looking, and give it the keyboard
+  if (data.reveal) {
+    requestAnimationFrame(() => {
+      root.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      root.querySelector("canvas.hs-cells[tabindex]")?.focus({ preventScroll: true });
+    });
+  }
   let width = root.clientWidth;
   let tall = window.innerHeight;
   if (root.hsWatcher) root.hsWatcher.disconnect(); // the last render's, if its clean-up did not run
