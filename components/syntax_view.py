@@ -22,7 +22,6 @@ from headscope.syntax import (
     RELATION_NAMES,
     RelationScores,
     SyntaxScores,
-    oriented,
     relation_label,
 )
 from headscope.wording import plural
@@ -304,31 +303,9 @@ def verdict_sections(ev: Evidence) -> None:
 def top_heads_data(model: str, scores: SyntaxScores, rs: RelationScores, positional, following) -> dict:
     """Heatmaps (word level) of the heads that follow the relation, then this sentence's best non-positional
     ones, with the relation's arc cells outlined."""
-    wa = scores.words
-    words_att = wa.as_attention(model)
-    corpus_rank = {key: i for i, key in enumerate(following)}  # the answer's order: best margin first
-    ranked = sorted(
-        rs.heads,
-        key=lambda h: (
-            corpus_rank.get((h.layer, h.head, h.direction), len(corpus_rank)),
-            (h.layer, h.head) in positional,
-        ),
-    )
-    top, seen = [], set()
-    for h in ranked:
-        if (h.layer, h.head) not in seen:
-            seen.add((h.layer, h.head))
-            top.append(h)
-        if len(top) == TOP_HEADS:
-            break
+    words_att = scores.words.as_attention(model)
+    top, (badges, outlines) = answer.top_heads(scores, rs.relation, positional, following, TOP_HEADS)
     data = canvas.attention_grid(words_att, [(h.layer, h.head) for h in top], panels.LAYER_STYLE)
-    badges, outlines = {}, {}
-    for h in top:
-        key = (h.layer, h.head)
-        mark = positional.get(key)
-        follows = "follows \u00b7 " if (*key, h.direction) in following else ""
-        badges[key] = f"{follows}{DIRECTION_SHORT[h.direction]} {h.score:.2f}" + (f" ({mark})" if mark else "")
-        outlines[key] = [oriented(h.direction, d, g) * 2 for d, g, _ in rs.arcs]
     return canvas.marked(data, badges, outlines)
 
 
