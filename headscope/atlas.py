@@ -19,14 +19,13 @@ import functools
 import hashlib
 import io
 import json
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 
-from headscope import attention, norms, roles, verdict
+from headscope import attention, disk, norms, roles, verdict
 from headscope import corpus as corpora
 from headscope.attention import Attention
 from headscope.corpus import Corpus
@@ -437,8 +436,8 @@ def to_json(atlas: Atlas) -> dict:
 _ROW_ARRAYS = ("correct", "sentence_arcs", "sentence_correct", "sentence_baseline", "sentence_index")
 
 
-def _save(atlas: Atlas, path: Path) -> None:
-    """Write an atlas with its raw counts (compressed .npz), so that it loads back exactly."""
+def _dump(atlas: Atlas) -> bytes:
+    """An atlas with its raw counts as a compressed .npz file's bytes, so that it loads back exactly."""
     meta = {
         "model": atlas.model,
         "corpus": atlas.corpus,
@@ -470,14 +469,16 @@ def _save(atlas: Atlas, path: Path) -> None:
         arrays.update({f"stats.{k}": v for k, v in atlas.stats.as_dict().items()})
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(buffer.getvalue())
-    tmp.replace(path)
+    return buffer.getvalue()
 
 
-def _load(path: Path) -> Atlas:
-    """Read an atlas written by _save."""
+def save(atlas: Atlas, path: Path) -> None:
+    """Write an atlas to a file (atomically), as the disk cache and data/atlas/ keep it."""
+    disk.write(path, _dump(atlas))
+
+
+def load(path: Path) -> Atlas:
+    """Read an atlas written by `save`."""
     with np.load(path, allow_pickle=False) as z:
         a = {k: z[k] for k in z.files}
     meta = json.loads(a["meta"].tobytes())
@@ -507,14 +508,6 @@ def _load(path: Path) -> Atlas:
     )
 
 
-def cache_dir() -> Path:
-    """Where atlases are kept between runs ($HEADSCOPE_CACHE, else ~/.cache/headscope)."""
-    root = os.environ.get("HEADSCOPE_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "headscope"
-    )
-    return Path(root)
-
-
 def cache_key(model_name: str, corpus_text: str, weighting: str = "weights") -> str:
     """A file name for the atlas of this model, corpus, weighting and method version."""
     tag = "" if weighting == "weights" else f"\0{weighting}"
@@ -536,16 +529,10 @@ def cached(
     weighting: str = "weights",
 ) -> Atlas:
     """The atlas shipped in data/atlas/ or kept in the disk cache, else computed and stored in the cache."""
-    name = cache_key(loaded.name, corpus_text, weighting)
-    for path in (SHIPPED / name, cache_dir() / name):
-        if path.is_file():
-            try:
-                return _load(path)
-            except Exception:  # noqa: BLE001 - a damaged or outdated file is recomputed
-                pass
-    atlas = compute(loaded, make_corpus(), progress=progress, weighting=weighting)
-    try:
-        _save(atlas, cache_dir() / name)
-    except OSError:
-        pass  # a read-only disk only costs the recomputation next time
-    return atlas
+    return disk.kept(
+        cache_key(loaded.name, corpus_text, weighting),
+        SHIPPED,
+        load,
+        lambda: compute(loaded, make_corpus(), progress=progress, weighting=weighting),
+        _dump,
+    )

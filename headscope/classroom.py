@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 from urllib.parse import urlencode, urlsplit
 
-from headscope.atlas import cache_dir
+from headscope.disk import cache_dir
 from headscope.panels import head_name
 from headscope.syntax import RELATION_NAMES, RELATIONS
 from headscope.wording import plural
@@ -35,7 +35,7 @@ from headscope.wording import plural
 DB_ENV = "HEADSCOPE_CLASS_DB"
 """The store's URL: postgresql://user:password@host/db, or sqlite:///path (default: SQLite in the cache folder)."""
 DB_FILE = "classes.sqlite3"
-"""The default SQLite store's file name in the cache folder (atlas.cache_dir)."""
+"""The default SQLite store's file name in the cache folder (disk.cache_dir)."""
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 """A code's characters: digits and capitals without 0, O, 1 and I, which read alike."""
 CODE_LENGTH = 6

@@ -31,7 +31,7 @@ def main() -> None:
                 yield (
                     atlas.cache_key(loaded.name, source.text(), weighting),
                     f"{source.name}, {weighting}",
-                    lambda path, key=key, weighting=weighting: atlas._save(
+                    lambda path, key=key, weighting=weighting: atlas.save(
                         atlas.compute(loaded, corpus.shipped(key), weighting=weighting), path
                     ),
                 )

@@ -96,8 +96,8 @@ def test_json_document_and_disk_round_trip(tmp_path):
     assert dobj["accuracy"] == [[0.5]]  # best direction per head
     assert dobj["baseline"] == {"offset": -1, "accuracy": 0.5}
     path = tmp_path / "a.npz"
-    atlas._save(a, path)
-    assert atlas.to_json(atlas._load(path)) == doc
+    atlas.save(a, path)
+    assert atlas.to_json(atlas.load(path)) == doc
 
 
 @pytest.fixture(scope="module")

@@ -105,7 +105,7 @@ def test_damaged_atlas_cache_is_recomputed(loaded, tmp_path, monkeypatch):
     path = tmp_path / atlas.cache_key(loaded.name, text)
     path.write_text("[]")  # not an .npz at all
     assert atlas.cached(loaded, text, lambda: corpus.read_txt(text)).sentences == 2
-    assert atlas._load(path).sentences == 2  # and written again, whole
+    assert atlas.load(path).sentences == 2  # and written again, whole
 
 
 def test_syntax_of_german_is_one_line_naming_english():

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import threading
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from headscope import disk
 from headscope.knockout.scores import Importance, corpus_importance
 from headscope.models import LoadedModel
 
@@ -32,11 +31,11 @@ SHIPPED = Path(__file__).resolve().parents[2] / "data" / "importance"
 
 
 def bundled_cache(loaded: LoadedModel, ablation: str) -> tuple[Path, str]:
-    """Where the bundled corpus's importance for this model is kept (atlas.cache_dir), and the corpus's text."""
-    from headscope import atlas, corpus
+    """Where the bundled corpus's importance for this model is kept (disk.cache_dir), and the corpus's text."""
+    from headscope import corpus
 
     text = corpus.SIMPLE_CORPUS.read_text(encoding="utf-8")
-    return atlas.cache_dir() / corpus_cache_key(loaded.name, text, ablation), text
+    return disk.cache_dir() / corpus_cache_key(loaded.name, text, ablation), text
 
 
 def read_importance(path: Path) -> Importance | None:
@@ -57,10 +56,8 @@ def read_importance(path: Path) -> Importance | None:
         return None
 
 
-def write_importance(result: Importance, path: Path) -> None:
-    """Write a corpus importance as JSON (atomically: a reader sees the old file or the new one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+def _dump(result: Importance) -> bytes:
+    """A corpus importance as JSON bytes (what `read_importance` reads)."""
     doc = {
         "model": result.model,
         "effect": result.effect.tolist(),
@@ -70,8 +67,12 @@ def write_importance(result: Importance, path: Path) -> None:
     }
     if result.per_sentence is not None:
         doc["per_sentence"] = np.round(result.per_sentence.astype(np.float64), 9).tolist()
-    tmp.write_text(json.dumps(doc), encoding="utf-8")
-    os.replace(tmp, path)
+    return json.dumps(doc).encode("utf-8")
+
+
+def write_importance(result: Importance, path: Path) -> None:
+    """Write a corpus importance as JSON (atomically: a reader sees the old file or the new one)."""
+    disk.write(path, _dump(result))
 
 
 def cached_bundled_importance(loaded: LoadedModel, ablation: str = "zero") -> Importance | None:
@@ -81,11 +82,7 @@ def cached_bundled_importance(loaded: LoadedModel, ablation: str = "zero") -> Im
     corpus: a stale file is not found.
     """
     path, _ = bundled_cache(loaded, ablation)
-    for where in (SHIPPED / path.name, path):
-        found = read_importance(where) if where.is_file() else None
-        if found is not None:
-            return found
-    return None  # not there yet, or damaged: computed again
+    return disk.found(path.name, SHIPPED, read_importance)  # not there yet, or damaged: None (computed again)
 
 
 def bundled_sentences() -> list[str]:
@@ -100,13 +97,11 @@ def bundled_importance(
     loaded: LoadedModel, ablation: str = "zero", progress: Callable[[int, int], None] | None = None
 ) -> Importance:
     """The importance averaged over the bundled corpus: shipped, from the disk cache, else computed and stored."""
-    found = cached_bundled_importance(loaded, ablation)
-    if found is not None:
-        return found
     path, _ = bundled_cache(loaded, ablation)
-    result = corpus_importance(loaded, bundled_sentences(), ablation, "bundled corpus", progress)
-    try:
-        write_importance(result, path)
-    except OSError:
-        pass  # a read-only disk only costs the recomputation next time
-    return result
+    return disk.kept(
+        path.name,
+        SHIPPED,
+        read_importance,
+        lambda: corpus_importance(loaded, bundled_sentences(), ablation, "bundled corpus", progress),
+        _dump,
+    )
