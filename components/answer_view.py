@@ -19,11 +19,11 @@ def _label(relation: str) -> str:
 
 def link_picker() -> str | None:
     """The relation whose arcs are outlined (None for none)."""
-    st.session_state.setdefault("show_links", answer.DEFAULT_LINKS)
+    st.session_state.setdefault(state.SHOW_LINKS, answer.DEFAULT_LINKS)
     choice = st.selectbox(
         "Show links",
         answer.LINK_CHOICES,
-        key="show_links",
+        key=state.SHOW_LINKS,
         format_func=_label,
         help="Outline this relation's arcs (from the bundled parser) in every head, and say "
         "which heads follow it over the corpus.",
@@ -33,7 +33,7 @@ def link_picker() -> str | None:
 
 def chosen_relation() -> str | None:
     """The relation the Heads page's picker (or a link) chose, for a page without the picker (presentation)."""
-    choice = st.session_state.get("show_links", answer.DEFAULT_LINKS)
+    choice = st.session_state.get(state.SHOW_LINKS, answer.DEFAULT_LINKS)
     return None if choice in (None, answer.NO_LINKS) else choice
 
 

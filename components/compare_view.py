@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from components import answer_view, cached, faults, heatmaps, links, syntax_view, tables
+from components import answer_view, cached, faults, heatmaps, links, state, syntax_view, tables
 from components.state import Settings
 from components.text import literal
 from headscope import compare, wording
@@ -15,11 +15,11 @@ from headscope.attention import Attention
 from headscope.panels import head_name, parse_head_name
 from headscope.wording import plural
 
-ALIGN_KEY = "compare_align"
+ALIGN_KEY = state.COMPARE_ALIGN
 """Same shapes, other tokens: line the texts up by position or by the words they share."""
 ALIGN = dict(zip(compare.ALIGNMENTS, ("Token by token (by position)", "The words both share")))
-STAT_KEY = "compare_stat"
-HEAD_KEY = "compare_head"
+STAT_KEY = state.COMPARE_STAT
+HEAD_KEY = state.COMPARE_HEAD
 """The head clicked in one of the statistics grids ("L3H1", or "")."""
 STAT_ROW = "compare_stats"
 """The statistics' row: A and B (one grid), A minus B (a click on either is the row's)."""
@@ -87,13 +87,13 @@ def statistics(s: Settings, second: Settings) -> None:
     )
     with faults.guard("Cannot compute the statistics"):
         grids = cached.statistic_canvas(s, second, choice)
-    state = st.session_state
+    session = st.session_state
     clicked = heatmaps.new_click(STAT_ROW)  # on A's grid or B's (models of other sizes): checked against both below
     if clicked is not None:
-        state[HEAD_KEY] = head_name(*clicked)
+        session[HEAD_KEY] = head_name(*clicked)
     where = "both models" if s.model != second.model else "this model"
     links.check_head(HEAD_KEY, min(d["rows"] for d in grids), min(d["cols"] for d in grids), where)
-    head = parse_head_name(state.get(HEAD_KEY) or "")
+    head = parse_head_name(session.get(HEAD_KEY) or "")
     if head is not None and not all(head[0] < data["rows"] and head[1] < data["cols"] for data in grids):
         head = None  # clicked in a larger model: not a head of both
     together = len(grids[0]["panels"]) == 2  # A and B in one grid, then A minus B

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import cached, charts, downloads, faults, links, streamlit_private
+from components import cached, charts, downloads, faults, links, state, streamlit_private
 from components.state import Settings
 from headscope import canvas
 from headscope.panels import head_name, parse_head_name
@@ -18,7 +18,7 @@ from headscope.panels import head_name, parse_head_name
 _grid = charts.served_component("headscope_heatmap_grid", canvas.SCRIPT)  # hs_shared.js, then heatmap_grid.js
 
 
-OPEN_HEAD = "open_head"
+OPEN_HEAD = state.OPEN_HEAD
 """The head opened large on the Heads page ("L3H1", or ""): in the link as `head`."""
 
 
@@ -28,11 +28,11 @@ def new_click(key: str, data: dict | None = None) -> tuple[int, int] | None:
     The component keeps its last click as state across reruns: read through here, a click acts
     once (it opens a head, adds a head to a list) and the user can change things after it.
     """
-    state = st.session_state
-    raw = (state.get(key) or {}).get("head")
-    if raw == state.get(f"_{key}_seen"):
+    session = st.session_state
+    raw = (session.get(key) or {}).get("head")
+    if raw == session.get(f"_{key}_seen"):
         return None
-    state[f"_{key}_seen"] = raw
+    session[f"_{key}_seen"] = raw
     head = _head_of(raw)
     return head if data is None or head is None else _panel_of(data, raw)
 
@@ -40,11 +40,11 @@ def new_click(key: str, data: dict | None = None) -> tuple[int, int] | None:
 def opened(data: dict) -> tuple[tuple[int, int] | None, bool]:
     """The head opened large from grid `data` (a new click, else the link's or the last one), and whether it was
     just clicked (then it is brought into view). Only a head of this grid counts."""
-    state = st.session_state
+    session = st.session_state
     clicked = new_click(data["key"], data)
     if clicked is not None:
-        state[OPEN_HEAD] = head_name(*clicked)
-    found = parse_head_name(state.get(OPEN_HEAD) or "")
+        session[OPEN_HEAD] = head_name(*clicked)
+    found = parse_head_name(session.get(OPEN_HEAD) or "")
     head = _panel_of(data, {"layer": found[0], "head": found[1]}) if found else None
     return head, clicked is not None and head is not None
 
@@ -151,10 +151,10 @@ def layer_view(s: Settings, num_layers: int, marks: Marks = ({}, {})) -> None:
     minutes after it disconnects, so it must not hold the text's arrays (72 MB at 512 tokens);
     `marks` (badges and outlined cells, see `layer_grid`) are a few small tuples.
     """
-    links.check_range("layer", num_layers, "layer")
+    links.check_range(state.LAYER, num_layers, "layer")
     if st.session_state.get(OPEN_HEAD):  # a head from a link, or one opened in another model
         links.check_head(OPEN_HEAD, num_layers, cached.attention_view(s).num_heads)
-    layer = st.select_slider("Layer", options=list(range(num_layers)), key="layer")
+    layer = st.select_slider("Layer", options=list(range(num_layers)), key=state.LAYER)
     layer_grid(s, layer, marks)
     downloads.attention_buttons(s, layer)
     if streamlit_private.fragment_rerun():  # app.py is skipped: keep the address bar and the share box in step here

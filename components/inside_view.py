@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import cached, heatmaps, links, plotly_chart
+from components import cached, heatmaps, links, plotly_chart, state
 from headscope.panels import head_name, token_labels
 from headscope.qkv import HeadParts
 
@@ -17,15 +17,15 @@ Steps = dict[str, dict]
 def pickers(num_layers: int, num_heads: int) -> tuple[int, int]:
     """Layer and head selectors, side by side."""
     left, right = st.columns(2)
-    links.check_range("inside_layer", num_layers, "layer")
-    links.check_range("inside_head", num_heads, "head")
-    layer = left.select_slider("Layer", options=list(range(num_layers)), key="inside_layer")
-    head = right.select_slider("Head", options=list(range(num_heads)), key="inside_head")
+    links.check_range(state.INSIDE_LAYER, num_layers, "layer")
+    links.check_range(state.INSIDE_HEAD, num_heads, "head")
+    layer = left.select_slider("Layer", options=list(range(num_layers)), key=state.INSIDE_LAYER)
+    head = right.select_slider("Head", options=list(range(num_heads)), key=state.INSIDE_HEAD)
     return int(layer), int(head)
 
 
 def _name(key: str) -> str:
-    layer, head = st.session_state.get("inside_layer", 0), st.session_state.get("inside_head", 0)
+    layer, head = st.session_state.get(state.INSIDE_LAYER, 0), st.session_state.get(state.INSIDE_HEAD, 0)
     return f"L{layer}H{head}-{key.removeprefix('inside_')}"
 
 

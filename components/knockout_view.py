@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import cached, faults, heatmaps, heavy, links, plotly_chart, tables
+from components import cached, faults, heatmaps, heavy, links, plotly_chart, state, tables
 from components.charts import file_name
 from headscope import canvas, export, jobs, knockout
 from headscope.figures import bars_figure
 from headscope.knockout import Importance, Knockout
 from headscope.panels import head_name
 
-HEADS_KEY, ABLATION_KEY, LAYER_KEY = "knockout_heads", "knockout_ablation", "knockout_layer"
+HEADS_KEY, ABLATION_KEY, LAYER_KEY = state.KNOCKOUT_HEADS, state.KNOCKOUT_ABLATION, "knockout_layer"
 OPENED_KEY = "knockout_layer_opened"  # the layer the slider last opened on (the first that changes)
 
 EXPLAIN = (

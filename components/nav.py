@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from components import heatmaps, streamlit_private
+from components import heatmaps, state, streamlit_private
 
 
 def link(page: str, label: str, icon: str | None = None) -> None:
@@ -27,17 +27,17 @@ def step(delta: int, layers: int, heads: int) -> None:
     A callback kept with the session's widgets: defined here rather than in the page, whose
     globals (the text's attention) it would otherwise keep alive with the session.
     """
-    state = st.session_state
-    if state["present_unit"] == "layer":
-        state["present_layer"] = (state["present_layer"] + delta) % layers
+    session = st.session_state
+    if session[state.PRESENT_UNIT] == "layer":
+        session[state.PRESENT_LAYER] = (session[state.PRESENT_LAYER] + delta) % layers
         return
-    index = (state["present_layer"] * heads + state["present_head"] + delta) % (layers * heads)
-    state["present_layer"], state["present_head"] = divmod(index, heads)
+    index = (session[state.PRESENT_LAYER] * heads + session[state.PRESENT_HEAD] + delta) % (layers * heads)
+    session[state.PRESENT_LAYER], session[state.PRESENT_HEAD] = divmod(index, heads)
 
 
 def show_unit(unit: str) -> None:
     """Presentation mode's One head / One layer buttons (buttons, not a switch: the arrow keys still work after)."""
-    st.session_state["present_unit"] = unit
+    st.session_state[state.PRESENT_UNIT] = unit
 
 
 def jump_to_clicked(*keys: str) -> None:
@@ -45,8 +45,8 @@ def jump_to_clicked(*keys: str) -> None:
     for key in keys:
         clicked = heatmaps.new_click(key)
         if clicked is not None:
-            st.session_state["present_layer"], st.session_state["present_head"] = clicked
-            st.session_state["present_unit"] = "head"
+            st.session_state[state.PRESENT_LAYER], st.session_state[state.PRESENT_HEAD] = clicked
+            st.session_state[state.PRESENT_UNIT] = "head"
 
 
 CONTROLS = "present_controls"

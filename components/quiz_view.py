@@ -26,7 +26,7 @@ from headscope.panels import head_name, parse_head_name
 from headscope.syntax import RELATION_NAMES, RELATIONS, relation_label
 from headscope.wording import plural
 
-RELATION = links.PARAMS["relation"][0]
+RELATION = state.RELATION
 """The relation to guess: the link's `relation` (the Syntax heads page's key too)."""
 SESSION = "quiz_session"
 """The session's anonymous id (random; the store keeps its hash only)."""

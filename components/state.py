@@ -62,3 +62,30 @@ def verdict_corpus() -> str:
     """The shipped corpus the session's verdicts come from: gold (UD English-EWT) unless it picked another."""
     choice = st.session_state.get(VERDICT_CORPUS, corpus.DEFAULT)
     return choice if choice in corpus.SOURCES else corpus.DEFAULT
+
+
+# The session keys a link carries (components/links.py, PARAMS), each named here once; pages and components
+# read and write them through these names.
+LAYER = "layer"
+RELATION = "relation"
+ALL_LAYERS = "all_layers"
+INSIDE_LAYER = "inside_layer"
+INSIDE_HEAD = "inside_head"
+ROLLOUT_LAYER = "rollout_layer"
+OVERVIEW_CORPUS = "overview_corpus"
+BERTVIZ_VIEW = "bertviz_view"
+BERTVIZ_LAYER = "bertviz_layer"
+COMPARE_MODE = "compare_mode"
+COMPARE_TEXT = "compare_text"
+COMPARE_MODEL = "compare_model"
+COMPARE_LAYER = "compare_layer"
+COMPARE_ALIGN = "compare_align"
+COMPARE_STAT = "compare_stat"
+COMPARE_HEAD = "compare_head"
+PRESENT_UNIT = "present_unit"
+PRESENT_LAYER = "present_layer"
+PRESENT_HEAD = "present_head"
+SHOW_LINKS = "show_links"
+OPEN_HEAD = "open_head"
+KNOCKOUT_HEADS = "knockout_heads"
+KNOCKOUT_ABLATION = "knockout_ablation"

@@ -86,19 +86,19 @@ def _arc_clicked() -> None:
     """Arc diagram callback: a click on an arc selects its relation."""
     relation = arc_diagram_view.picked("arc_diagram")
     if relation in RELATION_CHOICES:
-        st.session_state["relation"] = relation
+        st.session_state[state.RELATION] = relation
     elif relation is not None:
         st.session_state["relation_note"] = "That relation is not one of the choices; pick one above."
 
 
 def relation_picker() -> str:
     """The relation to score: a segmented control that an arc click can also set."""
-    st.session_state.setdefault("relation", "nsubj")
+    st.session_state.setdefault(state.RELATION, "nsubj")
     return (
         st.segmented_control(
             "Relation",
             options=RELATION_CHOICES,
-            key="relation",
+            key=state.RELATION,
             help="; ".join(f"{relation_label(r)}: {RELATION_NAMES[r]}" for r in RELATION_CHOICES),
         )
         or "nsubj"

@@ -22,7 +22,7 @@ view = st.radio(
     "View",
     links.CHOICES["bview"],
     horizontal=True,
-    key="bertviz_view",
+    key=state.BERTVIZ_VIEW,
     format_func={"head": "Head view", "model": "Model view", "neuron": "Neuron view"}.get,
 )
 if view == "neuron":
@@ -39,9 +39,9 @@ except bertviz_views.TooLarge as exc:
     st.warning(f"{exc}.")
     st.stop()
 layer = None
-links.check_range("bertviz_layer", att.num_layers, "layer")  # also in the model view, which draws every layer
+links.check_range(state.BERTVIZ_LAYER, att.num_layers, "layer")  # also in the model view, which draws every layer
 if bertviz_views.one_layer(att, view):  # the one layer control (bertviz's own menu is left out)
-    layer = st.select_slider("Layer", options=list(range(att.num_layers)), key="bertviz_layer")
+    layer = st.select_slider("Layer", options=list(range(att.num_layers)), key=state.BERTVIZ_LAYER)
 layers = bertviz_views.plan(att, layer, view)
 page = bertviz_views.build(att, view, layer, dark=st.context.theme.type == "dark")
 if view == "model" and len(layers) < att.num_layers:

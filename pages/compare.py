@@ -22,12 +22,12 @@ mode = st.radio(
     "Compare",
     links.CHOICES["cmode"],
     horizontal=True,
-    key="compare_mode",
+    key=state.COMPARE_MODE,
     format_func={"sentences": "Two sentences, same model", "models": "Same sentence, two models"}.get,
 )
 if mode == "sentences":
-    st.session_state.setdefault("compare_text", "The cats that the dog chased sat.")
-    other = sidebar.text_box("Second sentence", "compare_text", 70, "Press Ctrl+Enter (or click outside the box).")
+    st.session_state.setdefault(state.COMPARE_TEXT, "The cats that the dog chased sat.")
+    other = sidebar.text_box("Second sentence", state.COMPARE_TEXT, 70, "Press Ctrl+Enter (or click outside the box).")
     second = replace(s, text=other)
     names = (f"A: {s.text}", f"B: {other}")
 else:
@@ -35,7 +35,7 @@ else:
     pick = st.selectbox(
         "Second model",
         options,
-        key="compare_model",
+        key=state.COMPARE_MODEL,
         index=min(1, len(options) - 1) if s.model == models.BUNDLED_ID else 0,
     )
     try:
@@ -51,8 +51,8 @@ with faults.guard("Cannot compare"):
     a, b = cached.attention_view(s), cached.attention_view(second)
 
 layers = min(a.num_layers, b.num_layers)
-links.check_range("compare_layer", layers, "layer")
-layer = st.select_slider("Layer", options=list(range(layers)), key="compare_layer")
+links.check_range(state.COMPARE_LAYER, layers, "layer")
+layer = st.select_slider("Layer", options=list(range(layers)), key=state.COMPARE_LAYER)
 heatmaps.row(
     [cached.layer_canvas(setting, layer) for setting in (s, second)],  # cached, as on Heads
     key="compare_ab",

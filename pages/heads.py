@@ -37,9 +37,9 @@ badges, outlines, found = answer_view.marks(s, att, relation)
 with answer_column:
     answer_view.answer_line(found)
 if found is not None and found.focus is not None:
-    links.default("layer", found.focus[0])  # open on the layer of the head the answer names
+    links.default(state.LAYER, found.focus[0])  # open on the layer of the head the answer names
 
-if st.toggle("All layers at once", key="all_layers"):
+if st.toggle("All layers at once", key=state.ALL_LAYERS):
     st.caption(
         f"{att.num_layers} layers x {att.num_heads} heads. Click a head (or Tab to it and press Enter) "
         "to open it large."

@@ -24,7 +24,7 @@ syntactic = corpus_atlas.syntactic_relations()
 
 over_corpus = st.toggle(
     "Averaged over the corpus",
-    key="overview_corpus",
+    key=state.OVERVIEW_CORPUS,
     help=f"Mean statistics over the {corpus_atlas.sentences:,} sentences of {corpus_atlas.corpus}.",
 )
 stats = corpus_atlas.stats if over_corpus else sentence_stats

@@ -14,17 +14,17 @@ s = state.current()
 with faults.model_run():
     att = cached.attention_view(s)
 
-links.check_range("present_layer", att.num_layers, "layer")
-links.check_range("present_head", att.num_heads, "head")
+links.check_range(state.PRESENT_LAYER, att.num_layers, "layer")
+links.check_range(state.PRESENT_HEAD, att.num_heads, "head")
 if quiz_view.answer_held_back():  # a class is guessing: the projected figure gives nothing away
     badges, outlines, found = {}, {}, None
 else:
     badges, outlines, found = answer_view.marks(s, att, answer_view.chosen_relation())
-state = st.session_state
-state.setdefault("present_unit", "head")
+session = st.session_state
+session.setdefault(state.PRESENT_UNIT, "head")
 focus = found.focus if found is not None and found.focus is not None else (0, 0)
-links.default("present_layer", focus[0])  # opens on the answer's head, unless the link names another
-links.default("present_head", focus[1])
+links.default(state.PRESENT_LAYER, focus[0])  # opens on the answer's head, unless the link names another
+links.default(state.PRESENT_HEAD, focus[1])
 shape = (att.num_layers, att.num_heads)
 nav.jump_to_clicked("present_figure", "present_jump")  # a head clicked in the layer, or in the picker
 
@@ -51,7 +51,7 @@ for unit, label, icon, key in (
         on_click=nav.show_unit,
         args=(unit,),
         shortcut=key,
-        type="primary" if state["present_unit"] == unit else "secondary",
+        type="primary" if session[state.PRESENT_UNIT] == unit else "secondary",
         width="stretch",
         help=f"Key: {key.upper()}",
     )
@@ -86,21 +86,21 @@ with jump_box:
             dict(picker, blurOnPick=True),
             key="present_jump",
             name="heads",
-            selected=(state["present_layer"], state["present_head"]),
+            selected=(session[state.PRESENT_LAYER], session[state.PRESENT_HEAD]),
         )
 with share_box:
     if share_box.open:
         links.share_link()
 
-layer, head = state["present_layer"], state["present_head"]
-if state["present_unit"] == "layer":
+layer, head = session[state.PRESENT_LAYER], session[state.PRESENT_HEAD]
+if session[state.PRESENT_UNIT] == "layer":
     data = cached.present_canvas(s, layer, None)
     name, title = f"layer{layer}", f"Layer {layer}"
 else:
     data = cached.present_canvas(s, layer, head)
     name, title = head_name(layer, head), f"{head_name(layer, head)} \u00b7 layer {layer}, head {head}"
 st.markdown(f"#### {title} \u00b7 “{literal(s.text[:200])}”")
-if state["present_unit"] == "head":  # the heading names it: the panel's own title would take room from the rows
+if session[state.PRESENT_UNIT] == "head":  # the heading names it: the panel's own title would take room from the rows
     data = dict(data, panels=[dict(p, name="") for p in data["panels"]])
 data = canvas.marked(data, badges, outlines)
 if found is not None:  # the answer beside the figure where there is room (the renderer measures), else under it

@@ -25,9 +25,9 @@ if not raw.square:
     st.stop()
 
 layers = list(range(raw.num_layers))
-links.check_range("rollout_layer", raw.num_layers, "layer")
-st.session_state.setdefault("rollout_layer", layers[-1])  # the whole model, to start with
-layer = st.select_slider("Up to layer", options=layers, key="rollout_layer")
+links.check_range(state.ROLLOUT_LAYER, raw.num_layers, "layer")
+st.session_state.setdefault(state.ROLLOUT_LAYER, layers[-1])  # the whole model, to start with
+layer = st.select_slider("Up to layer", options=layers, key=state.ROLLOUT_LAYER)
 grids = cached.rollout_canvas(s, layer)
 heatmaps.row(
     [grids["raw"], grids["rolled"]], key="rollout_grids", names=[f"layer{layer}-mean", f"rollout-layer{layer}"]

@@ -221,3 +221,32 @@ def test_a_bad_name_in_a_list_of_heads_is_quoted():
     assert "Ignored kheads='L2H8,L\uff13H1' from the link ('L\uff13H1' is not a head name such as L2H8" in notice, (
         notice
     )
+
+
+def test_every_link_parameter_names_a_session_key_that_a_page_uses():
+    """Each key PARAMS carries is named once, in components/state.py, and read or written by a page or component
+    through that name; no page or component spells one of them out as a bare string."""
+    import re
+    from pathlib import Path
+
+    from components import state
+
+    root = Path(__file__).resolve().parent.parent
+    names = {value: name for name, value in vars(state).items() if name.isupper() and isinstance(value, str)}
+    sources = {
+        p: p.read_text(encoding="utf-8")
+        for p in [*root.glob("components/*.py"), *root.glob("pages/*.py"), root / "app.py"]
+        if p.name not in ("state.py", "links.py")
+    }
+    for parameter, (key, _kind) in links.PARAMS.items():
+        assert key in names, f"?{parameter}= carries {key!r}, which components/state.py does not name"
+        name = names[key]
+        used = [
+            p.name
+            for p, text in sources.items()
+            if f"state.{name}" in text or ("from components.state import" in text and re.search(rf"\b{name}\b", text))
+        ]
+        assert used, f"?{parameter}= carries state.{name}, which no page or component reads or writes"
+        if "_" in key:  # a bare "layer" or "relation" is also a payload's field: only the distinctive keys are checked
+            bare = [p.name for p, text in sources.items() if re.search(rf'["\']{key}["\']', text)]
+            assert not bare, f"{key!r} spelled out in {bare}: use state.{name}"
