@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from headscope import families
-from headscope.errors import ModelError, first_line, out_of_memory
+from headscope.errors import ModelError, first_line, load_failure
 from headscope.families import DECODER, ENCODER, ENCODER_DECODER
 from headscope.policy import Policy
 
@@ -142,71 +142,6 @@ def resolve(model_id: str | None, policy: Policy | None = None) -> tuple[str, st
 
 
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?")
-
-
-_DAMAGED = (
-    "deserializing header",
-    "incomplete metadata",
-    "pytorchstreamreader",
-    "weights only load failed",
-    "invalid load key",
-    "unpickling",
-    "unexpected eof",
-    "file not fully covered",
-)
-"""Words in the errors safetensors and torch.load raise for a weight file that is damaged or cut short."""
-
-
-def _raised_reading_weights(exc: BaseException) -> bool:
-    """True when the error came from inside torch's or safetensors' weight-file readers.
-
-    Random bytes in a pytorch_model.bin make torch's unpickler fail with whatever it trips on
-    (IndexError: pop from empty list, KeyError: 197, ...), not with a message of its own.
-    """
-    import traceback
-
-    readers = ("torch/serialization.py", "torch/_weights_only_unpickler.py", "/safetensors/")
-    frames = traceback.extract_tb(exc.__traceback__)
-    return any(reader in frame.filename.replace("\\", "/") for frame in frames for reader in readers)
-
-
-def _explain(name: str, exc: BaseException) -> ModelError:
-    """A load failure as one clear message."""
-    text = str(exc)
-    if out_of_memory(exc):
-        return ModelError(f"not enough memory to load {name!r}; pick a smaller model")
-    if "weights only load failed" in text.lower():
-        return ModelError(
-            f"the weight file of {name!r} is damaged, or holds more than plain tensors (which Headscope "
-            "never unpickles); download or save the model again, as model.safetensors"
-        )
-    if any(word in text.lower() for word in _DAMAGED) or _raised_reading_weights(exc):
-        return ModelError(
-            f"the weight file of {name!r} is damaged or incomplete ({first_line(exc)[:100]}); "
-            "download or save the model again"
-        )
-    if "trust_remote_code" in text or "custom code" in text:
-        return ModelError(f"{name!r} needs code from its repository to load; Headscope never runs such code")
-    if (
-        "couldn't connect" in text.lower()
-        or "offline mode" in text.lower()
-        or "cannot find the requested files in the local cache" in text.lower()
-    ):
-        return ModelError(
-            f"{name!r} is not in the local cache and the hub cannot be reached; "
-            "on a machine with internet it will be downloaded once"
-        )
-    if "no file named" in text or "does not appear to have a file named" in text:
-        return ModelError(f"{name!r} has no weights (model.safetensors or pytorch_model.bin)")
-    if (
-        "is not a local folder and is not a valid model identifier" in text
-        or "Repository Not Found" in text
-        or "404" in text
-    ):
-        return ModelError(f"there is no model {name!r} on the hub; check the spelling")
-    if "Unrecognized model" in text or "model_type" in text:
-        return ModelError(f"{name!r} is of a model type this version of transformers does not know")
-    return ModelError(f"cannot load model {name!r}: {first_line(exc)}")
 
 
 def weight_bytes(source: str) -> int | None:
@@ -357,14 +292,14 @@ def inspect(model_id: str | None, policy: Policy | None = None) -> Inspection:
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001 - transformers raises many kinds for a bad config
-        raise _explain(name, exc) from None
+        raise load_failure(name, exc) from None
     if getattr(config, "auto_map", None) and config.model_type not in _known_types():
         raise ModelError(f"{name!r} needs code from its repository to load; Headscope never runs such code")
     _check_size(name, config, policy)
     try:
         params = count_params(config)
     except Exception as exc:  # noqa: BLE001 - any failure to build the model is a load failure
-        raise _explain(name, exc) from None
+        raise load_failure(name, exc) from None
     num_bytes = weight_bytes(source) if (local or cached) else None
     if policy.max_params and params > policy.max_params:
         raise ModelError(f"{name!r} has {params:,} parameters; this server allows at most {policy.max_params:,}")
@@ -483,7 +418,7 @@ def load(model_id: str | None = None, policy: Policy | None = None) -> LoadedMod
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001 - a broken folder can fail in many ways
-        raise _explain(name, exc) from None
+        raise load_failure(name, exc) from None
     model.eval()
     config = model.config
     family = families.architecture(config)
