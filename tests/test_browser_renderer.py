@@ -32,6 +32,7 @@ PAGES = {  # title in the navigation: (address, canvas grids, plotly charts (bar
     "Compare": ("compare", 3, 0),  # A, B, and (the tab open first) A minus B
     # (side by side ones are one element, a row: components/heatmaps.py, `row`; each is a grid of its own)
     "Presentation mode": ("present", 1, 0),
+    "Guess the head": ("quiz", 0, 0),  # with no class code: the code box (a class's grids: test_quiz_page.py)
     "bertviz views": ("bertviz", 0, 0),
 }
 
