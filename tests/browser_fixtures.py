@@ -31,9 +31,10 @@ def browser():
 
 
 @contextlib.contextmanager
-def watched_page(browser, width: int, height: int):
-    """A page in a new browser context of this size; fails on any script error the page raised."""
-    context = browser.new_context(viewport={"width": width, "height": height})
+def watched_page(browser, width: int, height: int, **context_options):
+    """A page in a new browser context of this size (and Playwright's other context options, e.g. a phone's
+    is_mobile and has_touch); fails on any script error the page raised."""
+    context = browser.new_context(viewport={"width": width, "height": height}, **context_options)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

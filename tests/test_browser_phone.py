@@ -4,13 +4,13 @@ with a tap."""
 
 from __future__ import annotations
 
-import contextlib
 import re
 from urllib.parse import urlencode
 
 import pytest
 
 from tests import support
+from tests.browser_fixtures import watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -18,20 +18,9 @@ WAIT_MS = 240_000
 HEAD = re.compile(r"the best, (L\d+H\d+)")
 
 
-@contextlib.contextmanager
-def _phone(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors, errors
-
-
 @pytest.fixture
 def phone(browser):
-    with _phone(browser) as page:
+    with watched_page(browser, 390, 844, is_mobile=True, has_touch=True) as page:
         yield page
 
 

@@ -22,9 +22,11 @@ from headscope.syntax import ParseError
 __all__ = ["UsageError", "attention_text", "build_parser", "main", "run_command"]
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    """Options every command takes."""
-    parser.add_argument("--model", default=None, help=f"hub id or local folder (default: {models.BUNDLED_ID}, bundled)")
+def _common(parser: argparse.ArgumentParser, model_help: str | None = None) -> None:
+    """Options every command takes: --model (what its default is, `model_help`) and --format."""
+    parser.add_argument(
+        "--model", default=None, help=model_help or f"hub id or local folder (default: {models.BUNDLED_ID}, bundled)"
+    )
     parser.add_argument("--format", choices=("json", "text"), default="text", help="output format (default: text)")
 
 
@@ -132,8 +134,7 @@ def _class_options(parser: argparse.ArgumentParser, model_help: str) -> None:
         default=None,
         help=f"the class store's URL (default: ${classroom.DB_ENV}, else SQLite in the cache folder)",
     )
-    parser.add_argument("--model", default=None, help=model_help)
-    parser.add_argument("--format", choices=("json", "text"), default="text", help="output format (default: text)")
+    _common(parser, model_help)
 
 
 def _ablation(parser: argparse.ArgumentParser) -> None:
