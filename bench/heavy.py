@@ -85,19 +85,12 @@ async def heavy_user(base: str, text: str, ask: bool = True) -> dict:
     """One session: the knockout page's first view on the text, then (with `ask`) the importance button clicked."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-    from websockets.asyncio.client import connect
 
-    from bench.load import TIMEOUT_S
+    from bench.load import TIMEOUT_S, session
 
     query = urlencode({"text": text, "kheads": "L2H8"})
     out: dict = {}
-    async with connect(
-        base.replace("http://", "ws://") + "/_stcore/stream",
-        subprotocols=["streamlit"],
-        origin=base,
-        max_size=None,
-        open_timeout=TIMEOUT_S,
-    ) as ws:
+    async with session(base) as ws:
 
         async def run(msg: BackMsg) -> tuple[float, list]:
             start = time.perf_counter()

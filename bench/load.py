@@ -19,6 +19,19 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 TIMEOUT_S = 120
 
 
+def session(base: str):
+    """A new Streamlit session on the server at `base`: its websocket, opened as a browser tab opens it."""
+    from websockets.asyncio.client import connect
+
+    return connect(
+        base.replace("http://", "ws://") + "/_stcore/stream",
+        subprotocols=["streamlit"],
+        origin=base,
+        max_size=None,
+        open_timeout=TIMEOUT_S,
+    )
+
+
 async def page_view(
     base: str, query: str, page: str = "", errors: list | None = None, messages: list | None = None
 ) -> tuple[float, int, bool]:
@@ -28,12 +41,9 @@ async def page_view(
     texts of the error messages and exceptions the view showed are appended to it; with
     `messages`, every message the server sent (a ForwardMsg).
     """
-    from websockets.asyncio.client import connect
-
-    ws_url = base.replace("http://", "ws://") + "/_stcore/stream"
     start = time.perf_counter()
     received = 0
-    async with connect(ws_url, subprotocols=["streamlit"], origin=base, max_size=None, open_timeout=TIMEOUT_S) as ws:
+    async with session(base) as ws:
         msg = BackMsg()
         msg.rerun_script.query_string = query
         msg.rerun_script.page_script_hash = ""

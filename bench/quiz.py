@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.load import TIMEOUT_S, _shown_errors  # noqa: E402
+from bench.load import TIMEOUT_S, _shown_errors, session  # noqa: E402
 
 STEPS = ("open", "pick", "commit", "reveal")
 GRID = "headscope_heatmap_grid"
@@ -34,16 +34,9 @@ async def student_view(base: str, query: str, head: int, errors: list | None = N
     """One student's turn on the quiz page (STEPS): each step's seconds, whether all ended cleanly, the answer shown."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-    from websockets.asyncio.client import connect
 
     out: dict = {"ok": True}
-    async with connect(
-        base.replace("http://", "ws://") + "/_stcore/stream",
-        subprotocols=["streamlit"],
-        origin=base,
-        max_size=None,
-        open_timeout=TIMEOUT_S,
-    ) as ws:
+    async with session(base) as ws:
         page = [""]  # the quiz page's script hash, as the server's navigation message names it
         fragments: dict[str, str] = {}  # a widget's id -> the fragment it is drawn in (its runs are the fragment's)
 
