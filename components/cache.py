@@ -90,11 +90,7 @@ class SharedCache:
         """The stored result for (name, args), or None: nothing is computed (one under way is waited for)."""
         key = (name, args)
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-                self.hits += 1
-            pending = None if entry is not None else self._pending.get(key)
+            entry, pending = self._look_up(key)
         if pending is not None:
             pending.done.wait()
             entry = pending.entry  # None if it failed
@@ -105,11 +101,7 @@ class SharedCache:
         key = (name, args)
         while True:
             with self._lock:
-                entry = self._entries.get(key)
-                if entry is not None:
-                    self._entries.move_to_end(key)
-                    self.hits += 1
-                pending = None if entry is not None else self._pending.get(key)
+                entry, pending = self._look_up(key)
                 if entry is None and pending is None:
                     pending = self._pending[key] = _Pending()
                     self.misses += 1
@@ -134,6 +126,15 @@ class SharedCache:
         return _handed_out(entry)
 
     # --- bookkeeping (under the lock) -----------------------------------------------------
+
+    def _look_up(self, key: tuple) -> tuple[_Entry | None, _Pending | None]:
+        """The stored entry (counted as a hit, made the most recent), else the computation under way, if any."""
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry, None
+        return None, self._pending.get(key)
 
     def _store(self, key: tuple, entry: _Entry, budget: int) -> None:
         if entry.own_bytes + sum(entry.buffers.values()) > budget:
